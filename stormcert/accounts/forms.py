@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+
+from stormcert.accounts.models import Profile, User
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up with the name a certificate will carry."""
+
+    first_name = forms.CharField(max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=150, label="Last name", widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    field_order = ["first_name", "last_name", "email", "password1", "password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].help_text = "As it should appear on your certificate."
+
+
+class ProfileForm(forms.ModelForm):
+    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+
+    class Meta:
+        model = Profile
+        fields = [
+            "company",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "show_contact_in_directory",
+        ]
+        widgets = {
+            "company": forms.TextInput(attrs={"autocomplete": "organization"}),
+            "address_line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "address_line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "state": forms.TextInput(attrs={"autocomplete": "address-level1"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+
+    field_order = ["first_name", "last_name"]
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        self.user = user
+        initial = {"first_name": user.first_name, "last_name": user.last_name, **kwargs.pop("initial", {})}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["phone"].help_text = "Digits, spaces, dashes and parentheses, e.g. (916) 555-0142."
+
+    def clean_phone(self) -> str:
+        phone: str = self.cleaned_data["phone"].strip()
+        digits = [c for c in phone if c.isdigit()]
+        if phone and (len(digits) < 7 or any(c not in "0123456789 +-().x" for c in phone)):
+            raise forms.ValidationError("Enter a phone number with at least 7 digits, e.g. (916) 555-0142.")
+        return phone
+
+    def clean_postal_code(self) -> str:
+        code: str = self.cleaned_data["postal_code"].strip()
+        if code and not (len(code) in (5, 10) and code.replace("-", "").isdigit()):
+            raise forms.ValidationError("Enter a ZIP code like 95814 or 95814-1234.")
+        return code

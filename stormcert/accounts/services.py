@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from stormcert.accounts.forms import ProfileForm
+from stormcert.accounts.models import User
+from stormcert.audit.services import changes, record
+
+PROFILE_FIELDS = ["first_name", "last_name", *ProfileForm.Meta.fields]
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    profile = user.profile
+    return {f: getattr(user if f in ("first_name", "last_name") else profile, f) for f in PROFILE_FIELDS}
+
+
+@transaction.atomic
+def update_profile(*, user: User, data: dict[str, Any], actor: User, ip_address: str | None = None) -> dict[str, Any]:
+    """Save name and contact details; returns what changed (empty when nothing did)."""
+    before = _snapshot(user)
+    user.first_name = data["first_name"]
+    user.last_name = data["last_name"]
+    user.save(update_fields=["first_name", "last_name"])
+    profile = user.profile
+    for field in ProfileForm.Meta.fields:
+        setattr(profile, field, data[field])
+    profile.save()
+    diff = changes(before, _snapshot(user))
+    if diff:
+        record(actor=actor, verb="profile.updated", obj=user, data=diff, ip_address=ip_address)
+    return diff

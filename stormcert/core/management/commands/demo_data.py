@@ -1,0 +1,72 @@
+"""Demo data for `make run`: the programs and one person per role. Safe to run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from stormcert.accounts.models import Profile, Role, User
+
+DEMO_PASSWORD = "stormcert-demo"  # noqa: S105 - documented demo login, never used in production
+# Base32 secret of the demo staff member's authenticator; `manage.py demo_totp` prints codes.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPSTORMCERTDEMO234"  # noqa: S105
+
+PEOPLE = [
+    {
+        "email": "alice@example.com",
+        "first_name": "Alice",
+        "last_name": "Alvarez",
+        "roles": [Role.CANDIDATE],
+        "profile": {"company": "Bayside Metal Finishing", "city": "Oakland", "phone": "(510) 555-0134"},
+    },
+    {
+        "email": "tom@example.com",
+        "first_name": "Tom",
+        "last_name": "Nguyen",
+        "roles": [Role.TRAINER],
+        "profile": {"company": "Nguyen Stormwater Consulting", "city": "Sacramento", "phone": "(916) 555-0188",
+                    "show_contact_in_directory": True},
+    },
+    {
+        "email": "sara@example.com",
+        "first_name": "Sara",
+        "last_name": "Okafor",
+        "roles": [Role.STAFF, Role.REVIEWER],
+        "staff": True,
+        "profile": {"company": "QISP Program Office", "city": "Sacramento"},
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load the program definitions and the demo people (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("load_programs", verbosity=options["verbosity"])
+        for person in PEOPLE:
+            user = User.objects.filter(email=person["email"]).first()
+            if user is None:
+                user = User.objects.create_user(
+                    person["email"],
+                    DEMO_PASSWORD,
+                    first_name=person["first_name"],
+                    last_name=person["last_name"],
+                    is_staff=person.get("staff", False),
+                )
+                self.stdout.write(f"created {user.email}")
+            EmailAddress.objects.update_or_create(
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
+            Profile.objects.filter(user=user).update(**person["profile"])
+            user.groups.add(*Group.objects.filter(name__in=[r.value for r in person["roles"]]))
+            if person.get("staff") and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, DEMO_TOTP_SECRET)
+        self.stdout.write(self.style.SUCCESS("demo data ready"))

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from stormcert.accounts.models import User
+from stormcert.accounts.permissions import staff_required
+from stormcert.audit.models import AuditEvent
+from stormcert.emails.models import EmailStatus, OutboundEmail
+from stormcert.programs.models import Program
+from stormcert.programs.rules import RuleMissing, rules_in_force
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The public QISP program page: what a QISP is, the steps, the fees, where to read more."""
+    program = Program.objects.filter(kind="qualification", is_public=True).prefetch_related("steps").first()
+    trainer_program = Program.objects.filter(kind="trainer", is_public=True).first()
+    rules = None
+    if program is not None:
+        try:
+            rules = rules_in_force(program)
+        except RuleMissing:
+            rules = None
+    return render(
+        request,
+        "core/home.html",
+        {"program": program, "rules": rules, "trainer_program": trainer_program},
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    program = Program.objects.filter(kind="qualification", is_public=True).prefetch_related("steps").first()
+    verified = EmailAddress.objects.filter(user=request.user, verified=True).exists()
+    return render(request, "core/dashboard.html", {"program": program, "email_verified": verified})
+
+
+@staff_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    email_counts = dict(OutboundEmail.objects.values_list("status").annotate(n=Count("id")))
+    context = {
+        "people": User.objects.count(),
+        "unverified": User.objects.exclude(emailaddress__verified=True).count(),
+        "emails_failed": email_counts.get(EmailStatus.FAILED, 0),
+        "emails_total": sum(email_counts.values()),
+        "recent_events": AuditEvent.objects.select_related("actor")[:8],
+        "programs": [(p, _rules_or_none(p)) for p in Program.objects.all()],
+    }
+    return render(request, "core/staff_home.html", context)
+
+
+def _rules_or_none(program: Program) -> object:
+    try:
+        return rules_in_force(program)
+    except RuleMissing:
+        return None

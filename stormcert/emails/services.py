@@ -1,0 +1,76 @@
+"""Render, store and deliver email.
+
+Every message is rendered from three templates (`<prefix>_subject.txt`, `<prefix>_message.txt`,
+`<prefix>_message.html`), stored in the outbox, and delivered by a task after the surrounding
+transaction commits, so a rolled-back workflow never sends mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+
+from stormcert.emails.models import OutboundEmail
+from stormcert.emails.tasks import deliver_email
+
+
+def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Return (subject, text, html) for a template prefix; html is "" when there is none."""
+    ctx = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).split())
+    text = render_to_string(f"{template_prefix}_message.txt", ctx).strip() + "\n"
+    try:
+        html = render_to_string(f"{template_prefix}_message.html", ctx)
+    except TemplateDoesNotExist:
+        html = ""
+    return subject, text, html
+
+
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    template: str = "",
+    user: Any | None = None,
+) -> OutboundEmail:
+    message = OutboundEmail.objects.create(
+        to=to,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        template=template,
+        user=user if getattr(user, "pk", None) else None,
+    )
+    transaction.on_commit(lambda: deliver_email.enqueue(message_id=message.pk))
+    return message
+
+
+def send_templated_email(
+    *, template: str, to: str, context: dict[str, Any], user: Any | None = None
+) -> OutboundEmail:
+    subject, text, html = render_email(template, context)
+    return queue_email(to=to, subject=subject, body_text=text, body_html=html, template=template, user=user)
+
+
+def queue_rendered(message: EmailMultiAlternatives, *, template: str, user: Any | None = None) -> OutboundEmail:
+    """Store and deliver a message another library rendered (allauth's account emails)."""
+    html = ""
+    for content, mimetype in getattr(message, "alternatives", []) or []:
+        if mimetype == "text/html":
+            html = str(content)
+    return queue_email(
+        to=message.to[0],
+        subject=message.subject,
+        body_text=str(message.body),
+        body_html=html,
+        template=template,
+        user=user,
+    )

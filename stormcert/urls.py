@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path, reverse_lazy
+from django.views.generic import RedirectView
+
+from stormcert.core import views as core_views
+
+admin.site.site_header = "stormcert administration"
+admin.site.site_title = "stormcert admin"
+admin.site.index_title = "Program data"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("dashboard/", core_views.dashboard, name="dashboard"),
+    # The admin signs in through allauth, so two-factor applies there too.
+    path("admin/login/", RedirectView.as_view(url=reverse_lazy("account_login"), query_string=True)),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("stormcert.accounts.urls")),
+    path("staff/", core_views.staff_home, name="staff_home"),
+    path("staff/outbox/", include("stormcert.emails.urls")),
+    path("staff/audit/", include("stormcert.audit.urls")),
+]
