@@ -15,7 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 from stormcert.lib.env import env_bool, env_int, env_list, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
+# DOTENV_FILE="" turns the file off (production, and tests of the strict checks).
+_dotenv = env_str("DOTENV_FILE", default=str(BASE_DIR / ".env"))
+if _dotenv:
+    load_dotenv(Path(_dotenv))
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY", default="")

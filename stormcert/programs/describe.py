@@ -41,7 +41,7 @@ def consequence_lines(rules: Rules) -> list[str]:
         if rule["fee"]:
             try:
                 fee = rules.fee(rule["fee"])
-                parts.append(f"pay the ${fee.amount} {fee.name.lower()}")
+                parts.append(f"pay ${fee.amount} ({fee.name})")
             except RuleMissing:
                 parts.append(f"pay the {rule['fee'].replace('_', ' ')} fee")
         if rule.get("extends_window"):
@@ -52,8 +52,9 @@ def consequence_lines(rules: Rules) -> list[str]:
         elif rule["redo"]:
             parts.append("and redo: " + ", ".join(steps.get(code, code) for code in rule["redo"]))
         lines.append(f"{event}: " + " ".join(parts) + ".")
+    retakes = []
     for exam, title in (("midterm", "the midterm"), ("final", "the final exam")):
         attempts = rules.values.get(f"{exam}.attempts")
         if attempts and attempts > 1:
-            lines.insert(0, f"Fail {title} once: retake it at no charge ({attempts} attempts in all).")
-    return lines
+            retakes.append(f"Fail {title} once: retake it at no charge ({attempts} attempts in all).")
+    return retakes + lines

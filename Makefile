@@ -1,0 +1,58 @@
+# stormcert: the front door. `make run` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test check setup env migrate demo serve lock bench clean
+
+run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
+
+setup: $(STAMP) .env
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stormcert needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# A development .env: DEBUG on and a random SECRET_KEY. Production sets real variables instead.
+.env:
+	@printf 'DEBUG=1\nSECRET_KEY=dev-%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "wrote a development .env"
+
+migrate: setup
+	$(BIN)/python manage.py migrate --no-input -v0
+
+demo: setup
+	$(BIN)/python manage.py demo_data
+
+serve:
+	@echo "stormcert on http://$(HOST):$(PORT)/  (logins in README.md; staff code: make totp)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+totp: setup ## the demo staff member's current two-factor code
+	@$(BIN)/python manage.py demo_totp
+
+test: setup ## the whole suite, browsers included
+	$(BIN)/python manage.py collectstatic --no-input -v0 >/dev/null 2>&1 || true
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy stormcert tests
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=0 SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))') ALLOWED_HOSTS=qisp.example.org \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+lock: ## re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* test-db.sqlite3* staticfiles .mypy_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""Shared test fixtures: named personas and small builders.
+
+alice is a candidate, tom a trainer, sara staff (with two-factor set up), eve an outsider.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from stormcert.accounts.models import Role, User
+from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the browser
+# tests make around it are plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery-staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRET234567"
+
+
+def make_person(email: str, *, roles: tuple[Role, ...] = (), staff: bool = False, verified: bool = True,
+                first_name: str = "", last_name: str = "", password: str = PASSWORD) -> User:
+    user = User.objects.create_user(
+        email, password, first_name=first_name or email.split("@")[0].title(), last_name=last_name or "Tester",
+        is_staff=staff,
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    for role in roles:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        user.groups.add(group)
+    return user
+
+
+def enable_totp(user: User, secret: str = TOTP_SECRET) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+
+
+def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+@pytest.fixture
+def programs(db: Any) -> None:
+    load_definition_file(DEFAULT_DEFINITION)
+
+
+@pytest.fixture
+def alice(db: Any) -> User:
+    return make_person("alice@example.com", roles=(Role.CANDIDATE,), first_name="Alice", last_name="Alvarez")
+
+
+@pytest.fixture
+def tom(db: Any) -> User:
+    return make_person("tom@example.com", roles=(Role.TRAINER,), first_name="Tom", last_name="Nguyen")
+
+
+@pytest.fixture
+def sara(db: Any) -> User:
+    user = make_person("sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara", last_name="Okafor")
+    enable_totp(user)
+    return user
+
+
+@pytest.fixture
+def eve(db: Any) -> User:
+    return make_person("eve@example.com", first_name="Eve", last_name="Outsider")
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    return client_for(alice)
+
+
+@pytest.fixture
+def sara_client(sara: User) -> Client:
+    return client_for(sara)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    # Rate limits and used TOTP codes live in the cache; each test starts clean.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from stormcert.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+UNSET = ("DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
+def test_home_shows_the_program_steps_fees_and_signup(client: Client, programs: None) -> None:
+    page = client.get(reverse("home")).content.decode()
+    assert "Become a Qualified Industrial Stormwater Practitioner" in page
+    assert "The 9 steps to your certificate" in page
+    assert "35 questions · one sitting of at most 2 hours · pass at 70% · 2 attempts" in page
+    assert "$505.00" in page and "$240.00" in page
+    assert "Fail the midterm on every attempt: pay $70.00 (QISP re-registration)" in page
+    assert reverse("account_signup") in page
+
+
+def test_home_without_programs_says_what_to_do(client: Client) -> None:
+    assert "manage.py load_programs" in client.get(reverse("home")).content.decode()
+
+
+def test_dashboard_shows_the_path(alice_client: Client, programs: None) -> None:
+    page = alice_client.get(reverse("dashboard")).content.decode()
+    assert "Read the IGP and the SMARTS guides" in page and "verified" in page
+
+
+def test_demo_data_is_idempotent() -> None:
+    call_command("demo_data", verbosity=0)
+    call_command("demo_data", verbosity=0)
+    assert sorted(User.objects.values_list("email", flat=True)) == [
+        "alice@example.com", "sara@example.com", "tom@example.com"
+    ]
+    sara = User.objects.get(email="sara@example.com")
+    assert sara.is_staff and sara.has_role("reviewer")
+
+
+def _settings_import(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in UNSET}
+    return subprocess.run(
+        [sys.executable, "-c", "import stormcert.settings"],
+        cwd="/", env={**clean, "PYTHONPATH": str(ROOT), "DOTENV_FILE": "", **env}, capture_output=True, text=True, check=False,
+    )
+
+
+def test_settings_refuse_a_missing_secret_key_in_production() -> None:
+    result = _settings_import(DEBUG="0")
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+def test_settings_refuse_a_malformed_boolean() -> None:
+    result = _settings_import(DEBUG="maybe", SECRET_KEY="x" * 60)
+    assert result.returncode != 0 and "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check() -> None:
+    clean = {k: v for k, v in os.environ.items() if k not in UNSET}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**clean, "DEBUG": "0", "SECRET_KEY": "s" * 20 + "k3y-" + "z" * 40, "ALLOWED_HOSTS": "qisp.example.org",
+             "DOTENV_FILE": ""},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
