@@ -46,7 +46,7 @@ test: setup ## the whole suite, browsers included
 check: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy stormcert tests
+	$(BIN)/mypy stormcert tests conftest.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))') ALLOWED_HOSTS=qisp.example.org \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING

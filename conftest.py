@@ -24,10 +24,21 @@ PASSWORD = "correct-horse-battery-staple"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRET234567"
 
 
-def make_person(email: str, *, roles: tuple[Role, ...] = (), staff: bool = False, verified: bool = True,
-                first_name: str = "", last_name: str = "", password: str = PASSWORD) -> User:
+def make_person(
+    email: str,
+    *,
+    roles: tuple[Role, ...] = (),
+    staff: bool = False,
+    verified: bool = True,
+    first_name: str = "",
+    last_name: str = "",
+    password: str = PASSWORD,
+) -> User:
     user = User.objects.create_user(
-        email, password, first_name=first_name or email.split("@")[0].title(), last_name=last_name or "Tester",
+        email,
+        password,
+        first_name=first_name or email.split("@")[0].title(),
+        last_name=last_name or "Tester",
         is_staff=staff,
     )
     EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
@@ -68,7 +79,9 @@ def tom(db: Any) -> User:
 
 @pytest.fixture
 def sara(db: Any) -> User:
-    user = make_person("sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara", last_name="Okafor")
+    user = make_person(
+        "sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara", last_name="Okafor"
+    )
     enable_totp(user)
     return user
 

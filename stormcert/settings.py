@@ -149,6 +149,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # tell people when their password or address changes
 # The sign-up form says plainly that an address is taken: the issue asks for a clear message,
 # and the public directory lists holders by name anyway. Login failures stay generic.
 ACCOUNT_PREVENT_ENUMERATION = False

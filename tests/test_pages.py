@@ -40,7 +40,9 @@ def test_demo_data_is_idempotent() -> None:
     call_command("demo_data", verbosity=0)
     call_command("demo_data", verbosity=0)
     assert sorted(User.objects.values_list("email", flat=True)) == [
-        "alice@example.com", "sara@example.com", "tom@example.com"
+        "alice@example.com",
+        "sara@example.com",
+        "tom@example.com",
     ]
     sara = User.objects.get(email="sara@example.com")
     assert sara.is_staff and sara.has_role("reviewer")
@@ -50,7 +52,11 @@ def _settings_import(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in UNSET}
     return subprocess.run(
         [sys.executable, "-c", "import stormcert.settings"],
-        cwd="/", env={**clean, "PYTHONPATH": str(ROOT), "DOTENV_FILE": "", **env}, capture_output=True, text=True, check=False,
+        cwd="/",
+        env={**clean, "PYTHONPATH": str(ROOT), "DOTENV_FILE": "", **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -68,8 +74,16 @@ def test_production_settings_pass_the_deploy_check() -> None:
     clean = {k: v for k, v in os.environ.items() if k not in UNSET}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-        env={**clean, "DEBUG": "0", "SECRET_KEY": "s" * 20 + "k3y-" + "z" * 40, "ALLOWED_HOSTS": "qisp.example.org",
-             "DOTENV_FILE": ""},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **clean,
+            "DEBUG": "0",
+            "SECRET_KEY": "s" * 20 + "k3y-" + "z" * 40,
+            "ALLOWED_HOSTS": "qisp.example.org",
+            "DOTENV_FILE": "",
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -35,7 +35,9 @@ def test_profile_saves_name_contact_and_directory_choice(alice_client: Client, a
 
 
 def test_bad_phone_and_zip_are_explained_and_nothing_is_saved(alice_client: Client, alice: User) -> None:
-    response = alice_client.post(reverse("accounts:profile"), {**VALID, "phone": "call me", "postal_code": "9460"})
+    response = alice_client.post(
+        reverse("accounts:profile"), {**VALID, "phone": "call me", "postal_code": "9460"}
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "Enter a phone number with at least 7 digits" in body

@@ -26,8 +26,15 @@ pytestmark = pytest.mark.django_db
 def test_casqa_definition_seeds_both_programs_with_nine_qisp_steps(programs: None) -> None:
     qisp = Program.objects.get(code="QISP")
     assert [s.code for s in qisp.steps.all()] == [
-        "account", "read_guides", "self_assessment", "registration", "training",
-        "midterm", "course", "survey", "final",
+        "account",
+        "read_guides",
+        "self_assessment",
+        "registration",
+        "training",
+        "midterm",
+        "course",
+        "survey",
+        "final",
     ]
     tor = Program.objects.get(code="IGP-TOR")
     assert list(tor.requires.all()) == [qisp]
@@ -39,13 +46,22 @@ def test_rules_in_force_give_the_casqa_figures(programs: None) -> None:
     assert rules.value("final.duration_minutes") == 240
     assert rules.fee("registration").amount == Decimal("505.00")
     assert rules.fee("renewal_late").amount == Decimal("240.00")
-    assert rules.value("consequence.window_expired") == {"fee": "extension", "redo": [], "extends_window": True}
+    assert rules.value("consequence.window_expired") == {
+        "fee": "extension",
+        "redo": [],
+        "extends_window": True,
+    }
 
 
 def test_a_fee_change_takes_effect_on_its_day_and_not_before(programs: None) -> None:
     qisp = Program.objects.get(code="QISP")
-    Fee.objects.create(program=qisp, code="registration", name="QISP online training registration",
-                       amount=Decimal("525.00"), effective_from=date(2027, 1, 1))
+    Fee.objects.create(
+        program=qisp,
+        code="registration",
+        name="QISP online training registration",
+        amount=Decimal("525.00"),
+        effective_from=date(2027, 1, 1),
+    )
     assert rules_in_force(qisp, date(2026, 12, 31)).fee("registration").amount == Decimal("505.00")
     assert rules_in_force(qisp, date(2027, 1, 1)).fee("registration").amount == Decimal("525.00")
 
@@ -93,7 +109,11 @@ def test_the_owp_rule_set_is_expressible_as_data(db: None) -> None:
     assert [s.code for s in qisp.steps.all()] == ["account", "training", "midterm", "course", "final"]
     rules = rules_in_force(qisp, date(2020, 1, 1))
     assert rules.version.name == "OWP 2019"
-    for key in ("consequence.midterm_failed_out", "consequence.final_failed_out", "consequence.window_expired"):
+    for key in (
+        "consequence.midterm_failed_out",
+        "consequence.final_failed_out",
+        "consequence.window_expired",
+    ):
         assert rules.value(key) == {"fee": "re_registration", "redo": ["*"], "extends_window": False}
     assert "redo every step" in " ".join(describe.consequence_lines(rules))
 
@@ -105,7 +125,11 @@ def test_steps_can_be_reordered_by_reloading(programs: None) -> None:
     swapped = swapped.replace('code = "TMP"', 'code = "course"')
     load_definition(swapped)
     assert [s.code for s in Step.objects.filter(program__code="QISP")] == [
-        "account", "training", "course", "midterm", "final"
+        "account",
+        "training",
+        "course",
+        "midterm",
+        "final",
     ]
 
 
@@ -148,7 +172,7 @@ def test_a_broken_definition_reports_every_problem_and_writes_nothing(db: None) 
     assert "unknown policy key 'midterm.atempts'" in problems
     assert "names fee 're_registration', which the program does not define" in problems
     assert "names step 'training', which the program does not have" in problems
-    assert 'amount 505.5 must be a non-negative amount in quotes' in problems
+    assert "amount 505.5 must be a non-negative amount in quotes" in problems
     assert not Program.objects.exists()
 
 

@@ -24,7 +24,9 @@ def test_staff_login_asks_for_the_code_and_refuses_a_wrong_one(client: Client, s
     response = client.post(reverse("account_login"), {"login": sara.email, "password": PASSWORD})
     assert response["Location"] == reverse("mfa_authenticate")
     assert "_auth_user_id" not in client.session
-    wrong = client.post(reverse("mfa_authenticate"), {"code": "000000" if totp_code() != "000000" else "111111"})
+    wrong = client.post(
+        reverse("mfa_authenticate"), {"code": "000000" if totp_code() != "000000" else "111111"}
+    )
     assert wrong.status_code == 200
     assert "Incorrect code." in wrong.content.decode()
     assert "_auth_user_id" not in client.session

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-
-from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from stormcert.accounts.models import Profile, User
@@ -19,7 +18,7 @@ REASON = forms.CharField(
 class UserChangeWithReason(UserChangeForm):
     change_reason = REASON
 
-    class Meta(UserChangeForm.Meta):
+    class Meta:
         model = User
         fields = "__all__"
 
@@ -53,5 +52,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
         ("Audit", {"fields": ("change_reason",)}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "change_reason")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "change_reason")}),
+    )
     readonly_fields = ["last_login", "date_joined"]

@@ -11,8 +11,12 @@ from stormcert.accounts.models import Profile, User
 class SignupForm(AllauthSignupForm):
     """allauth's sign-up with the name a certificate will carry."""
 
-    first_name = forms.CharField(max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(max_length=150, label="Last name", widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=150, label="Last name", widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
     field_order = ["first_name", "last_name", "email", "password1", "password2"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -50,8 +54,12 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         self.user = user
-        initial = {"first_name": user.first_name, "last_name": user.last_name, **kwargs.pop("initial", {})}
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            **kwargs.get("initial", {}),
+        }
+        super().__init__(*args, **kwargs)
         self.fields["phone"].help_text = "Digits, spaces, dashes and parentheses, e.g. (916) 555-0142."
 
     def clean_phone(self) -> str:

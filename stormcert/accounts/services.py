@@ -17,7 +17,9 @@ def _snapshot(user: User) -> dict[str, Any]:
 
 
 @transaction.atomic
-def update_profile(*, user: User, data: dict[str, Any], actor: User, ip_address: str | None = None) -> dict[str, Any]:
+def update_profile(
+    *, user: User, data: dict[str, Any], actor: User, ip_address: str | None = None
+) -> dict[str, Any]:
     """Save name and contact details; returns what changed (empty when nothing did)."""
     before = _snapshot(user)
     user.first_name = data["first_name"]

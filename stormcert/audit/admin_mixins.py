@@ -24,7 +24,7 @@ class ReasonForm(forms.ModelForm):
 class AuditedAdmin(admin.ModelAdmin):
     """Records before/after and the stated reason for every add, change and delete."""
 
-    form = ReasonForm
+    form: type[forms.ModelForm] = ReasonForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
@@ -44,7 +44,13 @@ class AuditedAdmin(admin.ModelAdmin):
         instances = formset.save(commit=False)
         reason = form.cleaned_data.get("change_reason", "")
         for obj in formset.deleted_objects:
-            record(actor=request.user, verb="admin.deleted", obj=obj, reason=reason, ip_address=client_ip(request))
+            record(
+                actor=request.user,
+                verb="admin.deleted",
+                obj=obj,
+                reason=reason,
+                ip_address=client_ip(request),
+            )
             obj.delete()
         for obj in instances:
             is_new = obj.pk is None

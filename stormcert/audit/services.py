@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,6 @@ from django.db import models
 from django.utils import timezone
 
 from stormcert.audit.models import AuditEvent
-import json
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def record(
     return AuditEvent.objects.create(
         at=now or timezone.now(),
         actor=actor if is_person else None,
-        actor_label=(actor.email if is_person else "system"),
+        actor_label=getattr(actor, "email", "") if is_person else "system",
         verb=verb,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",

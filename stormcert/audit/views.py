@@ -21,7 +21,10 @@ def _parse_day(value: str) -> date | None:
 @staff_required
 def event_list(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.select_related("actor")
-    filters = {k: request.GET.get(k, "").strip() for k in ("actor", "verb", "object_type", "object_id", "since", "until")}
+    filters = {
+        k: request.GET.get(k, "").strip()
+        for k in ("actor", "verb", "object_type", "object_id", "since", "until")
+    }
     errors = []
     if filters["actor"]:
         events = events.filter(actor_label__icontains=filters["actor"])

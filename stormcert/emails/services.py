@@ -24,6 +24,7 @@ def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, st
     ctx = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).split())
     text = render_to_string(f"{template_prefix}_message.txt", ctx).strip() + "\n"
+    html: str
     try:
         html = render_to_string(f"{template_prefix}_message.html", ctx)
     except TemplateDoesNotExist:
@@ -60,7 +61,9 @@ def send_templated_email(
     return queue_email(to=to, subject=subject, body_text=text, body_html=html, template=template, user=user)
 
 
-def queue_rendered(message: EmailMultiAlternatives, *, template: str, user: Any | None = None) -> OutboundEmail:
+def queue_rendered(
+    message: EmailMultiAlternatives, *, template: str, user: Any | None = None
+) -> OutboundEmail:
     """Store and deliver a message another library rendered (allauth's account emails)."""
     html = ""
     for content, mimetype in getattr(message, "alternatives", []) or []:
@@ -68,7 +71,7 @@ def queue_rendered(message: EmailMultiAlternatives, *, template: str, user: Any 
             html = str(content)
     return queue_email(
         to=message.to[0],
-        subject=message.subject,
+        subject=str(message.subject),
         body_text=str(message.body),
         body_html=html,
         template=template,

@@ -79,8 +79,20 @@ class _Checker:
                 self.problems.append(f"{where}: {value!r} is not a valid code (letters, digits, . - _)")
 
 
-PROGRAM_FIELDS = {"code", "name", "short_name", "kind", "summary", "time_zone", "requires", "resources",
-                  "is_public", "step", "policy", "fee"}
+PROGRAM_FIELDS = {
+    "code",
+    "name",
+    "short_name",
+    "kind",
+    "summary",
+    "time_zone",
+    "requires",
+    "resources",
+    "is_public",
+    "step",
+    "policy",
+    "fee",
+}
 STEP_FIELDS = {"code", "title", "kind", "description", "resources"}
 POLICY_FIELDS = {"name", "effective_from", "notes", "values"}
 FEE_FIELDS = {"code", "name", "amount", "currency", "effective_from", "refundable", "description"}
@@ -134,7 +146,9 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
             check.need(step, "title", s_where)
             s_kind = check.need(step, "kind", s_where)
             if s_kind and s_kind not in StepKind.values:
-                check.problems.append(f"{s_where}: kind {s_kind!r} is not one of {', '.join(StepKind.values)}")
+                check.problems.append(
+                    f"{s_where}: kind {s_kind!r} is not one of {', '.join(StepKind.values)}"
+                )
             _check_links(check, step.get("resources", []), s_where)
 
         fee_codes: set[str] = set()
@@ -158,7 +172,9 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
                 if isinstance(amount, float | bool) or Decimal(str(amount)) < 0:
                     raise InvalidOperation
             except (InvalidOperation, ValueError):
-                check.problems.append(f"{f_where}: amount {amount!r} must be a non-negative amount in quotes, e.g. \"505.00\"")
+                check.problems.append(
+                    f'{f_where}: amount {amount!r} must be a non-negative amount in quotes, e.g. "505.00"'
+                )
             if "refundable" in fee:
                 check.need(fee, "refundable", f_where, bool)
 
@@ -182,10 +198,14 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
                 if key in CONSEQUENCE_KEYS:
                     fee_code = values[key]["fee"]
                     if fee_code and fee_code not in fee_codes:
-                        check.problems.append(f"{p_where}: {key} names fee {fee_code!r}, which the program does not define")
+                        check.problems.append(
+                            f"{p_where}: {key} names fee {fee_code!r}, which the program does not define"
+                        )
                     for redo in values[key]["redo"]:
                         if redo != "*" and redo not in step_codes:
-                            check.problems.append(f"{p_where}: {key} names step {redo!r}, which the program does not have")
+                            check.problems.append(
+                                f"{p_where}: {key} names step {redo!r}, which the program does not have"
+                            )
 
     # Cross-program references are checked last: a program may require one defined later in
     # the file, or one already in the database.
@@ -193,11 +213,15 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
     for program in programs:
         requires = program.get("requires", [])
         if not isinstance(requires, list):
-            check.problems.append(f"program {program.get('code')}: “requires” should be a list of program codes")
+            check.problems.append(
+                f"program {program.get('code')}: “requires” should be a list of program codes"
+            )
             continue
         for required in requires:
             if required not in known:
-                check.problems.append(f"program {program.get('code')}: requires unknown program code {required!r}")
+                check.problems.append(
+                    f"program {program.get('code')}: requires unknown program code {required!r}"
+                )
 
     if check.problems:
         raise DefinitionError(source, check.problems)
@@ -215,7 +239,9 @@ def _check_links(check: _Checker, links: Any, where: str) -> None:
             check.problems.append(f"{where}: resource url {link['url']!r} should start with https:// or /")
 
 
-def _upsert(model: Any, lookup: dict[str, Any], values: dict[str, Any], label: str, result: LoadResult) -> Any:
+def _upsert(
+    model: Any, lookup: dict[str, Any], values: dict[str, Any], label: str, result: LoadResult
+) -> Any:
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model.objects.create(**lookup, **values)
@@ -240,7 +266,8 @@ def load_definition(
         missing = [code for code in only if code not in codes]
         if missing:
             raise DefinitionError(
-                source, [f"unknown program code {code!r}; this file defines {', '.join(codes)}" for code in missing]
+                source,
+                [f"unknown program code {code!r}; this file defines {', '.join(codes)}" for code in missing],
             )
         programs = [p for p in programs if p["code"] in only]
 
@@ -268,7 +295,9 @@ def load_definition(
         wanted_steps = [s["code"] for s in data.get("step", [])]
         stale = program.steps.exclude(code__in=wanted_steps)
         if stale.exists():
-            result.updated.append(f"program {code}: removed steps {', '.join(stale.values_list('code', flat=True))}")
+            result.updated.append(
+                f"program {code}: removed steps {', '.join(stale.values_list('code', flat=True))}"
+            )
             stale.delete()
         current = list(program.steps.order_by("position").values_list("code", flat=True))
         if current != wanted_steps:
@@ -284,7 +313,13 @@ def load_definition(
                 "description": step.get("description", "").strip(),
                 "resources": step.get("resources", []),
             }
-            _upsert(Step, {"program": program, "code": step["code"]}, values, f"{code} step {step['code']}", result)
+            _upsert(
+                Step,
+                {"program": program, "code": step["code"]},
+                values,
+                f"{code} step {step['code']}",
+                result,
+            )
 
         for fee in data.get("fee", []):
             _upsert(
@@ -309,11 +344,18 @@ def load_definition(
                 result,
             )
             for key, value in policy["values"].items():
-                _upsert(PolicyValue, {"version": version, "key": key}, {"value": value},
-                        f"{code} “{policy['name']}” {key}", result)
+                _upsert(
+                    PolicyValue,
+                    {"version": version, "key": key},
+                    {"value": value},
+                    f"{code} “{policy['name']}” {key}",
+                    result,
+                )
             stale_values = version.values.exclude(key__in=list(policy["values"]))
             if stale_values.exists():
-                result.updated.append(f"{code} “{policy['name']}”: removed {', '.join(stale_values.values_list('key', flat=True))}")
+                result.updated.append(
+                    f"{code} “{policy['name']}”: removed {', '.join(stale_values.values_list('key', flat=True))}"
+                )
                 stale_values.delete()
 
     for data in programs:
@@ -332,5 +374,7 @@ def load_definition(
     return result
 
 
-def load_definition_file(path: Path, *, only: list[str] | None = None, actor: Any | None = None) -> LoadResult:
+def load_definition_file(
+    path: Path, *, only: list[str] | None = None, actor: Any | None = None
+) -> LoadResult:
     return load_definition(path.read_text(encoding="utf-8"), source=str(path.name), only=only, actor=actor)

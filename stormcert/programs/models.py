@@ -38,7 +38,9 @@ class Program(models.Model):
     short_name = models.CharField(max_length=40)
     kind = models.CharField(max_length=20, choices=ProgramKind.choices)
     summary = models.TextField(help_text="What the program is, in a paragraph, for the public page.")
-    time_zone = models.CharField(max_length=64, default="America/Los_Angeles", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default="America/Los_Angeles", validators=[validate_time_zone]
+    )
     requires = models.ManyToManyField(
         "self",
         symmetrical=False,
@@ -146,7 +148,9 @@ class Fee(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="fees")
     code = models.CharField(max_length=40, validators=[code_validator])
     name = models.CharField(max_length=200)
-    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    amount = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
     currency = models.CharField(max_length=3, default="USD")
     effective_from = models.DateField()
     refundable = models.BooleanField(default=True)
@@ -155,7 +159,9 @@ class Fee(models.Model):
     class Meta:
         ordering = ["program", "code", "-effective_from"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "code", "effective_from"], name="programs_fee_day_unique"),
+            models.UniqueConstraint(
+                fields=["program", "code", "effective_from"], name="programs_fee_day_unique"
+            ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="programs_fee_amount_nonnegative"),
         ]
 

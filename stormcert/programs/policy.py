@@ -75,7 +75,9 @@ def _consequence(value: Any) -> dict[str, Any]:
         raise PolicyError(f"expected a table with fee, redo and extends_window, got {value!r}")
     unknown = set(value) - {"fee", "redo", "extends_window"}
     if unknown:
-        raise PolicyError(f"unknown field(s) {', '.join(sorted(unknown))}; allowed: fee, redo, extends_window")
+        raise PolicyError(
+            f"unknown field(s) {', '.join(sorted(unknown))}; allowed: fee, redo, extends_window"
+        )
     fee = value.get("fee", "")
     redo = value.get("redo", [])
     extends = value.get("extends_window", False)
@@ -105,16 +107,24 @@ _KEYS = [
     PolicyKey("final.pass_percent", _percent, "Score needed to pass the final, in percent."),
     PolicyKey("final.duration_minutes", _int(1), "Time allowed for one final sitting."),
     PolicyKey("final.attempts", _int(1), "Attempts per registration."),
-    PolicyKey("exam.review", _choice("score_only", "score_and_topics", "full"), "What a candidate sees after."),
+    PolicyKey(
+        "exam.review", _choice("score_only", "score_and_topics", "full"), "What a candidate sees after."
+    ),
     PolicyKey("consequence.midterm_failed_out", _consequence, "When every midterm attempt is failed."),
     PolicyKey("consequence.final_failed_out", _consequence, "When every final attempt is failed."),
     PolicyKey("consequence.window_expired", _consequence, "When the enrollment window ends unfinished."),
     PolicyKey("certificate.validity_years", _int(1), "Years a certificate is valid."),
     PolicyKey("certificate.number_format", str, "Format of new certificate numbers."),
     PolicyKey("renewal.opens_days_before_expiry", _int(0), "Days before expiry that renewal opens."),
-    PolicyKey("renewal.reminder_days", _int_list, "Reminder offsets in days before expiry (negative: after)."),
-    PolicyKey("renewal.requalify_after_days", _int(0), "Days after expiry past which renewal is refused (0: never)."),
-    PolicyKey("renewal.extends_from_expiry_if_on_time", _bool, "On-time renewal extends from the old expiry."),
+    PolicyKey(
+        "renewal.reminder_days", _int_list, "Reminder offsets in days before expiry (negative: after)."
+    ),
+    PolicyKey(
+        "renewal.requalify_after_days", _int(0), "Days after expiry past which renewal is refused (0: never)."
+    ),
+    PolicyKey(
+        "renewal.extends_from_expiry_if_on_time", _bool, "On-time renewal extends from the old expiry."
+    ),
     PolicyKey("term.start", _month_day, "First day of a yearly term (MM-DD)."),
     PolicyKey("term.fee_due", _month_day, "Day the yearly fee is due without the late fee (MM-DD)."),
     PolicyKey("course.virtual_contact_lead_days", _int(0), "Days before a virtual class to contact staff."),

@@ -40,12 +40,16 @@ class Rules:
         try:
             return self.fees[code]
         except KeyError:
-            raise RuleMissing(f"Program {self.program.code} has no fee {code!r} in force on {self.day}.") from None
+            raise RuleMissing(
+                f"Program {self.program.code} has no fee {code!r} in force on {self.day}."
+            ) from None
 
 
 def version_in_force(program: Program, day: date) -> PolicyVersion:
     version = (
-        PolicyVersion.objects.filter(program=program, effective_from__lte=day).order_by("-effective_from").first()
+        PolicyVersion.objects.filter(program=program, effective_from__lte=day)
+        .order_by("-effective_from")
+        .first()
     )
     if version is None:
         raise RuleMissing(f"Program {program.code} has no rules in force on {day}.")
@@ -55,7 +59,9 @@ def version_in_force(program: Program, day: date) -> PolicyVersion:
 def fees_in_force(program: Program, day: date) -> dict[str, Fee]:
     fees: dict[str, Fee] = {}
     # Latest effective date first, so the first row seen for each code is the one in force.
-    for fee in Fee.objects.filter(program=program, effective_from__lte=day).order_by("code", "-effective_from"):
+    for fee in Fee.objects.filter(program=program, effective_from__lte=day).order_by(
+        "code", "-effective_from"
+    ):
         fees.setdefault(fee.code, fee)
     return fees
 
@@ -64,7 +70,11 @@ def rules_for_version(version: PolicyVersion, day: date) -> Rules:
     """The rules of a kept version (an enrollment's), with the fees in force on `day`."""
     values = {v.key: v.value for v in version.values.all()}
     return Rules(
-        program=version.program, day=day, version=version, values=values, fees=fees_in_force(version.program, day)
+        program=version.program,
+        day=day,
+        version=version,
+        values=values,
+        fees=fees_in_force(version.program, day),
     )
 
 

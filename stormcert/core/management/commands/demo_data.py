@@ -18,7 +18,7 @@ DEMO_PASSWORD = "stormcert-demo"  # noqa: S105 - documented demo login, never us
 # Base32 secret of the demo staff member's authenticator; `manage.py demo_totp` prints codes.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPSTORMCERTDEMO234"  # noqa: S105
 
-PEOPLE = [
+PEOPLE: list[dict[str, Any]] = [
     {
         "email": "alice@example.com",
         "first_name": "Alice",
@@ -31,8 +31,12 @@ PEOPLE = [
         "first_name": "Tom",
         "last_name": "Nguyen",
         "roles": [Role.TRAINER],
-        "profile": {"company": "Nguyen Stormwater Consulting", "city": "Sacramento", "phone": "(916) 555-0188",
-                    "show_contact_in_directory": True},
+        "profile": {
+            "company": "Nguyen Stormwater Consulting",
+            "city": "Sacramento",
+            "phone": "(916) 555-0188",
+            "show_contact_in_directory": True,
+        },
     },
     {
         "email": "sara@example.com",
@@ -61,12 +65,17 @@ class Command(BaseCommand):
                     last_name=person["last_name"],
                     is_staff=person.get("staff", False),
                 )
-                self.stdout.write(f"created {user.email}")
+                if options["verbosity"]:
+                    self.stdout.write(f"created {user.email}")
             EmailAddress.objects.update_or_create(
                 user=user, email=user.email, defaults={"verified": True, "primary": True}
             )
             Profile.objects.filter(user=user).update(**person["profile"])
             user.groups.add(*Group.objects.filter(name__in=[r.value for r in person["roles"]]))
-            if person.get("staff") and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            if (
+                person.get("staff")
+                and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            ):
                 TOTP.activate(user, DEMO_TOTP_SECRET)
-        self.stdout.write(self.style.SUCCESS("demo data ready"))
+        if options["verbosity"]:
+            self.stdout.write(self.style.SUCCESS("demo data ready"))

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         except DefinitionError as exc:
             lines = "\n".join(f"  - {p}" for p in exc.problems)
             raise CommandError(f"{exc.source}: nothing was loaded, because:\n{lines}") from None
+        if not options["verbosity"]:
+            return
         if not result.changed:
             self.stdout.write(f"{file.name}: already up to date.")
             return
