@@ -18,12 +18,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)  # login_required guarantees a real user
     instance, _ = Profile.objects.get_or_create(user=user)
     form = ProfileForm(request.POST or None, instance=instance, user=user)
-    if request.method == "POST":
-        if form.is_valid():
-            diff = update_profile(
-                user=user, data=form.cleaned_data, actor=user, ip_address=client_ip(request)
-            )
-            messages.success(request, "Your profile is saved." if diff else "Nothing changed.")
-            return redirect("accounts:profile")
-        messages.error(request, "Please correct the fields marked below; nothing was saved.")
+    if request.method == "POST" and form.is_valid():
+        diff = update_profile(user=user, data=form.cleaned_data, actor=user, ip_address=client_ip(request))
+        messages.success(request, "Your profile is saved." if diff else "Nothing changed.")
+        return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
