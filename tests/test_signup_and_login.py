@@ -42,6 +42,7 @@ def test_signup_creates_one_account_profile_and_a_verification_email(client: Cli
     assert user.email == "maria.lopez@example.com"
     assert (user.first_name, user.last_name) == ("Maria", "Lopez")
     assert Profile.objects.filter(user=user).exists()
+    assert user.has_role("candidate") and not user.has_role("staff")
     message = OutboundEmail.objects.get()
     assert message.to == "maria.lopez@example.com"
     assert message.subject == "Confirm your email address for the QISP Program"

@@ -6,9 +6,10 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
-from stormcert.accounts.models import Profile
+from stormcert.accounts.models import Profile, Role
 from stormcert.audit.services import record
 from stormcert.emails.services import queue_rendered
 from stormcert.lib.http import client_ip
@@ -25,6 +26,9 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
             Profile.objects.get_or_create(user=user)
+            # Everyone who signs up starts as a candidate; staff grant other roles.
+            candidate, _ = Group.objects.get_or_create(name=Role.CANDIDATE)
+            user.groups.add(candidate)
             record(actor=user, verb="account.signed_up", obj=user, ip_address=client_ip(request))
         return user
 
