@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "stormcert.audit",
     "stormcert.emails",
     "stormcert.programs",
+    "stormcert.payments",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,26 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="QISP Program <qisp@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Payments ---------------------------------------------------------------------------
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", default="")  # tests point the SDK at a local stand-in
+# Seconds a webhook may be old (Stripe's signed timestamp) before it is refused.
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+PAYMENTS_TEST_MODE = env_bool("PAYMENTS_TEST_MODE", default=DEBUG)
+PAYMENTS_CHECK_ENABLED = env_bool("PAYMENTS_CHECK_ENABLED", default=True)
+PAYMENTS_CHECK_INSTRUCTIONS = env_str(
+    "PAYMENTS_CHECK_INSTRUCTIONS",
+    default=(
+        "Make your check payable to “QISP Program” and write your order number on it. "
+        "Mail it to: QISP Program Office, 1000 Capitol Mall, Sacramento, CA 95814. "
+        "To pay by purchase order, email the PO with your order number to qisp@example.org."
+    ),
+)
+# How long a payment confirmation waits for a row lock before answering 503 (Stripe retries).
+PAYMENTS_LOCK_TIMEOUT_MS = env_int("PAYMENTS_LOCK_TIMEOUT_MS", default=5000)
 
 # --- Tasks ------------------------------------------------------------------------------
 TASKS_BACKEND = env_str("TASKS_BACKEND", default="immediate")

@@ -19,4 +19,5 @@ urlpatterns = [
     path("staff/", core_views.staff_home, name="staff_home"),
     path("staff/outbox/", include("stormcert.emails.urls")),
     path("staff/audit/", include("stormcert.audit.urls")),
+    path("", include("stormcert.payments.urls")),
 ]

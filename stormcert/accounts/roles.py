@@ -12,6 +12,7 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "accounts": ("view", "change"),
     "emails": ("view",),
     "audit": ("view",),
+    "payments": ("view",),
 }
 
 

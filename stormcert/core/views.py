@@ -10,6 +10,7 @@ from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
 from stormcert.emails.models import EmailStatus, OutboundEmail
+from stormcert.payments.models import Payment, PaymentState, Provider
 from stormcert.programs.models import Program
 from stormcert.programs.rules import RuleMissing, rules_in_force
 
@@ -45,6 +46,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "people": User.objects.count(),
         "unverified": User.objects.exclude(emailaddress__verified=True).count(),
         "emails_failed": email_counts.get(EmailStatus.FAILED, 0),
+        "checks_waiting": Payment.objects.filter(provider=Provider.CHECK, state=PaymentState.PENDING).count(),
         "emails_total": sum(email_counts.values()),
         "recent_events": AuditEvent.objects.select_related("actor")[:8],
         "programs": [(p, _rules_or_none(p)) for p in Program.objects.all()],

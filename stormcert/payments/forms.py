@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from stormcert.payments.models import OrderStatus, Payment
+
+
+class ManualPaymentForm(forms.Form):
+    reference = forms.CharField(label="Check number or PO reference", max_length=100)
+    amount = forms.DecimalField(label="Amount received ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    received_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="Reason / note", widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Kept in the audit log.")
+
+
+class RefundForm(forms.Form):
+    payment = forms.ModelChoiceField(queryset=Payment.objects.none(), label="Payment to refund", empty_label=None)
+    amount = forms.DecimalField(label="Amount to refund ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the audit log.")
+    override_nonrefundable = forms.BooleanField(
+        required=False, label="Refund although the fee is non-refundable (the reason must say why)"
+    )
+
+    def __init__(self, *args: object, payments: list[Payment], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["payment"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Payment.objects.filter(pk__in=[p.pk for p in payments])
+        field.label_from_instance = lambda p: (  # type: ignore[method-assign]
+            f"{p.get_provider_display()} {p.provider_id or ''} — ${p.amount} (up to ${p.refundable_amount()} refundable)"
+        )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the audit log.")
+
+
+class OrderFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *OrderStatus.choices], required=False)
+    item = forms.CharField(label="Item (fee code)", required=False)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(label="Order number or email", required=False)

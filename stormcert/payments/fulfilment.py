@@ -1,0 +1,42 @@
+"""What paying an order does, registered by the apps that sell things.
+
+An app registers a function for a purpose ("qisp.registration") in its AppConfig.ready();
+`fulfil_order` calls it once per line when the order becomes paid, inside the same
+transaction and under the order's row lock, so fulfilment happens exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stormcert.payments.models import Order, OrderLine
+
+Fulfiller = Callable[["OrderLine", datetime], None]
+FULFILLERS: dict[str, Fulfiller] = {}
+
+
+def register(purpose: str) -> Callable[[Fulfiller], Fulfiller]:
+    def decorator(function: Fulfiller) -> Fulfiller:
+        if purpose in FULFILLERS and FULFILLERS[purpose] is not function:
+            raise ValueError(f"A fulfilment for {purpose!r} is already registered.")
+        FULFILLERS[purpose] = function
+        return function
+
+    return decorator
+
+
+def is_registered(purpose: str) -> bool:
+    return purpose in FULFILLERS
+
+
+def fulfil_order(order: Order, now: datetime) -> None:
+    """Call each line's fulfilment; the caller holds the order's row lock."""
+    for line in order.lines.filter(fulfilled_at__isnull=True):
+        FULFILLERS[line.purpose](line, now)
+        line.fulfilled_at = now
+        line.save(update_fields=["fulfilled_at"])
+    order.fulfilled_at = now
+    order.save(update_fields=["fulfilled_at"])

@@ -1,0 +1,82 @@
+"""Printable PDF receipts (fpdf2: pure Python, no system libraries)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from fpdf import FPDF
+
+from stormcert.lib.money import format_money
+from stormcert.payments.models import Order, PaymentState, RefundState
+
+# A Unicode font when the system has one (names like “Nguyễn”); the PDF core font otherwise.
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+UNICODE_FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+def _pdf() -> tuple[FPDF, str]:
+    pdf = FPDF(format="Letter")
+    pdf.set_margins(18, 18, 18)
+    pdf.add_page()
+    if UNICODE_FONT.exists() and UNICODE_FONT_BOLD.exists():
+        pdf.add_font("body", "", str(UNICODE_FONT))
+        pdf.add_font("body", "B", str(UNICODE_FONT_BOLD))
+        return pdf, "body"
+    return pdf, "helvetica"
+
+
+def _text(value: str, font: str) -> str:
+    return value if font == "body" else value.encode("latin-1", "replace").decode("latin-1")
+
+
+def receipt_pdf(order: Order) -> bytes:
+    pdf, font = _pdf()
+    zone = order.lines.first().program.zone if order.lines.exists() else timezone.get_current_timezone()
+    t = lambda s: _text(s, font)  # noqa: E731
+    pdf.set_font(font, "B", 18)
+    pdf.cell(0, 10, t("Receipt"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 10)
+    pdf.cell(0, 6, t(f"{settings.SITE_NAME} · QISP Program"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font(font, "", 11)
+    for label, value in (
+        ("Order", order.number or str(order.pk)),
+        ("Date", timezone.localtime(order.created_at, zone).strftime("%B %d, %Y")),
+        ("Billed to", f"{order.user.get_full_name()} <{order.user.email}>"),
+        ("Status", order.get_status_display()),
+    ):
+        pdf.set_font(font, "B", 11)
+        pdf.cell(35, 7, t(label))
+        pdf.set_font(font, "", 11)
+        pdf.cell(0, 7, t(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_fill_color(227, 241, 237)
+    pdf.set_font(font, "B", 11)
+    pdf.cell(130, 8, t("Item"), fill=True)
+    pdf.cell(0, 8, t("Amount"), fill=True, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 11)
+    for line in order.lines.all():
+        pdf.cell(130, 8, t(line.description + ("" if line.refundable else " (non-refundable)")))
+        pdf.cell(0, 8, t(format_money(line.amount, order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "B", 11)
+    pdf.cell(130, 8, t("Total"))
+    pdf.cell(0, 8, t(format_money(order.total, order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font(font, "B", 11)
+    pdf.cell(0, 8, t("Payments"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 10)
+    for payment in order.payments.filter(state=PaymentState.CONFIRMED):
+        when = timezone.localtime(payment.confirmed_at, zone).strftime("%Y-%m-%d") if payment.confirmed_at else ""
+        ref = f" ref. {payment.provider_id}" if payment.provider_id else ""
+        pdf.cell(130, 7, t(f"{when}  {payment.get_provider_display()}{ref}"))
+        pdf.cell(0, 7, t(format_money(payment.amount, order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+    for refund in order.refunds.filter(state=RefundState.DONE):
+        when = timezone.localtime(refund.done_at, zone).strftime("%Y-%m-%d") if refund.done_at else ""
+        pdf.cell(130, 7, t(f"{when}  Refund"))
+        pdf.cell(0, 7, t("-" + format_money(refund.amount, order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "B", 11)
+    pdf.cell(130, 8, t("Net paid"))
+    pdf.cell(0, 8, t(format_money(order.net_paid(), order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,332 @@
+"""Order and payment workflows. Locks are always taken order first, then payment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from stormcert.accounts.models import User
+from stormcert.audit.services import record
+from stormcert.emails.services import send_templated_email
+from stormcert.lib.money import ZERO, format_money, money
+from stormcert.payments.fulfilment import fulfil_order, is_registered
+from stormcert.payments.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentState,
+    Provider,
+    Refund,
+    RefundState,
+)
+from stormcert.payments.providers import ProviderError, get_provider
+from stormcert.programs.models import Program
+from stormcert.programs.rules import program_today, rules_in_force
+
+
+class PaymentError(Exception):
+    """A request that cannot be carried out; the message says why, for the person who asked."""
+
+
+@contextmanager
+def bounded_transaction() -> Iterator[None]:
+    """A transaction that waits at most PAYMENTS_LOCK_TIMEOUT_MS for locks, then raises
+    OperationalError, which callers turn into "busy, try again" (503 for webhooks)."""
+    wait_ms = int(settings.PAYMENTS_LOCK_TIMEOUT_MS)
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        # SQLite takes its write lock at BEGIN IMMEDIATE; the busy timeout bounds that wait.
+        connection.ensure_connection()
+        default_ms = int(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        try:
+            with transaction.atomic():
+                yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {default_ms}")
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = %s", [f"{wait_ms}ms"])
+        yield
+
+
+@transaction.atomic
+def create_order(
+    *,
+    user: User,
+    program: Program,
+    fee_code: str,
+    purpose: str,
+    reference: dict[str, Any] | None = None,
+    description: str | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """An order for one fee, at the amount in force today in the program's time zone."""
+    now = now or timezone.now()
+    if not is_registered(purpose):
+        raise PaymentError(f"Nothing is registered to fulfil {purpose!r}.")
+    day = program_today(program, now)
+    fee = rules_in_force(program, day).fee(fee_code)
+    order = Order.objects.create(user=user, total=fee.amount, currency=fee.currency, created_at=now)
+    order.number = f"{day.year}-{order.pk:06d}"
+    order.save(update_fields=["number"])
+    OrderLine.objects.create(
+        order=order,
+        program=program,
+        fee=fee,
+        fee_code=fee.code,
+        description=description or fee.name,
+        amount=fee.amount,
+        refundable=fee.refundable,
+        purpose=purpose,
+        reference=reference or {},
+    )
+    record(
+        actor=user,
+        verb="order.created",
+        obj=order,
+        data={"fee": fee.code, "amount": fee.amount, "fee_from": fee.effective_from, "purpose": purpose},
+        now=now,
+    )
+    if fee.amount == ZERO:
+        _mark_paid(order, now=now, actor=user)
+    return order
+
+
+@dataclass
+class Started:
+    payment: Payment
+    redirect_url: str
+
+
+def start_payment(
+    *, order: Order, provider_code: str, actor: User, return_url: str, cancel_url: str, now: datetime | None = None
+) -> Started:
+    """Begin paying an order with a provider. Clicking Pay twice reuses the open attempt."""
+    now = now or timezone.now()
+    try:
+        provider = get_provider(provider_code)
+    except ProviderError as exc:
+        raise PaymentError(str(exc)) from None
+    with bounded_transaction():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING:
+            raise PaymentError(f"Order {locked.number} is {locked.get_status_display().lower()}; there is nothing to pay.")
+        open_attempt = locked.payments.filter(
+            provider=provider.code, state__in=[PaymentState.CREATED, PaymentState.PENDING]
+        ).first()
+        if open_attempt is not None:
+            url = provider.resume_url(open_attempt)
+            if url:
+                return Started(open_attempt, url)
+            if open_attempt.state == PaymentState.PENDING:
+                return Started(open_attempt, cancel_url)
+        payment = Payment.objects.create(
+            order=locked, provider=provider.code, amount=locked.amount_due(), created_at=now
+        )
+        try:
+            url = provider.start(payment=payment, return_url=return_url, cancel_url=cancel_url)
+        except ProviderError as exc:
+            raise PaymentError(str(exc)) from None
+        record(actor=actor, verb="payment.started", obj=locked, data={"provider": provider.code, "payment": payment.pk}, now=now)
+        return Started(payment, url)
+
+
+def confirm_payment(
+    *,
+    payment_id: int,
+    amount: Decimal | None = None,
+    info: dict[str, Any] | None = None,
+    provider_id: str | None = None,
+    actor: User | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """Mark a payment confirmed (once); pay and fulfil its order when covered. True if it changed."""
+    now = now or timezone.now()
+    order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+    with bounded_transaction():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.state == PaymentState.CONFIRMED:
+            return False
+        payment.state = PaymentState.CONFIRMED
+        payment.confirmed_at = now
+        if amount is not None:
+            payment.amount = money(amount)
+        if provider_id:
+            payment.provider_id = provider_id
+        payment.info = {**payment.info, **(info or {})}
+        payment.save()
+        record(
+            actor=actor,
+            verb="payment.confirmed",
+            obj=order,
+            data={"payment": payment.pk, "provider": payment.provider, "amount": payment.amount},
+            reason=reason,
+            now=now,
+        )
+        send_templated_email(
+            template="payments/email/payment_confirmation",
+            to=order.user.email,
+            user=order.user,
+            context={"order": order, "payment": payment, "user": order.user, "amount": format_money(payment.amount),
+                     "receipt_url": settings.SITE_URL + reverse("payments:receipt", args=[order.number])},
+        )
+        if order.status == OrderStatus.PENDING and order.is_covered():
+            _mark_paid(order, now=now, actor=actor)
+        elif order.status != OrderStatus.PENDING:
+            # Money arrived for an order that is already settled: keep it, and let staff see it.
+            record(actor=None, verb="payment.confirmed_on_settled_order", obj=order, data={"payment": payment.pk}, now=now)
+        return True
+
+
+def _mark_paid(order: Order, *, now: datetime, actor: User | None) -> None:
+    order.status = OrderStatus.PAID
+    order.paid_at = now
+    order.save(update_fields=["status", "paid_at"])
+    # Other open attempts (a check promised, a card page left open) are no longer needed.
+    order.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(state=PaymentState.CANCELED)
+    fulfil_order(order, now)
+    record(actor=actor, verb="order.paid", obj=order, data={"total": order.total}, now=now)
+
+
+def fail_payment(*, payment_id: int, reason: str, now: datetime | None = None, actor: User | None = None) -> bool:
+    now = now or timezone.now()
+    changed = Payment.objects.filter(
+        pk=payment_id, state__in=[PaymentState.CREATED, PaymentState.PENDING]
+    ).update(state=PaymentState.FAILED)
+    if changed:
+        payment = Payment.objects.select_related("order").get(pk=payment_id)
+        record(actor=actor, verb="payment.failed", obj=payment.order, data={"payment": payment_id}, reason=reason, now=now)
+    return bool(changed)
+
+
+@transaction.atomic
+def record_manual_payment(
+    *,
+    order: Order,
+    actor: User,
+    reference: str,
+    amount: Decimal,
+    received_on: date,
+    reason: str,
+    now: datetime | None = None,
+) -> Payment:
+    """Staff record a check or purchase-order payment that arrived."""
+    now = now or timezone.now()
+    reference = reference.strip()
+    if not reason.strip():
+        raise PaymentError("Give a reason: it is kept in the audit log.")
+    if not reference:
+        raise PaymentError("Give the check number or purchase order reference.")
+    if amount <= 0:
+        raise PaymentError("The amount must be more than zero.")
+    with bounded_transaction():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING:
+            raise PaymentError(f"Order {locked.number} is {locked.get_status_display().lower()}; record nothing against it.")
+        if Payment.objects.filter(provider=Provider.CHECK, provider_id=reference).exists():
+            raise PaymentError(f"A payment with reference {reference!r} is already recorded.")
+        payment = locked.payments.filter(provider=Provider.CHECK, state=PaymentState.PENDING).first()
+        if payment is None:
+            payment = Payment(order=locked, provider=Provider.CHECK, amount=money(amount), created_at=now)
+        payment.amount = money(amount)
+        payment.provider_id = reference
+        payment.received_on = received_on
+        payment.recorded_by = actor
+        try:
+            with transaction.atomic():
+                payment.save()
+        except IntegrityError:
+            raise PaymentError(f"A payment with reference {reference!r} is already recorded.") from None
+    confirm_payment(payment_id=payment.pk, actor=actor, reason=reason, now=now)
+    payment.refresh_from_db()
+    return payment
+
+
+def refund_payment(
+    *,
+    payment: Payment,
+    amount: Decimal,
+    actor: User,
+    reason: str,
+    override_nonrefundable: bool = False,
+    now: datetime | None = None,
+) -> Refund:
+    """Send back all or part of a confirmed payment; non-refundable fees need an override."""
+    now = now or timezone.now()
+    amount = money(amount)
+    if not reason.strip():
+        raise PaymentError("Give a reason for the refund: it is kept in the audit log.")
+    provider = get_provider(payment.provider) if payment.provider != Provider.MANUAL else None
+    with bounded_transaction():
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.state != PaymentState.CONFIRMED:
+            raise PaymentError("Only a confirmed payment can be refunded.")
+        available = locked.refundable_amount()
+        if amount <= 0 or amount > available:
+            raise PaymentError(f"Refund between $0.01 and {format_money(available)} of this payment.")
+        if not order.is_refundable and not override_nonrefundable:
+            raise PaymentError(
+                "This order is for a non-refundable fee. To refund it anyway, tick the override and give the reason."
+            )
+        refund = Refund.objects.create(
+            order=order, payment=locked, amount=amount, reason=reason.strip(),
+            override_nonrefundable=override_nonrefundable, created_by=actor, created_at=now,
+        )
+    # The provider call happens outside the lock; its idempotency key is the refund's id, so a
+    # retry after a timeout cannot refund twice.
+    try:
+        provider_id, done = provider.refund(refund=refund) if provider else ("", True)
+    except ProviderError as exc:
+        Refund.objects.filter(pk=refund.pk).update(state=RefundState.FAILED, error=str(exc))
+        record(actor=actor, verb="refund.failed", obj=order, data={"refund": refund.pk, "error": str(exc)}, reason=reason, now=now)
+        raise PaymentError(str(exc)) from None
+    with bounded_transaction():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        Refund.objects.filter(pk=refund.pk).update(
+            provider_id=provider_id, state=RefundState.DONE if done else RefundState.CREATED, done_at=now if done else None
+        )
+        if order.net_paid() <= ZERO and order.status == OrderStatus.PAID:
+            order.status = OrderStatus.REFUNDED
+            order.save(update_fields=["status"])
+        record(
+            actor=actor,
+            verb="refund.done" if done else "refund.requested",
+            obj=order,
+            data={"refund": refund.pk, "payment": payment.pk, "amount": amount, "override": override_nonrefundable},
+            reason=reason,
+            now=now,
+        )
+    refund.refresh_from_db()
+    return refund
+
+
+def cancel_order(*, order: Order, actor: User, reason: str, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with bounded_transaction():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING:
+            raise PaymentError(f"Order {locked.number} is {locked.get_status_display().lower()} and cannot be canceled.")
+        if locked.confirmed_amount() > 0:
+            raise PaymentError("Part of this order is paid; refund it instead.")
+        locked.status = OrderStatus.CANCELED
+        locked.canceled_at = now
+        locked.save(update_fields=["status", "canceled_at"])
+        locked.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(state=PaymentState.CANCELED)
+        record(actor=actor, verb="order.canceled", obj=locked, reason=reason, now=now)

@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+from typing import cast
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import OperationalError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from stormcert.accounts.models import User
+from stormcert.accounts.permissions import staff_required
+from stormcert.payments.forms import CancelForm, ManualPaymentForm, OrderFilterForm, RefundForm
+from stormcert.payments.models import Order, Payment, PaymentState, Provider
+from stormcert.payments.providers import PROVIDERS, ProviderError, available_providers
+from stormcert.payments.providers.stripe import StripeProvider
+from stormcert.payments.receipts import receipt_pdf
+from stormcert.payments.services import (
+    PaymentError,
+    cancel_order,
+    confirm_payment,
+    fail_payment,
+    record_manual_payment,
+    refund_payment,
+    start_payment,
+)
+from stormcert.payments.webhooks import apply_checkout_session
+
+
+def get_order_for_user(user: User, number: str) -> Order:
+    """The order, if this person may see it (its owner, or staff); 404 otherwise."""
+    order = Order.objects.select_related("user").filter(number=number).first()
+    if order is None or (order.user_id != user.pk and not user.is_staff):
+        raise Http404("No such order.")
+    return order
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = Order.objects.filter(user=request.user).prefetch_related("lines", "payments")
+    return render(request, "payments/order_list.html", {"orders": orders})
+
+
+@login_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_order_for_user(_user(request), number)
+    pending_check = order.payments.filter(provider=Provider.CHECK, state=PaymentState.PENDING).first()
+    return render(
+        request,
+        "payments/order_detail.html",
+        {
+            "order": order,
+            "providers": available_providers(),
+            "pending_check": pending_check,
+            "check_instructions": settings.PAYMENTS_CHECK_INSTRUCTIONS,
+            "has_receipt": order.payments.filter(state=PaymentState.CONFIRMED).exists(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def pay(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_order_for_user(_user(request), number)
+    if order.user_id != request.user.pk:
+        raise Http404("No such order.")  # staff record payments; they don't pay for others
+    detail_url = reverse("payments:order", args=[order.number])
+    try:
+        started = start_payment(
+            order=order,
+            provider_code=request.POST.get("provider", ""),
+            actor=_user(request),
+            return_url=request.build_absolute_uri(reverse("payments:stripe_return", args=[order.number])),
+            cancel_url=request.build_absolute_uri(detail_url),
+        )
+    except PaymentError as exc:
+        messages.error(request, str(exc))
+        return redirect(detail_url)
+    except OperationalError:
+        messages.error(request, "We are busy with this order right now; nothing was charged. Please try again.")
+        return redirect(detail_url)
+    if started.payment.provider == Provider.CHECK:
+        messages.info(request, "Your order is waiting for your check or purchase order. The instructions are below.")
+    return redirect(started.redirect_url)
+
+
+@login_required
+def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("order"), pk=payment_id, provider=Provider.TESTMODE)
+    if payment.order.user_id != request.user.pk or not PROVIDERS["testmode"].is_available():
+        raise Http404("No such payment.")
+    order = payment.order
+    if request.method == "POST":
+        if payment.state not in (PaymentState.CREATED, PaymentState.PENDING):
+            messages.info(request, "This test payment was already handled.")
+        elif request.POST.get("outcome") == "approve":
+            confirm_payment(payment_id=payment.pk, provider_id=f"test_{payment.pk}", info={"test_mode": True},
+                            actor=_user(request))
+            messages.success(request, "Payment received. Thank you! A confirmation email is on its way.")
+        else:
+            fail_payment(payment_id=payment.pk, reason="declined on the test-mode page", actor=_user(request))
+            messages.error(request, "The test payment was declined. Nothing was charged; you can try again.")
+        return redirect("payments:order", number=order.number)
+    return render(request, "payments/testmode_checkout.html", {"payment": payment, "order": order})
+
+
+@login_required
+def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
+    """Back from Stripe: re-fetch the session from Stripe itself; the query string proves nothing."""
+    order = get_order_for_user(_user(request), number)
+    session_id = request.GET.get("session_id", "")
+    payment = order.payments.filter(provider=Provider.STRIPE, provider_id=session_id).first()
+    if payment is None:
+        messages.error(request, "We could not match that card payment to this order.")
+        return redirect("payments:order", number=number)
+    provider = PROVIDERS["stripe"]
+    assert isinstance(provider, StripeProvider)
+    try:
+        outcome = apply_checkout_session(provider.retrieve_session(session_id))
+    except ProviderError as exc:
+        messages.warning(request, str(exc))
+        return redirect("payments:order", number=number)
+    if outcome in ("confirmed", "already confirmed"):
+        messages.success(request, "Payment received. Thank you! A confirmation email is on its way.")
+    else:
+        messages.info(request, "Stripe has not confirmed the payment yet; this page updates when it does.")
+    return redirect("payments:order", number=number)
+
+
+@login_required
+def receipt(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_order_for_user(_user(request), number)
+    if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
+        messages.info(request, "A receipt is available once a payment is received.")
+        return redirect("payments:order", number=number)
+    return render(request, "payments/receipt.html", {"order": order})
+
+
+@login_required
+def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_order_for_user(_user(request), number)
+    if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
+        raise Http404("No payment yet, so no receipt.")
+    response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{order.number}.pdf"'
+    return response
+
+
+# --- Staff -----------------------------------------------------------------------------
+
+
+@staff_required
+def staff_orders(request: HttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET or None)
+    orders = Order.objects.select_related("user").prefetch_related("lines", "payments").order_by("-created_at")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["status"]:
+            orders = orders.filter(status=data["status"])
+        if data["item"]:
+            orders = orders.filter(lines__fee_code=data["item"].strip())
+        if data["since"]:
+            orders = orders.filter(created_at__date__gte=data["since"])
+        if data["until"]:
+            orders = orders.filter(created_at__date__lte=data["until"])
+        if data["q"]:
+            q = data["q"].strip()
+            orders = orders.filter(Q(number__icontains=q) | Q(user__email__icontains=q))
+    page = Paginator(orders.distinct(), 50).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
+    return render(request, "payments/staff_orders.html", {"form": form, "page": page, "query": query})
+
+
+@staff_required
+def staff_order(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_object_or_404(Order.objects.select_related("user"), number=number)
+    actor = _user(request)
+    refundable = [p for p in order.payments.filter(state=PaymentState.CONFIRMED) if p.refundable_amount() > 0]
+    pay_form = ManualPaymentForm(initial={"amount": order.amount_due()}, prefix="pay")
+    refund_form = RefundForm(payments=refundable, prefix="refund")
+    cancel_form = CancelForm(prefix="cancel")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "record_payment":
+                pay_form = ManualPaymentForm(request.POST, prefix="pay")
+                if pay_form.is_valid():
+                    d = pay_form.cleaned_data
+                    record_manual_payment(order=order, actor=actor, reference=d["reference"], amount=d["amount"],
+                                          received_on=d["received_on"], reason=d["reason"])
+                    messages.success(request, f"Payment {d['reference']} recorded.")
+                    return redirect("payments:staff_order", number=number)
+            elif action == "refund":
+                refund_form = RefundForm(request.POST, payments=refundable, prefix="refund")
+                if refund_form.is_valid():
+                    d = refund_form.cleaned_data
+                    refund = refund_payment(payment=d["payment"], amount=d["amount"], actor=actor, reason=d["reason"],
+                                            override_nonrefundable=d["override_nonrefundable"])
+                    messages.success(request, f"Refunded ${refund.amount}.")
+                    return redirect("payments:staff_order", number=number)
+            elif action == "cancel":
+                cancel_form = CancelForm(request.POST, prefix="cancel")
+                if cancel_form.is_valid():
+                    cancel_order(order=order, actor=actor, reason=cancel_form.cleaned_data["reason"])
+                    messages.success(request, f"Order {number} canceled.")
+                    return redirect("payments:staff_order", number=number)
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+    return render(
+        request,
+        "payments/staff_order.html",
+        {"order": order, "pay_form": pay_form, "refund_form": refund_form, "cancel_form": cancel_form,
+         "refundable": refundable},
+    )
