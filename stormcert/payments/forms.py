@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
@@ -9,28 +10,34 @@ from stormcert.payments.models import OrderStatus, Payment
 
 class ManualPaymentForm(forms.Form):
     reference = forms.CharField(label="Check number or PO reference", max_length=100)
-    amount = forms.DecimalField(label="Amount received ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    amount = forms.DecimalField(
+        label="Amount received ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01")
+    )
     received_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label="Reason / note", widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="Kept in the audit log.")
+    reason = forms.CharField(
+        label="Reason / note", widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the audit log."
+    )
+
+
+class PaymentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Payment) -> str:
+        reference = f" {obj.provider_id}" if obj.provider_id else ""
+        return f"{obj.get_provider_display()}{reference}: ${obj.amount} (up to ${obj.refundable_amount()} refundable)"
 
 
 class RefundForm(forms.Form):
-    payment = forms.ModelChoiceField(queryset=Payment.objects.none(), label="Payment to refund", empty_label=None)
-    amount = forms.DecimalField(label="Amount to refund ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    payment = PaymentChoiceField(queryset=Payment.objects.none(), label="Payment to refund", empty_label=None)
+    amount = forms.DecimalField(
+        label="Amount to refund ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01")
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the audit log.")
     override_nonrefundable = forms.BooleanField(
         required=False, label="Refund although the fee is non-refundable (the reason must say why)"
     )
 
-    def __init__(self, *args: object, payments: list[Payment], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        field = self.fields["payment"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Payment.objects.filter(pk__in=[p.pk for p in payments])
-        field.label_from_instance = lambda p: (  # type: ignore[method-assign]
-            f"{p.get_provider_display()} {p.provider_id or ''} — ${p.amount} (up to ${p.refundable_amount()} refundable)"
-        )
+    def __init__(self, *args: Any, payments: list[Payment], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payment"].queryset = Payment.objects.filter(pk__in=[p.pk for p in payments])  # type: ignore[attr-defined]
 
 
 class CancelForm(forms.Form):

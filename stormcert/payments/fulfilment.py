@@ -34,8 +34,22 @@ def is_registered(purpose: str) -> bool:
 
 def fulfil_order(order: Order, now: datetime) -> None:
     """Call each line's fulfilment; the caller holds the order's row lock."""
+    from stormcert.audit.services import record
+
     for line in order.lines.filter(fulfilled_at__isnull=True):
-        FULFILLERS[line.purpose](line, now)
+        fulfiller = FULFILLERS.get(line.purpose)
+        if fulfiller is None:
+            # The money is real even if the code that delivers the item is gone: keep the
+            # payment, leave the line unfulfilled, and tell staff.
+            record(
+                actor=None,
+                verb="order.fulfilment_missing",
+                obj=order,
+                data={"purpose": line.purpose},
+                now=now,
+            )
+            continue
+        fulfiller(line, now)
         line.fulfilled_at = now
         line.save(update_fields=["fulfilled_at"])
     order.fulfilled_at = now

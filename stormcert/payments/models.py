@@ -7,6 +7,7 @@ Provider object ids and webhook event ids are unique in the database, so a repla
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,6 +18,10 @@ from django.utils import timezone
 from stormcert.lib.money import ZERO
 
 
+def _placeholder_number() -> str:
+    return f"new-{uuid.uuid4().hex}"
+
+
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Awaiting payment"
     PAID = "paid", "Paid"
@@ -25,7 +30,8 @@ class OrderStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    # Assigned from the id right after insert ("2026-000123"); a unique placeholder until then.
+    number = models.CharField(max_length=40, unique=True, default=_placeholder_number)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     total = models.DecimalField(max_digits=10, decimal_places=2)
@@ -37,10 +43,12 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="payments_order_total_nonnegative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="payments_order_total_nonnegative")
+        ]
 
     def __str__(self) -> str:
-        return f"Order {self.number or self.pk}"
+        return f"Order {self.number}"
 
     def confirmed_amount(self) -> Decimal:
         return self.payments.filter(state=PaymentState.CONFIRMED).aggregate(s=Sum("amount"))["s"] or ZERO
@@ -123,7 +131,9 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "provider_id"], condition=~Q(provider_id=""), name="payments_provider_id_unique"
+                fields=["provider", "provider_id"],
+                condition=~Q(provider_id=""),
+                name="payments_provider_id_unique",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payments_payment_amount_positive"),
         ]
@@ -161,7 +171,9 @@ class Refund(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["payment", "provider_id"], condition=~Q(provider_id=""), name="payments_refund_provider_id_unique"
+                fields=["payment", "provider_id"],
+                condition=~Q(provider_id=""),
+                name="payments_refund_provider_id_unique",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payments_refund_amount_positive"),
         ]

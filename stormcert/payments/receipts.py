@@ -33,7 +33,8 @@ def _text(value: str, font: str) -> str:
 
 def receipt_pdf(order: Order) -> bytes:
     pdf, font = _pdf()
-    zone = order.lines.first().program.zone if order.lines.exists() else timezone.get_current_timezone()
+    first_line = order.lines.select_related("program").first()
+    zone = first_line.program.zone if first_line else timezone.get_current_timezone()
     t = lambda s: _text(s, font)  # noqa: E731
     pdf.set_font(font, "B", 18)
     pdf.cell(0, 10, t("Receipt"), new_x="LMARGIN", new_y="NEXT")
@@ -42,7 +43,7 @@ def receipt_pdf(order: Order) -> bytes:
     pdf.ln(4)
     pdf.set_font(font, "", 11)
     for label, value in (
-        ("Order", order.number or str(order.pk)),
+        ("Order", order.number),
         ("Date", timezone.localtime(order.created_at, zone).strftime("%B %d, %Y")),
         ("Billed to", f"{order.user.get_full_name()} <{order.user.email}>"),
         ("Status", order.get_status_display()),
@@ -68,15 +69,30 @@ def receipt_pdf(order: Order) -> bytes:
     pdf.cell(0, 8, t("Payments"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 10)
     for payment in order.payments.filter(state=PaymentState.CONFIRMED):
-        when = timezone.localtime(payment.confirmed_at, zone).strftime("%Y-%m-%d") if payment.confirmed_at else ""
+        when = (
+            timezone.localtime(payment.confirmed_at, zone).strftime("%Y-%m-%d")
+            if payment.confirmed_at
+            else ""
+        )
         ref = f" ref. {payment.provider_id}" if payment.provider_id else ""
         pdf.cell(130, 7, t(f"{when}  {payment.get_provider_display()}{ref}"))
-        pdf.cell(0, 7, t(format_money(payment.amount, order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0, 7, t(format_money(payment.amount, order.currency)), align="R", new_x="LMARGIN", new_y="NEXT"
+        )
     for refund in order.refunds.filter(state=RefundState.DONE):
         when = timezone.localtime(refund.done_at, zone).strftime("%Y-%m-%d") if refund.done_at else ""
         pdf.cell(130, 7, t(f"{when}  Refund"))
-        pdf.cell(0, 7, t("-" + format_money(refund.amount, order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            7,
+            t("-" + format_money(refund.amount, order.currency)),
+            align="R",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.set_font(font, "B", 11)
     pdf.cell(130, 8, t("Net paid"))
-    pdf.cell(0, 8, t(format_money(order.net_paid(), order.currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0, 8, t(format_money(order.net_paid(), order.currency)), align="R", new_x="LMARGIN", new_y="NEXT"
+    )
     return bytes(pdf.output())

@@ -113,7 +113,13 @@ class Started:
 
 
 def start_payment(
-    *, order: Order, provider_code: str, actor: User, return_url: str, cancel_url: str, now: datetime | None = None
+    *,
+    order: Order,
+    provider_code: str,
+    actor: User,
+    return_url: str,
+    cancel_url: str,
+    now: datetime | None = None,
 ) -> Started:
     """Begin paying an order with a provider. Clicking Pay twice reuses the open attempt."""
     now = now or timezone.now()
@@ -124,7 +130,9 @@ def start_payment(
     with bounded_transaction():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
-            raise PaymentError(f"Order {locked.number} is {locked.get_status_display().lower()}; there is nothing to pay.")
+            raise PaymentError(
+                f"Order {locked.number} is {locked.get_status_display().lower()}; there is nothing to pay."
+            )
         open_attempt = locked.payments.filter(
             provider=provider.code, state__in=[PaymentState.CREATED, PaymentState.PENDING]
         ).first()
@@ -141,7 +149,13 @@ def start_payment(
             url = provider.start(payment=payment, return_url=return_url, cancel_url=cancel_url)
         except ProviderError as exc:
             raise PaymentError(str(exc)) from None
-        record(actor=actor, verb="payment.started", obj=locked, data={"provider": provider.code, "payment": payment.pk}, now=now)
+        record(
+            actor=actor,
+            verb="payment.started",
+            obj=locked,
+            data={"provider": provider.code, "payment": payment.pk},
+            now=now,
+        )
         return Started(payment, url)
 
 
@@ -183,14 +197,25 @@ def confirm_payment(
             template="payments/email/payment_confirmation",
             to=order.user.email,
             user=order.user,
-            context={"order": order, "payment": payment, "user": order.user, "amount": format_money(payment.amount),
-                     "receipt_url": settings.SITE_URL + reverse("payments:receipt", args=[order.number])},
+            context={
+                "order": order,
+                "payment": payment,
+                "user": order.user,
+                "amount": format_money(payment.amount),
+                "receipt_url": settings.SITE_URL + reverse("payments:receipt", args=[order.number]),
+            },
         )
         if order.status == OrderStatus.PENDING and order.is_covered():
             _mark_paid(order, now=now, actor=actor)
         elif order.status != OrderStatus.PENDING:
             # Money arrived for an order that is already settled: keep it, and let staff see it.
-            record(actor=None, verb="payment.confirmed_on_settled_order", obj=order, data={"payment": payment.pk}, now=now)
+            record(
+                actor=None,
+                verb="payment.confirmed_on_settled_order",
+                obj=order,
+                data={"payment": payment.pk},
+                now=now,
+            )
         return True
 
 
@@ -199,19 +224,30 @@ def _mark_paid(order: Order, *, now: datetime, actor: User | None) -> None:
     order.paid_at = now
     order.save(update_fields=["status", "paid_at"])
     # Other open attempts (a check promised, a card page left open) are no longer needed.
-    order.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(state=PaymentState.CANCELED)
+    order.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(
+        state=PaymentState.CANCELED
+    )
     fulfil_order(order, now)
     record(actor=actor, verb="order.paid", obj=order, data={"total": order.total}, now=now)
 
 
-def fail_payment(*, payment_id: int, reason: str, now: datetime | None = None, actor: User | None = None) -> bool:
+def fail_payment(
+    *, payment_id: int, reason: str, now: datetime | None = None, actor: User | None = None
+) -> bool:
     now = now or timezone.now()
     changed = Payment.objects.filter(
         pk=payment_id, state__in=[PaymentState.CREATED, PaymentState.PENDING]
     ).update(state=PaymentState.FAILED)
     if changed:
         payment = Payment.objects.select_related("order").get(pk=payment_id)
-        record(actor=actor, verb="payment.failed", obj=payment.order, data={"payment": payment_id}, reason=reason, now=now)
+        record(
+            actor=actor,
+            verb="payment.failed",
+            obj=payment.order,
+            data={"payment": payment_id},
+            reason=reason,
+            now=now,
+        )
     return bool(changed)
 
 
@@ -238,7 +274,9 @@ def record_manual_payment(
     with bounded_transaction():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
-            raise PaymentError(f"Order {locked.number} is {locked.get_status_display().lower()}; record nothing against it.")
+            raise PaymentError(
+                f"Order {locked.number} is {locked.get_status_display().lower()}; record nothing against it."
+            )
         if Payment.objects.filter(provider=Provider.CHECK, provider_id=reference).exists():
             raise PaymentError(f"A payment with reference {reference!r} is already recorded.")
         payment = locked.payments.filter(provider=Provider.CHECK, state=PaymentState.PENDING).first()
@@ -286,8 +324,13 @@ def refund_payment(
                 "This order is for a non-refundable fee. To refund it anyway, tick the override and give the reason."
             )
         refund = Refund.objects.create(
-            order=order, payment=locked, amount=amount, reason=reason.strip(),
-            override_nonrefundable=override_nonrefundable, created_by=actor, created_at=now,
+            order=order,
+            payment=locked,
+            amount=amount,
+            reason=reason.strip(),
+            override_nonrefundable=override_nonrefundable,
+            created_by=actor,
+            created_at=now,
         )
     # The provider call happens outside the lock; its idempotency key is the refund's id, so a
     # retry after a timeout cannot refund twice.
@@ -295,12 +338,21 @@ def refund_payment(
         provider_id, done = provider.refund(refund=refund) if provider else ("", True)
     except ProviderError as exc:
         Refund.objects.filter(pk=refund.pk).update(state=RefundState.FAILED, error=str(exc))
-        record(actor=actor, verb="refund.failed", obj=order, data={"refund": refund.pk, "error": str(exc)}, reason=reason, now=now)
+        record(
+            actor=actor,
+            verb="refund.failed",
+            obj=order,
+            data={"refund": refund.pk, "error": str(exc)},
+            reason=reason,
+            now=now,
+        )
         raise PaymentError(str(exc)) from None
     with bounded_transaction():
         order = Order.objects.select_for_update().get(pk=order.pk)
         Refund.objects.filter(pk=refund.pk).update(
-            provider_id=provider_id, state=RefundState.DONE if done else RefundState.CREATED, done_at=now if done else None
+            provider_id=provider_id,
+            state=RefundState.DONE if done else RefundState.CREATED,
+            done_at=now if done else None,
         )
         if order.net_paid() <= ZERO and order.status == OrderStatus.PAID:
             order.status = OrderStatus.REFUNDED
@@ -309,7 +361,12 @@ def refund_payment(
             actor=actor,
             verb="refund.done" if done else "refund.requested",
             obj=order,
-            data={"refund": refund.pk, "payment": payment.pk, "amount": amount, "override": override_nonrefundable},
+            data={
+                "refund": refund.pk,
+                "payment": payment.pk,
+                "amount": amount,
+                "override": override_nonrefundable,
+            },
             reason=reason,
             now=now,
         )
@@ -322,11 +379,15 @@ def cancel_order(*, order: Order, actor: User, reason: str, now: datetime | None
     with bounded_transaction():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
-            raise PaymentError(f"Order {locked.number} is {locked.get_status_display().lower()} and cannot be canceled.")
+            raise PaymentError(
+                f"Order {locked.number} is {locked.get_status_display().lower()} and cannot be canceled."
+            )
         if locked.confirmed_amount() > 0:
             raise PaymentError("Part of this order is paid; refund it instead.")
         locked.status = OrderStatus.CANCELED
         locked.canceled_at = now
         locked.save(update_fields=["status", "canceled_at"])
-        locked.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(state=PaymentState.CANCELED)
+        locked.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(
+            state=PaymentState.CANCELED
+        )
         record(actor=actor, verb="order.canceled", obj=locked, reason=reason, now=now)

@@ -47,7 +47,7 @@ def _user(request: HttpRequest) -> User:
 
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
-    orders = Order.objects.filter(user=request.user).prefetch_related("lines", "payments")
+    orders = Order.objects.filter(user=_user(request)).prefetch_related("lines", "payments")
     return render(request, "payments/order_list.html", {"orders": orders})
 
 
@@ -87,16 +87,22 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect(detail_url)
     except OperationalError:
-        messages.error(request, "We are busy with this order right now; nothing was charged. Please try again.")
+        messages.error(
+            request, "We are busy with this order right now; nothing was charged. Please try again."
+        )
         return redirect(detail_url)
     if started.payment.provider == Provider.CHECK:
-        messages.info(request, "Your order is waiting for your check or purchase order. The instructions are below.")
+        messages.info(
+            request, "Your order is waiting for your check or purchase order. The instructions are below."
+        )
     return redirect(started.redirect_url)
 
 
 @login_required
 def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = get_object_or_404(Payment.objects.select_related("order"), pk=payment_id, provider=Provider.TESTMODE)
+    payment = get_object_or_404(
+        Payment.objects.select_related("order"), pk=payment_id, provider=Provider.TESTMODE
+    )
     if payment.order.user_id != request.user.pk or not PROVIDERS["testmode"].is_available():
         raise Http404("No such payment.")
     order = payment.order
@@ -104,8 +110,12 @@ def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
         if payment.state not in (PaymentState.CREATED, PaymentState.PENDING):
             messages.info(request, "This test payment was already handled.")
         elif request.POST.get("outcome") == "approve":
-            confirm_payment(payment_id=payment.pk, provider_id=f"test_{payment.pk}", info={"test_mode": True},
-                            actor=_user(request))
+            confirm_payment(
+                payment_id=payment.pk,
+                provider_id=f"test_{payment.pk}",
+                info={"test_mode": True},
+                actor=_user(request),
+            )
             messages.success(request, "Payment received. Thank you! A confirmation email is on its way.")
         else:
             fail_payment(payment_id=payment.pk, reason="declined on the test-mode page", actor=_user(request))
@@ -124,7 +134,8 @@ def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, "We could not match that card payment to this order.")
         return redirect("payments:order", number=number)
     provider = PROVIDERS["stripe"]
-    assert isinstance(provider, StripeProvider)
+    if not isinstance(provider, StripeProvider) or not provider.is_available():
+        raise Http404("Card payments are not set up.")
     try:
         outcome = apply_checkout_session(provider.retrieve_session(session_id))
     except ProviderError as exc:
@@ -162,7 +173,9 @@ def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
 @staff_required
 def staff_orders(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
-    orders = Order.objects.select_related("user").prefetch_related("lines", "payments").order_by("-created_at")
+    orders = (
+        Order.objects.select_related("user").prefetch_related("lines", "payments").order_by("-created_at")
+    )
     if form.is_valid():
         data = form.cleaned_data
         if data["status"]:
@@ -196,16 +209,27 @@ def staff_order(request: HttpRequest, number: str) -> HttpResponse:
                 pay_form = ManualPaymentForm(request.POST, prefix="pay")
                 if pay_form.is_valid():
                     d = pay_form.cleaned_data
-                    record_manual_payment(order=order, actor=actor, reference=d["reference"], amount=d["amount"],
-                                          received_on=d["received_on"], reason=d["reason"])
+                    record_manual_payment(
+                        order=order,
+                        actor=actor,
+                        reference=d["reference"],
+                        amount=d["amount"],
+                        received_on=d["received_on"],
+                        reason=d["reason"],
+                    )
                     messages.success(request, f"Payment {d['reference']} recorded.")
                     return redirect("payments:staff_order", number=number)
             elif action == "refund":
                 refund_form = RefundForm(request.POST, payments=refundable, prefix="refund")
                 if refund_form.is_valid():
                     d = refund_form.cleaned_data
-                    refund = refund_payment(payment=d["payment"], amount=d["amount"], actor=actor, reason=d["reason"],
-                                            override_nonrefundable=d["override_nonrefundable"])
+                    refund = refund_payment(
+                        payment=d["payment"],
+                        amount=d["amount"],
+                        actor=actor,
+                        reason=d["reason"],
+                        override_nonrefundable=d["override_nonrefundable"],
+                    )
                     messages.success(request, f"Refunded ${refund.amount}.")
                     return redirect("payments:staff_order", number=number)
             elif action == "cancel":
@@ -219,6 +243,11 @@ def staff_order(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "payments/staff_order.html",
-        {"order": order, "pay_form": pay_form, "refund_form": refund_form, "cancel_form": cancel_form,
-         "refundable": refundable},
+        {
+            "order": order,
+            "pay_form": pay_form,
+            "refund_form": refund_form,
+            "cancel_form": cancel_form,
+            "refundable": refundable,
+        },
     )

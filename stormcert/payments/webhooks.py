@@ -56,7 +56,10 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             try:
                 with transaction.atomic():
                     row = WebhookEvent.objects.create(
-                        provider=Provider.STRIPE, event_id=event["id"], type=event["type"], payload=event.to_dict()
+                        provider=Provider.STRIPE,
+                        event_id=event["id"],
+                        type=event["type"],
+                        payload=event.to_dict(),
                     )
             except IntegrityError:
                 return HttpResponse("Already handled.", content_type="text/plain")
@@ -65,7 +68,11 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
                 outcome = apply_checkout_session(obj)
             elif event["type"] in FAILED_EVENTS:
                 payment = Payment.objects.filter(provider=Provider.STRIPE, provider_id=obj["id"]).first()
-                outcome = "failed" if payment and fail_payment(payment_id=payment.pk, reason=event["type"]) else "nothing to fail"
+                outcome = (
+                    "failed"
+                    if payment and fail_payment(payment_id=payment.pk, reason=event["type"])
+                    else "nothing to fail"
+                )
             else:
                 outcome = "ignored"
             WebhookEvent.objects.filter(pk=row.pk).update(outcome=outcome)

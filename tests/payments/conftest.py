@@ -23,9 +23,15 @@ def fulfil_test_thing(line: OrderLine, now: datetime) -> None:
     record(actor=None, verb="tests.fulfilled", obj=line.order, now=now)
 
 
-def make_order(user: User, fee_code: str = "registration", program_code: str = "QISP", **kwargs: Any) -> Order:
+def make_order(
+    user: User, fee_code: str = "registration", program_code: str = "QISP", **kwargs: Any
+) -> Order:
     return create_order(
-        user=user, program=Program.objects.get(code=program_code), fee_code=fee_code, purpose="tests.thing", **kwargs
+        user=user,
+        program=Program.objects.get(code=program_code),
+        fee_code=fee_code,
+        purpose="tests.thing",
+        **kwargs,
     )
 
 

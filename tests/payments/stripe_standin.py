@@ -27,8 +27,15 @@ def sign_payload(payload: bytes, secret: str, timestamp: int | None = None) -> s
 
 def event_payload(event_type: str, obj: dict[str, Any], event_id: str = "evt_1") -> bytes:
     return json.dumps(
-        {"id": event_id, "object": "event", "type": event_type, "api_version": "2024-06-20",
-         "created": int(time.time()), "data": {"object": obj}, "livemode": False}
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "api_version": "2024-06-20",
+            "created": int(time.time()),
+            "data": {"object": obj},
+            "livemode": False,
+        }
     ).encode()
 
 
@@ -58,10 +65,15 @@ class StripeStandIn:
             def do_GET(self) -> None:
                 standin.requests.append(("GET", self.path, {}))
                 prefix = "/v1/checkout/sessions/"
-                if self.path.startswith(prefix) and self.path[len(prefix):] in standin.sessions:
-                    self._reply(200, json.dumps(standin.sessions[self.path[len(prefix):]]).encode())
+                if self.path.startswith(prefix) and self.path[len(prefix) :] in standin.sessions:
+                    self._reply(200, json.dumps(standin.sessions[self.path[len(prefix) :]]).encode())
                 else:
-                    self._reply(404, json.dumps({"error": {"type": "invalid_request_error", "message": "No such session"}}).encode())
+                    self._reply(
+                        404,
+                        json.dumps(
+                            {"error": {"type": "invalid_request_error", "message": "No such session"}}
+                        ).encode(),
+                    )
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
@@ -87,24 +99,35 @@ class StripeStandIn:
             return 402, json.dumps({"error": {"type": "card_error", "message": message}}).encode()
         if path == "/v1/checkout/sessions":
             n = next(self._ids)
-            amount = sum(
-                int(v) for k, v in form.items() if k.endswith("[price_data][unit_amount]")
-            )
+            amount = sum(int(v) for k, v in form.items() if k.endswith("[price_data][unit_amount]"))
             session = {
-                "id": f"cs_test_{n}", "object": "checkout.session", "status": "open", "payment_status": "unpaid",
-                "amount_total": amount, "currency": form.get("line_items[0][price_data][currency]", "usd"),
-                "client_reference_id": form.get("client_reference_id"), "payment_intent": None,
-                "url": f"{self.url}/pay/cs_test_{n}", "metadata": {"order": form.get("metadata[order]")},
+                "id": f"cs_test_{n}",
+                "object": "checkout.session",
+                "status": "open",
+                "payment_status": "unpaid",
+                "amount_total": amount,
+                "currency": form.get("line_items[0][price_data][currency]", "usd"),
+                "client_reference_id": form.get("client_reference_id"),
+                "payment_intent": None,
+                "url": f"{self.url}/pay/cs_test_{n}",
+                "metadata": {"order": form.get("metadata[order]")},
             }
-            self.sessions[session["id"]] = session
+            self.sessions[str(session["id"])] = session
             return 200, json.dumps(session).encode()
         if path == "/v1/refunds":
             n = next(self._ids)
-            refund = {"id": f"re_test_{n}", "object": "refund", "status": "succeeded",
-                      "amount": int(form["amount"]), "payment_intent": form.get("payment_intent")}
-            self.refunds[refund["id"]] = refund
+            refund = {
+                "id": f"re_test_{n}",
+                "object": "refund",
+                "status": "succeeded",
+                "amount": int(form["amount"]),
+                "payment_intent": form.get("payment_intent"),
+            }
+            self.refunds[str(refund["id"])] = refund
             return 200, json.dumps(refund).encode()
-        return 404, json.dumps({"error": {"type": "invalid_request_error", "message": f"Unknown {path}"}}).encode()
+        return 404, json.dumps(
+            {"error": {"type": "invalid_request_error", "message": f"Unknown {path}"}}
+        ).encode()
 
     def pay(self, session_id: str) -> dict[str, Any]:
         """What happens when the person completes Stripe's page."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,13 @@ from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
 from stormcert.emails.models import OutboundEmail
 from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, RefundState
-from stormcert.payments.services import PaymentError, create_order, record_manual_payment, refund_payment, start_payment
+from stormcert.payments.services import (
+    PaymentError,
+    create_order,
+    record_manual_payment,
+    refund_payment,
+    start_payment,
+)
 from stormcert.programs.models import Fee, Program
 from tests.payments.conftest import make_order
 
@@ -39,8 +46,13 @@ def fulfilments(order: Order) -> int:
 
 def test_order_takes_the_fee_in_force_on_its_day_in_pacific_time(alice: User) -> None:
     qisp = Program.objects.get(code="QISP")
-    Fee.objects.create(program=qisp, code="registration", name="QISP online training registration",
-                       amount=Decimal("525.00"), effective_from=date(2027, 1, 1))
+    Fee.objects.create(
+        program=qisp,
+        code="registration",
+        name="QISP online training registration",
+        amount=Decimal("525.00"),
+        effective_from=date(2027, 1, 1),
+    )
     # 23:30 on Dec 31 in California is already Jan 1 in UTC: the old fee still applies.
     before = make_order(alice, now=datetime(2026, 12, 31, 23, 30, tzinfo=PACIFIC))
     after = make_order(alice, now=datetime(2027, 1, 1, 0, 0, tzinfo=PACIFIC))
@@ -51,12 +63,15 @@ def test_order_takes_the_fee_in_force_on_its_day_in_pacific_time(alice: User) ->
 
 def test_an_unknown_purpose_is_refused(alice: User) -> None:
     with pytest.raises(PaymentError, match="Nothing is registered to fulfil 'nope'"):
-        create_order(user=alice, program=Program.objects.get(code="QISP"), fee_code="registration", purpose="nope")
+        create_order(
+            user=alice, program=Program.objects.get(code="QISP"), fee_code="registration", purpose="nope"
+        )
     assert not Order.objects.exists()
 
 
-def test_test_mode_payment_pays_fulfils_once_emails_and_shows_in_orders(alice: User, alice_client: Client,
-                                                                        django_capture_on_commit_callbacks: Any) -> None:
+def test_test_mode_payment_pays_fulfils_once_emails_and_shows_in_orders(
+    alice: User, alice_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     order = make_order(alice)
     with django_capture_on_commit_callbacks(execute=True):
         page = pay_in_test_mode(alice_client, order)
@@ -86,7 +101,13 @@ def test_declined_test_payment_says_so_and_the_order_stays_payable(alice: User, 
 
 def test_paying_twice_reuses_the_open_attempt(alice: User) -> None:
     order = make_order(alice)
-    kwargs = {"order": order, "provider_code": "testmode", "actor": alice, "return_url": "/r", "cancel_url": "/c"}
+    kwargs: dict[str, Any] = {
+        "order": order,
+        "provider_code": "testmode",
+        "actor": alice,
+        "return_url": "/r",
+        "cancel_url": "/c",
+    }
     first, second = start_payment(**kwargs), start_payment(**kwargs)
     assert first.payment.pk == second.payment.pk and Payment.objects.count() == 1
 
@@ -94,7 +115,9 @@ def test_paying_twice_reuses_the_open_attempt(alice: User) -> None:
 def test_a_paid_order_cannot_be_paid_again(alice: User, alice_client: Client) -> None:
     order = make_order(alice)
     pay_in_test_mode(alice_client, order)
-    page = alice_client.post(reverse("payments:pay", args=[order.number]), {"provider": "testmode"}, follow=True)
+    page = alice_client.post(
+        reverse("payments:pay", args=[order.number]), {"provider": "testmode"}, follow=True
+    )
     assert f"Order {order.number} is paid; there is nothing to pay." in page.content.decode()
     assert Payment.objects.count() == 1
 
@@ -102,8 +125,12 @@ def test_a_paid_order_cannot_be_paid_again(alice: User, alice_client: Client) ->
 def test_test_mode_is_off_in_production(alice: User, alice_client: Client, settings: Any) -> None:
     settings.PAYMENTS_TEST_MODE = False
     order = make_order(alice)
-    assert "test mode" not in alice_client.get(reverse("payments:order", args=[order.number])).content.decode()
-    page = alice_client.post(reverse("payments:pay", args=[order.number]), {"provider": "testmode"}, follow=True)
+    assert (
+        "test mode" not in alice_client.get(reverse("payments:order", args=[order.number])).content.decode()
+    )
+    page = alice_client.post(
+        reverse("payments:pay", args=[order.number]), {"provider": "testmode"}, follow=True
+    )
     assert "That payment method is not available; please choose another." in page.content.decode()
 
 
@@ -112,9 +139,19 @@ def test_others_cannot_see_or_pay_someone_elses_order(alice: User, eve: User) ->
     eve_client = client_for(eve)
     for name in ("payments:order", "payments:receipt", "payments:receipt_pdf"):
         assert eve_client.get(reverse(name, args=[order.number])).status_code == 404
-    assert eve_client.post(reverse("payments:pay", args=[order.number]), {"provider": "testmode"}).status_code == 404
-    payment = start_payment(order=order, provider_code="testmode", actor=alice, return_url="/", cancel_url="/").payment
-    assert eve_client.post(reverse("payments:testmode_checkout", args=[payment.pk]), {"outcome": "approve"}).status_code == 404
+    assert (
+        eve_client.post(reverse("payments:pay", args=[order.number]), {"provider": "testmode"}).status_code
+        == 404
+    )
+    payment = start_payment(
+        order=order, provider_code="testmode", actor=alice, return_url="/", cancel_url="/"
+    ).payment
+    assert (
+        eve_client.post(
+            reverse("payments:testmode_checkout", args=[payment.pk]), {"outcome": "approve"}
+        ).status_code
+        == 404
+    )
     assert Order.objects.get().status == OrderStatus.PENDING
 
 
@@ -126,53 +163,120 @@ def test_check_payment_waits_with_instructions_until_staff_record_it(
     body = page.content.decode()
     assert "Awaiting your check or purchase order." in body and "payable to" in body and order.number in body
     staff_url = reverse("payments:staff_order", args=[order.number])
-    no_reason = sara_client.post(staff_url, {"action": "record_payment", "pay-reference": "1234",
-                                             "pay-amount": "505.00", "pay-received_on": "2026-11-20"})
+    no_reason = sara_client.post(
+        staff_url,
+        {
+            "action": "record_payment",
+            "pay-reference": "1234",
+            "pay-amount": "505.00",
+            "pay-received_on": "2026-11-20",
+        },
+    )
     assert "This field is required." in no_reason.content.decode()
     assert Order.objects.get().status == OrderStatus.PENDING
-    done = sara_client.post(staff_url, {"action": "record_payment", "pay-reference": "1234", "pay-amount": "505.00",
-                                        "pay-received_on": "2026-11-20", "pay-reason": "Check arrived by mail"}, follow=True)
+    done = sara_client.post(
+        staff_url,
+        {
+            "action": "record_payment",
+            "pay-reference": "1234",
+            "pay-amount": "505.00",
+            "pay-received_on": "2026-11-20",
+            "pay-reason": "Check arrived by mail",
+        },
+        follow=True,
+    )
     assert "Payment 1234 recorded." in done.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and fulfilments(order) == 1
     payment = order.payments.get()
-    assert (payment.provider_id, payment.recorded_by, payment.received_on) == ("1234", sara, date(2026, 11, 20))
+    assert (payment.provider_id, payment.recorded_by, payment.received_on) == (
+        "1234",
+        sara,
+        date(2026, 11, 20),
+    )
     event = AuditEvent.objects.get(verb="payment.confirmed")
     assert event.actor == sara and event.reason == "Check arrived by mail"
 
 
 def test_a_partial_check_leaves_the_order_awaiting_the_rest(alice: User, sara: User) -> None:
     order = make_order(alice)
-    record_manual_payment(order=order, actor=sara, reference="PO-1", amount=Decimal("300"), received_on=date(2026, 11, 1), reason="PO part 1")
+    record_manual_payment(
+        order=order,
+        actor=sara,
+        reference="PO-1",
+        amount=Decimal("300"),
+        received_on=date(2026, 11, 1),
+        reason="PO part 1",
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING and order.amount_due() == Decimal("205.00")
-    record_manual_payment(order=order, actor=sara, reference="PO-2", amount=Decimal("205"), received_on=date(2026, 11, 2), reason="PO part 2")
+    record_manual_payment(
+        order=order,
+        actor=sara,
+        reference="PO-2",
+        amount=Decimal("205"),
+        received_on=date(2026, 11, 2),
+        reason="PO part 2",
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and fulfilments(order) == 1
 
 
 def test_the_same_check_cannot_be_recorded_twice(alice: User, sara: User) -> None:
     first, second = make_order(alice), make_order(alice)
-    record_manual_payment(order=first, actor=sara, reference="777", amount=Decimal("505"), received_on=date(2026, 11, 1), reason="r")
-    with pytest.raises(PaymentError, match="A payment with reference '777' is already recorded."):
-        record_manual_payment(order=second, actor=sara, reference="777", amount=Decimal("505"), received_on=date(2026, 11, 1), reason="r")
+    record_manual_payment(
+        order=first,
+        actor=sara,
+        reference="777",
+        amount=Decimal("505"),
+        received_on=date(2026, 11, 1),
+        reason="r",
+    )
+    with pytest.raises(PaymentError, match=re.escape("A payment with reference '777' is already recorded.")):
+        record_manual_payment(
+            order=second,
+            actor=sara,
+            reference="777",
+            amount=Decimal("505"),
+            received_on=date(2026, 11, 1),
+            reason="r",
+        )
     assert Order.objects.get(pk=second.pk).status == OrderStatus.PENDING
 
 
-def test_staff_refund_all_or_part_with_a_reason(alice: User, alice_client: Client, sara: User, sara_client: Client) -> None:
+def test_staff_refund_all_or_part_with_a_reason(
+    alice: User, alice_client: Client, sara: User, sara_client: Client
+) -> None:
     order = make_order(alice)
     pay_in_test_mode(alice_client, order)
     payment = order.payments.get()
     url = reverse("payments:staff_order", args=[order.number])
-    too_much = sara_client.post(url, {"action": "refund", "refund-payment": payment.pk, "refund-amount": "600",
-                                      "refund-reason": "oops"}, follow=True)
+    too_much = sara_client.post(
+        url,
+        {"action": "refund", "refund-payment": payment.pk, "refund-amount": "600", "refund-reason": "oops"},
+        follow=True,
+    )
     assert "Refund between $0.01 and $505.00 of this payment." in too_much.content.decode()
-    sara_client.post(url, {"action": "refund", "refund-payment": payment.pk, "refund-amount": "100",
-                           "refund-reason": "Goodwill"})
+    sara_client.post(
+        url,
+        {
+            "action": "refund",
+            "refund-payment": payment.pk,
+            "refund-amount": "100",
+            "refund-reason": "Goodwill",
+        },
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and order.net_paid() == Decimal("405.00")
-    sara_client.post(url, {"action": "refund", "refund-payment": payment.pk, "refund-amount": "405",
-                           "refund-reason": "Withdrew from the program"})
+    sara_client.post(
+        url,
+        {
+            "action": "refund",
+            "refund-payment": payment.pk,
+            "refund-amount": "405",
+            "refund-reason": "Withdrew from the program",
+        },
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED and order.net_paid() == 0
     assert list(order.refunds.values_list("state", flat=True)) == [RefundState.DONE, RefundState.DONE]
@@ -186,8 +290,13 @@ def test_non_refundable_fee_needs_an_override(alice: User, alice_client: Client,
     with pytest.raises(PaymentError, match="non-refundable fee"):
         refund_payment(payment=payment, amount=Decimal("300"), actor=sara, reason="asked nicely")
     assert not order.refunds.exists()
-    refund = refund_payment(payment=payment, amount=Decimal("300"), actor=sara, reason="Cycle canceled by the board",
-                            override_nonrefundable=True)
+    refund = refund_payment(
+        payment=payment,
+        amount=Decimal("300"),
+        actor=sara,
+        reason="Cycle canceled by the board",
+        override_nonrefundable=True,
+    )
     assert refund.state == RefundState.DONE and refund.override_nonrefundable
 
 
@@ -234,7 +343,9 @@ def test_staff_home_counts_checks_waiting(alice: User, alice_client: Client, sar
 
 def test_zero_fee_orders_are_paid_at_once(alice: User) -> None:
     qisp = Program.objects.get(code="QISP")
-    Fee.objects.create(program=qisp, code="waived", name="Waived", amount=Decimal("0"), effective_from=date(2023, 1, 1))
+    Fee.objects.create(
+        program=qisp, code="waived", name="Waived", amount=Decimal("0"), effective_from=date(2023, 1, 1)
+    )
     order = make_order(alice, fee_code="waived")
     assert order.status == OrderStatus.PAID and fulfilments(order) == 1
 
@@ -243,3 +354,14 @@ def test_another_persons_order_number_is_not_guessable_into_a_page(alice: User) 
     bob = make_person("bob@example.com")
     order = make_order(alice)
     assert client_for(bob).get(reverse("payments:order", args=[order.number])).status_code == 404
+
+
+def test_a_payment_for_an_item_nobody_delivers_any_more_is_kept_and_flagged(
+    alice: User, alice_client: Client
+) -> None:
+    order = make_order(alice)
+    order.lines.update(purpose="retired.item")
+    pay_in_test_mode(alice_client, order)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.lines.get().fulfilled_at is None
+    assert AuditEvent.objects.filter(verb="order.fulfilment_missing").count() == 1

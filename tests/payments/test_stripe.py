@@ -29,16 +29,23 @@ def start_card_payment(client: Client, order: Order) -> str:
     return str(response["Location"])
 
 
-def deliver(client: Client, payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> Any:
-    return client.post(WEBHOOK, data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": sign_payload(payload, secret, timestamp)})
+def deliver(
+    client: Client, payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+) -> Any:
+    return client.post(
+        WEBHOOK,
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": sign_payload(payload, secret, timestamp)},
+    )
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("programs")
 class TestCheckout:
-    def test_pay_creates_one_checkout_session_through_the_sdk(self, alice: User, alice_client: Client,
-                                                              stripe_api: StripeStandIn) -> None:
+    def test_pay_creates_one_checkout_session_through_the_sdk(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn
+    ) -> None:
         order = make_order(alice)
         url = start_card_payment(alice_client, order)
         payment = Payment.objects.get()
@@ -46,13 +53,17 @@ class TestCheckout:
         form = stripe_api.requests[0][2]
         assert form["line_items[0][price_data][unit_amount]"] == "50500"
         assert form["client_reference_id"] == order.number
-        assert form["success_url"].endswith(f"/orders/{order.number}/card-return/?session_id={{CHECKOUT_SESSION_ID}}")
+        assert form["success_url"].endswith(
+            f"/orders/{order.number}/card-return/?session_id={{CHECKOUT_SESSION_ID}}"
+        )
         # A second click goes back to the same Stripe page; no second session, so no second charge.
         assert start_card_payment(alice_client, order) == url
         assert stripe_api.count("POST", "/v1/checkout/sessions") == 1
         assert order.status == OrderStatus.PENDING
 
-    def test_an_sdk_retry_with_the_same_key_gets_the_same_session(self, alice: User, stripe_api: StripeStandIn) -> None:
+    def test_an_sdk_retry_with_the_same_key_gets_the_same_session(
+        self, alice: User, stripe_api: StripeStandIn
+    ) -> None:
         from stormcert.payments.providers.stripe import StripeProvider
 
         order = make_order(alice)
@@ -63,16 +74,24 @@ class TestCheckout:
         second = provider.start(payment=payment, return_url="https://x/r", cancel_url="https://x/c")
         assert first == second and len(stripe_api.sessions) == 1
 
-    def test_stripe_refusal_is_explained_and_nothing_is_charged(self, alice: User, alice_client: Client,
-                                                                stripe_api: StripeStandIn) -> None:
+    def test_stripe_refusal_is_explained_and_nothing_is_charged(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn
+    ) -> None:
         stripe_api.fail_next = "Your account cannot currently make live charges."
         order = make_order(alice)
-        page = alice_client.post(reverse("payments:pay", args=[order.number]), {"provider": "stripe"}, follow=True)
+        page = alice_client.post(
+            reverse("payments:pay", args=[order.number]), {"provider": "stripe"}, follow=True
+        )
         assert "The card payment could not be started" in page.content.decode()
         assert not Payment.objects.exists() and Order.objects.get().status == OrderStatus.PENDING
 
-    def test_signed_webhook_pays_fulfils_and_emails(self, alice: User, alice_client: Client, stripe_api: StripeStandIn,
-                                                    django_capture_on_commit_callbacks: Any) -> None:
+    def test_signed_webhook_pays_fulfils_and_emails(
+        self,
+        alice: User,
+        alice_client: Client,
+        stripe_api: StripeStandIn,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
         order = make_order(alice)
         start_card_payment(alice_client, order)
         session = stripe_api.pay(Payment.objects.get().provider_id)
@@ -82,49 +101,69 @@ class TestCheckout:
         order.refresh_from_db()
         assert order.status == OrderStatus.PAID
         payment = order.payments.get()
-        assert payment.state == PaymentState.CONFIRMED and payment.info["payment_intent"] == session["payment_intent"]
+        assert (
+            payment.state == PaymentState.CONFIRMED
+            and payment.info["payment_intent"] == session["payment_intent"]
+        )
         assert AuditEvent.objects.filter(verb="tests.fulfilled").count() == 1
         assert OutboundEmail.objects.filter(template="payments/email/payment_confirmation").count() == 1
 
-    def test_replayed_webhook_changes_nothing(self, alice: User, alice_client: Client, stripe_api: StripeStandIn) -> None:
+    def test_replayed_webhook_changes_nothing(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn
+    ) -> None:
         order = make_order(alice)
         start_card_payment(alice_client, order)
-        payload = event_payload("checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_x")
+        payload = event_payload(
+            "checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_x"
+        )
         assert deliver(Client(), payload).content == b"confirmed"
         again = deliver(Client(), payload)
         assert again.status_code == 200 and again.content == b"Already handled."
         assert AuditEvent.objects.filter(verb="payment.confirmed").count() == 1
 
-    def test_forged_signature_gets_400_and_writes_nothing(self, alice: User, alice_client: Client,
-                                                          stripe_api: StripeStandIn) -> None:
+    def test_forged_signature_gets_400_and_writes_nothing(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn
+    ) -> None:
         order = make_order(alice)
         start_card_payment(alice_client, order)
-        payload = event_payload("checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id))
+        payload = event_payload(
+            "checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id)
+        )
         response = deliver(Client(), payload, secret="whsec_someone_else")
         assert response.status_code == 400
-        tampered = Client().post(WEBHOOK, data=payload.replace(b"paid", b"PAID"), content_type="application/json",
-                                 headers={"Stripe-Signature": sign_payload(payload, WEBHOOK_SECRET)})
+        tampered = Client().post(
+            WEBHOOK,
+            data=payload.replace(b"paid", b"PAID"),
+            content_type="application/json",
+            headers={"Stripe-Signature": sign_payload(payload, WEBHOOK_SECRET)},
+        )
         assert tampered.status_code == 400
         unsigned = Client().post(WEBHOOK, data=payload, content_type="application/json")
         assert unsigned.status_code == 400
         assert not WebhookEvent.objects.exists()
         assert Order.objects.get().status == OrderStatus.PENDING
 
-    def test_event_older_than_five_minutes_gets_400(self, alice: User, alice_client: Client,
-                                                    stripe_api: StripeStandIn) -> None:
+    def test_event_older_than_five_minutes_gets_400(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn
+    ) -> None:
         order = make_order(alice)
         start_card_payment(alice_client, order)
-        payload = event_payload("checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id))
+        payload = event_payload(
+            "checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id)
+        )
         response = deliver(Client(), payload, timestamp=int(time.time()) - 301)
         assert response.status_code == 400
         assert not WebhookEvent.objects.exists() and Order.objects.get().status == OrderStatus.PENDING
 
     def test_unknown_event_types_get_200(self, stripe_api: StripeStandIn) -> None:
-        response = deliver(Client(), event_payload("customer.created", {"id": "cus_1", "object": "customer"}, "evt_c"))
+        response = deliver(
+            Client(), event_payload("customer.created", {"id": "cus_1", "object": "customer"}, "evt_c")
+        )
         assert response.status_code == 200 and response.content == b"ignored"
 
-    def test_return_page_re_fetches_the_session_from_stripe(self, alice: User, alice_client: Client,
-                                                            stripe_api: StripeStandIn) -> None:
+    def test_return_page_re_fetches_the_session_from_stripe(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn
+    ) -> None:
         order = make_order(alice)
         start_card_payment(alice_client, order)
         session_id = Payment.objects.get().provider_id
@@ -139,20 +178,25 @@ class TestCheckout:
         assert Order.objects.get().status == OrderStatus.PAID
         assert stripe_api.count("GET", f"/v1/checkout/sessions/{session_id}") == 2
 
-    def test_return_page_with_an_unknown_session_says_so(self, alice: User, alice_client: Client,
-                                                         stripe_api: StripeStandIn) -> None:
+    def test_return_page_with_an_unknown_session_says_so(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn
+    ) -> None:
         order = make_order(alice)
-        page = alice_client.get(reverse("payments:stripe_return", args=[order.number]), {"session_id": "cs_forged"},
-                                follow=True)
+        page = alice_client.get(
+            reverse("payments:stripe_return", args=[order.number]), {"session_id": "cs_forged"}, follow=True
+        )
         assert "We could not match that card payment to this order." in page.content.decode()
 
-    def test_card_refund_goes_through_stripe(self, alice: User, alice_client: Client, sara: User,
-                                             stripe_api: StripeStandIn) -> None:
+    def test_card_refund_goes_through_stripe(
+        self, alice: User, alice_client: Client, sara: User, stripe_api: StripeStandIn
+    ) -> None:
         order = make_order(alice)
         start_card_payment(alice_client, order)
         session = stripe_api.pay(Payment.objects.get().provider_id)
         deliver(Client(), event_payload("checkout.session.completed", session, "evt_r"))
-        refund = refund_payment(payment=Payment.objects.get(), amount=order.total, actor=sara, reason="Withdrawal")
+        refund = refund_payment(
+            payment=Payment.objects.get(), amount=order.total, actor=sara, reason="Withdrawal"
+        )
         assert refund.state == RefundState.DONE and refund.provider_id.startswith("re_test_")
         sent = [f for m, p, f in stripe_api.requests if p == "/v1/refunds"]
         assert sent == [{"payment_intent": session["payment_intent"], "amount": "50500"}]
@@ -160,14 +204,17 @@ class TestCheckout:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_concurrent_deliveries_yield_one_payment(programs: None, alice: User, stripe_api: StripeStandIn,
-                                                     settings: Any) -> None:
+def test_ten_concurrent_deliveries_yield_one_payment(
+    programs: None, alice: User, stripe_api: StripeStandIn, settings: Any
+) -> None:
     settings.PAYMENTS_LOCK_TIMEOUT_MS = 20_000
     order = make_order(alice)
     client = Client()
     client.force_login(alice)
     start_card_payment(client, order)
-    payload = event_payload("checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_c10")
+    payload = event_payload(
+        "checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_c10"
+    )
     barrier = threading.Barrier(10)
 
     def one_delivery(_: int) -> int:
@@ -189,14 +236,17 @@ def test_ten_concurrent_deliveries_yield_one_payment(programs: None, alice: User
 
 
 @pytest.mark.django_db(transaction=True)
-def test_lock_contention_answers_503_then_the_retry_succeeds(programs: None, alice: User, stripe_api: StripeStandIn,
-                                                            settings: Any) -> None:
+def test_lock_contention_answers_503_then_the_retry_succeeds(
+    programs: None, alice: User, stripe_api: StripeStandIn, settings: Any
+) -> None:
     settings.PAYMENTS_LOCK_TIMEOUT_MS = 300
     order = make_order(alice)
     client = Client()
     client.force_login(alice)
     start_card_payment(client, order)
-    payload = event_payload("checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_l")
+    payload = event_payload(
+        "checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_l"
+    )
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_order() -> None:
@@ -204,7 +254,9 @@ def test_lock_contention_answers_503_then_the_retry_succeeds(programs: None, ali
             with transaction.atomic():
                 list(Order.objects.select_for_update().filter(pk=order.pk))
                 if connection.vendor == "sqlite":
-                    Order.objects.filter(pk=order.pk).update(currency="USD")  # SQLite locks the whole file on write
+                    Order.objects.filter(pk=order.pk).update(
+                        currency="USD"
+                    )  # SQLite locks the whole file on write
                 holding.set()
                 release.wait(10)
         finally:

@@ -60,7 +60,9 @@ class StripeProvider(PaymentProvider):
                 options={"idempotency_key": f"stormcert-payment-{payment.pk}"},
             )
         except stripe.StripeError as exc:
-            raise ProviderError(f"The card payment could not be started: {exc.user_message or 'Stripe is unavailable'}.") from exc
+            raise ProviderError(
+                f"The card payment could not be started: {exc.user_message or 'Stripe is unavailable'}."
+            ) from exc
         payment.provider_id = session.id
         payment.info = {**payment.info, "checkout_url": session.url}
         payment.save(update_fields=["provider_id", "info"])
@@ -74,12 +76,16 @@ class StripeProvider(PaymentProvider):
         try:
             return stripe_client().v1.checkout.sessions.retrieve(session_id)
         except stripe.StripeError as exc:
-            raise ProviderError("Stripe could not be reached to check this payment; try again shortly.") from exc
+            raise ProviderError(
+                "Stripe could not be reached to check this payment; try again shortly."
+            ) from exc
 
     def refund(self, *, refund: Refund) -> tuple[str, bool]:
         payment_intent = refund.payment.info.get("payment_intent")
         if not payment_intent:
-            raise ProviderError("This card payment has no Stripe payment intent on file; refund it in Stripe.")
+            raise ProviderError(
+                "This card payment has no Stripe payment intent on file; refund it in Stripe."
+            )
         try:
             result = stripe_client().v1.refunds.create(
                 params={"payment_intent": payment_intent, "amount": to_minor(refund.amount)},
