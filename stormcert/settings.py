@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "stormcert.emails",
     "stormcert.programs",
     "stormcert.payments",
+    "stormcert.training",
+    "stormcert.enrollments",
 ]
 
 MIDDLEWARE = [

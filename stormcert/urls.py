@@ -20,4 +20,6 @@ urlpatterns = [
     path("staff/outbox/", include("stormcert.emails.urls")),
     path("staff/audit/", include("stormcert.audit.urls")),
     path("", include("stormcert.payments.urls")),
+    path("", include("stormcert.enrollments.urls")),
+    path("training/", include("stormcert.training.urls")),
 ]

@@ -13,6 +13,8 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "emails": ("view",),
     "audit": ("view",),
     "payments": ("view",),
+    "training": ("view", "add", "change", "delete"),
+    "enrollments": ("view", "add", "change"),
 }
 
 

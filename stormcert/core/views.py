@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -10,6 +12,7 @@ from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
 from stormcert.emails.models import EmailStatus, OutboundEmail
+from stormcert.enrollments.services import get_enrollment, journey_for, qualification_program
 from stormcert.payments.models import Payment, PaymentState, Provider
 from stormcert.programs.models import Program
 from stormcert.programs.rules import RuleMissing, rules_in_force
@@ -34,9 +37,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    program = Program.objects.filter(kind="qualification", is_public=True).prefetch_related("steps").first()
+    program = qualification_program()
     verified = EmailAddress.objects.filter(user=request.user, verified=True).exists()
-    return render(request, "core/dashboard.html", {"program": program, "email_verified": verified})
+    journey = None
+    if program is not None:
+        journey = journey_for(get_enrollment(user=cast(User, request.user), program=program))
+    return render(
+        request, "core/dashboard.html", {"program": program, "email_verified": verified, "journey": journey}
+    )
 
 
 @staff_required

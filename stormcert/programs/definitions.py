@@ -178,6 +178,13 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
             if "refundable" in fee:
                 check.need(fee, "refundable", f_where, bool)
 
+        # A payment step buys the fee of the same code (QISP's "registration").
+        for step in program.get("step", []):
+            if step.get("kind") == "payment" and step.get("code") not in fee_codes:
+                check.problems.append(
+                    f"{where}: payment step {step.get('code')!r} needs a fee with the same code"
+                )
+
         policies = program.get("policy", [])
         if not policies:
             check.problems.append(f"{where}: no [[program.policy]] rule version")

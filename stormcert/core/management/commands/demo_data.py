@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
+from stormcert.training.demo import load_demo_content
 
 DEMO_PASSWORD = "stormcert-demo"  # noqa: S105 - documented demo login, never used in production
 # Base32 secret of the demo staff member's authenticator; `manage.py demo_totp` prints codes.
@@ -55,6 +56,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("load_programs", verbosity=options["verbosity"])
+        if load_demo_content() and options["verbosity"]:
+            self.stdout.write("created the sample online training and self-assessment")
         for person in PEOPLE:
             user = User.objects.filter(email=person["email"]).first()
             if user is None:

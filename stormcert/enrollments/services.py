@@ -1,0 +1,354 @@
+"""The journey's workflows: acknowledge, self-assess, register, record step results, resolve
+failures and lapses, and the staff actions on an enrollment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from stormcert.accounts.models import User
+from stormcert.audit.services import record
+from stormcert.enrollments.journey import (
+    Facts,
+    FeeFact,
+    Journey,
+    Overall,
+    RecordFact,
+    StepFact,
+    StepState,
+    evaluate,
+    window_end_for,
+)
+from stormcert.enrollments.models import Enrollment, LicenseType, Outcome, Route, SelfAssessmentQuestion, StepRecord
+from stormcert.payments.models import Order, OrderStatus
+from stormcert.payments.services import create_order
+from stormcert.programs.models import PolicyVersion, Program
+from stormcert.programs.rules import fees_in_force, program_today, rules_for_version, version_in_force
+
+REGISTRATION = "enrollment.registration"
+CONSEQUENCE = "enrollment.consequence"
+
+
+class JourneyError(Exception):
+    """The step cannot be taken now; the message says why in plain words."""
+
+
+def qualification_program() -> Program | None:
+    return Program.objects.filter(kind="qualification", is_public=True).first()
+
+
+def get_enrollment(*, user: User, program: Program, now: datetime | None = None) -> Enrollment:
+    enrollment, created = Enrollment.objects.get_or_create(
+        user=user, program=program, defaults={"created_at": now or timezone.now()}
+    )
+    if created:
+        record(actor=user, verb="enrollment.created", obj=enrollment, now=now)
+    return enrollment
+
+
+def version_for(enrollment: Enrollment, now: datetime) -> PolicyVersion:
+    """The kept version once registered; until then, whatever is in force today."""
+    return enrollment.policy_version or version_in_force(enrollment.program, program_today(enrollment.program, now))
+
+
+def facts_for(enrollment: Enrollment, now: datetime) -> Facts:
+    program = enrollment.program
+    version = version_for(enrollment, now)
+    today = program_today(program, now)
+    return Facts(
+        steps=tuple(StepFact(s.code, s.kind, s.title) for s in program.steps.all()),
+        values={v.key: v.value for v in version.values.all()},
+        fees={code: FeeFact(code, f.name, f.amount) for code, f in fees_in_force(program, today).items()},
+        email_verified=EmailAddress.objects.filter(user_id=enrollment.user_id, verified=True).exists(),
+        window_start=enrollment.window_start,
+        window_end=enrollment.window_end,
+        cycle=enrollment.cycle,
+        records=tuple(
+            RecordFact(r.step_code, r.outcome, r.cycle)
+            for r in enrollment.records.filter(voided_at__isnull=True).only("step_code", "outcome", "cycle")
+        ),
+        completed=enrollment.completed_at is not None,
+        self_directed=enrollment.route == Route.SELF_DIRECTED,
+        zone=program.zone,
+        now=now,
+    )
+
+
+def journey_for(enrollment: Enrollment, now: datetime | None = None) -> Journey:
+    return evaluate(facts_for(enrollment, now or timezone.now()))
+
+
+def _lock(enrollment: Enrollment) -> Enrollment:
+    return Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
+
+
+def _require_current(enrollment: Enrollment, step_code: str, now: datetime) -> Journey:
+    journey = journey_for(enrollment, now)
+    step = next((s for s in journey.steps if s.code == step_code), None)
+    if step is None:
+        raise JourneyError(f"{enrollment.program} has no step {step_code!r}.")
+    if step.state == StepState.DONE:
+        raise JourneyError(f"“{step.title}” is already done.")
+    if step.state == StepState.LOCKED:
+        raise JourneyError(f"“{step.title}” is not open yet. {step.note}")
+    if step.state == StepState.BLOCKED:
+        raise JourneyError(step.note)
+    return journey
+
+
+@transaction.atomic
+def record_step_done(
+    *, enrollment: Enrollment, step_code: str, source: str, data: dict[str, Any] | None = None,
+    actor: User | None = None, now: datetime | None = None,
+) -> StepRecord:
+    """The one way a step reports "complete" to the journey (training, exams, courses, surveys)."""
+    now = now or timezone.now()
+    enrollment = _lock(enrollment)
+    _require_current(enrollment, step_code, now)
+    entry = StepRecord.objects.create(
+        enrollment=enrollment, step_code=step_code, outcome=Outcome.DONE, cycle=enrollment.cycle, at=now,
+        source=source, data=data or {},
+    )
+    record(actor=actor, verb="enrollment.step_done", obj=enrollment, data={"step": step_code, "source": source}, now=now)
+    if journey_for(enrollment, now).overall == Overall.COMPLETE and enrollment.completed_at is None:
+        enrollment.completed_at = now
+        enrollment.save(update_fields=["completed_at"])
+        record(actor=actor, verb="enrollment.completed", obj=enrollment, now=now)
+    return entry
+
+
+@transaction.atomic
+def record_step_failure(
+    *, enrollment: Enrollment, step_code: str, source: str, data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Journey:
+    """The one way an exam reports a failed attempt; returns the journey after it."""
+    now = now or timezone.now()
+    enrollment = _lock(enrollment)
+    journey = _require_current(enrollment, step_code, now)
+    if journey.step(step_code).kind != "exam":
+        raise JourneyError("Only exams have failed attempts.")
+    StepRecord.objects.create(
+        enrollment=enrollment, step_code=step_code, outcome=Outcome.FAILED, cycle=enrollment.cycle, at=now,
+        source=source, data=data or {},
+    )
+    after = journey_for(enrollment, now)
+    record(actor=None, verb="enrollment.attempt_failed", obj=enrollment,
+           data={"step": step_code, "attempts_left": after.step(step_code).attempts_left}, now=now)
+    return after
+
+
+def acknowledge(*, enrollment: Enrollment, now: datetime | None = None) -> StepRecord:
+    step = next(s for s in enrollment.program.steps.all() if s.kind == "acknowledge")
+    return record_step_done(enrollment=enrollment, step_code=step.code, source="candidate", actor=enrollment.user,
+                            data={"links": [link["url"] for link in step.resources]}, now=now)
+
+
+def self_assessment_estimate(program: Program, values: dict[str, Any], answers: dict[int, int]) -> int:
+    base = int(values.get("training.estimated_hours", 16))
+    extra = 0
+    for question in SelfAssessmentQuestion.objects.filter(program=program):
+        index = answers.get(question.pk)
+        if index is not None and 0 <= index < len(question.choices):
+            extra += int(question.choices[index].get("hours", 0))
+    return max(base + extra, 1)
+
+
+def submit_self_assessment(*, enrollment: Enrollment, answers: dict[int, int], now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    questions = list(SelfAssessmentQuestion.objects.filter(program=enrollment.program))
+    missing = [q for q in questions if q.pk not in answers]
+    if missing:
+        raise JourneyError(f"Answer every question ({len(missing)} left).")
+    values = {v.key: v.value for v in version_for(enrollment, now).values.all()}
+    hours = self_assessment_estimate(enrollment.program, values, answers)
+    step = next(s for s in enrollment.program.steps.all() if s.kind == "questionnaire")
+    record_step_done(
+        enrollment=enrollment, step_code=step.code, source="candidate", actor=enrollment.user, now=now,
+        data={"answers": {str(k): v for k, v in answers.items()}, "estimated_hours": hours},
+    )
+    return hours
+
+
+def _open_order(enrollment: Enrollment, purpose: str) -> Order | None:
+    return (
+        Order.objects.filter(
+            user=enrollment.user, status=OrderStatus.PENDING, lines__purpose=purpose,
+            lines__reference__enrollment=enrollment.pk,
+        )
+        .distinct()
+        .first()
+    )
+
+
+@transaction.atomic
+def start_registration(*, enrollment: Enrollment, now: datetime | None = None) -> Order:
+    """The registration order (one open at a time), at the fee in force today."""
+    now = now or timezone.now()
+    enrollment = _lock(enrollment)
+    step = next(s for s in enrollment.program.steps.all() if s.kind == "payment")
+    _require_current(enrollment, step.code, now)
+    existing = _open_order(enrollment, REGISTRATION)
+    if existing is not None:
+        return existing
+    return create_order(
+        user=enrollment.user, program=enrollment.program, fee_code=step.code, purpose=REGISTRATION,
+        reference={"enrollment": enrollment.pk, "step": step.code}, now=now,
+    )
+
+
+def fulfil_registration(line: Any, now: datetime) -> None:
+    """Paying the registration opens the training window and fixes the rules version."""
+    enrollment = _lock(Enrollment.objects.get(pk=line.reference["enrollment"]))
+    step_code = line.reference["step"]
+    if enrollment.records.filter(step_code=step_code, outcome=Outcome.DONE, voided_at__isnull=True).exists():
+        # Paid twice (two tabs, a check and a card): keep the money on record for staff to refund.
+        record(actor=None, verb="enrollment.duplicate_registration_payment", obj=enrollment,
+               data={"order": line.order.number}, now=now)
+        return
+    program = enrollment.program
+    if enrollment.policy_version is None:
+        enrollment.policy_version = version_in_force(program, program_today(program, now))
+    values = {v.key: v.value for v in enrollment.policy_version.values.all()}
+    enrollment.window_start = now
+    enrollment.window_end = window_end_for(now, int(values["enrollment.window_years"]), program.zone)
+    enrollment.save(update_fields=["policy_version", "window_start", "window_end"])
+    StepRecord.objects.create(enrollment=enrollment, step_code=step_code, outcome=Outcome.DONE,
+                              cycle=enrollment.cycle, at=now, source="payment", data={"order": line.order.number})
+    record(actor=None, verb="enrollment.registered", obj=enrollment,
+           data={"order": line.order.number, "window_end": enrollment.window_end,
+                 "rules": enrollment.policy_version.name}, now=now)
+
+
+@transaction.atomic
+def start_resolution(*, enrollment: Enrollment, now: datetime | None = None) -> Order:
+    """The order for what a failure or lapse costs (re-registration or extension)."""
+    now = now or timezone.now()
+    enrollment = _lock(enrollment)
+    journey = journey_for(enrollment, now)
+    if journey.action is None:
+        raise JourneyError("Nothing needs to be paid: you can go on with your next step.")
+    existing = _open_order(enrollment, CONSEQUENCE)
+    if existing is not None:
+        return existing
+    rule = (version_for(enrollment, now).values.get(key=journey.action.consequence)).value
+    return create_order(
+        user=enrollment.user, program=enrollment.program, fee_code=rule["fee"], purpose=CONSEQUENCE,
+        reference={"enrollment": enrollment.pk, "consequence": journey.action.consequence, "cycle": enrollment.cycle},
+        now=now,
+    )
+
+
+def fulfil_resolution(line: Any, now: datetime) -> None:
+    """Apply the policy's consequence: redo steps, a new cycle and window, or a longer window."""
+    from stormcert.training.models import Course, CourseKind
+    from stormcert.training.services import void_progress
+
+    enrollment = _lock(Enrollment.objects.get(pk=line.reference["enrollment"]))
+    key = line.reference["consequence"]
+    journey = journey_for(enrollment, now)
+    if journey.action is None or journey.action.consequence != key or line.reference.get("cycle") != enrollment.cycle:
+        record(actor=None, verb="enrollment.resolution_not_needed", obj=enrollment,
+               data={"order": line.order.number, "consequence": key}, now=now)
+        return
+    program = enrollment.program
+    values = {v.key: v.value for v in version_for(enrollment, now).values.all()}
+    rule = values[key]
+    steps = list(program.steps.all())
+    reg_index = next((i for i, s in enumerate(steps) if s.kind == "payment"), -1)
+    redo = [s.code for s in steps[reg_index + 1:]] if rule["redo"] == ["*"] else list(rule["redo"])
+    years = int(values["enrollment.window_years"])
+    voided = enrollment.records.filter(step_code__in=redo, voided_at__isnull=True).update(
+        voided_at=now, void_reason=f"{key}: order {line.order.number}"
+    )
+    if any(s.kind == "training" and s.code in redo for s in steps):
+        for course in Course.objects.filter(program=program, kind=CourseKind.TRAINING):
+            void_progress(user=enrollment.user, course=course, reason=f"{key}: redo the training", now=now)
+    if rule.get("extends_window"):
+        base = max(enrollment.window_end or now, now)
+        enrollment.window_end = window_end_for(base, years, program.zone)
+    else:
+        enrollment.cycle += 1
+        enrollment.window_start = now
+        enrollment.window_end = window_end_for(now, years, program.zone)
+    enrollment.save(update_fields=["cycle", "window_start", "window_end"])
+    record(actor=None, verb="enrollment.resolved", obj=enrollment,
+           data={"consequence": key, "order": line.order.number, "redo": redo, "voided_records": voided,
+                 "cycle": enrollment.cycle, "window_end": enrollment.window_end}, now=now)
+
+
+@transaction.atomic
+def migrate_policy(*, enrollment: Enrollment, version: PolicyVersion, actor: User, reason: str,
+                   now: datetime | None = None) -> None:
+    """Move someone mid-way onto another rules version (staff only, with a reason)."""
+    if not reason.strip():
+        raise JourneyError("Give a reason: moving someone to other rules is audited.")
+    if version.program_id != enrollment.program_id:
+        raise JourneyError("That rules version belongs to another program.")
+    enrollment = _lock(enrollment)
+    before = enrollment.policy_version.name if enrollment.policy_version else None
+    enrollment.policy_version = version
+    enrollment.save(update_fields=["policy_version"])
+    record(actor=actor, verb="enrollment.policy_migrated", obj=enrollment, data={"from": before, "to": version.name},
+           reason=reason, now=now)
+
+
+@transaction.atomic
+def record_self_directed(*, user: User, program: Program, license_type: str, license_number: str, actor: User,
+                         reason: str, now: datetime | None = None) -> Enrollment:
+    """A licensed engineer or geologist qualifies without the paid steps (staff record it)."""
+    now = now or timezone.now()
+    if license_type not in LicenseType.values:
+        raise JourneyError("Choose the license type.")
+    if not license_number.strip():
+        raise JourneyError("Give the license number.")
+    if not reason.strip():
+        raise JourneyError("Give a reason: it is kept in the audit log.")
+    enrollment = _lock(get_enrollment(user=user, program=program, now=now))
+    if enrollment.completed_at is not None:
+        raise JourneyError(f"{user} is already qualified in {program}.")
+    enrollment.route = Route.SELF_DIRECTED
+    enrollment.license_type = license_type
+    enrollment.license_number = license_number.strip()
+    enrollment.completed_at = now
+    if enrollment.policy_version is None:
+        enrollment.policy_version = version_in_force(program, program_today(program, now))
+    enrollment.save()
+    record(actor=actor, verb="enrollment.self_directed_recorded", obj=enrollment,
+           data={"license_type": license_type, "license_number": enrollment.license_number}, reason=reason, now=now)
+    return enrollment
+
+
+def training_access(user: Any, course: Any, now: datetime) -> str | None:
+    """Who may open the program's online training: registered, with the window open."""
+    if not getattr(user, "is_authenticated", False):
+        return "Sign in to open the training."
+    enrollment = Enrollment.objects.filter(user=user, program=course.program).first()
+    if enrollment is None or not enrollment.is_registered():
+        return "Register for the online training to open it."
+    if enrollment.window_end is None or now >= enrollment.window_end:
+        journey = journey_for(enrollment, now)
+        fee = journey.action.fee if journey.action else None
+        cost = f" Pay the ${fee.amount} {fee.name.lower()} to continue." if fee else ""
+        return f"Your training access ended on {journey.access_until:%Y-%m-%d}.{cost}"
+    return None
+
+
+def training_completed(user: Any, course: Any, now: datetime) -> None:
+    enrollment = Enrollment.objects.filter(user=user, program=course.program).first()
+    if enrollment is None:
+        return
+    step = next((s for s in course.program.steps.all() if s.kind == "training"), None)
+    if step is None:
+        return
+    journey = journey_for(enrollment, now)
+    if journey.current is not None and journey.current.code == step.code:
+        record_step_done(enrollment=enrollment, step_code=step.code, source="training", actor=user, now=now)
+
+
+def rules_for(enrollment: Enrollment, now: datetime) -> Any:
+    return rules_for_version(version_for(enrollment, now), program_today(enrollment.program, now))

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from stormcert.accounts.models import User
+from stormcert.accounts.permissions import staff_required
+from stormcert.enrollments.forms import AcknowledgeForm, MigratePolicyForm, SelfAssessmentForm, SelfDirectedForm
+from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion
+from stormcert.enrollments.services import (
+    JourneyError,
+    acknowledge,
+    get_enrollment,
+    journey_for,
+    migrate_policy,
+    qualification_program,
+    record_self_directed,
+    rules_for,
+    start_registration,
+    start_resolution,
+    submit_self_assessment,
+)
+from stormcert.payments.models import Order, OrderStatus
+from stormcert.training.models import Course, CourseKind
+from stormcert.training.services import course_progress
+
+
+def _my_enrollment(request: HttpRequest) -> Enrollment | None:
+    program = qualification_program()
+    if program is None:
+        return None
+    return get_enrollment(user=cast(User, request.user), program=program)
+
+
+@login_required
+def qualification(request: HttpRequest) -> HttpResponse:
+    enrollment = _my_enrollment(request)
+    if enrollment is None:
+        return render(request, "enrollments/qualification.html", {"enrollment": None})
+    now = timezone.now()
+    journey = journey_for(enrollment, now)
+    course = Course.objects.filter(program=enrollment.program, kind=CourseKind.TRAINING, is_published=True).first()
+    current = journey.current
+    context = {
+        "enrollment": enrollment,
+        "journey": journey,
+        "rules": rules_for(enrollment, now),
+        "course": course,
+        "progress": course_progress(request.user, course) if course and enrollment.is_registered() else None,
+        "ack_form": AcknowledgeForm(),
+        "guides": next((s.resources for s in enrollment.program.steps.all() if s.kind == "acknowledge"), []),
+        "pending_orders": Order.objects.filter(user=request.user, status=OrderStatus.PENDING),
+        "estimate": enrollment.records.filter(step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"],
+                                              voided_at__isnull=True)
+        .values_list("data__estimated_hours", flat=True)
+        .first(),
+        "current_kind": current.kind if current else None,
+    }
+    return render(request, "enrollments/qualification.html", context)
+
+
+@login_required
+@require_POST
+def acknowledge_view(request: HttpRequest) -> HttpResponse:
+    enrollment = _my_enrollment(request)
+    form = AcknowledgeForm(request.POST)
+    if enrollment is None:
+        return redirect("enrollments:qualification")
+    if not form.is_valid():
+        messages.error(request, "Tick the box to confirm you have read the permit and the guides.")
+        return redirect("enrollments:qualification")
+    try:
+        acknowledge(enrollment=enrollment)
+        messages.success(request, "Thank you. Next: the self-assessment questionnaire.")
+    except JourneyError as exc:
+        messages.error(request, str(exc))
+    return redirect("enrollments:qualification")
+
+
+@login_required
+def self_assessment(request: HttpRequest) -> HttpResponse:
+    enrollment = _my_enrollment(request)
+    if enrollment is None:
+        return redirect("enrollments:qualification")
+    questions = list(SelfAssessmentQuestion.objects.filter(program=enrollment.program))
+    form = SelfAssessmentForm(request.POST or None, questions=questions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            hours = submit_self_assessment(enrollment=enrollment, answers=form.answers())
+        except JourneyError as exc:
+            messages.error(request, str(exc))
+            return redirect("enrollments:qualification")
+        messages.success(request, f"Thank you. We estimate the online training will take you about {hours} hours.")
+        return redirect("enrollments:qualification")
+    return render(request, "enrollments/self_assessment.html", {"form": form, "enrollment": enrollment})
+
+
+@login_required
+@require_POST
+def register(request: HttpRequest) -> HttpResponse:
+    enrollment = _my_enrollment(request)
+    if enrollment is None:
+        return redirect("enrollments:qualification")
+    try:
+        order = start_registration(enrollment=enrollment)
+    except JourneyError as exc:
+        messages.error(request, str(exc))
+        return redirect("enrollments:qualification")
+    return redirect("payments:order", number=order.number)
+
+
+@login_required
+@require_POST
+def resolve(request: HttpRequest) -> HttpResponse:
+    enrollment = _my_enrollment(request)
+    if enrollment is None:
+        return redirect("enrollments:qualification")
+    try:
+        order = start_resolution(enrollment=enrollment)
+    except JourneyError as exc:
+        messages.error(request, str(exc))
+        return redirect("enrollments:qualification")
+    return redirect("payments:order", number=order.number)
+
+
+# --- Staff -----------------------------------------------------------------------------
+
+
+@staff_required
+def staff_enrollments(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    enrollments = Enrollment.objects.select_related("user", "program", "policy_version").order_by("-created_at")
+    if q:
+        enrollments = enrollments.filter(user__email__icontains=q) | enrollments.filter(user__last_name__icontains=q)
+    page = Paginator(enrollments, 50).get_page(request.GET.get("page"))
+    form = SelfDirectedForm(prefix="sd")
+    return render(request, "enrollments/staff_list.html", {"page": page, "q": q, "query": f"q={q}" if q else "",
+                                                            "self_directed_form": form})
+
+
+@staff_required
+@require_POST
+def staff_self_directed(request: HttpRequest) -> HttpResponse:
+    form = SelfDirectedForm(request.POST, prefix="sd")
+    program = qualification_program()
+    if form.is_valid() and program is not None:
+        user = User.objects.filter(email__iexact=form.cleaned_data["email"]).first()
+        if user is None:
+            form.add_error("email", "No account uses this address; ask the person to sign up first.")
+        else:
+            try:
+                enrollment = record_self_directed(
+                    user=user, program=program, license_type=form.cleaned_data["license_type"],
+                    license_number=form.cleaned_data["license_number"], actor=cast(User, request.user),
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, f"{user} is recorded as a QISP by the self-directed route.")
+                return redirect("enrollments:staff_detail", pk=enrollment.pk)
+            except JourneyError as exc:
+                form.add_error(None, str(exc))
+    page = Paginator(Enrollment.objects.select_related("user", "program").order_by("-created_at"), 50).get_page(1)
+    return render(request, "enrollments/staff_list.html", {"page": page, "q": "", "self_directed_form": form},
+                  status=400)
+
+
+@staff_required
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    enrollment = get_object_or_404(Enrollment.objects.select_related("user", "program", "policy_version"), pk=pk)
+    form = MigratePolicyForm(request.POST or None, program=enrollment.program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            migrate_policy(enrollment=enrollment, version=form.cleaned_data["version"], actor=cast(User, request.user),
+                           reason=form.cleaned_data["reason"])
+            messages.success(request, f"Moved to the rules “{form.cleaned_data['version'].name}”.")
+            return redirect("enrollments:staff_detail", pk=pk)
+        except JourneyError as exc:
+            form.add_error(None, str(exc))
+    return render(request, "enrollments/staff_detail.html", {
+        "enrollment": enrollment, "journey": journey_for(enrollment), "records": enrollment.records.all(),
+        "form": form,
+    })

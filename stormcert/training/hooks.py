@@ -1,0 +1,39 @@
+"""How other apps plug into training without training knowing them.
+
+The journey registers who may open a course (registration paid, window open) and what finishing
+it means (the training step is done); renewal will do the same for review modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stormcert.training.models import Course
+
+# (user, course, now) -> None when allowed, or the reason in plain words when not.
+AccessCheck = Callable[[Any, "Course", datetime], str | None]
+Completion = Callable[[Any, "Course", datetime], None]
+
+ACCESS_CHECKS: dict[str, AccessCheck] = {}
+COMPLETION_HOOKS: dict[str, list[Completion]] = {}
+
+
+def register_access(kind: str, check: AccessCheck) -> None:
+    ACCESS_CHECKS[kind] = check
+
+
+def on_complete(kind: str, hook: Completion) -> None:
+    if hook not in COMPLETION_HOOKS.setdefault(kind, []):
+        COMPLETION_HOOKS[kind].append(hook)
+
+
+def access_denied_reason(user: Any, course: Course, now: datetime) -> str | None:
+    if not course.is_published:
+        return "This course is not published."
+    check = ACCESS_CHECKS.get(course.kind)
+    if check is None:
+        return "This course is not open to anyone yet."
+    return check(user, course, now)
