@@ -106,7 +106,14 @@ def test_loading_twice_changes_nothing(programs: None) -> None:
 def test_the_owp_rule_set_is_expressible_as_data(db: None) -> None:
     load_definition_file(DEFINITIONS_DIR / "owp.toml")
     qisp = Program.objects.get(code="QISP")
-    assert [s.code for s in qisp.steps.all()] == ["account", "registration", "training", "midterm", "course", "final"]
+    assert [s.code for s in qisp.steps.all()] == [
+        "account",
+        "registration",
+        "training",
+        "midterm",
+        "course",
+        "final",
+    ]
     rules = rules_in_force(qisp, date(2020, 1, 1))
     assert rules.version.name == "OWP 2019"
     for key in (

@@ -17,7 +17,7 @@ from stormcert.lib.http import client_ip
 def profile(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)  # login_required guarantees a real user
     instance, _ = Profile.objects.get_or_create(user=user)
-    form = ProfileForm(request.POST or None, instance=instance, user=user)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=instance, user=user)
     if request.method == "POST" and form.is_valid():
         diff = update_profile(user=user, data=form.cleaned_data, actor=user, ip_address=client_ip(request))
         messages.success(request, "Your profile is saved." if diff else "Nothing changed.")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from stormcert.audit.admin_mixins import AuditedAdmin
 from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion, StepRecord
@@ -18,7 +21,7 @@ class StepRecordInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ["step_code", "outcome", "cycle", "at", "source", "data", "voided_at", "void_reason"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -30,5 +33,5 @@ class EnrollmentAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Enrollment._meta.fields]
     inlines = [StepRecordInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

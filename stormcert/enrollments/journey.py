@@ -129,7 +129,9 @@ def _duration(minutes: int) -> str:
     return f"{minutes} minutes"
 
 
-def consequence_text(rule: dict[str, Any], fees: dict[str, FeeFact], titles: dict[str, str], years: Any) -> str:
+def consequence_text(
+    rule: dict[str, Any], fees: dict[str, FeeFact], titles: dict[str, str], years: Any
+) -> str:
     parts = []
     fee = fees.get(rule.get("fee", ""))
     if fee:
@@ -164,11 +166,24 @@ def evaluate(facts: Facts) -> Journey:
 
     if facts.self_directed and facts.completed:
         views = [
-            StepView(s.code, s.kind, s.title, i + 1, StepState.DONE, "Not required: qualified by the self-directed route.")
+            StepView(
+                s.code,
+                s.kind,
+                s.title,
+                i + 1,
+                StepState.DONE,
+                "Not required: qualified by the self-directed route.",
+            )
             for i, s in enumerate(facts.steps)
         ]
-        return Journey(views, Overall.COMPLETE, None, None, access_until,
-                       "You are qualified through the self-directed route for licensed professionals.")
+        return Journey(
+            views,
+            Overall.COMPLETE,
+            None,
+            None,
+            access_until,
+            "You are qualified through the self-directed route for licensed professionals.",
+        )
 
     for index, step in enumerate(facts.steps):
         position = index + 1
@@ -178,8 +193,16 @@ def evaluate(facts: Facts) -> Journey:
             continue
         if not all_done_so_far:
             previous = facts.steps[index - 1].title
-            views.append(StepView(step.code, step.kind, step.title, position, StepState.LOCKED,
-                                  f"Opens when “{previous}” is done."))
+            views.append(
+                StepView(
+                    step.code,
+                    step.kind,
+                    step.title,
+                    position,
+                    StepState.LOCKED,
+                    f"Opens when “{previous}” is done.",
+                )
+            )
             continue
         all_done_so_far = False
         after_registration = reg_index is not None and index > reg_index
@@ -191,36 +214,60 @@ def evaluate(facts: Facts) -> Journey:
             rule = values[rule_key]
             text = consequence_text(rule, facts.fees, titles, years)
             action = Action(rule_key, facts.fees.get(rule["fee"]), f"To go on, {text}.")
-            view = StepView(step.code, step.kind, step.title, position, StepState.BLOCKED,
-                            f"Every attempt ({attempts}) was used without a pass. To go on, {text}.", 0)
+            view = StepView(
+                step.code,
+                step.kind,
+                step.title,
+                position,
+                StepState.BLOCKED,
+                f"Every attempt ({attempts}) was used without a pass. To go on, {text}.",
+                0,
+            )
         elif after_registration and registered and not window_open and "consequence.window_expired" in values:
             overall = Overall.WINDOW_EXPIRED
             rule = values["consequence.window_expired"]
             text = consequence_text(rule, facts.fees, titles, years)
             action = Action("consequence.window_expired", facts.fees.get(rule["fee"]), f"To go on, {text}.")
-            view = StepView(step.code, step.kind, step.title, position, StepState.BLOCKED,
-                            f"Your enrollment window ended on {_day(access_until)}. To go on, {text}.", attempts_left)
+            view = StepView(
+                step.code,
+                step.kind,
+                step.title,
+                position,
+                StepState.BLOCKED,
+                f"Your enrollment window ended on {_day(access_until)}. To go on, {text}.",
+                attempts_left,
+            )
         else:
-            view = StepView(step.code, step.kind, step.title, position, StepState.CURRENT,
-                            _current_note(step, facts, attempts_left, access_until, titles, years), attempts_left)
+            view = StepView(
+                step.code,
+                step.kind,
+                step.title,
+                position,
+                StepState.CURRENT,
+                _current_note(step, facts, attempts_left, access_until, titles, years),
+                attempts_left,
+            )
         views.append(view)
         current = view
 
     if all_done_so_far:
         overall = Overall.COMPLETE
         summary = "Every step is done: you are qualified."
-    elif overall == Overall.FAILED_OUT and action:
-        summary = action.text
-    elif overall == Overall.WINDOW_EXPIRED and action:
+    elif action is not None:
         summary = action.text
     else:
-        assert current is not None
-        summary = f"Next: {current.title}."
+        summary = f"Next: {current.title}." if current else ""
     return Journey(views, overall, current, action, access_until, summary)
 
 
-def _current_note(step: StepFact, facts: Facts, attempts_left: int | None, access_until: date | None,
-                  titles: dict[str, str], years: Any) -> str:
+def _current_note(
+    step: StepFact,
+    facts: Facts,
+    attempts_left: int | None,
+    access_until: date | None,
+    titles: dict[str, str],
+    years: Any,
+) -> str:
     values = facts.values
     until = f" Finish every step by {_day(access_until)}." if access_until else ""
     if step.kind == "acknowledge":
@@ -230,21 +277,29 @@ def _current_note(step: StepFact, facts: Facts, attempts_left: int | None, acces
     if step.kind == "payment":
         fee = facts.fees.get(step.code)
         price = f"${fee.amount}" if fee else "the registration fee"
-        return (f"Register for {price}: {years or 'two'} years of access to the online training; "
-                f"the fee covers both exams.")
+        return (
+            f"Register for {price}: {years or 'two'} years of access to the online training; "
+            f"the fee covers both exams."
+        )
     if step.kind == "training":
         return f"Work through every required lesson; finishing them unlocks the midterm.{until}"
     if step.kind == "exam":
         try:
-            facts_line = (f"{values[f'{step.code}.question_count']} questions, one sitting of at most "
-                          f"{_duration(values[f'{step.code}.duration_minutes'])}, pass at "
-                          f"{values[f'{step.code}.pass_percent']}%.")
+            facts_line = (
+                f"{values[f'{step.code}.question_count']} questions, one sitting of at most "
+                f"{_duration(values[f'{step.code}.duration_minutes'])}, pass at "
+                f"{values[f'{step.code}.pass_percent']}%."
+            )
         except KeyError:
             facts_line = ""
         attempts = values.get(f"{step.code}.attempts")
         left = f" {attempts_left} of {attempts} attempts left." if attempts else ""
         rule = values.get(f"consequence.{step.code}_failed_out")
-        risk = (f" Failing every attempt means: {consequence_text(rule, facts.fees, titles, years)}." if rule else "")
+        risk = (
+            f" Failing every attempt means: {consequence_text(rule, facts.fees, titles, years)}."
+            if rule
+            else ""
+        )
         return f"Unlocked. {facts_line}{left}{risk}{until}".strip()
     if step.kind == "course":
         return f"Register for a one-day session with a Trainer of Record on the course calendar.{until}"

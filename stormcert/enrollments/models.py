@@ -33,7 +33,9 @@ class Enrollment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     window_start = models.DateTimeField(null=True, blank=True)
-    window_end = models.DateTimeField(null=True, blank=True, help_text="Training access ends at this instant.")
+    window_end = models.DateTimeField(
+        null=True, blank=True, help_text="Training access ends at this instant."
+    )
     # Each re-registration starts a new cycle: exam attempts are counted per cycle.
     cycle = models.PositiveSmallIntegerField(default=1)
     route = models.CharField(max_length=20, choices=Route.choices, default=Route.STANDARD)
@@ -43,7 +45,9 @@ class Enrollment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["user", "program"], name="enrollments_one_per_program")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "program"], name="enrollments_one_per_program")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.program}"
@@ -69,7 +73,9 @@ class StepRecord(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     cycle = models.PositiveSmallIntegerField()
     at = models.DateTimeField(default=timezone.now)
-    source = models.CharField(max_length=40, help_text="What reported it: candidate, payment, training, exam, staff…")
+    source = models.CharField(
+        max_length=40, help_text="What reported it: candidate, payment, training, exam, staff…"
+    )
     data = models.JSONField(default=dict, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=200, blank=True)

@@ -23,7 +23,14 @@ from stormcert.enrollments.journey import (
     evaluate,
     window_end_for,
 )
-from stormcert.enrollments.models import Enrollment, LicenseType, Outcome, Route, SelfAssessmentQuestion, StepRecord
+from stormcert.enrollments.models import (
+    Enrollment,
+    LicenseType,
+    Outcome,
+    Route,
+    SelfAssessmentQuestion,
+    StepRecord,
+)
 from stormcert.payments.models import Order, OrderStatus
 from stormcert.payments.services import create_order
 from stormcert.programs.models import PolicyVersion, Program
@@ -52,7 +59,9 @@ def get_enrollment(*, user: User, program: Program, now: datetime | None = None)
 
 def version_for(enrollment: Enrollment, now: datetime) -> PolicyVersion:
     """The kept version once registered; until then, whatever is in force today."""
-    return enrollment.policy_version or version_in_force(enrollment.program, program_today(enrollment.program, now))
+    return enrollment.policy_version or version_in_force(
+        enrollment.program, program_today(enrollment.program, now)
+    )
 
 
 def facts_for(enrollment: Enrollment, now: datetime) -> Facts:
@@ -102,18 +111,34 @@ def _require_current(enrollment: Enrollment, step_code: str, now: datetime) -> J
 
 @transaction.atomic
 def record_step_done(
-    *, enrollment: Enrollment, step_code: str, source: str, data: dict[str, Any] | None = None,
-    actor: User | None = None, now: datetime | None = None,
+    *,
+    enrollment: Enrollment,
+    step_code: str,
+    source: str,
+    data: dict[str, Any] | None = None,
+    actor: User | None = None,
+    now: datetime | None = None,
 ) -> StepRecord:
     """The one way a step reports "complete" to the journey (training, exams, courses, surveys)."""
     now = now or timezone.now()
     enrollment = _lock(enrollment)
     _require_current(enrollment, step_code, now)
     entry = StepRecord.objects.create(
-        enrollment=enrollment, step_code=step_code, outcome=Outcome.DONE, cycle=enrollment.cycle, at=now,
-        source=source, data=data or {},
+        enrollment=enrollment,
+        step_code=step_code,
+        outcome=Outcome.DONE,
+        cycle=enrollment.cycle,
+        at=now,
+        source=source,
+        data=data or {},
     )
-    record(actor=actor, verb="enrollment.step_done", obj=enrollment, data={"step": step_code, "source": source}, now=now)
+    record(
+        actor=actor,
+        verb="enrollment.step_done",
+        obj=enrollment,
+        data={"step": step_code, "source": source},
+        now=now,
+    )
     if journey_for(enrollment, now).overall == Overall.COMPLETE and enrollment.completed_at is None:
         enrollment.completed_at = now
         enrollment.save(update_fields=["completed_at"])
@@ -123,7 +148,11 @@ def record_step_done(
 
 @transaction.atomic
 def record_step_failure(
-    *, enrollment: Enrollment, step_code: str, source: str, data: dict[str, Any] | None = None,
+    *,
+    enrollment: Enrollment,
+    step_code: str,
+    source: str,
+    data: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Journey:
     """The one way an exam reports a failed attempt; returns the journey after it."""
@@ -133,19 +162,35 @@ def record_step_failure(
     if journey.step(step_code).kind != "exam":
         raise JourneyError("Only exams have failed attempts.")
     StepRecord.objects.create(
-        enrollment=enrollment, step_code=step_code, outcome=Outcome.FAILED, cycle=enrollment.cycle, at=now,
-        source=source, data=data or {},
+        enrollment=enrollment,
+        step_code=step_code,
+        outcome=Outcome.FAILED,
+        cycle=enrollment.cycle,
+        at=now,
+        source=source,
+        data=data or {},
     )
     after = journey_for(enrollment, now)
-    record(actor=None, verb="enrollment.attempt_failed", obj=enrollment,
-           data={"step": step_code, "attempts_left": after.step(step_code).attempts_left}, now=now)
+    record(
+        actor=None,
+        verb="enrollment.attempt_failed",
+        obj=enrollment,
+        data={"step": step_code, "attempts_left": after.step(step_code).attempts_left},
+        now=now,
+    )
     return after
 
 
 def acknowledge(*, enrollment: Enrollment, now: datetime | None = None) -> StepRecord:
     step = next(s for s in enrollment.program.steps.all() if s.kind == "acknowledge")
-    return record_step_done(enrollment=enrollment, step_code=step.code, source="candidate", actor=enrollment.user,
-                            data={"links": [link["url"] for link in step.resources]}, now=now)
+    return record_step_done(
+        enrollment=enrollment,
+        step_code=step.code,
+        source="candidate",
+        actor=enrollment.user,
+        data={"links": [link["url"] for link in step.resources]},
+        now=now,
+    )
 
 
 def self_assessment_estimate(program: Program, values: dict[str, Any], answers: dict[int, int]) -> int:
@@ -158,7 +203,9 @@ def self_assessment_estimate(program: Program, values: dict[str, Any], answers: 
     return max(base + extra, 1)
 
 
-def submit_self_assessment(*, enrollment: Enrollment, answers: dict[int, int], now: datetime | None = None) -> int:
+def submit_self_assessment(
+    *, enrollment: Enrollment, answers: dict[int, int], now: datetime | None = None
+) -> int:
     now = now or timezone.now()
     questions = list(SelfAssessmentQuestion.objects.filter(program=enrollment.program))
     missing = [q for q in questions if q.pk not in answers]
@@ -168,7 +215,11 @@ def submit_self_assessment(*, enrollment: Enrollment, answers: dict[int, int], n
     hours = self_assessment_estimate(enrollment.program, values, answers)
     step = next(s for s in enrollment.program.steps.all() if s.kind == "questionnaire")
     record_step_done(
-        enrollment=enrollment, step_code=step.code, source="candidate", actor=enrollment.user, now=now,
+        enrollment=enrollment,
+        step_code=step.code,
+        source="candidate",
+        actor=enrollment.user,
+        now=now,
         data={"answers": {str(k): v for k, v in answers.items()}, "estimated_hours": hours},
     )
     return hours
@@ -177,7 +228,9 @@ def submit_self_assessment(*, enrollment: Enrollment, answers: dict[int, int], n
 def _open_order(enrollment: Enrollment, purpose: str) -> Order | None:
     return (
         Order.objects.filter(
-            user=enrollment.user, status=OrderStatus.PENDING, lines__purpose=purpose,
+            user=enrollment.user,
+            status=OrderStatus.PENDING,
+            lines__purpose=purpose,
             lines__reference__enrollment=enrollment.pk,
         )
         .distinct()
@@ -196,8 +249,12 @@ def start_registration(*, enrollment: Enrollment, now: datetime | None = None) -
     if existing is not None:
         return existing
     return create_order(
-        user=enrollment.user, program=enrollment.program, fee_code=step.code, purpose=REGISTRATION,
-        reference={"enrollment": enrollment.pk, "step": step.code}, now=now,
+        user=enrollment.user,
+        program=enrollment.program,
+        fee_code=step.code,
+        purpose=REGISTRATION,
+        reference={"enrollment": enrollment.pk, "step": step.code},
+        now=now,
     )
 
 
@@ -207,8 +264,13 @@ def fulfil_registration(line: Any, now: datetime) -> None:
     step_code = line.reference["step"]
     if enrollment.records.filter(step_code=step_code, outcome=Outcome.DONE, voided_at__isnull=True).exists():
         # Paid twice (two tabs, a check and a card): keep the money on record for staff to refund.
-        record(actor=None, verb="enrollment.duplicate_registration_payment", obj=enrollment,
-               data={"order": line.order.number}, now=now)
+        record(
+            actor=None,
+            verb="enrollment.duplicate_registration_payment",
+            obj=enrollment,
+            data={"order": line.order.number},
+            now=now,
+        )
         return
     program = enrollment.program
     if enrollment.policy_version is None:
@@ -217,11 +279,26 @@ def fulfil_registration(line: Any, now: datetime) -> None:
     enrollment.window_start = now
     enrollment.window_end = window_end_for(now, int(values["enrollment.window_years"]), program.zone)
     enrollment.save(update_fields=["policy_version", "window_start", "window_end"])
-    StepRecord.objects.create(enrollment=enrollment, step_code=step_code, outcome=Outcome.DONE,
-                              cycle=enrollment.cycle, at=now, source="payment", data={"order": line.order.number})
-    record(actor=None, verb="enrollment.registered", obj=enrollment,
-           data={"order": line.order.number, "window_end": enrollment.window_end,
-                 "rules": enrollment.policy_version.name}, now=now)
+    StepRecord.objects.create(
+        enrollment=enrollment,
+        step_code=step_code,
+        outcome=Outcome.DONE,
+        cycle=enrollment.cycle,
+        at=now,
+        source="payment",
+        data={"order": line.order.number},
+    )
+    record(
+        actor=None,
+        verb="enrollment.registered",
+        obj=enrollment,
+        data={
+            "order": line.order.number,
+            "window_end": enrollment.window_end,
+            "rules": enrollment.policy_version.name,
+        },
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -237,8 +314,15 @@ def start_resolution(*, enrollment: Enrollment, now: datetime | None = None) -> 
         return existing
     rule = (version_for(enrollment, now).values.get(key=journey.action.consequence)).value
     return create_order(
-        user=enrollment.user, program=enrollment.program, fee_code=rule["fee"], purpose=CONSEQUENCE,
-        reference={"enrollment": enrollment.pk, "consequence": journey.action.consequence, "cycle": enrollment.cycle},
+        user=enrollment.user,
+        program=enrollment.program,
+        fee_code=rule["fee"],
+        purpose=CONSEQUENCE,
+        reference={
+            "enrollment": enrollment.pk,
+            "consequence": journey.action.consequence,
+            "cycle": enrollment.cycle,
+        },
         now=now,
     )
 
@@ -251,16 +335,25 @@ def fulfil_resolution(line: Any, now: datetime) -> None:
     enrollment = _lock(Enrollment.objects.get(pk=line.reference["enrollment"]))
     key = line.reference["consequence"]
     journey = journey_for(enrollment, now)
-    if journey.action is None or journey.action.consequence != key or line.reference.get("cycle") != enrollment.cycle:
-        record(actor=None, verb="enrollment.resolution_not_needed", obj=enrollment,
-               data={"order": line.order.number, "consequence": key}, now=now)
+    if (
+        journey.action is None
+        or journey.action.consequence != key
+        or line.reference.get("cycle") != enrollment.cycle
+    ):
+        record(
+            actor=None,
+            verb="enrollment.resolution_not_needed",
+            obj=enrollment,
+            data={"order": line.order.number, "consequence": key},
+            now=now,
+        )
         return
     program = enrollment.program
     values = {v.key: v.value for v in version_for(enrollment, now).values.all()}
     rule = values[key]
     steps = list(program.steps.all())
     reg_index = next((i for i, s in enumerate(steps) if s.kind == "payment"), -1)
-    redo = [s.code for s in steps[reg_index + 1:]] if rule["redo"] == ["*"] else list(rule["redo"])
+    redo = [s.code for s in steps[reg_index + 1 :]] if rule["redo"] == ["*"] else list(rule["redo"])
     years = int(values["enrollment.window_years"])
     voided = enrollment.records.filter(step_code__in=redo, voided_at__isnull=True).update(
         voided_at=now, void_reason=f"{key}: order {line.order.number}"
@@ -276,14 +369,26 @@ def fulfil_resolution(line: Any, now: datetime) -> None:
         enrollment.window_start = now
         enrollment.window_end = window_end_for(now, years, program.zone)
     enrollment.save(update_fields=["cycle", "window_start", "window_end"])
-    record(actor=None, verb="enrollment.resolved", obj=enrollment,
-           data={"consequence": key, "order": line.order.number, "redo": redo, "voided_records": voided,
-                 "cycle": enrollment.cycle, "window_end": enrollment.window_end}, now=now)
+    record(
+        actor=None,
+        verb="enrollment.resolved",
+        obj=enrollment,
+        data={
+            "consequence": key,
+            "order": line.order.number,
+            "redo": redo,
+            "voided_records": voided,
+            "cycle": enrollment.cycle,
+            "window_end": enrollment.window_end,
+        },
+        now=now,
+    )
 
 
 @transaction.atomic
-def migrate_policy(*, enrollment: Enrollment, version: PolicyVersion, actor: User, reason: str,
-                   now: datetime | None = None) -> None:
+def migrate_policy(
+    *, enrollment: Enrollment, version: PolicyVersion, actor: User, reason: str, now: datetime | None = None
+) -> None:
     """Move someone mid-way onto another rules version (staff only, with a reason)."""
     if not reason.strip():
         raise JourneyError("Give a reason: moving someone to other rules is audited.")
@@ -293,13 +398,27 @@ def migrate_policy(*, enrollment: Enrollment, version: PolicyVersion, actor: Use
     before = enrollment.policy_version.name if enrollment.policy_version else None
     enrollment.policy_version = version
     enrollment.save(update_fields=["policy_version"])
-    record(actor=actor, verb="enrollment.policy_migrated", obj=enrollment, data={"from": before, "to": version.name},
-           reason=reason, now=now)
+    record(
+        actor=actor,
+        verb="enrollment.policy_migrated",
+        obj=enrollment,
+        data={"from": before, "to": version.name},
+        reason=reason,
+        now=now,
+    )
 
 
 @transaction.atomic
-def record_self_directed(*, user: User, program: Program, license_type: str, license_number: str, actor: User,
-                         reason: str, now: datetime | None = None) -> Enrollment:
+def record_self_directed(
+    *,
+    user: User,
+    program: Program,
+    license_type: str,
+    license_number: str,
+    actor: User,
+    reason: str,
+    now: datetime | None = None,
+) -> Enrollment:
     """A licensed engineer or geologist qualifies without the paid steps (staff record it)."""
     now = now or timezone.now()
     if license_type not in LicenseType.values:
@@ -318,8 +437,14 @@ def record_self_directed(*, user: User, program: Program, license_type: str, lic
     if enrollment.policy_version is None:
         enrollment.policy_version = version_in_force(program, program_today(program, now))
     enrollment.save()
-    record(actor=actor, verb="enrollment.self_directed_recorded", obj=enrollment,
-           data={"license_type": license_type, "license_number": enrollment.license_number}, reason=reason, now=now)
+    record(
+        actor=actor,
+        verb="enrollment.self_directed_recorded",
+        obj=enrollment,
+        data={"license_type": license_type, "license_number": enrollment.license_number},
+        reason=reason,
+        now=now,
+    )
     return enrollment
 
 

@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
-from stormcert.enrollments.forms import AcknowledgeForm, MigratePolicyForm, SelfAssessmentForm, SelfDirectedForm
+from stormcert.enrollments.forms import (
+    AcknowledgeForm,
+    MigratePolicyForm,
+    SelfAssessmentForm,
+    SelfDirectedForm,
+)
 from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion
 from stormcert.enrollments.services import (
     JourneyError,
@@ -46,7 +51,9 @@ def qualification(request: HttpRequest) -> HttpResponse:
         return render(request, "enrollments/qualification.html", {"enrollment": None})
     now = timezone.now()
     journey = journey_for(enrollment, now)
-    course = Course.objects.filter(program=enrollment.program, kind=CourseKind.TRAINING, is_published=True).first()
+    course = Course.objects.filter(
+        program=enrollment.program, kind=CourseKind.TRAINING, is_published=True
+    ).first()
     current = journey.current
     context = {
         "enrollment": enrollment,
@@ -56,9 +63,10 @@ def qualification(request: HttpRequest) -> HttpResponse:
         "progress": course_progress(request.user, course) if course and enrollment.is_registered() else None,
         "ack_form": AcknowledgeForm(),
         "guides": next((s.resources for s in enrollment.program.steps.all() if s.kind == "acknowledge"), []),
-        "pending_orders": Order.objects.filter(user=request.user, status=OrderStatus.PENDING),
-        "estimate": enrollment.records.filter(step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"],
-                                              voided_at__isnull=True)
+        "pending_orders": Order.objects.filter(user=cast(User, request.user), status=OrderStatus.PENDING),
+        "estimate": enrollment.records.filter(
+            step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"], voided_at__isnull=True
+        )
         .values_list("data__estimated_hours", flat=True)
         .first(),
         "current_kind": current.kind if current else None,
@@ -90,14 +98,16 @@ def self_assessment(request: HttpRequest) -> HttpResponse:
     if enrollment is None:
         return redirect("enrollments:qualification")
     questions = list(SelfAssessmentQuestion.objects.filter(program=enrollment.program))
-    form = SelfAssessmentForm(request.POST or None, questions=questions)
+    form = SelfAssessmentForm(request.POST if request.method == "POST" else None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             hours = submit_self_assessment(enrollment=enrollment, answers=form.answers())
         except JourneyError as exc:
             messages.error(request, str(exc))
             return redirect("enrollments:qualification")
-        messages.success(request, f"Thank you. We estimate the online training will take you about {hours} hours.")
+        messages.success(
+            request, f"Thank you. We estimate the online training will take you about {hours} hours."
+        )
         return redirect("enrollments:qualification")
     return render(request, "enrollments/self_assessment.html", {"form": form, "enrollment": enrollment})
 
@@ -136,13 +146,20 @@ def resolve(request: HttpRequest) -> HttpResponse:
 @staff_required
 def staff_enrollments(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    enrollments = Enrollment.objects.select_related("user", "program", "policy_version").order_by("-created_at")
+    enrollments = Enrollment.objects.select_related("user", "program", "policy_version").order_by(
+        "-created_at"
+    )
     if q:
-        enrollments = enrollments.filter(user__email__icontains=q) | enrollments.filter(user__last_name__icontains=q)
+        enrollments = enrollments.filter(user__email__icontains=q) | enrollments.filter(
+            user__last_name__icontains=q
+        )
     page = Paginator(enrollments, 50).get_page(request.GET.get("page"))
     form = SelfDirectedForm(prefix="sd")
-    return render(request, "enrollments/staff_list.html", {"page": page, "q": q, "query": f"q={q}" if q else "",
-                                                            "self_directed_form": form})
+    return render(
+        request,
+        "enrollments/staff_list.html",
+        {"page": page, "q": q, "query": f"q={q}" if q else "", "self_directed_form": form},
+    )
 
 
 @staff_required
@@ -157,32 +174,53 @@ def staff_self_directed(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 enrollment = record_self_directed(
-                    user=user, program=program, license_type=form.cleaned_data["license_type"],
-                    license_number=form.cleaned_data["license_number"], actor=cast(User, request.user),
+                    user=user,
+                    program=program,
+                    license_type=form.cleaned_data["license_type"],
+                    license_number=form.cleaned_data["license_number"],
+                    actor=cast(User, request.user),
                     reason=form.cleaned_data["reason"],
                 )
                 messages.success(request, f"{user} is recorded as a QISP by the self-directed route.")
                 return redirect("enrollments:staff_detail", pk=enrollment.pk)
             except JourneyError as exc:
                 form.add_error(None, str(exc))
-    page = Paginator(Enrollment.objects.select_related("user", "program").order_by("-created_at"), 50).get_page(1)
-    return render(request, "enrollments/staff_list.html", {"page": page, "q": "", "self_directed_form": form},
-                  status=400)
+    page = Paginator(
+        Enrollment.objects.select_related("user", "program").order_by("-created_at"), 50
+    ).get_page(1)
+    return render(
+        request,
+        "enrollments/staff_list.html",
+        {"page": page, "q": "", "self_directed_form": form},
+        status=400,
+    )
 
 
 @staff_required
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    enrollment = get_object_or_404(Enrollment.objects.select_related("user", "program", "policy_version"), pk=pk)
-    form = MigratePolicyForm(request.POST or None, program=enrollment.program)
+    enrollment = get_object_or_404(
+        Enrollment.objects.select_related("user", "program", "policy_version"), pk=pk
+    )
+    form = MigratePolicyForm(request.POST if request.method == "POST" else None, program=enrollment.program)
     if request.method == "POST" and form.is_valid():
         try:
-            migrate_policy(enrollment=enrollment, version=form.cleaned_data["version"], actor=cast(User, request.user),
-                           reason=form.cleaned_data["reason"])
+            migrate_policy(
+                enrollment=enrollment,
+                version=form.cleaned_data["version"],
+                actor=cast(User, request.user),
+                reason=form.cleaned_data["reason"],
+            )
             messages.success(request, f"Moved to the rules “{form.cleaned_data['version'].name}”.")
             return redirect("enrollments:staff_detail", pk=pk)
         except JourneyError as exc:
             form.add_error(None, str(exc))
-    return render(request, "enrollments/staff_detail.html", {
-        "enrollment": enrollment, "journey": journey_for(enrollment), "records": enrollment.records.all(),
-        "form": form,
-    })
+    return render(
+        request,
+        "enrollments/staff_detail.html",
+        {
+            "enrollment": enrollment,
+            "journey": journey_for(enrollment),
+            "records": enrollment.records.all(),
+            "form": form,
+        },
+    )

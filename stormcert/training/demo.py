@@ -52,14 +52,26 @@ UNITS: list[dict[str, Any]] = [
                 "minutes": 5,
                 "body": "These questions are for practice only; retake them as often as you like.",
                 "questions": [
-                    ("Where does a facility file its annual report?",
-                     [("In SMARTS, the State Water Board's online system", True, "Yes: reports are filed in SMARTS."),
-                      ("By mail to the regional board", False, "Reports are filed online, in SMARTS."),
-                      ("Nowhere; the plan is enough", False, "An annual report is required.")]),
-                    ("What does a SWPPP describe?",
-                     [("The site, its pollutant sources and the controls used", True, "Right."),
-                      ("Only the sampling schedule", False, "It covers far more than sampling."),
-                      ("The facility's financial statements", False, "Not at all.")]),
+                    (
+                        "Where does a facility file its annual report?",
+                        [
+                            (
+                                "In SMARTS, the State Water Board's online system",
+                                True,
+                                "Yes: reports are filed in SMARTS.",
+                            ),
+                            ("By mail to the regional board", False, "Reports are filed online, in SMARTS."),
+                            ("Nowhere; the plan is enough", False, "An annual report is required."),
+                        ],
+                    ),
+                    (
+                        "What does a SWPPP describe?",
+                        [
+                            ("The site, its pollutant sources and the controls used", True, "Right."),
+                            ("Only the sampling schedule", False, "It covers far more than sampling."),
+                            ("The facility's financial statements", False, "Not at all."),
+                        ],
+                    ),
                 ],
             },
         ],
@@ -123,14 +135,26 @@ UNITS: list[dict[str, Any]] = [
                 "kind": "quiz",
                 "minutes": 5,
                 "questions": [
-                    ("Who prepares a Level 1 ERA evaluation and report?",
-                     [("A Qualified Industrial Stormwater Practitioner", True, "Yes, that is the QISP's role."),
-                      ("Any employee of the facility", False, "The permit requires a QISP."),
-                      ("The regional water board", False, "The facility's QISP prepares it.")]),
-                    ("What is compared with numeric action levels?",
-                     [("Sampling results for each parameter", True, "Right."),
-                      ("The number of BMPs in the SWPPP", False, "NALs apply to sampling results."),
-                      ("Rainfall totals", False, "NALs apply to pollutant concentrations.")]),
+                    (
+                        "Who prepares a Level 1 ERA evaluation and report?",
+                        [
+                            (
+                                "A Qualified Industrial Stormwater Practitioner",
+                                True,
+                                "Yes, that is the QISP's role.",
+                            ),
+                            ("Any employee of the facility", False, "The permit requires a QISP."),
+                            ("The regional water board", False, "The facility's QISP prepares it."),
+                        ],
+                    ),
+                    (
+                        "What is compared with numeric action levels?",
+                        [
+                            ("Sampling results for each parameter", True, "Right."),
+                            ("The number of BMPs in the SWPPP", False, "NALs apply to sampling results."),
+                            ("Rainfall totals", False, "NALs apply to pollutant concentrations."),
+                        ],
+                    ),
                 ],
             },
         ],
@@ -138,14 +162,26 @@ UNITS: list[dict[str, Any]] = [
 ]
 
 SELF_ASSESSMENT = [
-    ("How familiar are you with California's Industrial General Permit?", "",
-     [("I work with it regularly", -4), ("I have read parts of it", 0), ("I have not read it yet", 6)]),
-    ("Have you prepared or updated a Stormwater Pollution Prevention Plan (SWPPP)?", "",
-     [("Yes, several", -3), ("Once, or I helped", 0), ("No", 4)]),
-    ("Have you collected or interpreted stormwater samples?", "Sampling, lab results, action levels.",
-     [("Yes", -2), ("A little", 0), ("No", 3)]),
-    ("How many hours a week can you set aside for the training?", "",
-     [("More than 8", 0), ("4 to 8", 0), ("Fewer than 4", 2)]),
+    (
+        "How familiar are you with California's Industrial General Permit?",
+        "",
+        [("I work with it regularly", -4), ("I have read parts of it", 0), ("I have not read it yet", 6)],
+    ),
+    (
+        "Have you prepared or updated a Stormwater Pollution Prevention Plan (SWPPP)?",
+        "",
+        [("Yes, several", -3), ("Once, or I helped", 0), ("No", 4)],
+    ),
+    (
+        "Have you collected or interpreted stormwater samples?",
+        "Sampling, lab results, action levels.",
+        [("Yes", -2), ("A little", 0), ("No", 3)],
+    ),
+    (
+        "How many hours a week can you set aside for the training?",
+        "",
+        [("More than 8", 0), ("4 to 8", 0), ("Fewer than 4", 2)],
+    ),
 ]
 
 
@@ -156,30 +192,45 @@ def load_demo_content() -> bool:
     created = False
     course, made = Course.objects.get_or_create(
         code=COURSE_CODE,
-        defaults={"program": program, "title": "QISP Online Training", "kind": CourseKind.TRAINING,
-                  "summary": "Videos, readings, a case study and self-assessment quizzes. Quizzes are for "
-                             "practice and can be retaken at will; finishing the required lessons unlocks the midterm."},
+        defaults={
+            "program": program,
+            "title": "QISP Online Training",
+            "kind": CourseKind.TRAINING,
+            "summary": "Videos, readings, a case study and self-assessment quizzes. Quizzes are for "
+            "practice and can be retaken at will; finishing the required lessons unlocks the midterm.",
+        },
     )
     if made:
         created = True
         for u_pos, unit_data in enumerate(UNITS, start=1):
-            unit = Unit.objects.create(course=course, position=u_pos, title=unit_data["title"],
-                                       summary=unit_data["summary"])
+            unit = Unit.objects.create(
+                course=course, position=u_pos, title=unit_data["title"], summary=unit_data["summary"]
+            )
             for l_pos, data in enumerate(unit_data["lessons"], start=1):
                 lesson = Lesson.objects.create(
-                    unit=unit, position=l_pos, title=data["title"], kind=data["kind"], body=data.get("body", ""),
-                    video_url=data.get("video_url", ""), estimated_minutes=data["minutes"],
+                    unit=unit,
+                    position=l_pos,
+                    title=data["title"],
+                    kind=data["kind"],
+                    body=data.get("body", ""),
+                    video_url=data.get("video_url", ""),
+                    estimated_minutes=data["minutes"],
                 )
                 for q_pos, (text, choices) in enumerate(data.get("questions", []), start=1):
                     QuizQuestion.objects.create(
-                        lesson=lesson, position=q_pos, text=text,
+                        lesson=lesson,
+                        position=q_pos,
+                        text=text,
                         choices=[{"text": t, "correct": c, "feedback": f} for t, c, f in choices],
                     )
     if not SelfAssessmentQuestion.objects.filter(program=program).exists():
         created = True
         for position, (text, help_text, choices) in enumerate(SELF_ASSESSMENT, start=1):
             SelfAssessmentQuestion.objects.create(
-                program=program, position=position, text=text, help=help_text,
+                program=program,
+                position=position,
+                text=text,
+                help=help_text,
                 choices=[{"label": label, "hours": hours} for label, hours in choices],
             )
     return created

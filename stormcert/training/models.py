@@ -29,7 +29,9 @@ class Course(models.Model):
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=CourseKind.choices, default=CourseKind.TRAINING)
     summary = models.TextField(blank=True)
-    effective_from = models.DateField(default=date(2000, 1, 1), help_text="For review modules: required from this day.")
+    effective_from = models.DateField(
+        default=date(2000, 1, 1), help_text="For review modules: required from this day."
+    )
     is_published = models.BooleanField(default=True)
 
     class Meta:
@@ -74,8 +76,16 @@ def video_embed_url(url: str) -> str | None:
     parsed = urlparse(url)
     host = VIDEO_HOSTS.get(parsed.netloc.lower())
     if host == "youtube":
-        video = parse_qs(parsed.query).get("v", [""])[0] if "watch" in parsed.path else parsed.path.rsplit("/", 1)[-1]
-        return f"https://www.youtube-nocookie.com/embed/{video}" if video.replace("-", "").replace("_", "").isalnum() else None
+        video = (
+            parse_qs(parsed.query).get("v", [""])[0]
+            if "watch" in parsed.path
+            else parsed.path.rsplit("/", 1)[-1]
+        )
+        return (
+            f"https://www.youtube-nocookie.com/embed/{video}"
+            if video.replace("-", "").replace("_", "").isalnum()
+            else None
+        )
     if host == "vimeo":
         video = parsed.path.rstrip("/").rsplit("/", 1)[-1]
         return f"https://player.vimeo.com/video/{video}" if video.isdigit() else None
@@ -87,7 +97,9 @@ class Lesson(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=LessonKind.choices, default=LessonKind.READING)
-    body = models.TextField(blank=True, help_text="Markdown. Shown with the video, document or quiz, or alone.")
+    body = models.TextField(
+        blank=True, help_text="Markdown. Shown with the video, document or quiz, or alone."
+    )
     video_url = models.URLField(blank=True, help_text="YouTube or Vimeo link, for video lessons.")
     file = models.FileField(upload_to="training/", blank=True, help_text="PDF for document lessons.")
     estimated_minutes = models.PositiveSmallIntegerField(default=15)
@@ -132,17 +144,25 @@ class QuizQuestion(models.Model):
         if not isinstance(self.choices, list) or len(self.choices) < 2:
             raise ValidationError({"choices": "Give at least two choices."})
         for choice in self.choices:
-            if not isinstance(choice, dict) or not isinstance(choice.get("text"), str) or not choice["text"].strip():
+            if (
+                not isinstance(choice, dict)
+                or not isinstance(choice.get("text"), str)
+                or not choice["text"].strip()
+            ):
                 raise ValidationError({"choices": 'Each choice needs a "text".'})
         if sum(1 for c in self.choices if c.get("correct") is True) != 1:
             raise ValidationError({"choices": 'Mark exactly one choice with "correct": true.'})
 
 
 class LessonProgress(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
     completed_at = models.DateTimeField(default=timezone.now)
-    voided_at = models.DateTimeField(null=True, blank=True, help_text="Set when a redo of the training was required.")
+    voided_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a redo of the training was required."
+    )
 
     class Meta:
         constraints = [
@@ -167,3 +187,6 @@ class QuizAttempt(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} scored {self.correct}/{self.total} on {self.lesson}"

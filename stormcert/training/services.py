@@ -68,9 +68,9 @@ class CourseProgress:
 
 def completed_lesson_ids(user: Any, course: Course) -> set[int]:
     return set(
-        LessonProgress.objects.filter(user=user, lesson__unit__course=course, voided_at__isnull=True).values_list(
-            "lesson_id", flat=True
-        )
+        LessonProgress.objects.filter(
+            user=user, lesson__unit__course=course, voided_at__isnull=True
+        ).values_list("lesson_id", flat=True)
     )
 
 
@@ -125,7 +125,9 @@ class QuizResult:
 
 
 @transaction.atomic
-def submit_quiz(*, user: Any, lesson: Lesson, answers: dict[str, str], now: datetime | None = None) -> QuizResult:
+def submit_quiz(
+    *, user: Any, lesson: Lesson, answers: dict[str, str], now: datetime | None = None
+) -> QuizResult:
     """Score a self-assessment quiz (for the candidate's own benefit) and complete the lesson."""
     now = now or timezone.now()
     questions = list(QuizQuestion.objects.filter(lesson=lesson))
@@ -134,7 +136,11 @@ def submit_quiz(*, user: Any, lesson: Lesson, answers: dict[str, str], now: date
     for question in questions:
         given = answers.get(str(question.pk))
         right = next(i for i, c in enumerate(question.choices) if c.get("correct"))
-        chosen = int(given) if given is not None and given.isdigit() and int(given) < len(question.choices) else None
+        chosen = (
+            int(given)
+            if given is not None and given.isdigit() and int(given) < len(question.choices)
+            else None
+        )
         is_right = chosen == right
         correct += is_right
         feedback.append(
@@ -161,10 +167,16 @@ def submit_quiz(*, user: Any, lesson: Lesson, answers: dict[str, str], now: date
 def void_progress(*, user: Any, course: Course, reason: str, now: datetime | None = None) -> int:
     """Start the course over (a required redo); the old progress is kept, marked void."""
     now = now or timezone.now()
-    count = LessonProgress.objects.filter(user=user, lesson__unit__course=course, voided_at__isnull=True).update(
-        voided_at=now
-    )
+    count = LessonProgress.objects.filter(
+        user=user, lesson__unit__course=course, voided_at__isnull=True
+    ).update(voided_at=now)
     if count:
-        record(actor=None, verb="training.progress_voided", obj=course, data={"user": user.pk, "lessons": count},
-               reason=reason, now=now)
+        record(
+            actor=None,
+            verb="training.progress_voided",
+            obj=course,
+            data={"user": user.pk, "lessons": count},
+            reason=reason,
+            now=now,
+        )
     return count

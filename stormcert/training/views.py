@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -7,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from stormcert.accounts.models import User
 from stormcert.training.hooks import access_denied_reason
 from stormcert.training.models import Course, Lesson, LessonKind, QuizAttempt
 from stormcert.training.services import TrainingError, complete_lesson, course_progress, submit_quiz
@@ -30,7 +33,9 @@ def course(request: HttpRequest, code: str) -> HttpResponse:
     found = _course_for(request, code)
     if isinstance(found, HttpResponse):
         return found
-    return render(request, "training/course.html", {"course": found, "progress": course_progress(request.user, found)})
+    return render(
+        request, "training/course.html", {"course": found, "progress": course_progress(request.user, found)}
+    )
 
 
 @login_required
@@ -44,7 +49,9 @@ def lesson(request: HttpRequest, code: str, lesson_id: int) -> HttpResponse:
     done = {lesson.pk for unit in progress.units for lesson, is_done in unit.lessons if is_done}
     index = ordered.index(current)
     last_quiz = (
-        QuizAttempt.objects.filter(user=request.user, lesson=current).first() if current.kind == LessonKind.QUIZ else None
+        QuizAttempt.objects.filter(user=cast(User, request.user), lesson=current).first()
+        if current.kind == LessonKind.QUIZ
+        else None
     )
     return render(
         request,
@@ -79,7 +86,7 @@ def complete(request: HttpRequest, code: str, lesson_id: int) -> HttpResponse:
 
 
 def quiz(request: HttpRequest, found: Course, current: Lesson) -> HttpResponse:
-    answers = {k.removeprefix("q"): v for k, v in request.POST.items() if k.startswith("q")}
+    answers = {k.removeprefix("q"): request.POST.get(k, "") for k in request.POST if k.startswith("q")}
     try:
         result = submit_quiz(user=request.user, lesson=current, answers=answers)
     except TrainingError as exc:
@@ -95,8 +102,14 @@ def quiz(request: HttpRequest, found: Course, current: Lesson) -> HttpResponse:
     return render(
         request,
         "training/lesson.html",
-        {"course": found, "lesson": current, "progress": progress, "result": result, "is_done": True,
-         "next": progress.next_lesson},
+        {
+            "course": found,
+            "lesson": current,
+            "progress": progress,
+            "result": result,
+            "is_done": True,
+            "next": progress.next_lesson,
+        },
     )
 
 
@@ -120,4 +133,6 @@ def lesson_file(request: HttpRequest, code: str, lesson_id: int) -> FileResponse
     current = _lesson(found, lesson_id)
     if not current.file:
         raise Http404("No document.")
-    return FileResponse(current.file.open("rb"), content_type="application/pdf", filename=current.file.name.rsplit("/", 1)[-1])
+    return FileResponse(
+        current.file.open("rb"), content_type="application/pdf", filename=current.file.name.rsplit("/", 1)[-1]
+    )

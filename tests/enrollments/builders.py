@@ -22,20 +22,26 @@ from stormcert.training.services import complete_lesson
 
 
 def make_course(program: Program, lessons: int = 2) -> Course:
-    course = Course.objects.create(program=program, code=f"{program.code.lower()}-training", title="Training",
-                                   kind=CourseKind.TRAINING)
+    course = Course.objects.create(
+        program=program, code=f"{program.code.lower()}-training", title="Training", kind=CourseKind.TRAINING
+    )
     unit = Unit.objects.create(course=course, position=1, title="Unit 1")
     for i in range(lessons):
         Lesson.objects.create(unit=unit, position=i, title=f"Lesson {i + 1}", kind="reading", body="Read me.")
     Lesson.objects.create(unit=unit, position=99, title="Optional extra", kind="reading", required=False)
-    SelfAssessmentQuestion.objects.create(program=program, position=1, text="Familiar with the IGP?",
-                                          choices=[{"label": "Yes", "hours": -4}, {"label": "No", "hours": 8}])
+    SelfAssessmentQuestion.objects.create(
+        program=program,
+        position=1,
+        text="Familiar with the IGP?",
+        choices=[{"label": "Yes", "hours": -4}, {"label": "No", "hours": 8}],
+    )
     return course
 
 
 def pay(order: Order, now: datetime) -> None:
-    started = start_payment(order=order, provider_code="testmode", actor=order.user, return_url="/", cancel_url="/",
-                            now=now)
+    started = start_payment(
+        order=order, provider_code="testmode", actor=order.user, return_url="/", cancel_url="/", now=now
+    )
     confirm_payment(payment_id=started.payment.pk, now=now)
 
 

@@ -12,7 +12,7 @@ import pytest
 from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
 from stormcert.enrollments.journey import Overall, StepState
-from stormcert.enrollments.models import Enrollment, Route, StepRecord
+from stormcert.enrollments.models import Enrollment, Route, SelfAssessmentQuestion, StepRecord
 from stormcert.enrollments.services import (
     JourneyError,
     get_enrollment,
@@ -29,7 +29,7 @@ from stormcert.payments.models import Order, OrderStatus
 from stormcert.payments.services import create_order
 from stormcert.programs.definitions import DEFINITIONS_DIR, load_definition_file
 from stormcert.programs.models import PolicyValue, PolicyVersion, Program
-from stormcert.training.models import LessonProgress
+from stormcert.training.models import Course, LessonProgress
 from stormcert.training.services import TrainingError, complete_lesson
 from tests.enrollments.builders import done, enroll_and_register, finish_training, make_course, pay, resolve
 
@@ -55,7 +55,7 @@ def owp(db: None) -> Program:
 
 def through_midterm_ready(user: User, program: Program) -> Enrollment:
     enrollment = enroll_and_register(user, program, T0)
-    finish_training(user, program.courses.get(), T0 + timedelta(days=10))
+    finish_training(user, Course.objects.get(program=program), T0 + timedelta(days=10))
     return enrollment
 
 
@@ -68,7 +68,9 @@ def fail(enrollment: Enrollment, code: str, when: datetime) -> None:
 
 def test_credit_is_never_given_out_of_order(casqa: Program, alice: User) -> None:
     enrollment = get_enrollment(user=alice, program=casqa, now=T0)
-    with pytest.raises(JourneyError, match="“Midterm exam” is not open yet. Opens when “Online training” is done."):
+    with pytest.raises(
+        JourneyError, match="“Midterm exam” is not open yet. Opens when “Online training” is done."
+    ):
         done(enrollment, "midterm", T0)
     with pytest.raises(JourneyError, match="not open yet"):
         start_registration(enrollment=enrollment, now=T0)
@@ -89,7 +91,9 @@ def test_registration_opens_a_two_year_window_and_fixes_the_rules(casqa: Program
 def test_registering_twice_reuses_the_open_order(casqa: Program, alice: User) -> None:
     enrollment = get_enrollment(user=alice, program=casqa, now=T0)
     done(enrollment, "read_guides", T0)
-    submit_self_assessment(enrollment=enrollment, answers={casqa.self_assessment.get().pk: 0}, now=T0)
+    submit_self_assessment(
+        enrollment=enrollment, answers={SelfAssessmentQuestion.objects.get(program=casqa).pk: 0}, now=T0
+    )
     first = start_registration(enrollment=enrollment, now=T0)
     assert start_registration(enrollment=enrollment, now=T0).pk == first.pk
     assert Order.objects.count() == 1 and first.total == Decimal("505.00")
@@ -98,11 +102,19 @@ def test_registering_twice_reuses_the_open_order(casqa: Program, alice: User) ->
 def test_a_second_paid_registration_changes_nothing_and_is_flagged(casqa: Program, alice: User) -> None:
     enrollment = get_enrollment(user=alice, program=casqa, now=T0)
     done(enrollment, "read_guides", T0)
-    submit_self_assessment(enrollment=enrollment, answers={casqa.self_assessment.get().pk: 0}, now=T0)
+    submit_self_assessment(
+        enrollment=enrollment, answers={SelfAssessmentQuestion.objects.get(program=casqa).pk: 0}, now=T0
+    )
     first = start_registration(enrollment=enrollment, now=T0)
     # A second order for the same thing (say a check mailed after paying by card).
-    second = create_order(user=alice, program=casqa, fee_code="registration", purpose="enrollment.registration",
-                          reference={"enrollment": enrollment.pk, "step": "registration"}, now=T0)
+    second = create_order(
+        user=alice,
+        program=casqa,
+        fee_code="registration",
+        purpose="enrollment.registration",
+        reference={"enrollment": enrollment.pk, "step": "registration"},
+        now=T0,
+    )
     pay(first, T0)
     window = Enrollment.objects.get().window_end
     pay(second, T0 + timedelta(days=3))
@@ -116,7 +128,12 @@ def test_self_assessment_needs_every_answer_and_estimates_hours(casqa: Program, 
     done(enrollment, "read_guides", T0)
     with pytest.raises(JourneyError, match=r"Answer every question \(1 left\)"):
         submit_self_assessment(enrollment=enrollment, answers={}, now=T0)
-    assert submit_self_assessment(enrollment=enrollment, answers={casqa.self_assessment.get().pk: 1}, now=T0) == 24
+    assert (
+        submit_self_assessment(
+            enrollment=enrollment, answers={SelfAssessmentQuestion.objects.get(program=casqa).pk: 1}, now=T0
+        )
+        == 24
+    )
 
 
 def test_finishing_the_training_unlocks_the_midterm(casqa: Program, alice: User) -> None:
@@ -139,7 +156,9 @@ def test_finishing_every_step_completes_the_enrollment(casqa: Program, alice: Us
 # --- Failures and lapses: CASQA ------------------------------------------------------------
 
 
-def test_casqa_midterm_failed_twice_means_re_registration_and_training_again(casqa: Program, alice: User) -> None:
+def test_casqa_midterm_failed_twice_means_re_registration_and_training_again(
+    casqa: Program, alice: User
+) -> None:
     enrollment = through_midterm_ready(alice, casqa)
     when = T0 + timedelta(days=20)
     after_first = record_step_failure(enrollment=enrollment, step_code="midterm", source="test", now=when)
@@ -163,11 +182,13 @@ def test_casqa_midterm_failed_twice_means_re_registration_and_training_again(cas
     journey = journey_for(enrollment, when + timedelta(days=1))
     assert journey.current is not None and journey.current.code == "training"
     assert not LessonProgress.objects.filter(user=alice, voided_at__isnull=True).exists()
-    finish_training(alice, casqa.courses.get(), when + timedelta(days=2))
+    finish_training(alice, Course.objects.get(program=casqa), when + timedelta(days=2))
     assert journey_for(enrollment, when + timedelta(days=2)).step("midterm").attempts_left == 2
 
 
-def test_casqa_final_failed_twice_means_training_midterm_and_course_again(casqa: Program, alice: User) -> None:
+def test_casqa_final_failed_twice_means_training_midterm_and_course_again(
+    casqa: Program, alice: User
+) -> None:
     enrollment = through_midterm_ready(alice, casqa)
     when = T0 + timedelta(days=40)
     for code in ("midterm", "course", "survey"):
@@ -175,7 +196,9 @@ def test_casqa_final_failed_twice_means_training_midterm_and_course_again(casqa:
     fail(enrollment, "final", when)
     fail(enrollment, "final", when)
     resolve(enrollment, when)
-    live = set(StepRecord.objects.filter(voided_at__isnull=True, outcome="done").values_list("step_code", flat=True))
+    live = set(
+        StepRecord.objects.filter(voided_at__isnull=True, outcome="done").values_list("step_code", flat=True)
+    )
     assert live == {"read_guides", "self_assessment", "registration"}
     assert journey_for(enrollment, when).current.code == "training"  # type: ignore[union-attr]
 
@@ -201,7 +224,7 @@ def test_casqa_window_end_means_a_paid_extension_and_nothing_redone(casqa: Progr
 
 def test_lessons_cannot_be_completed_after_the_window(casqa: Program, alice: User) -> None:
     enroll_and_register(alice, casqa, T0)
-    lesson = casqa.courses.get().units.get().lessons.first()
+    lesson = Course.objects.get(program=casqa).units.get().lessons.first()
     assert lesson is not None
     with pytest.raises(TrainingError, match=r"Your training access ended on 2028-11-21. Pay the \$70.00"):
         complete_lesson(user=alice, lesson=lesson, now=datetime(2028, 11, 22, 0, 0, 1, tzinfo=PT))
@@ -226,7 +249,9 @@ def test_owp_any_exam_failed_twice_means_redoing_every_step(owp: Program, alice:
     assert journey.action is not None
     assert journey.action.text == "To go on, pay $70.00 (QISP re-registration) and redo every step."
     resolve(enrollment, when)
-    live = set(StepRecord.objects.filter(voided_at__isnull=True, outcome="done").values_list("step_code", flat=True))
+    live = set(
+        StepRecord.objects.filter(voided_at__isnull=True, outcome="done").values_list("step_code", flat=True)
+    )
     assert live == {"registration"}
     assert enrollment.cycle == 2
 
@@ -255,14 +280,20 @@ def test_a_rule_change_does_not_move_people_mid_way_unless_staff_migrate_them(
     assert old is not None
     new = PolicyVersion.objects.create(program=casqa, name="CASQA 2027", effective_from=date(2027, 1, 1))
     for value in old.values.all():
-        PolicyValue.objects.create(version=new, key=value.key, value=3 if value.key == "midterm.attempts" else value.value)
+        PolicyValue.objects.create(
+            version=new, key=value.key, value=3 if value.key == "midterm.attempts" else value.value
+        )
     later = datetime(2027, 3, 1, tzinfo=PT)
     assert journey_for(enrollment, later).step("midterm").attempts_left == 2
     bob = User.objects.create_user("bob@example.com", "x")
-    assert version_for(get_enrollment(user=bob, program=casqa), later).name == "CASQA 2027"  # newcomers: new rules
+    assert (
+        version_for(get_enrollment(user=bob, program=casqa), later).name == "CASQA 2027"
+    )  # newcomers: new rules
     with pytest.raises(JourneyError, match="Give a reason"):
         migrate_policy(enrollment=enrollment, version=new, actor=sara, reason=" ")
-    migrate_policy(enrollment=enrollment, version=new, actor=sara, reason="Board moved all candidates to 2027 rules")
+    migrate_policy(
+        enrollment=enrollment, version=new, actor=sara, reason="Board moved all candidates to 2027 rules"
+    )
     enrollment.refresh_from_db()
     assert journey_for(enrollment, later).step("midterm").attempts_left == 3
     event = AuditEvent.objects.get(verb="enrollment.policy_migrated")
@@ -276,18 +307,28 @@ def test_a_rule_change_does_not_move_people_mid_way_unless_staff_migrate_them(
     ("paid", "last_open", "first_closed"),
     [
         # Paid the morning clocks fall back: the window closes at Pacific midnight two years on.
-        (datetime(2026, 11, 1, 10, 0, tzinfo=PT), datetime(2028, 11, 1, 23, 59, 59, tzinfo=PT),
-         datetime(2028, 11, 2, 0, 0, tzinfo=PT)),
+        (
+            datetime(2026, 11, 1, 10, 0, tzinfo=PT),
+            datetime(2028, 11, 1, 23, 59, 59, tzinfo=PT),
+            datetime(2028, 11, 2, 0, 0, tzinfo=PT),
+        ),
         # Paid the day clocks spring forward.
-        (datetime(2026, 3, 8, 9, 0, tzinfo=PT), datetime(2028, 3, 8, 23, 59, 59, tzinfo=PT),
-         datetime(2028, 3, 9, 0, 0, tzinfo=PT)),
+        (
+            datetime(2026, 3, 8, 9, 0, tzinfo=PT),
+            datetime(2028, 3, 8, 23, 59, 59, tzinfo=PT),
+            datetime(2028, 3, 9, 0, 0, tzinfo=PT),
+        ),
         # Leap day: the window ends with February 28.
-        (datetime(2028, 2, 29, 12, 0, tzinfo=PT), datetime(2030, 2, 28, 23, 59, 59, tzinfo=PT),
-         datetime(2030, 3, 1, 0, 0, tzinfo=PT)),
+        (
+            datetime(2028, 2, 29, 12, 0, tzinfo=PT),
+            datetime(2030, 2, 28, 23, 59, 59, tzinfo=PT),
+            datetime(2030, 3, 1, 0, 0, tzinfo=PT),
+        ),
     ],
 )
-def test_window_ends_at_pacific_midnight(casqa: Program, alice: User, paid: datetime, last_open: datetime,
-                                         first_closed: datetime) -> None:
+def test_window_ends_at_pacific_midnight(
+    casqa: Program, alice: User, paid: datetime, last_open: datetime, first_closed: datetime
+) -> None:
     enrollment = enroll_and_register(alice, casqa, paid)
     assert journey_for(enrollment, last_open).overall == Overall.IN_PROGRESS
     assert journey_for(enrollment, first_closed).overall == Overall.WINDOW_EXPIRED
@@ -299,13 +340,23 @@ def test_window_ends_at_pacific_midnight(casqa: Program, alice: User, paid: date
 
 def test_staff_record_a_self_directed_qisp(casqa: Program, alice: User, sara: User) -> None:
     with pytest.raises(JourneyError, match="Give the license number."):
-        record_self_directed(user=alice, program=casqa, license_type="PE-civil", license_number=" ", actor=sara,
-                             reason="r")
-    enrollment = record_self_directed(user=alice, program=casqa, license_type="PE-civil", license_number="C 81234",
-                                      actor=sara, reason="License verified on the board's site", now=T0)
+        record_self_directed(
+            user=alice, program=casqa, license_type="PE-civil", license_number=" ", actor=sara, reason="r"
+        )
+    enrollment = record_self_directed(
+        user=alice,
+        program=casqa,
+        license_type="PE-civil",
+        license_number="C 81234",
+        actor=sara,
+        reason="License verified on the board's site",
+        now=T0,
+    )
     assert enrollment.route == Route.SELF_DIRECTED and enrollment.completed_at == T0
     journey = journey_for(enrollment, T0)
     assert journey.overall == Overall.COMPLETE and not Order.objects.exists()
     assert all(step.state == StepState.DONE for step in journey.steps)
     with pytest.raises(JourneyError, match="already qualified"):
-        record_self_directed(user=alice, program=casqa, license_type="PG", license_number="9", actor=sara, reason="r")
+        record_self_directed(
+            user=alice, program=casqa, license_type="PG", license_number="9", actor=sara, reason="r"
+        )
