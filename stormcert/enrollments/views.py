@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 from django.contrib import messages
@@ -112,32 +113,29 @@ def self_assessment(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollments/self_assessment.html", {"form": form, "enrollment": enrollment})
 
 
-@login_required
-@require_POST
-def register(request: HttpRequest) -> HttpResponse:
+def _pay_for(request: HttpRequest, start: Callable[..., Order]) -> HttpResponse:
+    """Create (or reuse) the order a journey step needs and send the person to pay it."""
     enrollment = _my_enrollment(request)
     if enrollment is None:
         return redirect("enrollments:qualification")
     try:
-        order = start_registration(enrollment=enrollment)
+        order = start(enrollment=enrollment)
     except JourneyError as exc:
         messages.error(request, str(exc))
         return redirect("enrollments:qualification")
     return redirect("payments:order", number=order.number)
+
+
+@login_required
+@require_POST
+def register(request: HttpRequest) -> HttpResponse:
+    return _pay_for(request, start_registration)
 
 
 @login_required
 @require_POST
 def resolve(request: HttpRequest) -> HttpResponse:
-    enrollment = _my_enrollment(request)
-    if enrollment is None:
-        return redirect("enrollments:qualification")
-    try:
-        order = start_resolution(enrollment=enrollment)
-    except JourneyError as exc:
-        messages.error(request, str(exc))
-        return redirect("enrollments:qualification")
-    return redirect("payments:order", number=order.number)
+    return _pay_for(request, start_resolution)
 
 
 # --- Staff -----------------------------------------------------------------------------
