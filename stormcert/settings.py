@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "stormcert.payments",
     "stormcert.training",
     "stormcert.enrollments",
+    "stormcert.exams",
 ]
 
 MIDDLEWARE = [

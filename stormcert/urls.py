@@ -21,5 +21,6 @@ urlpatterns = [
     path("staff/audit/", include("stormcert.audit.urls")),
     path("", include("stormcert.payments.urls")),
     path("", include("stormcert.enrollments.urls")),
+    path("", include("stormcert.exams.urls")),
     path("training/", include("stormcert.training.urls")),
 ]

@@ -15,6 +15,7 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "payments": ("view",),
     "training": ("view", "add", "change", "delete"),
     "enrollments": ("view", "add", "change"),
+    "exams": ("view", "add", "change"),
 }
 
 

@@ -96,6 +96,7 @@ def _lock(enrollment: Enrollment) -> Enrollment:
 
 
 def _require_current(enrollment: Enrollment, step_code: str, now: datetime) -> Journey:
+    """The step must be the one to act on at `now` (for exams: when the attempt started)."""
     journey = journey_for(enrollment, now)
     step = next((s for s in journey.steps if s.code == step_code), None)
     if step is None:
@@ -118,11 +119,15 @@ def record_step_done(
     data: dict[str, Any] | None = None,
     actor: User | None = None,
     now: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> StepRecord:
-    """The one way a step reports "complete" to the journey (training, exams, courses, surveys)."""
+    """The one way a step reports "complete" to the journey (training, exams, courses, surveys).
+
+    `as_of` is when the work began (an exam attempt's start): an attempt started in time counts
+    even if it ends after the window closes."""
     now = now or timezone.now()
     enrollment = _lock(enrollment)
-    _require_current(enrollment, step_code, now)
+    _require_current(enrollment, step_code, as_of or now)
     entry = StepRecord.objects.create(
         enrollment=enrollment,
         step_code=step_code,
@@ -139,7 +144,7 @@ def record_step_done(
         data={"step": step_code, "source": source},
         now=now,
     )
-    if journey_for(enrollment, now).overall == Overall.COMPLETE and enrollment.completed_at is None:
+    if journey_for(enrollment, as_of or now).overall == Overall.COMPLETE and enrollment.completed_at is None:
         enrollment.completed_at = now
         enrollment.save(update_fields=["completed_at"])
         record(actor=actor, verb="enrollment.completed", obj=enrollment, now=now)
@@ -154,11 +159,12 @@ def record_step_failure(
     source: str,
     data: dict[str, Any] | None = None,
     now: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> Journey:
     """The one way an exam reports a failed attempt; returns the journey after it."""
     now = now or timezone.now()
     enrollment = _lock(enrollment)
-    journey = _require_current(enrollment, step_code, now)
+    journey = _require_current(enrollment, step_code, as_of or now)
     if journey.step(step_code).kind != "exam":
         raise JourneyError("Only exams have failed attempts.")
     StepRecord.objects.create(
@@ -170,7 +176,7 @@ def record_step_failure(
         source=source,
         data=data or {},
     )
-    after = journey_for(enrollment, now)
+    after = journey_for(enrollment, as_of or now)
     record(
         actor=None,
         verb="enrollment.attempt_failed",

@@ -33,6 +33,7 @@ from stormcert.enrollments.services import (
     start_resolution,
     submit_self_assessment,
 )
+from stormcert.exams.models import Exam
 from stormcert.payments.models import Order, OrderStatus
 from stormcert.training.models import Course, CourseKind
 from stormcert.training.services import course_progress
@@ -71,6 +72,8 @@ def qualification(request: HttpRequest) -> HttpResponse:
         .values_list("data__estimated_hours", flat=True)
         .first(),
         "current_kind": current.kind if current else None,
+        "exam_ready": bool(current and current.kind == "exam"
+                           and Exam.objects.filter(program=enrollment.program, step_code=current.code).exists()),
     }
     return render(request, "enrollments/qualification.html", context)
 

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
+from stormcert.exams.demo import load_demo_exams
 from stormcert.training.demo import load_demo_content
 
 DEMO_PASSWORD = "stormcert-demo"  # noqa: S105 - documented demo login, never used in production
@@ -58,6 +59,8 @@ class Command(BaseCommand):
         call_command("load_programs", verbosity=options["verbosity"])
         if load_demo_content() and options["verbosity"]:
             self.stdout.write("created the sample online training and self-assessment")
+        if load_demo_exams() and options["verbosity"]:
+            self.stdout.write("created the sample question bank and the two exams")
         for person in PEOPLE:
             user = User.objects.filter(email=person["email"]).first()
             if user is None:

@@ -1,0 +1,210 @@
+"""Question banks, exams defined by blueprints, timed attempts, saved answers, accommodations.
+
+The server owns the clock: an attempt's deadline is fixed when it starts (duration from the
+enrollment's rules × the candidate's accommodation factor) and never moves. The answer key
+(`Question.correct`) is read only when grading and when showing the review the policy allows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class QuestionBank(models.Model):
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="question_banks")
+    code = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["program", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    """Multiple choice with exactly one correct answer. Choices are plain text, in authoring order."""
+
+    bank = models.ForeignKey(QuestionBank, on_delete=models.PROTECT, related_name="questions")
+    topic = models.CharField(max_length=100, db_index=True)
+    text = models.TextField()
+    choices = models.JSONField(help_text='["first choice", "second choice", …]')
+    correct = models.PositiveSmallIntegerField(help_text="Index of the correct choice, from 0.")
+    retired_at = models.DateTimeField(null=True, blank=True, help_text="Retired questions are never drawn again.")
+    source = models.CharField(max_length=200, blank=True, help_text="Where it was imported from.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["bank", "topic", "id"]
+        indexes = [models.Index(fields=["bank", "topic"], name="exams_question_topic_idx")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.choices, list) or len(self.choices) < 2:
+            raise ValidationError({"choices": "Give at least two choices as a list of texts."})
+        if not all(isinstance(c, str) and c.strip() for c in self.choices):
+            raise ValidationError({"choices": "Every choice needs text."})
+        if self.correct is None or not 0 <= self.correct < len(self.choices):
+            raise ValidationError({"correct": f"Give the index of the correct choice, 0 to {len(self.choices) - 1}."})
+
+
+class Navigation(models.TextChoices):
+    ALL = "all", "All questions on one page"
+    ONE = "one", "One question per page"
+
+
+class Exam(models.Model):
+    """An exam of a program step. Figures (questions, duration, pass mark, attempts, review) come
+    from the enrollment's rules under `<step_code>.*`; the blueprint says which topics to draw."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="exams")
+    step_code = models.CharField(max_length=40, help_text="The program step this exam is (midterm, final).")
+    title = models.CharField(max_length=200)
+    bank = models.ForeignKey(QuestionBank, on_delete=models.PROTECT, related_name="exams")
+    navigation = models.CharField(max_length=5, choices=Navigation.choices, default=Navigation.ALL)
+    grace_seconds = models.PositiveSmallIntegerField(
+        default=15, help_text="Saves arriving this long after the deadline still count (requests in flight)."
+    )
+    instructions = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "step_code"], name="exams_one_exam_per_step")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BlueprintItem(models.Model):
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="blueprint")
+    topic = models.CharField(max_length=100)
+    count = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["exam", "topic"]
+        constraints = [models.UniqueConstraint(fields=["exam", "topic"], name="exams_blueprint_topic_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.topic}"
+
+
+class Accommodation(models.Model):
+    """Standing extra time for a candidate, applied to every exam they start while active."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="accommodations")
+    factor = models.DecimalField(max_digits=3, decimal_places=2, validators=[MinValueValidator(Decimal("1.00"))])
+    reason = models.TextField()
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True), name="exams_one_active_accommodation"),
+            models.CheckConstraint(condition=Q(factor__gte=1), name="exams_accommodation_factor_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.factor}× time"
+
+
+class AttemptStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    TIMED_OUT = "timed_out", "Submitted when time ran out"
+
+
+class Attempt(models.Model):
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    enrollment = models.ForeignKey("enrollments.Enrollment", on_delete=models.PROTECT, related_name="attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
+    cycle = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField(help_text="1 for the first attempt in this registration cycle.")
+    status = models.CharField(max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.IN_PROGRESS)
+    started_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField()
+    factor = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
+    deadline = models.DateTimeField()
+    pass_percent = models.PositiveSmallIntegerField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    question_count = models.PositiveSmallIntegerField()
+    score_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    passed = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # A synchronized double start (two tabs, a double click) yields one attempt.
+            models.UniqueConstraint(
+                fields=["enrollment", "exam", "cycle", "number"], name="exams_attempt_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "exam"], condition=Q(status="in_progress"), name="exams_one_open_attempt"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"], name="exams_attempt_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.exam} attempt {self.number} by {self.user}"
+
+    @staticmethod
+    def deadline_for(started_at: datetime, duration_minutes: int, factor: Decimal) -> datetime:
+        return started_at + timedelta(seconds=int(duration_minutes * 60 * factor))
+
+    def accepts_saves(self, now: datetime) -> bool:
+        grace = timedelta(seconds=self.exam.grace_seconds)
+        return self.status == AttemptStatus.IN_PROGRESS and now <= self.deadline + grace
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status == AttemptStatus.IN_PROGRESS and now > self.deadline + timedelta(seconds=self.exam.grace_seconds)
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(int((self.deadline - now).total_seconds()), 0)
+
+
+class AttemptQuestion(models.Model):
+    """The draw, fixed for the attempt: which question at which position, choices in which order."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    choice_order = models.JSONField(help_text="Original choice indexes in the order shown.")
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "position"], name="exams_item_position_unique"),
+            models.UniqueConstraint(fields=["attempt", "question"], name="exams_item_question_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.position} of {self.attempt}"
+
+
+class Answer(models.Model):
+    """The latest saved answer to one item. `seq` only grows: a stale save never overwrites."""
+
+    item = models.OneToOneField(AttemptQuestion, on_delete=models.CASCADE, related_name="answer")
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
+    choice = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Original choice index.")
+    flagged = models.BooleanField(default=False)
+    seq = models.PositiveBigIntegerField(default=0)
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["attempt"], name="exams_answer_attempt_idx")]
+
+    def __str__(self) -> str:
+        return f"answer to {self.item}"

@@ -1,0 +1,183 @@
+/* The exam page: save every answer as it is given, keep a local journal of unsent answers and
+   resend it when the connection returns, show the server's clock, and submit when time is up.
+   The server decides everything; this script only carries answers and displays time. */
+(function () {
+  "use strict";
+  var root = document.getElementById("exam");
+  if (!root) return;
+  var attemptId = root.dataset.attempt;
+  var saveUrl = root.dataset.saveUrl;
+  var resultUrl = root.dataset.resultUrl;
+  var deadline = Date.parse(root.dataset.deadline);
+  var offset = Date.parse(root.dataset.serverNow) - Date.now();
+  var form = document.getElementById("exam-form");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var timer = document.getElementById("timer");
+  var saveState = document.getElementById("save-state");
+  var announcer = document.getElementById("announce");
+  var key = "stormcert-exam-" + attemptId;
+  var journal = load();
+  var sending = false;
+  var closed = false;
+  var announced = {};
+
+  function load() {
+    try {
+      var stored = JSON.parse(localStorage.getItem(key) || "null");
+      if (stored && stored.pending) return stored;
+    } catch (e) { /* a broken journal is replaced */ }
+    return { pending: {}, lastSeq: 0 };
+  }
+  function store() {
+    try { localStorage.setItem(key, JSON.stringify(journal)); } catch (e) { /* private mode: memory only */ }
+  }
+  function nextSeq() {
+    journal.lastSeq = Math.max(Date.now(), journal.lastSeq + 1);
+    return journal.lastSeq;
+  }
+  function say(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+  function pendingCount() { return Object.keys(journal.pending).length; }
+  function state(text, problem) {
+    saveState.textContent = text;
+    saveState.classList.toggle("save-problem", !!problem);
+  }
+
+  function readQuestion(fieldset) {
+    var checked = fieldset.querySelector("input[type=radio]:checked");
+    return {
+      choice: checked ? parseInt(checked.value, 10) : null,
+      flagged: fieldset.querySelector("input[data-flag]").checked
+    };
+  }
+  function refreshSummary() {
+    document.querySelectorAll(".exam-question").forEach(function (fieldset) {
+      var position = fieldset.dataset.position;
+      var now = readQuestion(fieldset);
+      var link = document.getElementById("nav" + position);
+      if (!link) return;
+      link.classList.toggle("answered", now.choice !== null);
+      link.classList.toggle("flagged", now.flagged);
+      link.setAttribute("aria-label", "Question " + position + (now.choice !== null ? ", answered" : ", not answered") + (now.flagged ? ", flagged" : ""));
+    });
+    document.getElementById("answered-count").textContent = document.querySelectorAll(".question-grid a.answered").length;
+    document.getElementById("flagged-count").textContent = document.querySelectorAll(".question-grid a.flagged").length;
+  }
+
+  function record(fieldset) {
+    if (closed) return;
+    var entry = readQuestion(fieldset);
+    entry.seq = nextSeq();
+    journal.pending[fieldset.dataset.position] = entry;
+    store();
+    refreshSummary();
+    flush();
+  }
+
+  function flush() {
+    if (sending || closed) return;
+    var positions = Object.keys(journal.pending);
+    if (!positions.length) return;
+    sending = true;
+    var position = positions[0];
+    var entry = journal.pending[position];
+    fetch(saveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ position: parseInt(position, 10), choice: entry.choice, flagged: entry.flagged, seq: entry.seq })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (result) {
+      sending = false;
+      if (result.status === 200) {
+        var current = journal.pending[position];
+        if (current && current.seq <= result.body.seq) delete journal.pending[position];
+        store();
+        if (saveState.classList.contains("save-problem")) say("Connection back. Your answers are saved.");
+        state(pendingCount() ? "Saving…" : "All answers saved at " + result.body.saved_at + ".", false);
+        flush();
+      } else if (result.status === 409) {
+        closed = true;
+        journal.pending = {};
+        store();
+        state(result.body.error, true);
+        say(result.body.error);
+        window.setTimeout(function () { window.location.href = resultUrl; }, 2500);
+      } else {
+        delete journal.pending[position];
+        store();
+        state("Not saved: " + (result.body.error || "the server refused this answer") + ".", true);
+        flush();
+      }
+    }).catch(function () {
+      sending = false;
+      var first = !saveState.classList.contains("save-problem");
+      state("Offline: " + pendingCount() + " answer(s) kept on this device; they will be sent when the connection returns.", true);
+      if (first) say("Connection lost. Keep answering; your answers are kept and will be sent when you are back online.");
+    });
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    var left = Math.max(0, Math.floor((deadline - (Date.now() + offset)) / 1000));
+    var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+    timer.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s);
+    [30, 10, 5, 1].forEach(function (mins) {
+      if (left <= mins * 60 && left > mins * 60 - 5 && !announced[mins]) {
+        announced[mins] = true;
+        say(mins + (mins === 1 ? " minute" : " minutes") + " left.");
+      }
+    });
+    timer.classList.toggle("timer-low", left <= 300);
+    if (left === 0 && !closed) {
+      closed = true;
+      say("Time is up. Your saved answers are being submitted.");
+      form.querySelectorAll("input").forEach(function (input) { input.disabled = true; });
+      window.setTimeout(function () { form.submit(); }, 1500);
+    }
+  }
+
+  // Answers not yet sent from an earlier visit (or from before a reload) win over the page.
+  Object.keys(journal.pending).forEach(function (position) {
+    var fieldset = document.querySelector('.exam-question[data-position="' + position + '"]');
+    var entry = journal.pending[position];
+    if (!fieldset) return;
+    if (entry.seq <= parseInt(fieldset.dataset.seq, 10)) { delete journal.pending[position]; return; }
+    fieldset.querySelectorAll("input[type=radio]").forEach(function (radio) {
+      radio.checked = entry.choice !== null && parseInt(radio.value, 10) === entry.choice;
+    });
+    fieldset.querySelector("input[data-flag]").checked = entry.flagged;
+  });
+  store();
+
+  form.addEventListener("change", function (event) {
+    var fieldset = event.target.closest(".exam-question");
+    if (fieldset) record(fieldset);
+  });
+  form.addEventListener("submit", function (event) {
+    if (closed) return;
+    if (pendingCount()) {
+      event.preventDefault();
+      flush();
+      state("Some answers are not sent yet; wait until they are saved, then submit.", true);
+      say("Some answers are not sent yet. Wait until they are saved, then submit.");
+      return;
+    }
+    var unanswered = document.querySelectorAll(".question-grid a:not(.answered)").length;
+    var message = unanswered ? "You have " + unanswered + " unanswered question(s). Submit anyway?" : "Submit the exam now?";
+    if (!window.confirm(message)) event.preventDefault();
+    else closed = true;
+  });
+  window.addEventListener("online", flush);
+  window.addEventListener("beforeunload", function (event) {
+    if (pendingCount() && !closed) { event.preventDefault(); event.returnValue = ""; }
+  });
+  window.setInterval(flush, 3000);
+  window.setInterval(tick, 1000);
+  refreshSummary();
+  tick();
+  flush();
+})();

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from stormcert.exams import views
+
+app_name = "exams"
+urlpatterns = [
+    path("exams/<slug:step_code>/", views.exam_intro, name="intro"),
+    path("exams/<slug:step_code>/start/", views.start, name="start"),
+    path("exams/attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
+    path("exams/attempts/<int:attempt_id>/answer/", views.save, name="save"),
+    path("exams/attempts/<int:attempt_id>/submit/", views.submit, name="submit"),
+    path("exams/attempts/<int:attempt_id>/result/", views.result, name="result"),
+    path("staff/exams/", views.staff_exams, name="staff_exams"),
+    path("staff/exams/<int:exam_id>/statistics/", views.staff_stats, name="staff_stats"),
+    path("staff/exams/accommodations/", views.staff_accommodations, name="staff_accommodations"),
+]

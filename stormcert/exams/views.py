@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from stormcert.accounts.models import User
+from stormcert.accounts.permissions import staff_required
+from stormcert.enrollments.models import Enrollment
+from stormcert.exams.models import Accommodation, Answer, Attempt, AttemptStatus, Exam, Navigation, QuestionBank
+from stormcert.exams.services import (
+    AttemptClosed,
+    ExamError,
+    exam_status,
+    exam_values,
+    grant_accommodation,
+    import_questions,
+    revoke_accommodation,
+    save_answer,
+    start_attempt,
+    submit_attempt,
+    topic_breakdown,
+)
+from stormcert.exams.stats import exam_stats
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
+    """The candidate's own attempt, or 404: nobody reads or saves into someone else's."""
+    attempt = Attempt.objects.select_related("exam", "enrollment").filter(pk=attempt_id, user=user).first()
+    if attempt is None:
+        raise Http404("No such attempt.")
+    return attempt
+
+
+@login_required
+def exam_intro(request: HttpRequest, step_code: str) -> HttpResponse:
+    exam = get_object_or_404(Exam.objects.select_related("program"), step_code=step_code)
+    if not Enrollment.objects.filter(user=_user(request), program=exam.program).exists():
+        return redirect("enrollments:qualification")
+    try:
+        status = exam_status(user=_user(request), exam=exam)
+    except ExamError as exc:
+        messages.error(request, str(exc))
+        return redirect("enrollments:qualification")
+    return render(request, "exams/intro.html", {"exam": exam, "status": status})
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, step_code: str) -> HttpResponse:
+    exam = get_object_or_404(Exam, step_code=step_code)
+    try:
+        attempt = start_attempt(user=_user(request), exam=exam)
+    except (ExamError, Enrollment.DoesNotExist) as exc:
+        messages.error(request, str(exc) if isinstance(exc, ExamError) else "Register for the program first.")
+        return redirect("exams:intro", step_code=step_code)
+    return redirect("exams:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(_user(request), attempt_id)
+    now = timezone.now()
+    if attempt.is_overdue(now):
+        submit_attempt(attempt_id=attempt.pk, now=now, timed_out=True)
+        messages.info(request, "Time ran out; your saved answers were submitted.")
+        return redirect("exams:result", attempt_id=attempt.pk)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return redirect("exams:result", attempt_id=attempt.pk)
+    answers = {a.item_id: a for a in Answer.objects.filter(attempt=attempt)}
+    items = []
+    for item in attempt.items.select_related("question").order_by("position"):
+        answer = answers.get(item.pk)
+        shown = item.choice_order.index(answer.choice) if answer and answer.choice is not None else None
+        # Only the texts, in the shuffled order: the key (which one is correct) is not sent.
+        choices = [item.question.choices[i] for i in item.choice_order]
+        items.append({"position": item.position, "text": item.question.text, "choices": choices, "chosen": shown,
+                      "flagged": bool(answer and answer.flagged), "seq": answer.seq if answer else 0})
+    one_per_page = attempt.exam.navigation == Navigation.ONE
+    current = int(request.GET.get("q", "1")) if request.GET.get("q", "1").isdigit() else 1
+    current = min(max(current, 1), len(items))
+    return render(request, "exams/attempt.html", {
+        "attempt": attempt, "items": items, "one_per_page": one_per_page, "current": current,
+        "shown_items": [items[current - 1]] if one_per_page else items,
+        "server_now": now, "answered": sum(1 for i in items if i["chosen"] is not None),
+    })
+
+
+@login_required
+@require_POST
+def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
+    attempt = get_attempt_for_user(_user(request), attempt_id)
+    try:
+        payload = json.loads(request.body)
+        position = int(payload["position"])
+        choice = payload.get("choice")
+        choice = None if choice is None else int(choice)
+        result = save_answer(attempt_id=attempt.pk, position=position, choice=choice,
+                             flagged=bool(payload.get("flagged", False)), seq=int(payload["seq"]))
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "Send JSON with position, choice (or null), flagged and seq."}, status=400)
+    except AttemptClosed as exc:
+        return JsonResponse({"error": str(exc), "closed": True}, status=409)
+    except ExamError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"accepted": result.accepted, "seq": result.seq, "position": position,
+                         "saved_at": timezone.localtime(result.saved_at).strftime("%H:%M:%S")})
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(_user(request), attempt_id)
+    submit_attempt(attempt_id=attempt.pk)
+    return redirect("exams:result", attempt_id=attempt.pk)
+
+
+@login_required
+def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(_user(request), attempt_id)
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        if not attempt.is_overdue(timezone.now()):
+            return redirect("exams:attempt", attempt_id=attempt.pk)
+        attempt = submit_attempt(attempt_id=attempt.pk, timed_out=True)
+    review = exam_values(attempt.enrollment, attempt.exam, attempt.started_at)["review"]
+    context: dict[str, object] = {"attempt": attempt, "review": review}
+    if review in ("score_and_topics", "full"):
+        context["topics"] = topic_breakdown(attempt)
+    if review == "full":
+        rows = []
+        for answer in Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("item__position"):
+            question = answer.item.question
+            rows.append({"position": answer.item.position, "text": question.text,
+                         "chosen": question.choices[answer.choice] if answer.choice is not None else None,
+                         "correct": question.choices[question.correct],
+                         "right": answer.choice == question.correct})
+        context["rows"] = rows
+    status = exam_status(user=_user(request), exam=attempt.exam)
+    context["status"] = status
+    return render(request, "exams/result.html", context)
+
+
+# --- Staff -------------------------------------------------------------------------------
+
+
+@staff_required
+def staff_exams(request: HttpRequest) -> HttpResponse:
+    banks = QuestionBank.objects.all()
+    report = None
+    if request.method == "POST":
+        bank = QuestionBank.objects.filter(pk=request.POST.get("bank")).first()
+        upload = request.FILES.get("file")
+        if bank is None or upload is None:
+            messages.error(request, "Choose a question bank and a GIFT or Moodle XML file.")
+        elif upload.size and upload.size > 5 * 1024 * 1024:
+            messages.error(request, "That file is larger than 5 MB; split it into smaller files.")
+        else:
+            report = import_questions(bank=bank, name=upload.name or "upload", content=upload.read(), actor=_user(request))
+            if report.rejected:
+                messages.error(request, f"Nothing was imported: {len(report.rejected)} question(s) were rejected.")
+            else:
+                messages.success(request, f"Imported {report.created} question(s) into {bank}.")
+    exams = []
+    for exam in Exam.objects.select_related("bank", "program").prefetch_related("blueprint"):
+        total = sum(item.count for item in exam.blueprint.all())
+        active = {
+            item.topic: exam.bank.questions.filter(topic=item.topic, retired_at__isnull=True).count()
+            for item in exam.blueprint.all()
+        }
+        exams.append({"exam": exam, "total": total, "active": active})
+    return render(request, "exams/staff_exams.html", {"banks": banks, "exams": exams, "report": report})
+
+
+@staff_required
+def staff_stats(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = get_object_or_404(Exam, pk=exam_id)
+    stats = exam_stats(exam)
+    peak = max((n for _, n in stats.histogram), default=0) or 1
+    return render(request, "exams/staff_stats.html", {"exam": exam, "stats": stats, "peak": peak})
+
+
+@staff_required
+def staff_accommodations(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "grant":
+                user = User.objects.filter(email__iexact=request.POST.get("email", "").strip()).first()
+                if user is None:
+                    raise ExamError("No account uses that email address.")
+                try:
+                    factor = Decimal(request.POST.get("factor", ""))
+                except InvalidOperation:
+                    raise ExamError("Give the time factor as a number, for example 1.5.") from None
+                grant_accommodation(user=user, factor=factor, reason=request.POST.get("reason", ""), actor=_user(request))
+                messages.success(request, f"{user.email} now has {factor}× time on every exam.")
+            elif action == "revoke":
+                accommodation = get_object_or_404(Accommodation, pk=request.POST.get("id"))
+                revoke_accommodation(accommodation=accommodation, actor=_user(request), reason=request.POST.get("reason", ""))
+                messages.success(request, "Accommodation ended.")
+            return redirect("exams:staff_accommodations")
+        except ExamError as exc:
+            messages.error(request, str(exc))
+    return render(request, "exams/staff_accommodations.html", {
+        "active": Accommodation.objects.filter(revoked_at__isnull=True).select_related("user", "granted_by"),
+        "posted": request.POST if request.method == "POST" else {},
+    })
