@@ -72,8 +72,11 @@ def qualification(request: HttpRequest) -> HttpResponse:
         .values_list("data__estimated_hours", flat=True)
         .first(),
         "current_kind": current.kind if current else None,
-        "exam_ready": bool(current and current.kind == "exam"
-                           and Exam.objects.filter(program=enrollment.program, step_code=current.code).exists()),
+        "exam_ready": bool(
+            current
+            and current.kind == "exam"
+            and Exam.objects.filter(program=enrollment.program, step_code=current.code).exists()
+        ),
     }
     return render(request, "enrollments/qualification.html", context)
 

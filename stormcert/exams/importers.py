@@ -43,7 +43,14 @@ def _topic(category: str) -> str:
 
 # --- GIFT ---------------------------------------------------------------------------------
 
-_ESCAPED = {"\\=": "\x00eq", "\\~": "\x00ti", "\\#": "\x00ha", "\\{": "\x00lb", "\\}": "\x00rb", "\\:": "\x00co"}
+_ESCAPED = {
+    "\\=": "\x00eq",
+    "\\~": "\x00ti",
+    "\\#": "\x00ha",
+    "\\{": "\x00lb",
+    "\\}": "\x00rb",
+    "\\:": "\x00co",
+}
 
 
 def _escape(text: str) -> str:
@@ -110,7 +117,8 @@ def _parse_gift_question(block: str, topic: str, where: str) -> Parsed | str:
     if not body:
         return "essay questions are not supported"
     parts = re.findall(r"([=~])([^=~]*)", body)
-    choices, correct = [], []
+    choices: list[str] = []
+    correct: list[int] = []
     for marker, value in parts:
         answer = value.split("#", 1)[0].strip()
         if answer.startswith("%"):
@@ -163,7 +171,9 @@ def parse_moodle_xml(content: bytes | str) -> ImportReport:
             report.rejected.append((where, "it allows several answers; exactly one correct answer is needed"))
             continue
         text = _plain(element.findtext("questiontext/text", default=""))
-        choices, correct, problem = [], [], ""
+        choices: list[str] = []
+        correct: list[int] = []
+        problem = ""
         for answer in element.findall("answer"):
             value = _plain(answer.findtext("text", default=""))
             try:
@@ -189,7 +199,9 @@ def parse_moodle_xml(content: bytes | str) -> ImportReport:
         if problem:
             report.rejected.append((where, problem))
             continue
-        report.questions.append(Parsed(topic=topic, text=text, choices=choices, correct=correct[0], where=where))
+        report.questions.append(
+            Parsed(topic=topic, text=text, choices=choices, correct=correct[0], where=where)
+        )
     return report
 
 

@@ -37,7 +37,9 @@ class Question(models.Model):
     text = models.TextField()
     choices = models.JSONField(help_text='["first choice", "second choice", …]')
     correct = models.PositiveSmallIntegerField(help_text="Index of the correct choice, from 0.")
-    retired_at = models.DateTimeField(null=True, blank=True, help_text="Retired questions are never drawn again.")
+    retired_at = models.DateTimeField(
+        null=True, blank=True, help_text="Retired questions are never drawn again."
+    )
     source = models.CharField(max_length=200, blank=True, help_text="Where it was imported from.")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -56,7 +58,9 @@ class Question(models.Model):
         if not all(isinstance(c, str) and c.strip() for c in self.choices):
             raise ValidationError({"choices": "Every choice needs text."})
         if self.correct is None or not 0 <= self.correct < len(self.choices):
-            raise ValidationError({"correct": f"Give the index of the correct choice, 0 to {len(self.choices) - 1}."})
+            raise ValidationError(
+                {"correct": f"Give the index of the correct choice, 0 to {len(self.choices) - 1}."}
+            )
 
 
 class Navigation(models.TextChoices):
@@ -79,7 +83,9 @@ class Exam(models.Model):
     instructions = models.TextField(blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["program", "step_code"], name="exams_one_exam_per_step")]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "step_code"], name="exams_one_exam_per_step")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -101,8 +107,12 @@ class BlueprintItem(models.Model):
 class Accommodation(models.Model):
     """Standing extra time for a candidate, applied to every exam they start while active."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="accommodations")
-    factor = models.DecimalField(max_digits=3, decimal_places=2, validators=[MinValueValidator(Decimal("1.00"))])
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="accommodations"
+    )
+    factor = models.DecimalField(
+        max_digits=3, decimal_places=2, validators=[MinValueValidator(Decimal("1.00"))]
+    )
     reason = models.TextField()
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
@@ -111,8 +121,12 @@ class Accommodation(models.Model):
     class Meta:
         ordering = ["-granted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True), name="exams_one_active_accommodation"),
-            models.CheckConstraint(condition=Q(factor__gte=1), name="exams_accommodation_factor_at_least_one"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="exams_one_active_accommodation"
+            ),
+            models.CheckConstraint(
+                condition=Q(factor__gte=1), name="exams_accommodation_factor_at_least_one"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -127,7 +141,9 @@ class AttemptStatus(models.TextChoices):
 
 class Attempt(models.Model):
     exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
-    enrollment = models.ForeignKey("enrollments.Enrollment", on_delete=models.PROTECT, related_name="attempts")
+    enrollment = models.ForeignKey(
+        "enrollments.Enrollment", on_delete=models.PROTECT, related_name="attempts"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
     cycle = models.PositiveSmallIntegerField()
     number = models.PositiveSmallIntegerField(help_text="1 for the first attempt in this registration cycle.")
@@ -168,7 +184,9 @@ class Attempt(models.Model):
         return self.status == AttemptStatus.IN_PROGRESS and now <= self.deadline + grace
 
     def is_overdue(self, now: datetime) -> bool:
-        return self.status == AttemptStatus.IN_PROGRESS and now > self.deadline + timedelta(seconds=self.exam.grace_seconds)
+        return self.status == AttemptStatus.IN_PROGRESS and now > self.deadline + timedelta(
+            seconds=self.exam.grace_seconds
+        )
 
     def seconds_left(self, now: datetime) -> int:
         return max(int((self.deadline - now).total_seconds()), 0)

@@ -17,7 +17,13 @@ from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.enrollments.journey import StepState
 from stormcert.enrollments.models import Enrollment
-from stormcert.enrollments.services import JourneyError, journey_for, record_step_done, record_step_failure, version_for
+from stormcert.enrollments.services import (
+    JourneyError,
+    journey_for,
+    record_step_done,
+    record_step_failure,
+    version_for,
+)
 from stormcert.exams.models import (
     Accommodation,
     Answer,
@@ -51,7 +57,9 @@ def exam_values(enrollment: Enrollment, exam: Exam, now: datetime) -> dict[str, 
             "review": values.get("exam.review", "score_only"),
         }
     except KeyError as exc:
-        raise ExamError(f"The rules have no {exc.args[0]}; staff must add it before this exam can run.") from None
+        raise ExamError(
+            f"The rules have no {exc.args[0]}; staff must add it before this exam can run."
+        ) from None
 
 
 def active_factor(user: User) -> Decimal:
@@ -89,9 +97,17 @@ def exam_status(*, user: User, exam: Exam, now: datetime | None = None) -> ExamS
         open_attempt = None
     step = journey_for(enrollment, now).step(exam.step_code)
     return ExamStatus(
-        exam=exam, enrollment=enrollment, values=exam_values(enrollment, exam, now), state=step.state,
-        note=step.note, attempts_left=step.attempts_left, factor=active_factor(user), open_attempt=open_attempt,
-        last_attempt=Attempt.objects.filter(user=user, exam=exam).exclude(status=AttemptStatus.IN_PROGRESS).first(),
+        exam=exam,
+        enrollment=enrollment,
+        values=exam_values(enrollment, exam, now),
+        state=step.state,
+        note=step.note,
+        attempts_left=step.attempts_left,
+        factor=active_factor(user),
+        open_attempt=open_attempt,
+        last_attempt=Attempt.objects.filter(user=user, exam=exam)
+        .exclude(status=AttemptStatus.IN_PROGRESS)
+        .first(),
     )
 
 
@@ -104,7 +120,11 @@ def _draw(exam: Exam, user: User, count_expected: int) -> list[tuple[int, int]]:
             f"This exam's blueprint draws {total} questions but the rules ask for {count_expected}; "
             "the program office has been told. Please try again later."
         )
-    seen = set(AttemptQuestion.objects.filter(attempt__user=user, attempt__exam=exam).values_list("question_id", flat=True))
+    seen = set(
+        AttemptQuestion.objects.filter(attempt__user=user, attempt__exam=exam).values_list(
+            "question_id", flat=True
+        )
+    )
     rng = secrets.SystemRandom()
     drawn: list[tuple[int, int]] = []
     for item in blueprint:
@@ -136,38 +156,61 @@ def start_attempt(*, user: User, exam: Exam, now: datetime | None = None) -> Att
     if stale is not None and stale.is_overdue(now):
         submit_attempt(attempt_id=stale.pk, now=now, timed_out=True)
     with transaction.atomic():
-        enrollment = Enrollment.objects.select_for_update().select_related("program").get(
-            user=user, program=exam.program
+        enrollment = (
+            Enrollment.objects.select_for_update()
+            .select_related("program")
+            .get(user=user, program=exam.program)
         )
         open_attempt = Attempt.objects.filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS).first()
         if open_attempt is not None:
             return open_attempt
         step = journey_for(enrollment, now).step(exam.step_code)
         if step.state != StepState.CURRENT:
-            raise ExamError(step.note if step.state != StepState.DONE else f"You have passed the {exam.title}.")
+            raise ExamError(
+                step.note if step.state != StepState.DONE else f"You have passed the {exam.title}."
+            )
         values = exam_values(enrollment, exam, now)
         drawn = _draw(exam, user, values["question_count"])
         number = Attempt.objects.filter(enrollment=enrollment, exam=exam, cycle=enrollment.cycle).count() + 1
         factor = active_factor(user)
         attempt = Attempt.objects.create(
-            exam=exam, enrollment=enrollment, user=user, cycle=enrollment.cycle, number=number, started_at=now,
-            duration_minutes=values["duration_minutes"], factor=factor,
+            exam=exam,
+            enrollment=enrollment,
+            user=user,
+            cycle=enrollment.cycle,
+            number=number,
+            started_at=now,
+            duration_minutes=values["duration_minutes"],
+            factor=factor,
             deadline=Attempt.deadline_for(now, values["duration_minutes"], factor),
-            pass_percent=values["pass_percent"], question_count=len(drawn),
+            pass_percent=values["pass_percent"],
+            question_count=len(drawn),
         )
         rng = secrets.SystemRandom()
         items = []
         for position, (question_id, choice_count) in enumerate(drawn, start=1):
             order = list(range(choice_count))
             rng.shuffle(order)
-            items.append(AttemptQuestion(attempt=attempt, position=position, question_id=question_id, choice_order=order))
+            items.append(
+                AttemptQuestion(
+                    attempt=attempt, position=position, question_id=question_id, choice_order=order
+                )
+            )
         AttemptQuestion.objects.bulk_create(items)
         # One answer row per item from the start: every save is then a single conditional UPDATE.
         Answer.objects.bulk_create(
-            [Answer(item=item, attempt=attempt, seq=0, saved_at=now) for item in AttemptQuestion.objects.filter(attempt=attempt)]
+            [
+                Answer(item=item, attempt=attempt, seq=0, saved_at=now)
+                for item in AttemptQuestion.objects.filter(attempt=attempt)
+            ]
         )
-        record(actor=user, verb="exam.attempt_started", obj=attempt,
-               data={"exam": exam.step_code, "number": number, "factor": factor, "deadline": attempt.deadline}, now=now)
+        record(
+            actor=user,
+            verb="exam.attempt_started",
+            obj=attempt,
+            data={"exam": exam.step_code, "number": number, "factor": factor, "deadline": attempt.deadline},
+            now=now,
+        )
         return attempt
 
 
@@ -179,7 +222,13 @@ class SaveResult:
 
 
 def save_answer(
-    *, attempt_id: int, position: int, choice: int | None, flagged: bool, seq: int, now: datetime | None = None
+    *,
+    attempt_id: int,
+    position: int,
+    choice: int | None,
+    flagged: bool,
+    seq: int,
+    now: datetime | None = None,
 ) -> SaveResult:
     """Save one answer (`choice` is the index as shown). A save with an older `seq` than the one
     stored changes nothing and reports the newer one; the caller owns the attempt."""
@@ -212,8 +261,10 @@ def save_answer(
 
 
 def _grade(attempt: Attempt) -> int:
-    rows = Answer.objects.filter(attempt=attempt).select_related("item__question").only(
-        "choice", "item__question__correct"
+    rows = (
+        Answer.objects.filter(attempt=attempt)
+        .select_related("item__question")
+        .only("choice", "item__question__correct")
     )
     return sum(1 for a in rows if a.choice is not None and a.choice == a.item.question.correct)
 
@@ -237,13 +288,26 @@ def submit_attempt(*, attempt_id: int, now: datetime | None = None, timed_out: b
         data = {"attempt": attempt.pk, "score": str(percent), "passed": attempt.passed}
         report = record_step_done if attempt.passed else record_step_failure
         try:
-            report(enrollment=attempt.enrollment, step_code=attempt.exam.step_code, source="exam", data=data,
-                   now=now, as_of=attempt.started_at)
+            report(
+                enrollment=attempt.enrollment,
+                step_code=attempt.exam.step_code,
+                source="exam",
+                data=data,
+                now=now,
+                as_of=attempt.started_at,
+            )
         except JourneyError as exc:
             # The grade stands whatever the journey says; staff see why it was not credited.
-            record(actor=None, verb="exam.journey_not_updated", obj=attempt, data={"error": str(exc)}, now=now)
-        record(actor=None if late else attempt.user, verb="exam.attempt_graded", obj=attempt,
-               data={**data, "correct": correct, "of": attempt.question_count, "timed_out": late}, now=now)
+            record(
+                actor=None, verb="exam.journey_not_updated", obj=attempt, data={"error": str(exc)}, now=now
+            )
+        record(
+            actor=None if late else attempt.user,
+            verb="exam.attempt_graded",
+            obj=attempt,
+            data={**data, "correct": correct, "of": attempt.question_count, "timed_out": late},
+            now=now,
+        )
         return attempt
 
 
@@ -259,24 +323,40 @@ def close_overdue(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def grant_accommodation(*, user: User, factor: Decimal, reason: str, actor: User, now: datetime | None = None) -> Accommodation:
+def grant_accommodation(
+    *, user: User, factor: Decimal, reason: str, actor: User, now: datetime | None = None
+) -> Accommodation:
     now = now or timezone.now()
     if not reason.strip():
         raise ExamError("Give the reason for the accommodation: it is kept in the audit log.")
     if not ONE <= factor <= Decimal("3.00"):
-        raise ExamError("The time factor must be between 1.00 and 3.00 (for example 1.5 for time and a half).")
+        raise ExamError(
+            "The time factor must be between 1.00 and 3.00 (for example 1.5 for time and a half)."
+        )
     Accommodation.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
-    accommodation = Accommodation.objects.create(user=user, factor=factor, reason=reason.strip(), granted_by=actor,
-                                                 granted_at=now)
-    record(actor=actor, verb="exam.accommodation_granted", obj=user, data={"factor": factor}, reason=reason, now=now)
+    accommodation = Accommodation.objects.create(
+        user=user, factor=factor, reason=reason.strip(), granted_by=actor, granted_at=now
+    )
+    record(
+        actor=actor,
+        verb="exam.accommodation_granted",
+        obj=user,
+        data={"factor": factor},
+        reason=reason,
+        now=now,
+    )
     return accommodation
 
 
 @transaction.atomic
-def revoke_accommodation(*, accommodation: Accommodation, actor: User, reason: str, now: datetime | None = None) -> None:
+def revoke_accommodation(
+    *, accommodation: Accommodation, actor: User, reason: str, now: datetime | None = None
+) -> None:
     if not reason.strip():
         raise ExamError("Give the reason: it is kept in the audit log.")
-    Accommodation.objects.filter(pk=accommodation.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+    Accommodation.objects.filter(pk=accommodation.pk, revoked_at__isnull=True).update(
+        revoked_at=now or timezone.now()
+    )
     record(actor=actor, verb="exam.accommodation_revoked", obj=accommodation.user, reason=reason, now=now)
 
 
@@ -297,7 +377,9 @@ class ImportResult:
 
 
 @transaction.atomic
-def import_questions(*, bank: Any, name: str, content: bytes, actor: User, now: datetime | None = None) -> ImportResult:
+def import_questions(
+    *, bank: Any, name: str, content: bytes, actor: User, now: datetime | None = None
+) -> ImportResult:
     """All or nothing: any rejected question means nothing is imported."""
     from stormcert.exams.importers import parse_file
 
@@ -313,9 +395,23 @@ def import_questions(*, bank: Any, name: str, content: bytes, actor: User, now: 
             skipped.append(f"{parsed.where}: already in the bank")
             continue
         existing.add(parsed.text)
-        new.append(Question(bank=bank, topic=parsed.topic[:100], text=parsed.text, choices=parsed.choices,
-                            correct=parsed.correct, source=f"{name}, {parsed.where}"[:200], created_at=now))
+        new.append(
+            Question(
+                bank=bank,
+                topic=parsed.topic[:100],
+                text=parsed.text,
+                choices=parsed.choices,
+                correct=parsed.correct,
+                source=f"{name}, {parsed.where}"[:200],
+                created_at=now,
+            )
+        )
     Question.objects.bulk_create(new)
-    record(actor=actor, verb="exam.questions_imported", obj=bank,
-           data={"file": name, "created": len(new), "skipped": len(skipped)}, now=now)
+    record(
+        actor=actor,
+        verb="exam.questions_imported",
+        obj=bank,
+        data={"file": name, "created": len(new), "skipped": len(skipped)},
+        now=now,
+    )
     return ImportResult(len(new), skipped, [])

@@ -42,9 +42,17 @@ def exam_stats(exam: Exam) -> ExamStats:
     histogram = [(f"{i * 10}–{i * 10 + 9 if i < 9 else 100}%", n) for i, n in enumerate(bins)]
     per_item: dict[int, list[tuple[int, float]]] = defaultdict(list)
     meta: dict[int, tuple[str, str]] = {}
-    rows = Answer.objects.filter(attempt_id__in=list(scores)).select_related("item__question").only(
-        "choice", "attempt_id", "item__question__id", "item__question__correct", "item__question__text",
-        "item__question__topic",
+    rows = (
+        Answer.objects.filter(attempt_id__in=list(scores))
+        .select_related("item__question")
+        .only(
+            "choice",
+            "attempt_id",
+            "item__question__id",
+            "item__question__correct",
+            "item__question__text",
+            "item__question__topic",
+        )
     )
     for answer in rows:
         question = answer.item.question
@@ -55,7 +63,7 @@ def exam_stats(exam: Exam) -> ExamStats:
         ItemStat(pk, meta[pk][0], meta[pk][1], len(pairs), _facility(pairs), _point_biserial(pairs))
         for pk, pairs in per_item.items()
     ]
-    items.sort(key=lambda i: (i.discrimination if i.discrimination is not None else 2.0))
+    items.sort(key=lambda i: i.discrimination if i.discrimination is not None else 2.0)
     return ExamStats(len(scores), passed, histogram, items)
 
 

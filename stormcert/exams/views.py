@@ -14,7 +14,15 @@ from django.views.decorators.http import require_POST
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.enrollments.models import Enrollment
-from stormcert.exams.models import Accommodation, Answer, Attempt, AttemptStatus, Exam, Navigation, QuestionBank
+from stormcert.exams.models import (
+    Accommodation,
+    Answer,
+    Attempt,
+    AttemptStatus,
+    Exam,
+    Navigation,
+    QuestionBank,
+)
 from stormcert.exams.services import (
     AttemptClosed,
     ExamError,
@@ -85,16 +93,32 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
         shown = item.choice_order.index(answer.choice) if answer and answer.choice is not None else None
         # Only the texts, in the shuffled order: the key (which one is correct) is not sent.
         choices = [item.question.choices[i] for i in item.choice_order]
-        items.append({"position": item.position, "text": item.question.text, "choices": choices, "chosen": shown,
-                      "flagged": bool(answer and answer.flagged), "seq": answer.seq if answer else 0})
+        items.append(
+            {
+                "position": item.position,
+                "text": item.question.text,
+                "choices": choices,
+                "chosen": shown,
+                "flagged": bool(answer and answer.flagged),
+                "seq": answer.seq if answer else 0,
+            }
+        )
     one_per_page = attempt.exam.navigation == Navigation.ONE
     current = int(request.GET.get("q", "1")) if request.GET.get("q", "1").isdigit() else 1
     current = min(max(current, 1), len(items))
-    return render(request, "exams/attempt.html", {
-        "attempt": attempt, "items": items, "one_per_page": one_per_page, "current": current,
-        "shown_items": [items[current - 1]] if one_per_page else items,
-        "server_now": now, "answered": sum(1 for i in items if i["chosen"] is not None),
-    })
+    return render(
+        request,
+        "exams/attempt.html",
+        {
+            "attempt": attempt,
+            "items": items,
+            "one_per_page": one_per_page,
+            "current": current,
+            "shown_items": [items[current - 1]] if one_per_page else items,
+            "server_now": now,
+            "answered": sum(1 for i in items if i["chosen"] is not None),
+        },
+    )
 
 
 @login_required
@@ -106,16 +130,29 @@ def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
         position = int(payload["position"])
         choice = payload.get("choice")
         choice = None if choice is None else int(choice)
-        result = save_answer(attempt_id=attempt.pk, position=position, choice=choice,
-                             flagged=bool(payload.get("flagged", False)), seq=int(payload["seq"]))
+        result = save_answer(
+            attempt_id=attempt.pk,
+            position=position,
+            choice=choice,
+            flagged=bool(payload.get("flagged", False)),
+            seq=int(payload["seq"]),
+        )
     except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": "Send JSON with position, choice (or null), flagged and seq."}, status=400)
+        return JsonResponse(
+            {"error": "Send JSON with position, choice (or null), flagged and seq."}, status=400
+        )
     except AttemptClosed as exc:
         return JsonResponse({"error": str(exc), "closed": True}, status=409)
     except ExamError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"accepted": result.accepted, "seq": result.seq, "position": position,
-                         "saved_at": timezone.localtime(result.saved_at).strftime("%H:%M:%S")})
+    return JsonResponse(
+        {
+            "accepted": result.accepted,
+            "seq": result.seq,
+            "position": position,
+            "saved_at": timezone.localtime(result.saved_at).strftime("%H:%M:%S"),
+        }
+    )
 
 
 @login_required
@@ -139,12 +176,19 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
         context["topics"] = topic_breakdown(attempt)
     if review == "full":
         rows = []
-        for answer in Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("item__position"):
+        for answer in (
+            Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("item__position")
+        ):
             question = answer.item.question
-            rows.append({"position": answer.item.position, "text": question.text,
-                         "chosen": question.choices[answer.choice] if answer.choice is not None else None,
-                         "correct": question.choices[question.correct],
-                         "right": answer.choice == question.correct})
+            rows.append(
+                {
+                    "position": answer.item.position,
+                    "text": question.text,
+                    "chosen": question.choices[answer.choice] if answer.choice is not None else None,
+                    "correct": question.choices[question.correct],
+                    "right": answer.choice == question.correct,
+                }
+            )
         context["rows"] = rows
     status = exam_status(user=_user(request), exam=attempt.exam)
     context["status"] = status
@@ -159,16 +203,20 @@ def staff_exams(request: HttpRequest) -> HttpResponse:
     banks = QuestionBank.objects.all()
     report = None
     if request.method == "POST":
-        bank = QuestionBank.objects.filter(pk=request.POST.get("bank")).first()
+        bank = QuestionBank.objects.filter(pk=request.POST.get("bank", "0")).first()
         upload = request.FILES.get("file")
         if bank is None or upload is None:
             messages.error(request, "Choose a question bank and a GIFT or Moodle XML file.")
         elif upload.size and upload.size > 5 * 1024 * 1024:
             messages.error(request, "That file is larger than 5 MB; split it into smaller files.")
         else:
-            report = import_questions(bank=bank, name=upload.name or "upload", content=upload.read(), actor=_user(request))
+            report = import_questions(
+                bank=bank, name=upload.name or "upload", content=upload.read(), actor=_user(request)
+            )
             if report.rejected:
-                messages.error(request, f"Nothing was imported: {len(report.rejected)} question(s) were rejected.")
+                messages.error(
+                    request, f"Nothing was imported: {len(report.rejected)} question(s) were rejected."
+                )
             else:
                 messages.success(request, f"Imported {report.created} question(s) into {bank}.")
     exams = []
@@ -203,16 +251,26 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
                     factor = Decimal(request.POST.get("factor", ""))
                 except InvalidOperation:
                     raise ExamError("Give the time factor as a number, for example 1.5.") from None
-                grant_accommodation(user=user, factor=factor, reason=request.POST.get("reason", ""), actor=_user(request))
+                grant_accommodation(
+                    user=user, factor=factor, reason=request.POST.get("reason", ""), actor=_user(request)
+                )
                 messages.success(request, f"{user.email} now has {factor}× time on every exam.")
             elif action == "revoke":
-                accommodation = get_object_or_404(Accommodation, pk=request.POST.get("id"))
-                revoke_accommodation(accommodation=accommodation, actor=_user(request), reason=request.POST.get("reason", ""))
+                accommodation = get_object_or_404(Accommodation, pk=request.POST.get("id", "0"))
+                revoke_accommodation(
+                    accommodation=accommodation, actor=_user(request), reason=request.POST.get("reason", "")
+                )
                 messages.success(request, "Accommodation ended.")
             return redirect("exams:staff_accommodations")
         except ExamError as exc:
             messages.error(request, str(exc))
-    return render(request, "exams/staff_accommodations.html", {
-        "active": Accommodation.objects.filter(revoked_at__isnull=True).select_related("user", "granted_by"),
-        "posted": request.POST if request.method == "POST" else {},
-    })
+    return render(
+        request,
+        "exams/staff_accommodations.html",
+        {
+            "active": Accommodation.objects.filter(revoked_at__isnull=True).select_related(
+                "user", "granted_by"
+            ),
+            "posted": request.POST if request.method == "POST" else {},
+        },
+    )

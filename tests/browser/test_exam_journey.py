@@ -1,0 +1,76 @@
+"""A candidate takes the midterm in Chromium, loses the network part-way, keeps answering,
+comes back, and every answer is graded."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from conftest import PASSWORD, make_person
+from stormcert.exams.demo import load_demo_exams
+from stormcert.exams.models import Answer, Attempt, AttemptStatus
+from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
+from tests.browser.conftest import assert_accessible
+from tests.exams.conftest import ready_for_midterm
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_midterm_survives_a_lost_connection(page: Page) -> None:
+    load_definition_file(DEFAULT_DEFINITION)
+    load_demo_exams()
+    alice = make_person("alice@example.com", first_name="Alice")
+    ready_for_midterm(alice, timezone.now())
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("alice@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign In").click()
+    page.goto("/qualification/")
+    page.get_by_role("link", name="Go to the midterm exam").click()
+    expect(page.get_by_text("35, multiple choice")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Start the midterm exam").click()
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^(1:59:5\d|2:00:00)$"))
+    assert_accessible(page)
+
+    attempt = Attempt.objects.get()
+    correct = {
+        item.position: item.choice_order.index(item.question.correct)
+        for item in attempt.items.select_related("question")
+    }
+
+    def answer(position: int) -> None:
+        page.locator(f"#q{position}-{correct[position]}").check()
+
+    for position in range(1, 11):
+        answer(position)
+    expect(page.locator("#save-state")).to_contain_text("All answers saved at")
+
+    page.context.set_offline(True)
+    for position in range(11, 26):
+        answer(position)
+    page.locator("#flag12").check()
+    expect(page.locator("#save-state")).to_contain_text("Offline:")
+    expect(page.locator("#answered-count")).to_have_text("25")
+    # The journal survives a reload while offline... so reload from the server once back online.
+    page.context.set_offline(False)
+    expect(page.locator("#save-state")).to_contain_text("All answers saved at", timeout=15_000)
+    for position in range(26, 36):
+        answer(position)
+    expect(page.locator("#save-state")).to_contain_text("All answers saved at")
+    assert Answer.objects.filter(attempt=attempt, seq__gt=0).count() == 35
+
+    page.reload()  # closing and reopening loses nothing
+    expect(page.locator("#answered-count")).to_have_text("35")
+    expect(page.locator("#nav12")).to_have_class(re.compile("flagged"))
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit the exam").click()
+    expect(page.get_by_role("heading", name="Your score: 100.00%")).to_be_visible()
+    assert_accessible(page)
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUBMITTED and attempt.correct_count == 35 and attempt.passed
