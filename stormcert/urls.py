@@ -11,6 +11,7 @@ admin.site.index_title = "Program data"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("ping/", core_views.ping, name="ping"),
     # The admin signs in through allauth, so two-factor applies there too.
     path("admin/login/", RedirectView.as_view(url=reverse_lazy("account_login"), query_string=True)),
     path("admin/", admin.site.urls),

@@ -5,7 +5,7 @@ from typing import cast
 from allauth.account.models import EmailAddress
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from stormcert.accounts.models import User
@@ -45,6 +45,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request, "core/dashboard.html", {"program": program, "email_verified": verified, "journey": journey}
     )
+
+
+@login_required
+def ping(request: HttpRequest) -> JsonResponse:
+    """The smallest signed-in request: the exam page uses it to check the session, and the
+    benchmarks use it as the floor that save throughput is compared with."""
+    return JsonResponse({"ok": True, "user": request.user.pk})
 
 
 @staff_required
