@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check setup env migrate demo serve lock bench clean
+.PHONY: run test check setup env migrate demo serve lock bench clean totp
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -50,6 +50,14 @@ check: setup
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))') ALLOWED_HOSTS=qisp.example.org \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Exam-day benchmark (figures printed, not a test). PostgreSQL: set DATABASE_URL to a scratch
+# database; without it a scratch SQLite file under bench/.run is used. BENCH_ARGS="--candidates 200".
+bench: setup
+	@mkdir -p bench/.run
+	@db=$${DATABASE_URL:-sqlite:///$(CURDIR)/bench/.run/bench.sqlite3}; \
+	DATABASE_URL=$$db $(BIN)/python manage.py migrate --no-input -v0 && \
+	DATABASE_URL=$$db $(BIN)/python bench/exam_day.py $(BENCH_ARGS)
 
 lock: ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o requirements.lock

@@ -37,22 +37,49 @@ SECRET = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64)  # one key fo
 
 def server_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "DEBUG": "0", "DOTENV_FILE": "", "SECRET_KEY": SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0", "SECURE_HSTS_SECONDS": "0", "CONN_MAX_AGE": "60", "EMAIL_DELIVERY": "outbox",
-        "LOG_LEVEL": "WARNING", "PAYMENTS_LOCK_TIMEOUT_MS": "20000",
-    })
+    env.update(
+        {
+            "DEBUG": "0",
+            "DOTENV_FILE": "",
+            "SECRET_KEY": SECRET,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "CONN_MAX_AGE": "60",
+            "EMAIL_DELIVERY": "outbox",
+            "LOG_LEVEL": "WARNING",
+            "PAYMENTS_LOCK_TIMEOUT_MS": "20000",
+        }
+    )
     return env
 
 
 def start_server(workers: int) -> subprocess.Popen[bytes]:
-    subprocess.run([PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env(), check=True)
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env(), check=True
+    )
     proc = subprocess.Popen(
-        [str(Path(PY).parent / "gunicorn"), "stormcert.wsgi", "-w", str(workers), "-b", f"{HOST}:{PORT}",
-         "--backlog", "4096", "--timeout", "120", "--log-level", "warning",
-         "--error-logfile", str(RUN / "gunicorn.log"), "--capture-output"],
-        cwd=ROOT, env=server_env(),
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "stormcert.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"{HOST}:{PORT}",
+            "--backlog",
+            "4096",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            str(RUN / "gunicorn.log"),
+            "--capture-output",
+        ],
+        cwd=ROOT,
+        env=server_env(),
     )
     for _ in range(100):
         try:
@@ -63,12 +90,20 @@ def start_server(workers: int) -> subprocess.Popen[bytes]:
     raise SystemExit("gunicorn did not start")
 
 
-def request(method: str, path: str, me: dict[str, str], body: dict[str, object] | None = None,
-            conn: http.client.HTTPConnection | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    method: str,
+    path: str,
+    me: dict[str, str],
+    body: dict[str, object] | None = None,
+    conn: http.client.HTTPConnection | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     own = conn is None
     conn = conn or http.client.HTTPConnection(HOST, PORT, timeout=120)
-    headers = {"Cookie": f"sessionid={me['session']}; csrftoken={me['csrf']}", "X-CSRFToken": me["csrf"],
-               "Referer": f"http://{HOST}:{PORT}/"}
+    headers = {
+        "Cookie": f"sessionid={me['session']}; csrftoken={me['csrf']}",
+        "X-CSRFToken": me["csrf"],
+        "Referer": f"http://{HOST}:{PORT}/",
+    }
     data = None
     if body is not None:
         data = json.dumps(body)
@@ -92,12 +127,16 @@ def synchronized_start(sessions: list[dict[str, str]], exam: str) -> dict[str, i
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
         statuses = list(pool.map(one, sessions))
-    return {"ok": statuses.count(302), "errors": len(statuses) - statuses.count(302),
-            "seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "ok": statuses.count(302),
+        "errors": len(statuses) - statuses.count(302),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
-def closed_loop(sessions: list[dict[str, str]], attempts: dict[str, int], kind: str, seconds: float,
-                clients: int) -> float:
+def closed_loop(
+    sessions: list[dict[str, str]], attempts: dict[str, int], kind: str, seconds: float, clients: int
+) -> float:
     stop = time.perf_counter() + seconds
     counts = [0] * clients
 
@@ -110,9 +149,18 @@ def closed_loop(sessions: list[dict[str, str]], attempts: dict[str, int], kind: 
                 status, _, _ = request("GET", "/ping/", me, conn=conn)
             else:
                 seq += 1
-                status, _, _ = request("POST", f"/exams/attempts/{attempts[me['user']]}/answer/", me,
-                                       {"position": random.randint(1, 35), "choice": random.randrange(4),  # noqa: S311
-                                        "flagged": False, "seq": seq}, conn=conn)
+                status, _, _ = request(
+                    "POST",
+                    f"/exams/attempts/{attempts[me['user']]}/answer/",
+                    me,
+                    {
+                        "position": random.randint(1, 35),
+                        "choice": random.randrange(4),
+                        "flagged": False,
+                        "seq": seq,
+                    },
+                    conn=conn,
+                )
             if status == 200:
                 counts[i] += 1
             conn.close()
@@ -127,7 +175,7 @@ def kill_workers(master: int, every: float, stop: threading.Event, killed: list[
     while not stop.wait(every):
         children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
         if children:
-            victim = int(random.choice(children))  # noqa: S311
+            victim = int(random.choice(children))
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
 
@@ -138,7 +186,9 @@ def percentile_rows(stats_csv: Path) -> list[dict[str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--questions", type=int, default=70)
     parser.add_argument("--think-min", type=float, default=4.0)
@@ -152,8 +202,9 @@ def main() -> None:
         old.unlink()
     db = os.environ.get("DATABASE_URL", "sqlite (default)").split("@")[-1]
     print(f"== exam day: {args.candidates} candidates, {args.questions} questions, database {db}")
-    subprocess.run([PY, "bench/prepare.py", "--candidates", str(args.candidates)], cwd=ROOT, env=server_env(),
-                   check=True)
+    subprocess.run(
+        [PY, "bench/prepare.py", "--candidates", str(args.candidates)], cwd=ROOT, env=server_env(), check=True
+    )
     sessions = json.loads((RUN / "sessions.json").read_text())
     server = start_server(args.workers)
     try:
@@ -173,16 +224,42 @@ def main() -> None:
         one_each = _one_attempt_each(sessions)
 
         stop, killed = threading.Event(), []
-        killer = threading.Thread(target=kill_workers, args=(server.pid, args.kill_every, stop, killed), daemon=True)
+        killer = threading.Thread(
+            target=kill_workers, args=(server.pid, args.kill_every, stop, killed), daemon=True
+        )
         killer.start()
-        env = {**server_env(), "BENCH_QUESTIONS": str(args.questions), "BENCH_THINK_MIN": str(args.think_min),
-               "BENCH_THINK_MAX": str(args.think_max)}
+        env = {
+            **server_env(),
+            "BENCH_QUESTIONS": str(args.questions),
+            "BENCH_THINK_MIN": str(args.think_min),
+            "BENCH_THINK_MAX": str(args.think_max),
+        }
         run_seconds = int(args.questions * (args.think_min + args.think_max) / 2 * 1.3 + 60)
         subprocess.run(
-            [str(Path(PY).parent / "locust"), "-f", "bench/locustfile.py", "--headless", "-u", str(args.candidates),
-             "-r", str(max(args.candidates // 10, 1)), "-t", f"{run_seconds}s", "--host", f"http://{HOST}:{PORT}",
-             "--csv", str(RUN / "exam"), "--only-summary", "--stop-timeout", "30", "--loglevel", "WARNING"],
-            cwd=ROOT, env=env, check=False,
+            [
+                str(Path(PY).parent / "locust"),
+                "-f",
+                "bench/locustfile.py",
+                "--headless",
+                "-u",
+                str(args.candidates),
+                "-r",
+                str(max(args.candidates // 10, 1)),
+                "-t",
+                f"{run_seconds}s",
+                "--host",
+                f"http://{HOST}:{PORT}",
+                "--csv",
+                str(RUN / "exam"),
+                "--only-summary",
+                "--stop-timeout",
+                "30",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
         )
         stop.set()
     finally:
@@ -191,39 +268,61 @@ def main() -> None:
     lost, acked, unsaved = _lost_answers()
     rows = {r["Name"]: r for r in percentile_rows(RUN / "exam_stats.csv")}
     print("\n== figures (one run)")
-    print(f"synchronized start of {len(sessions)} finals: {sync['ok']} started, {sync['errors']} errors, "
-          f"{sync['seconds']} s; candidates with exactly one attempt: {one_each}/{len(sessions)}")
-    print(f"throughput, closed loop, 8 clients: trivial signed-in view {ping:.0f} req/s; answer save {save:.0f} req/s; "
-          f"ratio {save / ping:.2f}")
+    print(
+        f"synchronized start of {len(sessions)} finals: {sync['ok']} started, {sync['errors']} errors, "
+        f"{sync['seconds']} s; candidates with exactly one attempt: {one_each}/{len(sessions)}"
+    )
+    print(
+        f"throughput, closed loop, 8 clients: trivial signed-in view {ping:.0f} req/s; answer save {save:.0f} req/s; "
+        f"ratio {save / ping:.2f}"
+    )
     for name in ("start", "save", "submit"):
         row = rows.get(name)
         if row:
-            print(f"{name:>6}: {row['Request Count']} requests, {row['Failure Count']} failures, "
-                  f"p50 {row['50%']} ms, p95 {row['95%']} ms, p99 {row['99%']} ms")
+            print(
+                f"{name:>6}: {row['Request Count']} requests, {row['Failure Count']} failures, "
+                f"p50 {row['50%']} ms, p95 {row['95%']} ms, p99 {row['99%']} ms"
+            )
     print(f"workers killed during the run: {len(killed)}")
-    print(f"answers acknowledged: {acked}; lost (acknowledged but not in the database): {lost}; "
-          f"given up by clients after retries: {unsaved}")
+    print(
+        f"answers acknowledged: {acked}; lost (acknowledged but not in the database): {lost}; "
+        f"given up by clients after retries: {unsaved}"
+    )
 
 
 def _attempts(sessions: list[dict[str, str]], exam: str) -> list[tuple[str, int]]:
-    return [(me["user"], attempt) for me in sessions
-            for attempt in [_django("attempt_of", me["user"], exam)] if attempt]
+    return [
+        (me["user"], attempt)
+        for me in sessions
+        for attempt in [_django("attempt_of", me["user"], exam)]
+        if attempt
+    ]
 
 
 def _django(command: str, *args: str) -> int:
     code = {
         "attempt_of": "from stormcert.exams.models import Attempt;"
-                      "a=Attempt.objects.filter(user_id={0}, exam__step_code='{1}', status='in_progress').first();"
-                      "print(a.pk if a else 0)",
+        "a=Attempt.objects.filter(user_id={0}, exam__step_code='{1}', status='in_progress').first();"
+        "print(a.pk if a else 0)",
         "reset_finals": "from stormcert.exams.models import Attempt;"
-                        "print(Attempt.objects.filter(user_id__in=[{0}], exam__step_code='final').delete()[0])",
+        "print(Attempt.objects.filter(user_id__in=[{0}], exam__step_code='final').delete()[0])",
         "one_each": "from stormcert.exams.models import Attempt; from django.db.models import Count;"
-                    "ids=[{0}]; c=dict(Attempt.objects.filter(user_id__in=ids, exam__step_code='final')"
-                    ".values_list('user_id').annotate(n=Count('id')));"
-                    "print(sum(1 for i in ids if c.get(i)==1))",
+        "ids=[{0}]; c=dict(Attempt.objects.filter(user_id__in=ids, exam__step_code='final')"
+        ".values_list('user_id').annotate(n=Count('id')));"
+        "print(sum(1 for i in ids if c.get(i)==1))",
     }[command].format(*args)
-    out = subprocess.run([PY, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=server_env(),
-                         capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [PY, "manage.py", "shell", "-v0", "-c", code],
+            cwd=ROOT,
+            env=server_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     return int(out[-1]) if out else 0
 
 
@@ -250,16 +349,26 @@ def _lost_answers() -> tuple[int, int, int]:
     code = (
         "import json; from stormcert.exams.models import Answer;"
         f"acks=json.load(open('{RUN / 'acks-latest.json'}'));"
-        "rows={(a.attempt_id, a.item.position): a for a in Answer.objects.filter("
-        "attempt_id__in={x[0] for x in acks}).select_related('item')};"
+        "rows={(a.attempt_id, a.position): a for a in Answer.objects.filter("
+        "attempt_id__in={x[0] for x in acks})};"
         "lost=0\n"
         "for at, pos, seq, choice in acks:\n"
         "    a=rows.get((at, pos))\n"
-        "    if a is None or a.seq < seq or (a.seq == seq and a.choice != a.item.choice_order[choice]): lost+=1\n"
+        "    if a is None or a.seq < seq or (a.seq == seq and a.choice != choice): lost+=1\n"
         "print(lost)"
     )
-    out = subprocess.run([PY, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=server_env(),
-                         capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [PY, "manage.py", "shell", "-v0", "-c", code],
+            cwd=ROOT,
+            env=server_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     return int(out[-1]), count, unsaved
 
 

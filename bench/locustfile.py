@@ -44,8 +44,13 @@ class Candidate(HttpUser):
         self.attempt = 0
         self.position = 0
         self.seq = int(time.time() * 1000)
-        with self.client.post(f"/exams/{EXAM}/start/", headers=self.headers, allow_redirects=False,
-                              name="start", catch_response=True) as response:
+        with self.client.post(
+            f"/exams/{EXAM}/start/",
+            headers=self.headers,
+            allow_redirects=False,
+            name="start",
+            catch_response=True,
+        ) as response:
             match = re.search(r"/exams/attempts/(\d+)/", response.headers.get("Location", ""))
             if response.status_code != 302 or not match:
                 response.failure(f"start gave {response.status_code}")
@@ -58,18 +63,27 @@ class Candidate(HttpUser):
             self.stop()
             return
         if self.position >= QUESTIONS:
-            self.client.post(f"/exams/attempts/{self.attempt}/submit/", headers=self.headers, name="submit",
-                             allow_redirects=False)
+            self.client.post(
+                f"/exams/attempts/{self.attempt}/submit/",
+                headers=self.headers,
+                name="submit",
+                allow_redirects=False,
+            )
             self.attempt = 0
             self.stop()
             return
         self.position += 1
-        choice = random.randrange(4)  # noqa: S311
+        choice = random.randrange(4)
         self.seq += 1
         body = {"position": self.position, "choice": choice, "flagged": False, "seq": self.seq}
         for _try in range(5):  # like the page's journal: keep the answer and resend it
-            with self.client.post(f"/exams/attempts/{self.attempt}/answer/", json=body, headers=self.headers,
-                                  name="save", catch_response=True) as response:
+            with self.client.post(
+                f"/exams/attempts/{self.attempt}/answer/",
+                json=body,
+                headers=self.headers,
+                name="save",
+                catch_response=True,
+            ) as response:
                 if response.status_code == 200:
                     ACKS.append((self.attempt, self.position, self.seq, choice))
                     return

@@ -17,23 +17,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stormcert.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from allauth.account.models import EmailAddress  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from allauth.account.models import EmailAddress
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
 
-from stormcert.accounts.models import Profile, User  # noqa: E402
-from stormcert.enrollments.journey import window_end_for  # noqa: E402
-from stormcert.enrollments.models import Enrollment, StepRecord  # noqa: E402
-from stormcert.exams.models import Attempt  # noqa: E402
-from stormcert.programs.models import Program  # noqa: E402
-from stormcert.programs.rules import version_in_force  # noqa: E402
+from stormcert.accounts.models import Profile, User
+from stormcert.enrollments.journey import window_end_for
+from stormcert.enrollments.models import Enrollment, StepRecord
+from stormcert.exams.models import Attempt
+from stormcert.programs.models import Program
+from stormcert.programs.rules import version_in_force
 
 CSRF = "benchcsrftoken0123456789abcdefgh"  # a 32-character secret, sent as cookie and header
 
@@ -59,14 +59,22 @@ def prepare(count: int) -> list[dict[str, str]]:
                 Profile.objects.create(user=user)
                 EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
             enrollment, _ = Enrollment.objects.update_or_create(
-                user=user, program=program,
-                defaults={"policy_version": version, "window_start": now - timedelta(days=30),
-                          "window_end": window_end_for(now, 2, program.zone), "cycle": 1},
+                user=user,
+                program=program,
+                defaults={
+                    "policy_version": version,
+                    "window_start": now - timedelta(days=30),
+                    "window_end": window_end_for(now, 2, program.zone),
+                    "cycle": 1,
+                },
             )
             StepRecord.objects.filter(enrollment=enrollment).delete()
             StepRecord.objects.bulk_create(
-                StepRecord(enrollment=enrollment, step_code=code, outcome="done", cycle=1, at=now, source="bench")
-                for code in before_final if code != "account"
+                StepRecord(
+                    enrollment=enrollment, step_code=code, outcome="done", cycle=1, at=now, source="bench"
+                )
+                for code in before_final
+                if code != "account"
             )
             store = SessionStore()
             store[SESSION_KEY] = str(user.pk)

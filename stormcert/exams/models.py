@@ -212,17 +212,32 @@ class AttemptQuestion(models.Model):
 
 
 class Answer(models.Model):
-    """The latest saved answer to one item. `seq` only grows: a stale save never overwrites."""
+    """The latest saved answer to one item. `seq` only grows: a stale save never overwrites.
+
+    `choice` is the index as shown to the candidate; grading maps it through the item's
+    `choice_order`. Position and choice count are copied here so a save is one UPDATE."""
 
     item = models.OneToOneField(AttemptQuestion, on_delete=models.CASCADE, related_name="answer")
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
-    choice = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Original choice index.")
+    position = models.PositiveSmallIntegerField()
+    choice_count = models.PositiveSmallIntegerField()
+    choice = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Index as shown to the candidate."
+    )
     flagged = models.BooleanField(default=False)
     seq = models.PositiveBigIntegerField(default=0)
     saved_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["attempt"], name="exams_answer_attempt_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "position"], name="exams_answer_position_unique")
+        ]
 
     def __str__(self) -> str:
         return f"answer to {self.item}"
+
+    def original_choice(self) -> int | None:
+        return None if self.choice is None else self.item.choice_order[self.choice]
+
+    def is_correct(self) -> bool:
+        return self.choice is not None and self.original_choice() == self.item.question.correct

@@ -200,7 +200,14 @@ def start_attempt(*, user: User, exam: Exam, now: datetime | None = None) -> Att
         # One answer row per item from the start: every save is then a single conditional UPDATE.
         Answer.objects.bulk_create(
             [
-                Answer(item=item, attempt=attempt, seq=0, saved_at=now)
+                Answer(
+                    item=item,
+                    attempt=attempt,
+                    position=item.position,
+                    choice_count=len(item.choice_order),
+                    seq=0,
+                    saved_at=now,
+                )
                 for item in AttemptQuestion.objects.filter(attempt=attempt)
             ]
         )
@@ -221,6 +228,10 @@ class SaveResult:
     saved_at: datetime
 
 
+class AttemptNotFound(ExamError):
+    pass
+
+
 def save_answer(
     *,
     attempt_id: int,
@@ -228,14 +239,24 @@ def save_answer(
     choice: int | None,
     flagged: bool,
     seq: int,
+    user_id: int | None = None,
     now: datetime | None = None,
 ) -> SaveResult:
     """Save one answer (`choice` is the index as shown). A save with an older `seq` than the one
-    stored changes nothing and reports the newer one; the caller owns the attempt."""
+    stored changes nothing and reports the newer one. With `user_id`, only the owner may save.
+
+    The hot path of exam day: one locking SELECT and one UPDATE in one short transaction."""
     now = now or timezone.now()
+    if choice is not None and choice < 0:
+        raise ExamError(f"Question {position} has no choice {choice + 1}.")
     with transaction.atomic():
         # The attempt's row lock orders saves against grading: once submit holds it, no save slips in.
-        attempt = Attempt.objects.select_for_update().select_related("exam").get(pk=attempt_id)
+        found = Attempt.objects.select_for_update().select_related("exam").filter(pk=attempt_id)
+        if user_id is not None:
+            found = found.filter(user_id=user_id)
+        attempt = found.first()
+        if attempt is None:
+            raise AttemptNotFound("No such attempt.")
         if attempt.status != AttemptStatus.IN_PROGRESS:
             raise AttemptClosed("This attempt has been submitted; answers can no longer change.")
         if not attempt.accepts_saves(now):
@@ -243,30 +264,25 @@ def save_answer(
                 f"Time ran out at {timezone.localtime(attempt.deadline):%H:%M:%S}; this answer arrived too late. "
                 "Everything saved before then will be graded."
             )
-        item = AttemptQuestion.objects.filter(attempt=attempt, position=position).first()
-        if item is None:
-            raise ExamError(f"There is no question {position} in this attempt.")
-        original = None
-        if choice is not None:
-            if not 0 <= choice < len(item.choice_order):
-                raise ExamError(f"Question {position} has no choice {choice + 1}.")
-            original = item.choice_order[choice]
-        updated = Answer.objects.filter(item=item, seq__lt=seq).update(
-            choice=original, flagged=flagged, seq=seq, saved_at=now
-        )
+        updated = Answer.objects.filter(
+            attempt_id=attempt.pk,
+            position=position,
+            seq__lt=seq,
+            choice_count__gt=-1 if choice is None else choice,
+        ).update(choice=choice, flagged=flagged, seq=seq, saved_at=now)
         if updated:
             return SaveResult(True, seq, now)
-        current = Answer.objects.get(item=item)
+        current = Answer.objects.filter(attempt_id=attempt.pk, position=position).first()
+        if current is None:
+            raise ExamError(f"There is no question {position} in this attempt.")
+        if choice is not None and choice >= current.choice_count:
+            raise ExamError(f"Question {position} has no choice {choice + 1}.")
         return SaveResult(False, current.seq, current.saved_at)
 
 
 def _grade(attempt: Attempt) -> int:
-    rows = (
-        Answer.objects.filter(attempt=attempt)
-        .select_related("item__question")
-        .only("choice", "item__question__correct")
-    )
-    return sum(1 for a in rows if a.choice is not None and a.choice == a.item.question.correct)
+    rows = Answer.objects.filter(attempt=attempt).select_related("item__question")
+    return sum(1 for answer in rows if answer.is_correct())
 
 
 def submit_attempt(*, attempt_id: int, now: datetime | None = None, timed_out: bool = False) -> Attempt:
@@ -365,7 +381,7 @@ def topic_breakdown(attempt: Attempt) -> list[tuple[str, int, int]]:
     for answer in Answer.objects.filter(attempt=attempt).select_related("item__question"):
         question = answer.item.question
         totals[question.topic][1] += 1
-        totals[question.topic][0] += int(answer.choice is not None and answer.choice == question.correct)
+        totals[question.topic][0] += int(answer.is_correct())
     return sorted((topic, right, total) for topic, (right, total) in totals.items())
 
 

@@ -42,22 +42,11 @@ def exam_stats(exam: Exam) -> ExamStats:
     histogram = [(f"{i * 10}–{i * 10 + 9 if i < 9 else 100}%", n) for i, n in enumerate(bins)]
     per_item: dict[int, list[tuple[int, float]]] = defaultdict(list)
     meta: dict[int, tuple[str, str]] = {}
-    rows = (
-        Answer.objects.filter(attempt_id__in=list(scores))
-        .select_related("item__question")
-        .only(
-            "choice",
-            "attempt_id",
-            "item__question__id",
-            "item__question__correct",
-            "item__question__text",
-            "item__question__topic",
-        )
-    )
+    rows = Answer.objects.filter(attempt_id__in=list(scores)).select_related("item__question")
     for answer in rows:
         question = answer.item.question
         meta[question.pk] = (question.text, question.topic)
-        right = int(answer.choice is not None and answer.choice == question.correct)
+        right = int(answer.is_correct())
         per_item[question.pk].append((right, scores[answer.attempt_id]))
     items = [
         ItemStat(pk, meta[pk][0], meta[pk][1], len(pairs), _facility(pairs), _point_biserial(pairs))

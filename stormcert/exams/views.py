@@ -25,6 +25,7 @@ from stormcert.exams.models import (
 )
 from stormcert.exams.services import (
     AttemptClosed,
+    AttemptNotFound,
     ExamError,
     exam_status,
     exam_values,
@@ -90,7 +91,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     items = []
     for item in attempt.items.select_related("question").order_by("position"):
         answer = answers.get(item.pk)
-        shown = item.choice_order.index(answer.choice) if answer and answer.choice is not None else None
+        shown = answer.choice if answer else None
         # Only the texts, in the shuffled order: the key (which one is correct) is not sent.
         choices = [item.question.choices[i] for i in item.choice_order]
         items.append(
@@ -124,14 +125,15 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
-    attempt = get_attempt_for_user(_user(request), attempt_id)
+    """The autosave endpoint: small JSON in, small JSON out, ownership checked in the same query."""
     try:
         payload = json.loads(request.body)
         position = int(payload["position"])
         choice = payload.get("choice")
         choice = None if choice is None else int(choice)
         result = save_answer(
-            attempt_id=attempt.pk,
+            attempt_id=attempt_id,
+            user_id=request.user.pk,
             position=position,
             choice=choice,
             flagged=bool(payload.get("flagged", False)),
@@ -141,6 +143,8 @@ def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
         return JsonResponse(
             {"error": "Send JSON with position, choice (or null), flagged and seq."}, status=400
         )
+    except AttemptNotFound:
+        return JsonResponse({"error": "No such attempt."}, status=404)
     except AttemptClosed as exc:
         return JsonResponse({"error": str(exc), "closed": True}, status=409)
     except ExamError as exc:
@@ -180,13 +184,14 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
             Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("item__position")
         ):
             question = answer.item.question
+            original = answer.original_choice()
             rows.append(
                 {
                     "position": answer.item.position,
                     "text": question.text,
-                    "chosen": question.choices[answer.choice] if answer.choice is not None else None,
+                    "chosen": question.choices[original] if original is not None else None,
                     "correct": question.choices[question.correct],
-                    "right": answer.choice == question.correct,
+                    "right": answer.is_correct(),
                 }
             )
         context["rows"] = rows
