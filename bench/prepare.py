@@ -39,6 +39,7 @@ CSRF = "benchcsrftoken0123456789abcdefgh"  # a 32-character secret, sent as cook
 
 
 def prepare(count: int) -> list[dict[str, str]]:
+    call_command("migrate", verbosity=0)
     call_command("demo_data", verbosity=0)
     program = Program.objects.get(code="QISP")
     version = version_in_force(program, timezone.localdate())
