@@ -73,6 +73,7 @@
     journal.pending[fieldset.dataset.position] = entry;
     store();
     refreshSummary();
+    if (!saveState.classList.contains("save-problem")) state("Saving…", false);
     flush();
   }
 
