@@ -171,6 +171,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
+# Accept the previous and next 30-second code too (RFC 6238 clock drift and slow typing).
+MFA_TOTP_TOLERANCE = 1
 
 # --- Email ------------------------------------------------------------------------------
 # Every message is stored in the outbox (stormcert.emails) and then handed to this backend.

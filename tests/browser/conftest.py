@@ -65,3 +65,19 @@ def assert_accessible(page: Page) -> None:
         for v in violations
     )
     assert not violations, f"axe found {len(violations)} violation(s) on {page.url}:\n{details}"
+
+
+def enter_totp(page: Page) -> None:
+    """Type the current authenticator code; if the 30-second window turned over meanwhile, once more."""
+    import time
+
+    from conftest import totp_code
+
+    for _ in range(2):
+        page.get_by_label("Code").fill(totp_code())
+        page.locator("main").get_by_role("button", name="Sign In").click()
+        page.wait_for_load_state()
+        if "/accounts/2fa/authenticate" not in page.url:
+            return
+        time.sleep(31 - time.time() % 30)  # wait for the next code
+    raise AssertionError("The authenticator code was refused twice.")
