@@ -311,19 +311,21 @@ def _django(command: str, *args: str) -> int:
         ".values_list('user_id').annotate(n=Count('id')));"
         "print(sum(1 for i in ids if c.get(i)==1))",
     }[command].format(*args)
-    out = (
-        subprocess.run(
-            [PY, "manage.py", "shell", "-v0", "-c", code],
-            cwd=ROOT,
-            env=server_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()
+    return _shell_number(code)
+
+
+def _shell_number(code: str) -> int:
+    """Run Python in `manage.py shell` against the benchmark database; return the last number printed."""
+    result = subprocess.run(
+        [PY, "manage.py", "shell", "-v0", "-c", code],
+        cwd=ROOT,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    return int(out[-1]) if out else 0
+    lines = result.stdout.strip().splitlines()
+    return int(lines[-1]) if lines else 0
 
 
 def _reset_finals(sessions: list[dict[str, str]]) -> None:
@@ -357,19 +359,7 @@ def _lost_answers() -> tuple[int, int, int]:
         "    if a is None or a.seq < seq or (a.seq == seq and a.choice != choice): lost+=1\n"
         "print(lost)"
     )
-    out = (
-        subprocess.run(
-            [PY, "manage.py", "shell", "-v0", "-c", code],
-            cwd=ROOT,
-            env=server_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()
-    )
-    return int(out[-1]), count, unsaved
+    return _shell_number(code), count, unsaved
 
 
 if __name__ == "__main__":

@@ -203,18 +203,22 @@ class TestCheckout:
         assert Order.objects.get().status == OrderStatus.REFUNDED
 
 
+def paid_checkout(user: User, stripe_api: StripeStandIn, event_id: str) -> tuple[Order, bytes]:
+    """An order whose card payment Stripe completed, and the webhook payload that says so."""
+    order = make_order(user)
+    client = Client()
+    client.force_login(user)
+    start_card_payment(client, order)
+    session = stripe_api.pay(Payment.objects.get().provider_id)
+    return order, event_payload("checkout.session.completed", session, event_id)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_deliveries_yield_one_payment(
     programs: None, alice: User, stripe_api: StripeStandIn, settings: Any
 ) -> None:
     settings.PAYMENTS_LOCK_TIMEOUT_MS = 20_000
-    order = make_order(alice)
-    client = Client()
-    client.force_login(alice)
-    start_card_payment(client, order)
-    payload = event_payload(
-        "checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_c10"
-    )
+    _order, payload = paid_checkout(alice, stripe_api, "evt_c10")
     barrier = threading.Barrier(10)
 
     def one_delivery(_: int) -> int:
@@ -240,13 +244,7 @@ def test_lock_contention_answers_503_then_the_retry_succeeds(
     programs: None, alice: User, stripe_api: StripeStandIn, settings: Any
 ) -> None:
     settings.PAYMENTS_LOCK_TIMEOUT_MS = 300
-    order = make_order(alice)
-    client = Client()
-    client.force_login(alice)
-    start_card_payment(client, order)
-    payload = event_payload(
-        "checkout.session.completed", stripe_api.pay(Payment.objects.get().provider_id), "evt_l"
-    )
+    order, payload = paid_checkout(alice, stripe_api, "evt_l")
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_order() -> None:
