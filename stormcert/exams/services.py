@@ -152,9 +152,15 @@ def _draw(exam: Exam, user: User, count_expected: int) -> list[tuple[int, int]]:
 def start_attempt(*, user: User, exam: Exam, now: datetime | None = None) -> Attempt:
     """Start (or resume) an attempt. Resuming never adds time; a second start returns the same attempt."""
     now = now or timezone.now()
-    stale = Attempt.objects.filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS).first()
-    if stale is not None and stale.is_overdue(now):
-        submit_attempt(attempt_id=stale.pk, now=now, timed_out=True)
+    open_now = (
+        Attempt.objects.select_related("exam")
+        .filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS)
+        .first()
+    )
+    if open_now is not None:
+        if not open_now.is_overdue(now):
+            return open_now  # resuming: one query, no lock, and never more time
+        submit_attempt(attempt_id=open_now.pk, now=now, timed_out=True)
     with transaction.atomic():
         enrollment = (
             Enrollment.objects.select_for_update()
