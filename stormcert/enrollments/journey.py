@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from stormcert.programs.describe import consequence_text, duration_words
+
 
 class StepState(StrEnum):
     DONE = "done"
@@ -121,30 +123,6 @@ def last_day(window_end: datetime, zone: ZoneInfo) -> date:
 
 def _day(day: date | None) -> str:
     return f"{day:%B} {day.day}, {day.year}" if day else ""
-
-
-def _duration(minutes: int) -> str:
-    if minutes % 60 == 0:
-        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
-    return f"{minutes} minutes"
-
-
-def consequence_text(
-    rule: dict[str, Any], fees: dict[str, FeeFact], titles: dict[str, str], years: Any
-) -> str:
-    parts = []
-    fee = fees.get(rule.get("fee", ""))
-    if fee:
-        parts.append(f"pay ${fee.amount} ({fee.name})")
-    elif rule.get("fee"):
-        parts.append(f"pay the {rule['fee'].replace('_', ' ')} fee")
-    if rule.get("extends_window"):
-        parts.append(f"to get {years} more years" if years else "to extend your enrollment")
-    if rule.get("redo") == ["*"]:
-        parts.append("and redo every step")
-    elif rule.get("redo"):
-        parts.append("and redo: " + ", ".join(titles.get(code, code) for code in rule["redo"]))
-    return " ".join(parts)
 
 
 def evaluate(facts: Facts) -> Journey:
@@ -277,17 +255,15 @@ def _current_note(
     if step.kind == "payment":
         fee = facts.fees.get(step.code)
         price = f"${fee.amount}" if fee else "the registration fee"
-        return (
-            f"Register for {price}: {years or 'two'} years of access to the online training; "
-            f"the fee covers both exams."
-        )
+        access = f"{years} years of access" if years else "access"
+        return f"Register for {price}: {access} to the online training."
     if step.kind == "training":
         return f"Work through every required lesson; finishing them unlocks the midterm.{until}"
     if step.kind == "exam":
         try:
             facts_line = (
                 f"{values[f'{step.code}.question_count']} questions, one sitting of at most "
-                f"{_duration(values[f'{step.code}.duration_minutes'])}, pass at "
+                f"{duration_words(values[f'{step.code}.duration_minutes'])}, pass at "
                 f"{values[f'{step.code}.pass_percent']}%."
             )
         except KeyError:

@@ -200,7 +200,7 @@ def acknowledge(*, enrollment: Enrollment, now: datetime | None = None) -> StepR
 
 
 def self_assessment_estimate(program: Program, values: dict[str, Any], answers: dict[int, int]) -> int:
-    base = int(values.get("training.estimated_hours", 16))
+    base = int(values["training.estimated_hours"])
     extra = 0
     for question in SelfAssessmentQuestion.objects.filter(program=program):
         index = answers.get(question.pk)

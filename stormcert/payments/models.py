@@ -73,9 +73,17 @@ class Order(models.Model):
     def item_summary(self) -> str:
         return ", ".join(line.description for line in self.lines.all())
 
+    @property
+    def partly_refunded(self) -> bool:
+        return self.status == OrderStatus.PAID and any(
+            r.state == RefundState.DONE for r in self.refunds.all()
+        )
+
     def last_method(self) -> str:
-        payment = self.payments.exclude(state=PaymentState.CANCELED).order_by("-created_at").first()
-        return payment.get_provider_display() if payment else "—"
+        # Reads .all() so a prefetched list (the Orders tab) costs no query per order.
+        payments = [p for p in self.payments.all() if p.state != PaymentState.CANCELED]
+        latest = max(payments, key=lambda p: p.created_at, default=None)
+        return latest.get_provider_display() if latest else "—"
 
 
 class OrderLine(models.Model):

@@ -47,7 +47,7 @@ def _user(request: HttpRequest) -> User:
 
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
-    orders = Order.objects.filter(user=_user(request)).prefetch_related("lines", "payments")
+    orders = Order.objects.filter(user=_user(request)).prefetch_related("lines", "payments", "refunds")
     return render(request, "payments/order_list.html", {"orders": orders})
 
 
@@ -174,7 +174,9 @@ def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
 def staff_orders(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
     orders = (
-        Order.objects.select_related("user").prefetch_related("lines", "payments").order_by("-created_at")
+        Order.objects.select_related("user")
+        .prefetch_related("lines", "payments", "refunds")
+        .order_by("-created_at")
     )
     if form.is_valid():
         data = form.cleaned_data

@@ -15,8 +15,6 @@ class PaymentProvider:
     label: str = ""
     # Shown on the order page under the button.
     help_text: str = ""
-    # A provider whose refunds staff record by hand (a check sent back) rather than by API.
-    manual_refunds: bool = False
 
     def is_available(self) -> bool:
         return True

@@ -17,7 +17,6 @@ class CheckProvider(PaymentProvider):
     code = "check"
     label = "Check or purchase order"
     help_text = "Mail a check or send a purchase order; your order is paid when staff record it."
-    manual_refunds = True
 
     def is_available(self) -> bool:
         return bool(settings.PAYMENTS_CHECK_ENABLED)
