@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "stormcert.training",
     "stormcert.enrollments",
     "stormcert.exams",
+    "stormcert.trainers",
+    "stormcert.courses",
 ]
 
 MIDDLEWARE = [

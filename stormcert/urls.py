@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("stormcert.payments.urls")),
     path("", include("stormcert.enrollments.urls")),
     path("", include("stormcert.exams.urls")),
+    path("", include("stormcert.courses.urls")),
     path("training/", include("stormcert.training.urls")),
 ]

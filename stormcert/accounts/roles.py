@@ -16,6 +16,8 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "training": ("view", "add", "change", "delete"),
     "enrollments": ("view", "add", "change"),
     "exams": ("view", "add", "change"),
+    "trainers": ("view", "add", "change"),
+    "courses": ("view", "add", "change"),
 }
 
 

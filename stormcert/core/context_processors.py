@@ -7,4 +7,12 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {"SITE_NAME": settings.SITE_NAME, "DEBUG": settings.DEBUG}
+    from stormcert.trainers.services import active_term
+
+    user = getattr(request, "user", None)
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "DEBUG": settings.DEBUG,
+        # Called by the template only where the menu renders it: one query for signed-in people.
+        "is_trainer": lambda: user is not None and active_term(user) is not None,
+    }

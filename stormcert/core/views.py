@@ -11,6 +11,7 @@ from django.shortcuts import render
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
+from stormcert.courses.models import CourseSession, PlanStatus
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.services import get_enrollment, journey_for, qualification_program
 from stormcert.payments.models import Payment, PaymentState, Provider
@@ -63,6 +64,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "emails_failed": email_counts.get(EmailStatus.FAILED, 0),
         "checks_waiting": Payment.objects.filter(provider=Provider.CHECK, state=PaymentState.PENDING).count(),
         "emails_total": sum(email_counts.values()),
+        "plans_waiting": CourseSession.objects.filter(plan_status=PlanStatus.SUBMITTED).count(),
         "recent_events": AuditEvent.objects.select_related("actor")[:8],
         "programs": [(p, _rules_or_none(p)) for p in Program.objects.all()],
     }

@@ -26,6 +26,9 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # Small text attachments kept with the message (calendar invitations):
+    # [{"filename": "...", "content": "...", "mimetype": "text/calendar"}].
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -40,8 +40,10 @@ def queue_email(
     body_html: str = "",
     template: str = "",
     user: Any | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> OutboundEmail:
     message = OutboundEmail.objects.create(
+        attachments=attachments or [],
         to=to,
         from_email=settings.DEFAULT_FROM_EMAIL,
         subject=subject,
@@ -55,10 +57,23 @@ def queue_email(
 
 
 def send_templated_email(
-    *, template: str, to: str, context: dict[str, Any], user: Any | None = None
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    user: Any | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> OutboundEmail:
     subject, text, html = render_email(template, context)
-    return queue_email(to=to, subject=subject, body_text=text, body_html=html, template=template, user=user)
+    return queue_email(
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        template=template,
+        user=user,
+        attachments=attachments,
+    )
 
 
 def queue_rendered(

@@ -31,6 +31,8 @@ def deliver_email(message_id: int) -> str:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    for item in message.attachments:
+        email.attach(item["filename"], item["content"], item.get("mimetype", "application/octet-stream"))
     try:
         email.send(fail_silently=False)
     except Exception as exc:  # any transport error: record it, staff see it in the failed queue

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
+from stormcert.courses.models import Seat
 from stormcert.enrollments.forms import (
     AcknowledgeForm,
     MigratePolicyForm,
@@ -72,6 +73,14 @@ def qualification(request: HttpRequest) -> HttpResponse:
         .values_list("data__estimated_hours", flat=True)
         .first(),
         "current_kind": current.kind if current else None,
+        "course_seat": Seat.objects.filter(
+            user=cast(User, request.user), program=enrollment.program, cycle=enrollment.cycle
+        )
+        .select_related("session", "session__trainer")
+        .order_by("-created_at")
+        .first()
+        if current and current.kind in ("course", "survey")
+        else None,
         "exam_ready": bool(
             current
             and current.kind == "exam"

@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
 from django.utils import timezone
-from fpdf import FPDF
 
 from stormcert.lib.money import format_money
+from stormcert.lib.pdf import new_pdf, pdf_text
 from stormcert.payments.models import Order, PaymentState, RefundState
-
-# A Unicode font when the system has one (names like “Nguyễn”); the PDF core font otherwise.
-UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-UNICODE_FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-
-
-def _pdf() -> tuple[FPDF, str]:
-    pdf = FPDF(format="Letter")
-    pdf.set_margins(18, 18, 18)
-    pdf.add_page()
-    if UNICODE_FONT.exists() and UNICODE_FONT_BOLD.exists():
-        pdf.add_font("body", "", str(UNICODE_FONT))
-        pdf.add_font("body", "B", str(UNICODE_FONT_BOLD))
-        return pdf, "body"
-    return pdf, "helvetica"
-
-
-def _text(value: str, font: str) -> str:
-    return value if font == "body" else value.encode("latin-1", "replace").decode("latin-1")
 
 
 def receipt_pdf(order: Order) -> bytes:
-    pdf, font = _pdf()
+    pdf, font = new_pdf()
     first_line = order.lines.select_related("program").first()
     zone = first_line.program.zone if first_line else timezone.get_current_timezone()
-    t = lambda s: _text(s, font)  # noqa: E731
+    t = lambda s: pdf_text(s, font)  # noqa: E731
     pdf.set_font(font, "B", 18)
     pdf.cell(0, 10, t("Receipt"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 10)

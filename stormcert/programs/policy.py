@@ -130,6 +130,9 @@ _KEYS = [
     PolicyKey("course.virtual_contact_lead_days", _int(0), "Days before a virtual class to contact staff."),
     PolicyKey("course.virtual_plan_lead_days", _int(0), "Days before a virtual class the plan is due."),
     PolicyKey("course.waitlist_offer_hours", _int(1), "Hours a waitlist seat offer stays open."),
+    PolicyKey(
+        "course.reminder_hours_before", _int(1), "Hours before a session its registrants are reminded."
+    ),
     PolicyKey("handbook.access_years", _int(0), "Years of access to the BMP handbook with registration."),
     PolicyKey("training.estimated_hours", _int(1), "Typical hours the online training takes."),
 ]

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
+from stormcert.courses.demo import advance_past_midterm, load_demo_courses
 from stormcert.exams.demo import load_demo_exams
 from stormcert.training.demo import load_demo_content
 
@@ -39,6 +40,14 @@ PEOPLE: list[dict[str, Any]] = [
             "phone": "(916) 555-0188",
             "show_contact_in_directory": True,
         },
+    },
+    {
+        "email": "carol@example.com",
+        "first_name": "Carol",
+        "last_name": "Chen",
+        "roles": [Role.CANDIDATE],
+        "profile": {"company": "Valley Recycling", "city": "Fresno"},
+        "past_midterm": True,
     },
     {
         "email": "sara@example.com",
@@ -83,5 +92,10 @@ class Command(BaseCommand):
                 and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
             ):
                 TOTP.activate(user, DEMO_TOTP_SECRET)
+            if person.get("past_midterm"):
+                advance_past_midterm(user)
+        tom = User.objects.get(email="tom@example.com")
+        if load_demo_courses(tom) and options["verbosity"]:
+            self.stdout.write("created the course survey, Tom's Trainer of Record term and his sessions")
         if options["verbosity"]:
             self.stdout.write(self.style.SUCCESS("demo data ready"))

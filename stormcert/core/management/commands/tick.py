@@ -5,11 +5,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from stormcert.courses.services import process_waitlists, send_reminders
 from stormcert.exams.services import close_overdue
 
 
 class Command(BaseCommand):
-    help = "Periodic work, safe to run twice or late: grade exam attempts whose time ran out."
+    help = (
+        "Periodic work, safe to run twice or late: grade exam attempts whose time ran out, pass "
+        "unclaimed waitlist offers on, and remind registrants of their course session."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", type=int, default=0, help="Run every N seconds instead of once.")
@@ -17,8 +21,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, loop: int, **options: Any) -> None:
         while True:
             closed = close_overdue()
+            offered = process_waitlists()
+            reminded = send_reminders()
             if options["verbosity"]:
-                self.stdout.write(f"graded {closed} overdue attempt(s)")
+                self.stdout.write(
+                    f"graded {closed} overdue attempt(s); offered {offered} seat(s); "
+                    f"sent {reminded} course reminder(s)"
+                )
             if not loop:
                 return
             time.sleep(loop)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoursesConfig(AppConfig):
+    name = "stormcert.courses"
+    label = "courses"
+    verbose_name = "Course sessions (the one-day ToR course)"

@@ -1,0 +1,561 @@
+"""Thin views over courses.services: the calendar, sessions, seats, rosters, the survey."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Avg, Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from stormcert.accounts.models import User
+from stormcert.accounts.permissions import staff_required
+from stormcert.courses import services
+from stormcert.courses.forms import (
+    AttendanceForm,
+    CalendarFilterForm,
+    PlanDecisionForm,
+    PlanForm,
+    ReasonForm,
+    SessionEditForm,
+    SessionForm,
+    SurveyForm,
+)
+from stormcert.courses.ical import calendar_for
+from stormcert.courses.models import (
+    CourseSession,
+    Mode,
+    PlanStatus,
+    QuestionKind,
+    Seat,
+    SeatStatus,
+    SurveyAnswer,
+    SurveyQuestion,
+)
+from stormcert.courses.pdf import sign_in_sheet
+from stormcert.courses.services import CourseError
+from stormcert.enrollments.services import qualification_program
+from stormcert.trainers.services import active_term
+
+
+def _upcoming(now: datetime) -> QuerySet[CourseSession]:
+    return (
+        CourseSession.objects.public()
+        .filter(starts_at__gt=now)
+        .with_seats(now)
+        .select_related("trainer", "program")
+    )
+
+
+def _filtered(request: HttpRequest, now: datetime) -> tuple[QuerySet[CourseSession], CalendarFilterForm]:
+    sessions = _upcoming(now)
+    program = qualification_program()
+    zone = program.zone if program else timezone.get_current_timezone()
+    cities = sorted({c for c in sessions.exclude(city="").values_list("city", flat=True)}, key=str.lower)
+    months = sorted(
+        {timezone.localtime(s, zone).strftime("%Y-%m") for s in sessions.values_list("starts_at", flat=True)}
+    )
+    form = CalendarFilterForm(
+        request.GET or None,
+        cities=cities,
+        months=[(m, datetime.strptime(m, "%Y-%m").strftime("%B %Y")) for m in months],  # noqa: DTZ007 (a label)
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["city"]:
+            sessions = sessions.filter(city__iexact=data["city"])
+        if data["mode"]:
+            sessions = sessions.filter(mode=data["mode"])
+        if data["month"]:
+            first = datetime.strptime(data["month"] + "-01", "%Y-%m-%d").replace(tzinfo=zone)
+            following = (first + timedelta(days=32)).replace(day=1)
+            sessions = sessions.filter(starts_at__gte=first, starts_at__lt=following)
+        if data["seats"]:
+            sessions = sessions.filter(Q(open_seats__gt=0))  # an annotation from with_seats()
+    return sessions, form
+
+
+def calendar(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    sessions, form = _filtered(request, now)
+    page = Paginator(sessions, 20).get_page(request.GET.get("page"))
+    user = request.user
+    program = qualification_program()
+    seat = services.live_seat(cast(User, user), program) if user.is_authenticated and program else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "courses/calendar.html",
+        {
+            "page": page,
+            "form": form,
+            "now": now,
+            "my_seat": seat,
+            "query": query.urlencode(),
+            "feed_url": request.build_absolute_uri(reverse("courses:calendar_ics")),
+        },
+    )
+
+
+def _public_json(session: CourseSession, now: datetime) -> dict[str, Any]:
+    held = getattr(session, "held", None)
+    seats_left = max(0, session.capacity - held) if held is not None else session.seats_left(now)
+    return {
+        "id": session.pk,
+        "title": session.title,
+        "starts_at": session.local_start.isoformat(),
+        "ends_at": session.local_end.isoformat(),
+        "time_zone": session.time_zone,
+        "mode": session.mode,
+        "venue": session.venue,
+        "address": session.address,
+        "city": session.city,
+        "capacity": session.capacity,
+        "seats_left": seats_left,
+        "registration_deadline": session.local_deadline.isoformat(),
+        "registration_open": session.registration_open(now),
+        "price": str(session.price) if session.price is not None else None,
+        "trainer": str(session.trainer),
+        "contact": session.contact,
+        "notes": session.notes,
+        "url": settings.SITE_URL.rstrip("/") + reverse("courses:session", args=[session.pk]),
+    }
+
+
+def calendar_json(request: HttpRequest) -> JsonResponse:
+    now = timezone.now()
+    sessions, form = _filtered(request, now)
+    if request.GET and not form.is_valid():
+        return JsonResponse({"error": "Invalid filter.", "fields": form.errors.get_json_data()}, status=400)
+    return JsonResponse({"sessions": [_public_json(s, now) for s in sessions[:500]]})
+
+
+def calendar_ics(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    body = calendar_for(_upcoming(now)[:500], stamp=now, name="QISP Training Course Calendar")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="qisp-course-calendar.ics"'
+    return response
+
+
+def _can_see(user: Any, session: CourseSession) -> bool:
+    if session.is_listed:
+        return True
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or session.trainer_id == user.pk or session.seats.filter(user=user).exists()
+
+
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
+    user = request.user
+    if not _can_see(user, session):
+        raise Http404("No such session.")
+    now = timezone.now()
+    seat = (
+        Seat.objects.filter(session=session, user_id=user.pk).order_by("-created_at").first()
+        if user.is_authenticated
+        else None
+    )
+    problem = None
+    if seat is None or not seat.is_live:
+        problem = services.registration_problem(user=user, session=session, now=now)
+    is_trainer = user.is_authenticated and (session.trainer_id == user.pk or user.is_staff)
+    return render(
+        request,
+        "courses/session.html",
+        {
+            "session": session,
+            "seat": seat,
+            "problem": problem,
+            "seats_left": session.seats_left(now),
+            "waiting": session.waiting().count(),
+            "now": now,
+            "is_trainer": is_trainer,
+            "show_details": is_trainer or (seat is not None and seat.status == SeatStatus.REGISTERED),
+            "position": seat.waitlist_position() if seat else None,
+        },
+    )
+
+
+def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(CourseSession.objects.select_related("trainer"), pk=pk)
+    if not _can_see(request.user, session):
+        raise Http404("No such session.")
+    registered = (
+        request.user.is_authenticated
+        and session.seats.filter(user_id=request.user.pk, status=SeatStatus.REGISTERED).exists()
+    )
+    body = calendar_for([session], stamp=timezone.now(), with_details=registered)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="qisp-course-{session.pk}.ics"'
+    return response
+
+
+@login_required
+@require_POST
+def register(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(CourseSession, pk=pk)
+    try:
+        result = services.register_for_session(user=cast(User, request.user), session=session)
+    except CourseError as exc:
+        messages.error(request, str(exc))
+        return redirect("courses:session", pk=pk)
+    if not result.waitlisted:
+        messages.success(request, "You are registered. A calendar invitation is on its way by email.")
+    elif result.seat.status == SeatStatus.OFFERED:
+        messages.success(request, "A seat is free for you: accept it below to confirm.")
+    else:
+        messages.info(
+            request,
+            f"The session is full: you are number {result.position} on the waitlist. "
+            "We will email you if a seat frees up.",
+        )
+    return redirect("courses:session", pk=pk)
+
+
+def _my_seat(request: HttpRequest, seat_id: int) -> Seat:
+    try:
+        return services.get_seat_for_user(user=request.user, seat_id=seat_id)
+    except Seat.DoesNotExist:
+        raise Http404("No such place.") from None
+
+
+@login_required
+@require_POST
+def accept_offer(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _my_seat(request, seat_id)
+    try:
+        services.accept_offer(seat=seat, user=cast(User, request.user))
+        messages.success(request, "The seat is yours. A calendar invitation is on its way by email.")
+    except CourseError as exc:
+        messages.error(request, str(exc))
+    return redirect("courses:session", pk=seat.session_id)
+
+
+@login_required
+@require_POST
+def cancel_seat(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _my_seat(request, seat_id)
+    was = seat.status
+    try:
+        services.cancel_seat(seat=seat, actor=cast(User, request.user))
+        messages.success(
+            request,
+            "You left the waitlist."
+            if was == SeatStatus.WAITING
+            else "Your place is cancelled. Choose another session when you are ready.",
+        )
+    except CourseError as exc:
+        messages.error(request, str(exc))
+    return redirect("courses:session", pk=seat.session_id)
+
+
+@login_required
+def survey(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _my_seat(request, seat_id)
+    questions = services.survey_questions(seat.session.program)
+    try:
+        services.check_can_answer_survey(seat=seat, now=timezone.now())
+    except CourseError as exc:
+        messages.info(request, str(exc))
+        return redirect("enrollments:qualification")
+    form = SurveyForm(request.POST or None, questions=questions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit_survey(seat=seat, user=cast(User, request.user), answers=form.answers())
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Thank you for the survey. The final exam is next.")
+            return redirect("enrollments:qualification")
+    return render(request, "courses/survey.html", {"seat": seat, "session": seat.session, "form": form})
+
+
+# --- Trainers ------------------------------------------------------------------------------------
+
+
+def _trainer_session(request: HttpRequest, pk: int) -> CourseSession:
+    session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
+    try:
+        services.check_can_teach(user=request.user, session=session)
+    except CourseError as exc:
+        raise PermissionDenied(str(exc)) from None
+    return session
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    now = timezone.now()
+    term = active_term(user, now)
+    sessions = CourseSession.objects.filter(trainer=user).with_seats(now).order_by("-starts_at")
+    if term is None and not sessions.exists():
+        raise PermissionDenied("This page is for Trainers of Record.")
+    return render(
+        request,
+        "courses/mine.html",
+        {
+            "term": term,
+            "upcoming": [s for s in sessions if s.ends_at > now][::-1],
+            "past": [s for s in sessions if s.ends_at <= now],
+            "now": now,
+        },
+    )
+
+
+@login_required
+def new_session(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    try:
+        services.check_can_publish(user, timezone.now())
+    except CourseError as exc:
+        raise PermissionDenied(str(exc)) from None
+    form = SessionForm(request.POST or None, initial={"contact": user.email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.publish_session(trainer=user, fields=form.cleaned_data)
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if session.mode == Mode.VIRTUAL:
+                messages.success(
+                    request,
+                    "Saved. Submit the virtual training plan: staff accept it before the session is listed.",
+                )
+                return redirect("courses:plan", pk=session.pk)
+            messages.success(request, "Published on the course calendar.")
+            return redirect("courses:session", pk=session.pk)
+    return render(request, "courses/session_form.html", {"form": form, "session": None})
+
+
+@login_required
+def edit_session(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _trainer_session(request, pk)
+    form = SessionEditForm(request.POST or None, initial=SessionEditForm.initial_for(session))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_session(
+                session=session,
+                actor=cast(User, request.user),
+                fields=form.cleaned_data,
+                reason=form.cleaned_data["reason"],
+            )
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Saved. Registrants have been told what changed.")
+            return redirect("courses:session", pk=pk)
+    return render(request, "courses/session_form.html", {"form": form, "session": session})
+
+
+@login_required
+def cancel_session(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _trainer_session(request, pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_session(
+                session=session, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
+            )
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "The session is cancelled and its registrants have been told.")
+            return redirect("courses:session", pk=pk)
+    registered = session.seats.filter(
+        status__in=[SeatStatus.REGISTERED, SeatStatus.OFFERED, SeatStatus.WAITING]
+    ).count()
+    return render(
+        request, "courses/cancel.html", {"form": form, "session": session, "registered": registered}
+    )
+
+
+@login_required
+def plan(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _trainer_session(request, pk)
+    form = PlanForm(request.POST or None, initial={"plan": session.virtual_plan})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit_virtual_plan(
+                session=session, actor=cast(User, request.user), plan=form.cleaned_data["plan"]
+            )
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Plan submitted. Staff will accept it or tell you what to change.")
+            return redirect("courses:mine")
+    return render(request, "courses/plan.html", {"form": form, "session": session})
+
+
+def _roster(session: CourseSession) -> list[Seat]:
+    return list(
+        session.seats.filter(status__in=[SeatStatus.REGISTERED, SeatStatus.ATTENDED, SeatStatus.ABSENT])
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__email")
+    )
+
+
+@login_required
+def roster(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _trainer_session(request, pk)
+    seats = _roster(session)
+    form = AttendanceForm(request.POST or None, seats=seats)
+    if request.method == "POST" and form.is_valid():
+        try:
+            problems = services.record_attendance(
+                session=session, actor=cast(User, request.user), marks=form.marks()
+            )
+        except CourseError as exc:
+            messages.error(request, str(exc))
+        else:
+            for problem in problems:
+                messages.error(request, problem)
+            messages.success(
+                request, "Attendance saved." if not problems else "Attendance saved for everyone else."
+            )
+            return redirect("courses:roster", pk=pk)
+    waiting = session.seats.filter(status__in=[SeatStatus.WAITING, SeatStatus.OFFERED]).select_related("user")
+    return render(
+        request,
+        "courses/roster.html",
+        {
+            "session": session,
+            "form": form,
+            "waiting": waiting,
+            "open": timezone.now() >= session.attendance_opens(),
+        },
+    )
+
+
+@login_required
+def sign_in_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _trainer_session(request, pk)
+    response = HttpResponse(sign_in_sheet(session, _roster(session)), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="sign-in-session-{session.pk}.pdf"'
+    return response
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+
+@staff_required
+def staff_plans(request: HttpRequest) -> HttpResponse:
+    pending = CourseSession.objects.filter(plan_status=PlanStatus.SUBMITTED).select_related("trainer")
+    decided = (
+        CourseSession.objects.filter(plan_status__in=[PlanStatus.ACCEPTED, PlanStatus.REJECTED])
+        .select_related("trainer", "plan_decided_by")
+        .order_by("-plan_decided_at")[:30]
+    )
+    awaiting = CourseSession.objects.filter(plan_status=PlanStatus.AWAITING, starts_at__gt=timezone.now())
+    return render(
+        request,
+        "courses/staff_plans.html",
+        {
+            "pending": pending,
+            "decided": decided,
+            "awaiting": awaiting.select_related("trainer"),
+            "form": PlanDecisionForm(),
+        },
+    )
+
+
+@staff_required
+def staff_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(CourseSession.objects.select_related("trainer"), pk=pk)
+    form = PlanDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decide_virtual_plan(
+                session=session,
+                actor=cast(User, request.user),
+                accept=form.cleaned_data["decision"] == "accept",
+                reason=form.cleaned_data["reason"],
+            )
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Decision saved; the trainer has been told.")
+            return redirect("courses:staff_plans")
+    return render(request, "courses/staff_decide.html", {"session": session, "form": form})
+
+
+@staff_required
+def staff_surveys(request: HttpRequest) -> HttpResponse:
+    program = qualification_program()
+    questions = (
+        list(SurveyQuestion.objects.filter(program=program, kind=QuestionKind.RATING)) if program else []
+    )
+    answers = SurveyAnswer.objects.filter(rating__isnull=False)
+    trainer_id = request.GET.get("trainer", "")
+    session_id = request.GET.get("session", "")
+    if trainer_id.isdigit():
+        answers = answers.filter(response__session__trainer_id=int(trainer_id))
+    if session_id.isdigit():
+        answers = answers.filter(response__session_id=int(session_id))
+    by_question = {
+        row["question_id"]: row
+        for row in answers.values("question_id").annotate(avg=Avg("rating"), n=Count("id"))
+    }
+    overall = [
+        {
+            "question": q,
+            "avg": by_question.get(q.pk, {}).get("avg"),
+            "n": by_question.get(q.pk, {}).get("n", 0),
+        }
+        for q in questions
+    ]
+    distribution = {row["rating"]: row["n"] for row in answers.values("rating").annotate(n=Count("id"))}
+    total = sum(distribution.values()) or 1
+    by_trainer = (
+        answers.values(
+            "response__session__trainer_id",
+            "response__session__trainer__first_name",
+            "response__session__trainer__last_name",
+            "response__session__trainer__email",
+        )
+        .annotate(avg=Avg("rating"), responses=Count("response", distinct=True))
+        .order_by("-avg")
+    )
+    by_session = (
+        answers.values(
+            "response__session_id",
+            "response__session__starts_at",
+            "response__session__city",
+            "response__session__mode",
+            "response__session__trainer__email",
+        )
+        .annotate(avg=Avg("rating"), responses=Count("response", distinct=True))
+        .order_by("-response__session__starts_at")[:50]
+    )
+    comments = (
+        SurveyAnswer.objects.filter(~Q(comment=""), response__in=answers.values("response"))
+        .select_related("question", "response__session")
+        .order_by("-response__submitted_at")[:30]
+    )
+    return render(
+        request,
+        "courses/staff_surveys.html",
+        {
+            "overall": overall,
+            "distribution": [
+                (n, distribution.get(n, 0), round(100 * distribution.get(n, 0) / total))
+                for n in (1, 2, 3, 4, 5)
+            ],
+            "by_trainer": by_trainer,
+            "by_session": by_session,
+            "comments": comments,
+            "trainer_id": trainer_id,
+            "session_id": session_id,
+        },
+    )

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from stormcert.audit.admin_mixins import AuditedAdmin
+from stormcert.trainers.models import TrainerTerm
+
+
+@admin.register(TrainerTerm)
+class TrainerTermAdmin(AuditedAdmin):
+    list_display = ["user", "program", "starts_on", "ends_on", "ended_on", "source"]
+    list_filter = ["program", "starts_on"]
+    search_fields = ["user__email", "user__last_name"]
+    raw_id_fields = ["user"]
