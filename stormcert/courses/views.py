@@ -53,6 +53,7 @@ def _upcoming(now: datetime) -> QuerySet[CourseSession]:
         .filter(starts_at__gt=now)
         .with_seats(now)
         .select_related("trainer", "program")
+        .order_by("starts_at", "id")
     )
 
 
