@@ -37,7 +37,7 @@ class SessionForm(forms.Form):
         min_value=0,
         max_digits=8,
         decimal_places=2,
-        label="Course fee you charge (optional)",
+        label="Course fee you charge",
         help_text="Information only: you collect it yourself.",
     )
     contact = forms.CharField(max_length=254, help_text="Email or phone registrants can reach you at.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -19,7 +20,12 @@ from tests.courses.conftest import T0, make_session, ready_for_course
 
 pytestmark = pytest.mark.django_db
 
-VIRTUAL = {"mode": Mode.VIRTUAL, "venue": "", "city": "", "meeting_details": "https://meet.example/secret-room"}
+VIRTUAL: dict[str, Any] = {
+    "mode": Mode.VIRTUAL,
+    "venue": "",
+    "city": "",
+    "meeting_details": "https://meet.example/secret-room",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +34,9 @@ def _at_t0() -> object:
         yield
 
 
-def test_the_calendar_filters_by_city_month_mode_and_seats(client: Client, trainer: User, alice: User) -> None:
+def test_the_calendar_filters_by_city_month_mode_and_seats(
+    client: Client, trainer: User, alice: User
+) -> None:
     make_session(trainer, city="Sacramento")
     full = make_session(trainer, day_offset=45, city="Oakland", capacity=1)
     virtual = make_session(trainer, day_offset=60, **VIRTUAL)
@@ -78,7 +86,9 @@ def test_the_ical_feed_parses_and_carries_time_zones(client: Client, trainer: Us
     assert "Sacramento" in str(first["LOCATION"])
 
 
-def test_meeting_details_go_to_registrants_only(client: Client, trainer: User, alice: User, eve: User) -> None:
+def test_meeting_details_go_to_registrants_only(
+    client: Client, trainer: User, alice: User, eve: User
+) -> None:
     session = make_session(trainer, **VIRTUAL)
     session.plan_status = PlanStatus.ACCEPTED
     session.save()
@@ -173,8 +183,13 @@ def test_staff_review_plans_and_see_survey_results(trainer: User, sara: User, al
     submit_virtual_plan(session=session, actor=trainer, plan="Zoom; camera checks", now=T0)
     staff = client_for(sara)
     assert "1" in staff.get(reverse("staff_home")).content.decode()
-    assert "Zoom; camera checks" in staff.get(reverse("courses:staff_decide", args=[session.pk])).content.decode()
-    missing = staff.post(reverse("courses:staff_decide", args=[session.pk]), {"decision": "accept", "reason": ""})
+    assert (
+        "Zoom; camera checks"
+        in staff.get(reverse("courses:staff_decide", args=[session.pk])).content.decode()
+    )
+    missing = staff.post(
+        reverse("courses:staff_decide", args=[session.pk]), {"decision": "accept", "reason": ""}
+    )
     assert "This field is required" in missing.content.decode()
     staff.post(reverse("courses:staff_decide", args=[session.pk]), {"decision": "accept", "reason": "Fine."})
     session.refresh_from_db()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from conftest import make_person
 from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
 from stormcert.courses.models import Seat, SeatStatus
@@ -17,7 +18,6 @@ from stormcert.courses.services import (
     register_for_session,
 )
 from stormcert.emails.models import OutboundEmail
-from conftest import make_person
 from tests.courses.conftest import T0, make_session, ready_for_course
 from tests.exams.conftest import ready_for_midterm
 
@@ -57,7 +57,10 @@ def test_one_live_place_per_program(trainer: User, alice: User) -> None:
         register_for_session(user=alice, session=first, now=T0 + timedelta(hours=2))
     # After cancelling, another session is open to them.
     cancel_seat(seat=Seat.objects.get(user=alice), actor=alice, now=T0 + timedelta(hours=3))
-    assert register_for_session(user=alice, session=second, now=T0 + timedelta(hours=4)).seat.status == "registered"
+    assert (
+        register_for_session(user=alice, session=second, now=T0 + timedelta(hours=4)).seat.status
+        == "registered"
+    )
 
 
 def _people(n: int) -> list[User]:
@@ -138,7 +141,9 @@ def test_cancelling_closes_with_registration(trainer: User, alice: User) -> None
     with pytest.raises(CourseError, match="Cancellations closed"):
         cancel_seat(seat=seat, actor=alice, now=session.registration_deadline)
     with pytest.raises(CourseError, match="Registration closed"):
-        register_for_session(user=make_person("late@example.com"), session=session, now=session.registration_deadline)
+        register_for_session(
+            user=make_person("late@example.com"), session=session, now=session.registration_deadline
+        )
 
 
 def test_registration_closing_releases_the_waitlist(trainer: User) -> None:

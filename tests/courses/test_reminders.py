@@ -30,7 +30,9 @@ def test_one_reminder_48_hours_before(trainer: User, alice: User) -> None:
     assert mail.to == alice.email and mail.attachments
 
 
-def test_a_late_tick_still_reminds_before_the_start_but_not_after(trainer: User, alice: User, eve: User) -> None:
+def test_a_late_tick_still_reminds_before_the_start_but_not_after(
+    trainer: User, alice: User, eve: User
+) -> None:
     early, late = make_session(trainer), make_session(trainer, day_offset=31)
     for person, session in ((alice, early), (eve, late)):
         ready_for_course(person)
@@ -40,7 +42,9 @@ def test_a_late_tick_still_reminds_before_the_start_but_not_after(trainer: User,
     assert OutboundEmail.objects.get(template="courses/email/reminder").to == eve.email
 
 
-def test_tick_twice_sends_once_and_cancelled_sessions_are_skipped(trainer: User, alice: User, eve: User) -> None:
+def test_tick_twice_sends_once_and_cancelled_sessions_are_skipped(
+    trainer: User, alice: User, eve: User
+) -> None:
     kept, dropped = make_session(trainer), make_session(trainer)
     for person, session in ((alice, kept), (eve, dropped)):
         ready_for_course(person)

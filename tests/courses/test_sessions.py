@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,12 @@ from tests.courses.conftest import T0, make_session, ready_for_course, session_f
 
 pytestmark = pytest.mark.django_db
 
-VIRTUAL = {"mode": Mode.VIRTUAL, "venue": "", "city": "", "meeting_details": "https://meet.example/qisp"}
+VIRTUAL: dict[str, Any] = {
+    "mode": Mode.VIRTUAL,
+    "venue": "",
+    "city": "",
+    "meeting_details": "https://meet.example/qisp",
+}
 
 
 def test_only_a_trainer_with_a_current_term_publishes(programs: None, alice: User, trainer: User) -> None:
@@ -68,10 +74,14 @@ def test_the_plan_is_due_15_days_before_and_staff_accept_it(trainer: User, sara:
     submit_virtual_plan(session=session, actor=trainer, plan="Zoom with camera checks", now=on_time)
     with pytest.raises(CourseError, match="Give a reason"):
         decide_virtual_plan(session=session, actor=sara, accept=True, reason=" ", now=on_time)
-    decide_virtual_plan(session=session, actor=sara, accept=False, reason="Say how attendance is checked.", now=on_time)
+    decide_virtual_plan(
+        session=session, actor=sara, accept=False, reason="Say how attendance is checked.", now=on_time
+    )
     session.refresh_from_db()
     assert session.plan_status == PlanStatus.REJECTED and not session.is_listed
-    submit_virtual_plan(session=session, actor=trainer, plan="Zoom; attendance by camera at 4 points", now=on_time)
+    submit_virtual_plan(
+        session=session, actor=trainer, plan="Zoom; attendance by camera at 4 points", now=on_time
+    )
     decide_virtual_plan(session=session, actor=sara, accept=True, reason="Meets the guidance.", now=on_time)
     session.refresh_from_db()
     assert session.is_listed
@@ -102,7 +112,9 @@ def test_capacity_cannot_drop_below_seats_taken(trainer: User, alice: User, eve:
         ready_for_course(person)
         register_for_session(user=person, session=session, now=T0)
     with pytest.raises(CourseError, match="2 seats are already taken"):
-        update_session(session=session, actor=trainer, fields=session_fields(capacity=1), reason="smaller room", now=T0)
+        update_session(
+            session=session, actor=trainer, fields=session_fields(capacity=1), reason="smaller room", now=T0
+        )
 
 
 def test_a_bigger_room_offers_seats_to_the_waitlist(trainer: User, alice: User, eve: User) -> None:
@@ -110,11 +122,15 @@ def test_a_bigger_room_offers_seats_to_the_waitlist(trainer: User, alice: User, 
     for person in (alice, eve):
         ready_for_course(person)
         register_for_session(user=person, session=session, now=T0)
-    update_session(session=session, actor=trainer, fields=session_fields(capacity=2), reason="more chairs", now=T0)
+    update_session(
+        session=session, actor=trainer, fields=session_fields(capacity=2), reason="more chairs", now=T0
+    )
     assert Seat.objects.get(user=eve).status == SeatStatus.OFFERED
 
 
-def test_cancelling_a_session_sends_everyone_back_to_choose_a_session(trainer: User, alice: User, eve: User) -> None:
+def test_cancelling_a_session_sends_everyone_back_to_choose_a_session(
+    trainer: User, alice: User, eve: User
+) -> None:
     session = make_session(trainer, capacity=1)
     for person in (alice, eve):
         ready_for_course(person)
