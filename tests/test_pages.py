@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from stormcert.accounts.models import User
+from stormcert.courses.models import CourseSession, SurveyQuestion
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +42,17 @@ def test_demo_data_is_idempotent() -> None:
     call_command("demo_data", verbosity=0)
     assert sorted(User.objects.values_list("email", flat=True)) == [
         "alice@example.com",
+        "carol@example.com",
         "sara@example.com",
         "tom@example.com",
     ]
     sara = User.objects.get(email="sara@example.com")
     assert sara.is_staff and sara.has_role("reviewer")
+    # Carol is past the midterm, once; Tom is a ToR with four sessions, once.
+    carol = User.objects.get(email="carol@example.com")
+    assert carol.enrollments.get().records.filter(step_code="midterm").count() == 1
+    assert CourseSession.objects.filter(trainer__email="tom@example.com").count() == 4
+    assert SurveyQuestion.objects.count() == 5
 
 
 def _settings_import(**env: str) -> subprocess.CompletedProcess[str]:
