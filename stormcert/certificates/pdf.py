@@ -81,7 +81,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         width - 80,
         7,
         t(
-            f"has satisfied the requirements of the State Water Board-approved training program and is a "
+            "has satisfied the requirements of the State Water Board-approved program and is certified as "
             f"{program.name} ({program.short_name})."
         ),
         align="C",

@@ -103,7 +103,10 @@ def issue_certificate(
     try:
         with transaction.atomic():
             if number is None:
-                pattern = str(rules_in_force(program, issued_on).value("certificate.number_format"))
+                # The pattern in force when the number is given (a back-dated issue still gets
+                # today's pattern, with its own issue year in it).
+                rules = rules_in_force(program, program_today(program, now))
+                pattern = str(rules.value("certificate.number_format"))
                 number = _next_number(program, pattern, issued_on)
             else:
                 number = number.strip()
