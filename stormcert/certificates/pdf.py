@@ -7,6 +7,7 @@ never out of date in a file somewhere.
 from __future__ import annotations
 
 import io
+import logging
 
 import segno
 from django.urls import reverse
@@ -14,6 +15,9 @@ from django.urls import reverse
 from stormcert.certificates.models import Certificate
 from stormcert.certificates.services import absolute
 from stormcert.payments.receipts import UNICODE_FONT, UNICODE_FONT_BOLD
+
+# fpdf2 subsets the font with fontTools, which logs every glyph at INFO level.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 GREEN = (11, 93, 75)
 INK = (28, 43, 39)

@@ -67,7 +67,9 @@ def _credential(alice: User) -> tuple[Certificate, str]:
     return certificate, response.content.decode()
 
 
-def test_the_credential_verifies_against_the_published_key(alice: User, programs: None, client: Client) -> None:
+def test_the_credential_verifies_against_the_published_key(
+    alice: User, programs: None, client: Client
+) -> None:
     certificate, token = _credential(alice)
     keys = client.get("/.well-known/jwks.json").json()
     assert {k["kty"] for k in keys["keys"]} == {"OKP"} and len(keys["keys"]) == 2  # QISP and IGP-TOR
@@ -81,7 +83,9 @@ def test_the_credential_verifies_against_the_published_key(alice: User, programs
     assert claims["@context"][0] == "https://www.w3.org/ns/credentials/v2"
     assert claims["jti"] == claims["id"] == certificate.credential_id
     assert claims["sub"] == certificate.number
-    assert claims["credentialSubject"]["achievement"]["name"] == "Qualified Industrial Stormwater Practitioner"
+    assert (
+        claims["credentialSubject"]["achievement"]["name"] == "Qualified Industrial Stormwater Practitioner"
+    )
     assert claims["credentialSubject"]["identifier"][0]["identityHash"] == "Alice Alvarez"
     assert claims["validFrom"] == "2026-01-15T08:00:00Z"  # midnight Pacific
     assert claims["validUntil"] == "2028-01-16T07:59:59Z"  # end of the expiry day, Pacific
@@ -93,7 +97,9 @@ def test_the_credential_verifies_against_the_published_key(alice: User, programs
 
 
 @pytest.mark.parametrize("part", [0, 1, 2])
-def test_changing_one_byte_breaks_the_signature(alice: User, programs: None, client: Client, part: int) -> None:
+def test_changing_one_byte_breaks_the_signature(
+    alice: User, programs: None, client: Client, part: int
+) -> None:
     _, token = _credential(alice)
     keys = client.get("/.well-known/jwks.json").json()
     pieces = token.split(".")
@@ -105,7 +111,9 @@ def test_changing_one_byte_breaks_the_signature(alice: User, programs: None, cli
         verify_credential(tampered, keys, verify_exp=False)
 
 
-def test_a_key_from_the_environment_is_used(alice: User, programs: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_key_from_the_environment_is_used(
+    alice: User, programs: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

@@ -13,7 +13,9 @@ from tests.certificates.builders import certify
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_revoke_and_reinstate_with_a_reason(alice: User, sara: User, programs: None, client: Client) -> None:
+def test_staff_revoke_and_reinstate_with_a_reason(
+    alice: User, sara: User, programs: None, client: Client
+) -> None:
     certificate = certify(alice)
     staff = client_for(sara)
     detail = f"/staff/certificates/{certificate.pk}/"
@@ -28,14 +30,18 @@ def test_staff_revoke_and_reinstate_with_a_reason(alice: User, sara: User, progr
     response = staff.post(f"{detail}revoke/", {"reason": "Certificate obtained by fraud"})
     assert response.status_code == 302
     certificate.refresh_from_db()
-    assert certificate.revoked_at is not None and certificate.revoked_reason == "Certificate obtained by fraud"
+    assert (
+        certificate.revoked_at is not None and certificate.revoked_reason == "Certificate obtained by fraud"
+    )
     event = AuditEvent.objects.get(verb="certificate.revoked")
     assert event.actor == sara and event.reason == "Certificate obtained by fraud"
     assert client.get(f"/api/verify/{certificate.number}").json()["status"] == "revoked"
     page = client.get(f"/verify/{certificate.number}/").content.decode()
     assert "Revoked" in page
     assert "Revoked" in client.get("/directory/?q=alvarez").content.decode()
-    revoked_ids = [c["id"] for c in client.get("/credentials/revocations/QISP.json").json()["revokedCredentials"]]
+    revoked_ids = [
+        c["id"] for c in client.get("/credentials/revocations/QISP.json").json()["revokedCredentials"]
+    ]
     assert revoked_ids == [certificate.credential_id]
 
     again = staff.post(f"{detail}revoke/", {"reason": "twice"})

@@ -27,7 +27,9 @@ MIDNIGHT_AFTER_EXPIRY = datetime(2028, 1, 16, 0, 0, tzinfo=PT)  # certificate ex
         (MIDNIGHT_AFTER_EXPIRY + timedelta(seconds=1), Status.EXPIRED),
     ],
 )
-def test_expiry_turns_at_pacific_midnight(alice: User, programs: None, moment: datetime, expected: Status) -> None:
+def test_expiry_turns_at_pacific_midnight(
+    alice: User, programs: None, moment: datetime, expected: Status
+) -> None:
     certificate = certify(alice, issued_on=date(2026, 1, 15))
     assert certificate.expires_on == date(2028, 1, 15)
     assert certificate.status_at(moment) == expected

@@ -39,7 +39,11 @@ def test_csv_export(entries: None, client: Client) -> None:
     assert [r["name"] for r in table] == ["Alice Alvarez", "Tom Nguyen"]
     alice, tom = table
     assert alice["status"] == "expired" and alice["company"] == alice["phone"] == alice["email"] == ""
-    assert tom["status"] == "active" and tom["company"] == "Nguyen Consulting" and tom["email"] == "tom@example.com"
+    assert (
+        tom["status"] == "active"
+        and tom["company"] == "Nguyen Consulting"
+        and tom["email"] == "tom@example.com"
+    )
 
 
 def test_json_export(entries: None, client: Client) -> None:

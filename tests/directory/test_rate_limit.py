@@ -8,7 +8,9 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("path", ["/verify/QISP-1/", "/directory/", "/api/verify/QISP-1", "/directory/export.csv"])
+@pytest.mark.parametrize(
+    "path", ["/verify/QISP-1/", "/directory/", "/api/verify/QISP-1", "/directory/export.csv"]
+)
 def test_too_many_requests_get_429(programs: None, client: Client, settings: object, path: str) -> None:
     settings.RATE_LIMIT_PUBLIC = "3/m"  # type: ignore[attr-defined]
     for _ in range(3):

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def contact(user: User, *, opted: bool, company: str = "", city: str = "", phone: str = "") -> None:
-    Profile.objects.filter(user=user).update(company=company, city=city, phone=phone, show_contact_in_directory=opted)
+    Profile.objects.filter(user=user).update(
+        company=company, city=city, phone=phone, show_contact_in_directory=opted
+    )
     from stormcert.certificates.services import refresh_directory_entries
 
     refresh_directory_entries(user)
@@ -26,7 +28,9 @@ def contact(user: User, *, opted: bool, company: str = "", city: str = "", phone
 @pytest.fixture
 def holders(alice: User, tom: User, programs: None) -> tuple[User, User]:
     contact(alice, opted=False, company="Bayside Metal Finishing", city="Oakland", phone="(510) 555-0134")
-    contact(tom, opted=True, company="Nguyen Stormwater Consulting", city="Sacramento", phone="(916) 555-0188")
+    contact(
+        tom, opted=True, company="Nguyen Stormwater Consulting", city="Sacramento", phone="(916) 555-0188"
+    )
     certify(alice, issued_on=date(2026, 1, 15))
     certify(tom, issued_on=date(2026, 2, 1))
     certify(tom, program="IGP-TOR", issued_on=date(2026, 7, 1), years=1)
@@ -58,7 +62,9 @@ def test_contact_details_only_where_the_holder_opted_in(holders: tuple[User, Use
     assert "Alice Alvarez" not in rows(client, "q=oakland")
 
 
-def test_opting_in_from_the_profile_updates_the_directory_at_once(holders: tuple[User, User], client: Client) -> None:
+def test_opting_in_from_the_profile_updates_the_directory_at_once(
+    holders: tuple[User, User], client: Client
+) -> None:
     alice = holders[0]
     data = {
         "first_name": "Alice",
@@ -102,7 +108,9 @@ def test_short_queries_match_the_start_of_the_last_name(programs: None, client: 
 def test_paging_and_sorting(programs: None, client: Client, settings: object) -> None:
     settings.DIRECTORY_PAGE_SIZE = 3  # type: ignore[attr-defined]
     for i, last in enumerate(["Evans", "Baker", "Davis", "Adams", "Clark"]):
-        certify(make_person(f"p{i}@example.com", first_name="Pat", last_name=last), issued_on=date(2026, 1, 1 + i))
+        certify(
+            make_person(f"p{i}@example.com", first_name="Pat", last_name=last), issued_on=date(2026, 1, 1 + i)
+        )
     first = rows(client, "sort=name")
     assert first.index("Pat Adams") < first.index("Pat Baker") < first.index("Pat Clark")
     assert "Pat Davis" not in first and "Page 1 of 2" in first and 'aria-sort="ascending"' in first
