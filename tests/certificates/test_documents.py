@@ -5,7 +5,6 @@ published keys and fails when one byte changes."""
 from __future__ import annotations
 
 import base64
-import io
 
 import jwt
 import pypdfium2

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
+from stormcert.certificates.demo import load_demo_certificates
 from stormcert.exams.demo import load_demo_exams
 from stormcert.training.demo import load_demo_content
 
@@ -83,5 +84,8 @@ class Command(BaseCommand):
                 and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
             ):
                 TOTP.activate(user, DEMO_TOTP_SECRET)
+        created = load_demo_certificates(DEMO_PASSWORD)
+        if created and options["verbosity"]:
+            self.stdout.write(f"created {created} demo certificate holders for the directory")
         if options["verbosity"]:
             self.stdout.write(self.style.SUCCESS("demo data ready"))
