@@ -115,3 +115,15 @@ def _fresh_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _credential_keys(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    # Signing keys for credentials: generated once per test session in a scratch folder,
+    # never the development keys under var/keys.
+    from django.test import override_settings
+
+    with override_settings(
+        CREDENTIAL_KEYS_DIR=tmp_path_factory.mktemp("keys"), CREDENTIAL_KEYS_GENERATE=True
+    ):
+        yield

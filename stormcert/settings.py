@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "stormcert.exams",
     "stormcert.trainers",
     "stormcert.courses",
+    "stormcert.certificates",
+    "stormcert.directory",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +129,21 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Requests a minute one client address may make to the public directory, verification and API.
+RATE_LIMIT_PUBLIC = env_str("RATE_LIMIT_PUBLIC", default="120/m")
+# Certificate numbers one batch verification (CSV upload or API) may hold.
+VERIFY_BATCH_MAX = env_int("VERIFY_BATCH_MAX", default=1000)
+
+# The directory shows at most this many matches of one search (narrow it to see others).
+DIRECTORY_RESULT_LIMIT = env_int("DIRECTORY_RESULT_LIMIT", default=500)
+DIRECTORY_PAGE_SIZE = env_int("DIRECTORY_PAGE_SIZE", default=25)
+
+# --- Credentials (signed Open Badges 3.0, see stormcert/certificates/credentials.py) -------
+# Ed25519 private keys, one per program: CREDENTIAL_KEY_<CODE> (PEM text) or <dir>/<code>.pem.
+CREDENTIAL_KEYS_DIR = Path(env_str("CREDENTIAL_KEYS_DIR", default=str(BASE_DIR / "var" / "keys")))
+# Development generates a key on first use; production must be given one.
+CREDENTIAL_KEYS_GENERATE = env_bool("CREDENTIAL_KEYS_GENERATE", default=DEBUG)
 
 # --- Accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

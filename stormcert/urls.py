@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
+from stormcert.api import api
 from stormcert.core import views as core_views
 
 admin.site.site_header = "stormcert administration"
@@ -25,4 +26,7 @@ urlpatterns = [
     path("", include("stormcert.exams.urls")),
     path("", include("stormcert.courses.urls")),
     path("training/", include("stormcert.training.urls")),
+    path("", include("stormcert.certificates.urls")),
+    path("", include("stormcert.directory.urls")),
+    path("api/", api.urls),
 ]

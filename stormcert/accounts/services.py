@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from stormcert.accounts.forms import ProfileForm
+from stormcert.accounts.hooks import profile_changed
 from stormcert.accounts.models import User
 from stormcert.audit.services import changes, record
 
@@ -32,4 +33,5 @@ def update_profile(
     diff = changes(before, _snapshot(user))
     if diff:
         record(actor=actor, verb="profile.updated", obj=user, data=diff, ip_address=ip_address)
+        profile_changed(user)
     return diff

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from stormcert.accounts.models import User
 from stormcert.audit.services import record
+from stormcert.enrollments.hooks import enrollment_completed
 from stormcert.enrollments.journey import (
     Facts,
     FeeFact,
@@ -148,6 +149,7 @@ def record_step_done(
         enrollment.completed_at = now
         enrollment.save(update_fields=["completed_at"])
         record(actor=actor, verb="enrollment.completed", obj=enrollment, now=now)
+        enrollment_completed(enrollment, actor, now)
     return entry
 
 
@@ -451,6 +453,7 @@ def record_self_directed(
         reason=reason,
         now=now,
     )
+    enrollment_completed(enrollment, actor, now)
     return enrollment
 
 

@@ -90,6 +90,22 @@ def _consequence(value: Any) -> dict[str, Any]:
     return {"fee": fee, "redo": list(redo), "extends_window": extends}
 
 
+def _number_format(value: Any) -> str:
+    """A certificate number pattern: Python format fields {seq} (required) and {year} (optional),
+    e.g. "QISP-{year}-{seq:05d}". With {year} the sequence starts again every year."""
+    if not isinstance(value, str) or "{seq" not in value:
+        raise PolicyError(f'expected a pattern with {{seq}}, like "QISP-{{year}}-{{seq:05d}}"; got {value!r}')
+    try:
+        sample = value.format(year=2024, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PolicyError(
+            f"{value!r} is not a usable pattern ({exc}); only {{year}} and {{seq}} are known"
+        ) from None
+    if not sample or len(sample) > 30 or not all(c.isalnum() or c in "-_." for c in sample):
+        raise PolicyError(f"{value!r} must make numbers of letters, digits, dashes, dots or underscores")
+    return value
+
+
 @dataclass(frozen=True)
 class PolicyKey:
     key: str
@@ -114,7 +130,9 @@ _KEYS = [
     PolicyKey("consequence.final_failed_out", _consequence, "When every final attempt is failed."),
     PolicyKey("consequence.window_expired", _consequence, "When the enrollment window ends unfinished."),
     PolicyKey("certificate.validity_years", _int(1), "Years a certificate is valid."),
-    PolicyKey("certificate.number_format", str, "Format of new certificate numbers."),
+    PolicyKey(
+        "certificate.number_format", _number_format, "Pattern of new certificate numbers ({year}, {seq})."
+    ),
     PolicyKey("renewal.opens_days_before_expiry", _int(0), "Days before expiry that renewal opens."),
     PolicyKey(
         "renewal.reminder_days", _int_list, "Reminder offsets in days before expiry (negative: after)."

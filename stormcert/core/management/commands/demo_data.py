@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
+from stormcert.certificates.demo import load_demo_certificates
 from stormcert.courses.demo import advance_past_midterm, load_demo_courses
 from stormcert.exams.demo import load_demo_exams
 from stormcert.training.demo import load_demo_content
@@ -97,5 +98,8 @@ class Command(BaseCommand):
         tom = User.objects.get(email="tom@example.com")
         if load_demo_courses(tom) and options["verbosity"]:
             self.stdout.write("created the course survey, Tom's Trainer of Record term and his sessions")
+        created = load_demo_certificates(DEMO_PASSWORD)
+        if created and options["verbosity"]:
+            self.stdout.write(f"created {created} demo certificate holders for the directory")
         if options["verbosity"]:
             self.stdout.write(self.style.SUCCESS("demo data ready"))

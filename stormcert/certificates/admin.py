@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from stormcert.certificates.models import Certificate
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    """Read-only: certificates are issued by the workflows and revoked on the staff pages
+    (with a reason, audited), never edited here."""
+
+    list_display = ["number", "holder_name", "program", "issued_on", "expires_on", "source", "revoked_at"]
+    list_filter = ["program", "source"]
+    search_fields = ["number", "holder__email", "holder_name"]
+    readonly_fields = [f.name for f in Certificate._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

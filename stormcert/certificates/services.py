@@ -1,0 +1,259 @@
+"""Issuing, revoking and reinstating certificates, and keeping their directory entries current."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from stormcert.accounts.models import Profile, User
+from stormcert.audit.services import record
+from stormcert.certificates.models import Certificate, NumberCounter, Source
+from stormcert.emails.services import send_templated_email
+from stormcert.programs.models import Program
+from stormcert.programs.rules import Rules, program_today, rules_for_version, rules_in_force
+
+
+class CertificateError(Exception):
+    """The certificate action cannot be done; the message says why in plain words."""
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 28 February."""
+    year = day.year + years
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+def expiry_for(rules: Rules, issued_on: date) -> date:
+    return add_years(issued_on, int(rules.value("certificate.validity_years")))
+
+
+def directory_fields(holder: User, number: str) -> dict[str, str]:
+    """The denormalised entry: what the directory shows and what the public may search by."""
+    profile = Profile.objects.filter(user=holder).first()
+    name = holder.get_full_name() or holder.email.split("@")[0]
+    words = [name, number]
+    if profile is not None and profile.show_contact_in_directory:
+        words += [profile.company, profile.city]
+    return {
+        "holder_name": name,
+        "sort_name": f"{holder.last_name} {holder.first_name}".strip().lower() or name.lower(),
+        "search_text": " ".join(w for w in words if w).lower(),
+    }
+
+
+def refresh_directory_entries(holder: User) -> int:
+    """Called when a holder's name or contact details change (accounts hook)."""
+    updated = 0
+    for number in Certificate.objects.filter(holder=holder).values_list("number", flat=True):
+        updated += Certificate.objects.filter(number=number).update(**directory_fields(holder, number))
+    return updated
+
+
+def _next_number(program: Program, pattern: str, issued_on: date) -> str:
+    scope = issued_on.year if "{year" in pattern else 0
+    NumberCounter.objects.get_or_create(program=program, scope=scope)
+    # The row lock serialises concurrent issuance in one program and scope; the unique number
+    # is the last line of defence (and skips numbers an import already took).
+    counter = NumberCounter.objects.select_for_update().get(program=program, scope=scope)
+    while True:
+        counter.last += 1
+        number = pattern.format(year=issued_on.year, seq=counter.last)
+        if not Certificate.objects.filter(number=number).exists():
+            break
+    counter.save(update_fields=["last"])
+    return number
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+@transaction.atomic
+def issue_certificate(
+    *,
+    holder: User,
+    program: Program,
+    issued_on: date,
+    expires_on: date | None,
+    source: Source | str,
+    enrollment: Any | None = None,
+    renews: Certificate | None = None,
+    number: str | None = None,
+    actor: User | None = None,
+    now: datetime | None = None,
+    notify: bool = True,
+) -> Certificate:
+    """The one way a certificate comes to exist: completion, the self-directed route, renewal,
+    a Trainer of Record term, or an import (`number` given: a legacy number kept as it was).
+
+    Exactly once per completion (`enrollment` + its cycle) and per renewed certificate
+    (`renews`): the database refuses a second one, and the existing certificate is returned."""
+    now = now or timezone.now()
+    if source not in Source.values:
+        raise CertificateError(f"Unknown certificate source {source!r}.")
+    if expires_on is not None and expires_on < issued_on:
+        raise CertificateError("The expiry date is before the issue date.")
+    cycle = enrollment.cycle if enrollment is not None else None
+    try:
+        with transaction.atomic():
+            if number is None:
+                # The pattern in force when the number is given (a back-dated issue still gets
+                # today's pattern, with its own issue year in it).
+                rules = rules_in_force(program, program_today(program, now))
+                pattern = str(rules.value("certificate.number_format"))
+                number = _next_number(program, pattern, issued_on)
+            else:
+                number = number.strip()
+                if not number:
+                    raise CertificateError("A legacy certificate number cannot be empty.")
+            certificate = Certificate.objects.create(
+                number=number,
+                holder=holder,
+                program=program,
+                issued_on=issued_on,
+                expires_on=expires_on,
+                source=source,
+                enrollment=enrollment,
+                cycle=cycle,
+                renews=renews,
+                issued_at=now,
+                **directory_fields(holder, number),
+            )
+            if renews is not None:
+                Certificate.objects.filter(pk=renews.pk).update(superseded_at=now)
+    except IntegrityError:
+        existing = _existing(enrollment=enrollment, cycle=cycle, renews=renews)
+        if existing is not None:
+            return existing
+        raise CertificateError(f"Certificate number {number} is already in use.") from None
+    record(
+        actor=actor,
+        verb="certificate.issued",
+        obj=certificate,
+        data={
+            "number": certificate.number,
+            "holder": holder.email,
+            "program": program.code,
+            "source": str(source),
+            "issued_on": issued_on,
+            "expires_on": expires_on,
+            "renews": renews.number if renews else None,
+        },
+        now=now,
+    )
+    if notify:
+        send_templated_email(
+            template="certificates/email/certificate_issued",
+            to=holder.email,
+            user=holder,
+            context={
+                "user": holder,
+                "certificate": certificate,
+                "certificates_url": absolute(reverse("certificates:mine")),
+                "pdf_url": absolute(reverse("certificates:pdf", args=[certificate.number])),
+                "verify_url": absolute(reverse("directory:verify", args=[certificate.number])),
+            },
+        )
+    return certificate
+
+
+def _existing(*, enrollment: Any | None, cycle: int | None, renews: Certificate | None) -> Certificate | None:
+    if enrollment is not None:
+        return Certificate.objects.filter(enrollment=enrollment, cycle=cycle).first()
+    if renews is not None:
+        return Certificate.objects.filter(renews=renews).first()
+    return None
+
+
+def issue_for_completion(enrollment: Any, actor: Any, now: datetime) -> None:
+    """Enrollment hook: completing every step (or the self-directed route) issues the
+    certificate, under the rules the enrollment kept."""
+    from stormcert.enrollments.models import Route
+
+    program = enrollment.program
+    today = program_today(program, now)
+    rules = (
+        rules_for_version(enrollment.policy_version, today)
+        if enrollment.policy_version_id
+        else rules_in_force(program, today)
+    )
+    issue_certificate(
+        holder=enrollment.user,
+        program=program,
+        issued_on=today,
+        expires_on=expiry_for(rules, today),
+        source=Source.SELF_DIRECTED if enrollment.route == Route.SELF_DIRECTED else Source.COMPLETION,
+        enrollment=enrollment,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        now=now,
+    )
+
+
+def _lock(certificate: Certificate) -> Certificate:
+    return Certificate.objects.select_for_update().select_related("program").get(pk=certificate.pk)
+
+
+@transaction.atomic
+def revoke_certificate(
+    *, certificate: Certificate, actor: User, reason: str, now: datetime | None = None
+) -> Certificate:
+    """Staff withdraw a certificate; the directory, verification and credential status follow."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise CertificateError("Give a reason: revoking a certificate is audited.")
+    certificate = _lock(certificate)
+    if certificate.revoked_at is not None:
+        raise CertificateError(f"Certificate {certificate.number} is already revoked.")
+    certificate.revoked_at = now
+    certificate.revoked_reason = reason.strip()[:300]
+    certificate.save(update_fields=["revoked_at", "revoked_reason"])
+    record(
+        actor=actor,
+        verb="certificate.revoked",
+        obj=certificate,
+        data={"number": certificate.number},
+        reason=reason.strip(),
+        now=now,
+    )
+    return certificate
+
+
+@transaction.atomic
+def reinstate_certificate(
+    *, certificate: Certificate, actor: User, reason: str, now: datetime | None = None
+) -> Certificate:
+    now = now or timezone.now()
+    if not reason.strip():
+        raise CertificateError("Give a reason: reinstating a certificate is audited.")
+    certificate = _lock(certificate)
+    if certificate.revoked_at is None:
+        raise CertificateError(f"Certificate {certificate.number} is not revoked.")
+    before = {"revoked_at": certificate.revoked_at, "revoked_reason": certificate.revoked_reason}
+    certificate.revoked_at = None
+    certificate.revoked_reason = ""
+    certificate.save(update_fields=["revoked_at", "revoked_reason"])
+    record(
+        actor=actor,
+        verb="certificate.reinstated",
+        obj=certificate,
+        data={"number": certificate.number, "was": before},
+        reason=reason.strip(),
+        now=now,
+    )
+    return certificate
+
+
+def get_certificate_for_user(user: Any, number: str) -> Certificate | None:
+    """The holder's own certificate, or any for staff; None for everyone else."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    qs = Certificate.objects.select_related("program", "holder")
+    if not user.is_staff:
+        qs = qs.filter(holder=user)
+    return qs.filter(number=number).first()

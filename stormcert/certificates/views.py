@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from stormcert.accounts.models import User
+from stormcert.accounts.permissions import staff_required
+from stormcert.audit.models import AuditEvent
+from stormcert.certificates.credentials import (
+    OB3_CONTEXT,
+    VC2_CONTEXT,
+    issuer_profile,
+    jwks,
+    signed_credential,
+)
+from stormcert.certificates.forms import ReasonForm
+from stormcert.certificates.models import Certificate
+from stormcert.certificates.pdf import certificate_pdf
+from stormcert.certificates.services import (
+    CertificateError,
+    absolute,
+    get_certificate_for_user,
+    reinstate_certificate,
+    revoke_certificate,
+)
+from stormcert.programs.models import Program
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    certificates = Certificate.objects.filter(holder=cast(User, request.user)).select_related("program")
+    now = timezone.now()
+    return render(
+        request,
+        "certificates/mine.html",
+        {"rows": [(c, c.status_at(now)) for c in certificates]},
+    )
+
+
+def _own(request: HttpRequest, number: str) -> Certificate:
+    certificate = get_certificate_for_user(request.user, number)
+    if certificate is None:
+        # Same answer for "not yours" and "no such number": nothing to learn by guessing.
+        raise Http404("No certificate of yours has this number.")
+    return certificate
+
+
+@login_required
+def pdf(request: HttpRequest, number: str) -> HttpResponse:
+    certificate = _own(request, number)
+    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
+    return response
+
+
+@login_required
+def credential(request: HttpRequest, number: str) -> HttpResponse:
+    certificate = _own(request, number)
+    response = HttpResponse(signed_credential(certificate), content_type="application/jwt")
+    response["Content-Disposition"] = f'attachment; filename="credential-{certificate.number}.jwt"'
+    return response
+
+
+@cache_control(public=True, max_age=3600)
+def jwks_view(request: HttpRequest) -> JsonResponse:
+    """The programs' public keys (RFC 7517), to verify credentials offline."""
+    return JsonResponse(jwks())
+
+
+def _program(code: str) -> Program:
+    return get_object_or_404(Program, code=code)
+
+
+@cache_control(public=True, max_age=3600)
+def issuer(request: HttpRequest, code: str) -> JsonResponse:
+    program = _program(code)
+    return JsonResponse({"@context": [VC2_CONTEXT, OB3_CONTEXT], **issuer_profile(program)})
+
+
+@cache_control(public=True, max_age=3600)
+def achievement(request: HttpRequest, code: str) -> JsonResponse:
+    program = _program(code)
+    return JsonResponse(
+        {
+            "@context": [VC2_CONTEXT, OB3_CONTEXT],
+            "id": absolute(reverse("certificates:achievement", args=[program.code])),
+            "type": ["Achievement"],
+            "achievementType": "Certificate",
+            "name": program.name,
+            "description": program.summary.strip(),
+            "creator": issuer_profile(program),
+        }
+    )
+
+
+@cache_control(public=True, max_age=300)
+def revocations(request: HttpRequest, code: str) -> JsonResponse:
+    """The published revocation list (1EdTechRevocationList) the credentials point at."""
+    program = _program(code)
+    revoked = Certificate.objects.filter(program=program, revoked_at__isnull=False).order_by("revoked_at")
+    return JsonResponse(
+        {
+            "id": absolute(reverse("certificates:revocations", args=[program.code])),
+            "issuer": issuer_profile(program)["id"],
+            "revokedCredentials": [
+                {
+                    "id": c.credential_id,
+                    "revoked": True,
+                    "revocationDate": c.revoked_at.isoformat() if c.revoked_at else None,
+                }
+                for c in revoked.only("uid", "revoked_at")
+            ],
+        }
+    )
+
+
+# --- Staff -----------------------------------------------------------------------------
+
+
+@staff_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    certificates = Certificate.objects.select_related("program", "holder").order_by("-issued_at")
+    if q:
+        certificates = certificates.filter(
+            Q(number__iexact=q) | Q(holder__email__icontains=q) | Q(holder_name__icontains=q)
+        )
+    page = Paginator(certificates, 50).get_page(request.GET.get("page"))
+    today = timezone.now()
+    return render(
+        request,
+        "certificates/staff_list.html",
+        {
+            "page": page,
+            "rows": [(c, c.status_at(today)) for c in page.object_list],
+            "q": q,
+            "query": f"q={q}" if q else "",
+        },
+    )
+
+
+def _staff_detail(
+    request: HttpRequest, certificate: Certificate, form: ReasonForm | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "certificates/staff_detail.html",
+        {
+            "certificate": certificate,
+            "status": certificate.status_at(),
+            "form": form or ReasonForm(),
+            "events": AuditEvent.objects.filter(
+                object_type="certificates.certificate", object_id=str(certificate.pk)
+            ).select_related("actor"),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@staff_required
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_detail(
+        request, get_object_or_404(Certificate.objects.select_related("program", "holder"), pk=pk)
+    )
+
+
+def _staff_action(request: HttpRequest, pk: int, *, revoke: bool) -> HttpResponse:
+    certificate = get_object_or_404(Certificate.objects.select_related("program", "holder"), pk=pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        action = revoke_certificate if revoke else reinstate_certificate
+        try:
+            action(
+                certificate=certificate, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
+            )
+        except CertificateError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Certificate {certificate.number} is {'revoked' if revoke else 'reinstated'}."
+            )
+            return redirect("certificates:staff_detail", pk=pk)
+    return _staff_detail(request, certificate, form)
+
+
+@staff_required
+@require_POST
+def staff_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, revoke=True)
+
+
+@staff_required
+@require_POST
+def staff_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, revoke=False)

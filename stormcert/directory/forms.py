@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from stormcert.certificates.models import Status
+from stormcert.programs.models import Program
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Name, certificate number, company or city",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    program = forms.ChoiceField(label="Program", required=False)
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Status.choices])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].choices = [  # type: ignore[attr-defined]
+            ("", "All programs"),
+            *Program.objects.filter(is_public=True).values_list("code", "short_name"),
+        ]
+
+
+class VerifyForm(forms.Form):
+    number = forms.CharField(label="Certificate number", max_length=40)
+
+
+class BatchVerifyForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file of certificate numbers",
+        help_text="One number per row, in the first column; a header row is fine.",
+        error_messages={"required": "Choose a CSV file to upload."},
+    )
+
+    def clean_file(self) -> list[str]:
+        import csv
+        import io
+
+        upload = self.cleaned_data["file"]
+        if upload.size > 1_000_000:
+            raise forms.ValidationError("The file is larger than 1 MB; split it into smaller files.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text; save it as CSV (UTF-8).") from None
+        numbers: list[str] = []
+        for index, row in enumerate(csv.reader(io.StringIO(text))):
+            cell = row[0].strip() if row else ""
+            if not cell or (index == 0 and not any(ch.isdigit() for ch in cell)):
+                continue  # blank lines and a header such as "certificate_number"
+            numbers.append(cell)
+        if not numbers:
+            raise forms.ValidationError("No certificate numbers found in the first column.")
+        limit = settings.VERIFY_BATCH_MAX
+        if len(numbers) > limit:
+            raise forms.ValidationError(
+                f"The file has {len(numbers):,} numbers; at most {limit:,} can be checked at once."
+            )
+        return numbers

@@ -1,0 +1,193 @@
+"""The public Qualification Directory, verification pages and the open-data export (no login)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from stormcert.directory.forms import BatchVerifyForm, SearchForm, VerifyForm
+from stormcert.directory.queries import (
+    EXPORT_FIELDS,
+    SORTS,
+    Search,
+    contacts_for,
+    directory_today,
+    export_rows,
+    search,
+    verify,
+    verify_many,
+)
+from stormcert.lib.ratelimit import limit_message, retry_after
+
+
+def rate_limited(scope: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Refuse with 429 and a plain message when one address asks too often."""
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            wait = retry_after(request, scope)
+            if wait is not None:
+                response = render(
+                    request, "directory/rate_limited.html", {"message": limit_message(wait)}, status=429
+                )
+                response["Retry-After"] = str(wait)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _sort_links(params: Search, query: dict[str, str]) -> dict[str, dict[str, str]]:
+    """For each sortable column: the link that sorts by it (toggling direction) and aria-sort."""
+    links = {}
+    for column in ("name", "number", "program", "expires"):
+        current = params.sort.lstrip("-") == column
+        descending = params.sort.startswith("-")
+        target = f"-{column}" if current and not descending else column
+        href = "?" + urlencode({k: v for k, v in {**query, "sort": target}.items() if v})
+        links[column] = {
+            "href": href,
+            "aria": ("descending" if descending else "ascending") if current else "",
+        }
+    return links
+
+
+@rate_limited("directory")
+def directory(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    params = Search()
+    if form.is_valid():
+        sort = request.GET.get("sort", "name")
+        params = Search(
+            q=form.cleaned_data["q"].strip(),
+            program=form.cleaned_data["program"],
+            status=form.cleaned_data["status"],
+            sort=sort if sort in SORTS else "name",
+        )
+    today = directory_today()
+    page = None
+    rows: list[tuple[Any, Any, Any]] = []
+    if not form.errors and not params.problem:
+        page = Paginator(search(params, today), settings.DIRECTORY_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        entries = list(page.object_list)
+        contacts = contacts_for(entries)
+        rows = [(c, c.status_on(today), contacts.get(c.holder_id)) for c in entries]
+    query = {"q": params.q, "program": params.program, "status": params.status}
+    return render(
+        request,
+        "directory/search.html",
+        {
+            "form": form,
+            "params": params,
+            "page": page,
+            "rows": rows,
+            "limit": settings.DIRECTORY_RESULT_LIMIT,
+            "sort_links": _sort_links(params, query),
+            "query": urlencode({k: v for k, v in {**query, "sort": params.sort}.items() if v}),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@rate_limited("verify")
+def verify_lookup(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.GET or None)
+    if form.is_valid():
+        return redirect("directory:verify", number=form.cleaned_data["number"].strip())
+    return render(request, "directory/verify_lookup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@rate_limited("verify")
+def verify_page(request: HttpRequest, number: str) -> HttpResponse:
+    result = verify(number, directory_today())
+    return render(
+        request,
+        "directory/verify.html",
+        {"result": result, "form": VerifyForm(initial={"number": number})},
+        status=200 if result.found else 404,
+    )
+
+
+@rate_limited("verify")
+def verify_batch(request: HttpRequest) -> HttpResponse:
+    """An employer uploads a CSV of numbers and downloads the answers as CSV."""
+    form = BatchVerifyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        results = verify_many(form.cleaned_data["file"], directory_today())
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["certificate_number", "status", "holder", "program", "issued_on", "expires_on"])
+        for r in results:
+            writer.writerow(
+                [
+                    r.number,
+                    r.status,
+                    r.holder,
+                    r.program,
+                    r.issued_on.isoformat() if r.issued_on else "",
+                    r.expires_on.isoformat() if r.expires_on else "",
+                ]
+            )
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="verification-{stamp}.csv"'
+        return response
+    return render(
+        request,
+        "directory/verify_batch.html",
+        {"form": form, "api_url": reverse("api:openapi-json")},
+        status=400 if form.errors else 200,
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@rate_limited("export")
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    writer = csv.DictWriter(_Echo(), fieldnames=EXPORT_FIELDS)
+
+    def lines() -> Iterator[str]:
+        yield writer.writeheader()
+        for row in export_rows(directory_today()):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="qualification-directory.csv"'
+    return response
+
+
+@rate_limited("export")
+def export_json(request: HttpRequest) -> StreamingHttpResponse:
+    today = directory_today()
+
+    def chunks() -> Iterator[str]:
+        head = json.dumps({"generated_on": today.isoformat(), "fields": EXPORT_FIELDS})
+        yield head[:-1] + ', "entries": ['  # the object stays open for the streamed entries
+        for index, row in enumerate(export_rows(today)):
+            yield ("," if index else "") + "\n" + json.dumps(row)
+        yield "\n]}\n"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json")
+    response["Content-Disposition"] = 'inline; filename="qualification-directory.json"'
+    return response
