@@ -255,7 +255,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "stormcert" / "static"]
+# Uploaded documents live here; no URL serves this folder, only views that check permissions.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", default=10) * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

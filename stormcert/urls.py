@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("stormcert.enrollments.urls")),
     path("", include("stormcert.exams.urls")),
     path("", include("stormcert.courses.urls")),
+    path("", include("stormcert.trainers.urls")),
     path("training/", include("stormcert.training.urls")),
     path("", include("stormcert.certificates.urls")),
     path("", include("stormcert.directory.urls")),

@@ -15,4 +15,10 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "DEBUG": settings.DEBUG,
         # Called by the template only where the menu renders it: one query for signed-in people.
         "is_trainer": lambda: user is not None and active_term(user) is not None,
+        "is_reviewer": lambda: (
+            user is not None
+            and user.is_authenticated
+            and not user.is_staff
+            and user.groups.filter(name="reviewer").exists()
+        ),
     }

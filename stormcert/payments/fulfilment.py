@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 Fulfiller = Callable[["OrderLine", datetime], None]
 FULFILLERS: dict[str, Fulfiller] = {}
 
+# A surcharge line (a late fee) rides on an order whose main line does the delivering.
+SURCHARGE = "payments.surcharge"
+
 
 def register(purpose: str) -> Callable[[Fulfiller], Fulfiller]:
     def decorator(function: Fulfiller) -> Fulfiller:
@@ -26,6 +29,13 @@ def register(purpose: str) -> Callable[[Fulfiller], Fulfiller]:
         return function
 
     return decorator
+
+
+def _surcharge(line: OrderLine, now: datetime) -> None:
+    """Nothing to deliver: the order's main line is fulfilled in the same pass."""
+
+
+FULFILLERS[SURCHARGE] = _surcharge
 
 
 def is_registered(purpose: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +18,7 @@ from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
 from stormcert.lib.money import ZERO, format_money, money
-from stormcert.payments.fulfilment import fulfil_order, is_registered
+from stormcert.payments.fulfilment import SURCHARGE, fulfil_order, is_registered
 from stormcert.payments.models import (
     Order,
     OrderLine,
@@ -72,15 +72,22 @@ def create_order(
     purpose: str,
     reference: dict[str, Any] | None = None,
     description: str | None = None,
+    surcharges: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Order:
-    """An order for one fee, at the amount in force today in the program's time zone."""
+    """An order for one fee, at the amount in force today in the program's time zone.
+
+    `surcharges` are extra fee codes on the same order (a late fee): their lines deliver
+    nothing on their own, the main line's fulfilment does the work."""
     now = now or timezone.now()
     if not is_registered(purpose):
         raise PaymentError(f"Nothing is registered to fulfil {purpose!r}.")
     day = program_today(program, now)
-    fee = rules_in_force(program, day).fee(fee_code)
-    order = Order.objects.create(user=user, total=fee.amount, currency=fee.currency, created_at=now)
+    rules = rules_in_force(program, day)
+    fee = rules.fee(fee_code)
+    extras = [rules.fee(code) for code in surcharges]
+    total = fee.amount + sum((extra.amount for extra in extras), ZERO)
+    order = Order.objects.create(user=user, total=total, currency=fee.currency, created_at=now)
     order.number = f"{day.year}-{order.pk:06d}"
     order.save(update_fields=["number"])
     OrderLine.objects.create(
@@ -94,14 +101,32 @@ def create_order(
         purpose=purpose,
         reference=reference or {},
     )
+    for extra in extras:
+        OrderLine.objects.create(
+            order=order,
+            program=program,
+            fee=extra,
+            fee_code=extra.code,
+            description=extra.name,
+            amount=extra.amount,
+            refundable=extra.refundable,
+            purpose=SURCHARGE,
+            reference=reference or {},
+        )
     record(
         actor=user,
         verb="order.created",
         obj=order,
-        data={"fee": fee.code, "amount": fee.amount, "fee_from": fee.effective_from, "purpose": purpose},
+        data={
+            "fee": fee.code,
+            "amount": total,
+            "fee_from": fee.effective_from,
+            "purpose": purpose,
+            "surcharges": [extra.code for extra in extras],
+        },
         now=now,
     )
-    if fee.amount == ZERO:
+    if total == ZERO:
         _mark_paid(order, now=now, actor=user)
     return order
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from stormcert.audit.admin_mixins import AuditedAdmin
-from stormcert.trainers.models import TrainerTerm
+from stormcert.trainers.models import AgreementVersion, ApplicationCycle, TrainerTerm
 
 
 @admin.register(TrainerTerm)
@@ -12,3 +12,13 @@ class TrainerTermAdmin(AuditedAdmin):
     list_filter = ["program", "starts_on"]
     search_fields = ["user__email", "user__last_name"]
     raw_id_fields = ["user"]
+
+
+@admin.register(AgreementVersion)
+class AgreementVersionAdmin(AuditedAdmin):
+    list_display = ["title", "version", "effective_from", "program"]
+
+
+@admin.register(ApplicationCycle)
+class ApplicationCycleAdmin(AuditedAdmin):
+    list_display = ["title", "opens_at", "closes_at", "notice_on"]

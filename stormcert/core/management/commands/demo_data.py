@@ -16,6 +16,7 @@ from stormcert.accounts.models import Profile, Role, User
 from stormcert.certificates.demo import load_demo_certificates
 from stormcert.courses.demo import advance_past_midterm, load_demo_courses
 from stormcert.exams.demo import load_demo_exams
+from stormcert.trainers.demo import load_demo_trainer_program
 from stormcert.training.demo import load_demo_content
 
 DEMO_PASSWORD = "stormcert-demo"  # noqa: S105 - documented demo login, never used in production
@@ -98,6 +99,8 @@ class Command(BaseCommand):
         tom = User.objects.get(email="tom@example.com")
         if load_demo_courses(tom) and options["verbosity"]:
             self.stdout.write("created the course survey, Tom's Trainer of Record term and his sessions")
+        if load_demo_trainer_program() and options["verbosity"]:
+            self.stdout.write("created the Compliance Agreement and an open ToR application cycle")
         created = load_demo_certificates(DEMO_PASSWORD)
         if created and options["verbosity"]:
             self.stdout.write(f"created {created} demo certificate holders for the directory")

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from stormcert.courses.services import process_waitlists, send_reminders
 from stormcert.exams.services import close_overdue
+from stormcert.trainers.applications import send_notices
 
 
 class Command(BaseCommand):
@@ -23,10 +24,11 @@ class Command(BaseCommand):
             closed = close_overdue()
             offered = process_waitlists()
             reminded = send_reminders()
+            notices = send_notices()
             if options["verbosity"]:
                 self.stdout.write(
                     f"graded {closed} overdue attempt(s); offered {offered} seat(s); "
-                    f"sent {reminded} course reminder(s)"
+                    f"sent {reminded} course reminder(s), {notices} ToR selection notice(s)"
                 )
             if not loop:
                 return

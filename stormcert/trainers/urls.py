@@ -1,0 +1,29 @@
+from django.urls import path
+
+from stormcert.trainers import views
+
+app_name = "trainers"
+
+urlpatterns = [
+    path("tor/", views.home, name="home"),
+    path("tor/cycles/<int:pk>/rfq.pdf", views.rfq_document, name="rfq_document"),
+    path("tor/apply/", views.apply, name="apply"),
+    path("tor/application/", views.application, name="application"),
+    path("tor/application/pay/", views.pay, name="pay"),
+    path("tor/application/documents/", views.upload, name="upload"),
+    path("tor/application/documents/<int:pk>/delete/", views.remove_document, name="remove_document"),
+    path("tor/documents/<int:pk>/", views.document, name="document"),
+    path("tor/orientation/", views.orientation, name="orientation"),
+    path("tor/course-information/", views.course_info, name="course_info"),
+    path("tor/agreement/", views.agreement, name="agreement"),
+    path("tor/renewal/meeting/", views.renewal_meeting, name="renewal_meeting"),
+    path("tor/renewal/pay/", views.renewal_pay, name="renewal_pay"),
+    path("trainers/", views.public_list, name="public_list"),
+    path("review/", views.reviews, name="reviews"),
+    path("review/<int:pk>/", views.review, name="review"),
+    path("staff/tor/", views.staff_home, name="staff_home"),
+    path("staff/tor/cycles/new/", views.staff_new_cycle, name="staff_new_cycle"),
+    path("staff/tor/cycles/<int:pk>/", views.staff_cycle, name="staff_cycle"),
+    path("staff/tor/applications/<int:pk>/", views.staff_application, name="staff_application"),
+    path("staff/tor/renewals/<int:pk>/confirm/", views.staff_confirm_renewal, name="staff_confirm_renewal"),
+]

@@ -1,0 +1,535 @@
+"""Thin views over trainers.applications and trainers.yearly."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from stormcert.accounts.models import Role, User
+from stormcert.accounts.permissions import staff_required
+from stormcert.lib.http import client_ip
+from stormcert.lib.markdown import render_markdown
+from stormcert.programs.rules import rules_in_force
+from stormcert.trainers import applications as apps
+from stormcert.trainers import yearly
+from stormcert.trainers.forms import (
+    AgreementForm,
+    ApplicationForm,
+    AssignForm,
+    ConflictForm,
+    CycleForm,
+    DecisionForm,
+    DocumentForm,
+    HowForm,
+    ReasonForm,
+    ScoreForm,
+)
+from stormcert.trainers.models import (
+    Application,
+    ApplicationCycle,
+    ApplicationDocument,
+    ApplicationStatus,
+    ReviewAssignment,
+    TermRenewal,
+)
+from stormcert.trainers.services import TrainerError, active_term, trainer_program
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+# --- Applicants and ToRs ------------------------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The ToR program page: the RFQ, your application and its steps, your yearly renewal."""
+    now = timezone.now()
+    cycle = apps.current_cycle(now)
+    user = request.user
+    context: dict[str, object] = {
+        "cycle": cycle,
+        "now": now,
+        "rfq": render_markdown(cycle.rfq_text) if cycle else "",
+    }
+    if cycle is not None:
+        program = cycle.program
+        fees = rules_in_force(program, timezone.localtime(now, program.zone).date()).fees
+        context["fees"] = fees
+    if user.is_authenticated:
+        me = _user(request)
+        application = Application.objects.filter(applicant=me, cycle=cycle).first() if cycle else None
+        problem = None
+        if cycle is not None and application is None:
+            try:
+                apps.check_can_apply(user=me, cycle=cycle, now=now)
+            except TrainerError as exc:
+                problem = str(exc)
+        selected = apps.selected_application(me)
+        tor_program = trainer_program()
+        context.update(
+            {
+                "application": application,
+                "problem": problem,
+                "selected": selected,
+                "approval_missing": apps.approval_missing(selected, now)
+                if selected and not selected.approved_at
+                else [],
+                "agreement": apps.agreement_in_force(tor_program, now) if tor_program else None,
+                "signed": apps.has_signed_current(me, tor_program, now) if tor_program else False,
+                "term": active_term(me, now),
+                "renewal": yearly.renewal_status(me, now),
+                "how_form": HowForm(),
+            }
+        )
+    return render(request, "trainers/home.html", context)
+
+
+def rfq_document(request: HttpRequest, pk: int) -> FileResponse:
+    cycle = get_object_or_404(ApplicationCycle, pk=pk)
+    if not cycle.rfq_document:
+        raise Http404("This cycle has no RFQ document.")
+    return FileResponse(
+        cycle.rfq_document.open("rb"), content_type="application/pdf", filename=f"rfq-{cycle.pk}.pdf"
+    )
+
+
+@login_required
+@require_POST
+def apply(request: HttpRequest) -> HttpResponse:
+    cycle = apps.current_cycle(timezone.now())
+    if cycle is None:
+        raise Http404("No application cycle.")
+    try:
+        apps.start_application(user=_user(request), cycle=cycle)
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+        return redirect("trainers:home")
+    return redirect("trainers:application")
+
+
+def _my_application(request: HttpRequest) -> Application:
+    cycle = apps.current_cycle(timezone.now())
+    application = (
+        Application.objects.filter(applicant=_user(request), cycle=cycle)
+        .select_related("cycle__program")
+        .first()
+        if cycle
+        else None
+    )
+    if application is None:
+        raise Http404("You have no application in the current cycle.")
+    return application
+
+
+@login_required
+def application(request: HttpRequest) -> HttpResponse:
+    current = _my_application(request)
+    now = timezone.now()
+    initial = {k: getattr(current, k) for k in apps.ANSWER_FIELDS}
+    submitting = request.method == "POST" and "submit" in request.POST
+    form = ApplicationForm(request.POST or None, initial=initial, draft=not submitting)
+    if request.method == "POST" and form.is_valid():
+        try:
+            current = apps.save_draft(application=current, answers=form.cleaned_data, now=now)
+            if submitting:
+                apps.submit_application(application=current, now=now)
+                messages.success(
+                    request, "Your Statement of Qualifications is submitted. We email you the result."
+                )
+                return redirect("trainers:home")
+            messages.success(request, "Draft saved.")
+            return redirect("trainers:application")
+        except TrainerError as exc:
+            form.add_error(None, str(exc))
+    return render(
+        request,
+        "trainers/application.html",
+        {
+            "application": current,
+            "form": form,
+            "document_form": DocumentForm(),
+            "documents": current.documents.all(),
+            "open_order": apps.open_fee_order(current),
+            "fee": rules_in_force(
+                current.cycle.program, timezone.localtime(now, current.cycle.program.zone).date()
+            ).fees.get(current.fee_code),
+            "missing": apps.missing_for_submission(current) if current.is_draft else [],
+            "editable": current.is_draft and now < current.cycle.closes_at,
+        },
+    )
+
+
+@login_required
+@require_POST
+def pay(request: HttpRequest) -> HttpResponse:
+    current = _my_application(request)
+    try:
+        order = apps.start_fee_payment(application=current)
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+        return redirect("trainers:application")
+    return redirect("payments:order", number=order.number)
+
+
+@login_required
+@require_POST
+def upload(request: HttpRequest) -> HttpResponse:
+    current = _my_application(request)
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("trainers:application")
+    try:
+        apps.add_document(
+            application=current, label=form.cleaned_data["label"], upload=form.cleaned_data["file"]
+        )
+        messages.success(request, "Document added.")
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+    return redirect("trainers:application")
+
+
+@login_required
+@require_POST
+def remove_document(request: HttpRequest, pk: int) -> HttpResponse:
+    current = _my_application(request)
+    document = get_object_or_404(ApplicationDocument, pk=pk, application=current)
+    try:
+        apps.remove_document(document=document)
+        messages.success(request, "Document removed.")
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+    return redirect("trainers:application")
+
+
+@login_required
+def document(request: HttpRequest, pk: int) -> FileResponse:
+    found = get_object_or_404(ApplicationDocument.objects.select_related("application"), pk=pk)
+    if not apps.can_read_documents(request.user, found.application):
+        # Not found rather than forbidden: nobody learns which documents exist.
+        raise Http404("No such document.")
+    response = FileResponse(
+        found.file.open("rb"), content_type="application/pdf", filename=found.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def _selected(request: HttpRequest) -> Application:
+    selected = apps.selected_application(_user(request))
+    if selected is None:
+        raise PermissionDenied("This step is for selected Trainer of Record candidates.")
+    return selected
+
+
+@login_required
+@require_POST
+def orientation(request: HttpRequest) -> HttpResponse:
+    form = HowForm(request.POST)
+    try:
+        apps.record_orientation(application=_selected(request), how=form.data.get("how", ""))
+        messages.success(request, "Orientation recorded.")
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+    return redirect("trainers:home")
+
+
+@login_required
+@require_POST
+def course_info(request: HttpRequest) -> HttpResponse:
+    apps.acknowledge_course_info(application=_selected(request))
+    messages.success(request, "Thank you: the course information is recorded as read.")
+    return redirect("trainers:home")
+
+
+@login_required
+def agreement(request: HttpRequest) -> HttpResponse:
+    program = trainer_program()
+    current = apps.agreement_in_force(program, timezone.now()) if program else None
+    if current is None:
+        raise Http404("No Compliance Agreement is published.")
+    form = AgreementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            apps.sign_agreement(
+                user=_user(request),
+                typed_name=form.cleaned_data["typed_name"],
+                ip_address=client_ip(request),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+            messages.success(request, f"Signed: {current}.")
+            return redirect("trainers:home")
+        except TrainerError as exc:
+            form.add_error("typed_name", str(exc))
+    signature = current.signatures.filter(user=_user(request)).first()
+    return render(
+        request,
+        "trainers/agreement.html",
+        {"agreement": current, "body": render_markdown(current.body), "form": form, "signature": signature},
+    )
+
+
+@login_required
+@require_POST
+def renewal_meeting(request: HttpRequest) -> HttpResponse:
+    try:
+        yearly.record_meeting(user=_user(request), how=request.POST.get("how", ""))
+        messages.success(request, "Renewal meeting recorded.")
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+    return redirect("trainers:home")
+
+
+@login_required
+@require_POST
+def renewal_pay(request: HttpRequest) -> HttpResponse:
+    try:
+        order = yearly.start_term_fee(user=_user(request))
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+        return redirect("trainers:home")
+    return redirect("payments:order", number=order.number)
+
+
+def public_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "trainers/public_list.html", {"terms": apps.public_trainers(timezone.now())})
+
+
+# --- Reviewers ----------------------------------------------------------------------------------
+
+
+def _reviewer(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.groups.filter(name=Role.REVIEWER).exists():
+        raise PermissionDenied("This page is for reviewers of Trainer of Record applications.")
+    return user
+
+
+@login_required
+def reviews(request: HttpRequest) -> HttpResponse:
+    reviewer = _reviewer(request)
+    assignments = ReviewAssignment.objects.filter(reviewer=reviewer).select_related(
+        "application__applicant", "application__cycle"
+    )
+    return render(request, "trainers/reviews.html", {"assignments": assignments})
+
+
+@login_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    _reviewer(request)
+    try:
+        assignment = apps.get_assignment_for_reviewer(user=request.user, assignment_id=pk)
+    except ReviewAssignment.DoesNotExist:
+        raise Http404("No such review.") from None
+    criteria = list(assignment.application.cycle.criteria.all())
+    conflict_form = ConflictForm(request.POST if "conflict" in request.POST else None)
+    score_form = ScoreForm(request.POST if "score" in request.POST else None, criteria=criteria)
+    if request.method == "POST":
+        try:
+            if "conflict" in request.POST and conflict_form.is_valid():
+                apps.declare_conflict(
+                    assignment=assignment,
+                    conflict=conflict_form.cleaned_data["conflict"] == "yes",
+                    note=conflict_form.cleaned_data["note"],
+                )
+                return redirect("trainers:review", pk=pk)
+            if "score" in request.POST and score_form.is_valid():
+                apps.submit_scores(
+                    assignment=assignment,
+                    scores=score_form.scores(),
+                    comment=score_form.cleaned_data["comment"],
+                )
+                messages.success(request, "Scores submitted. Thank you.")
+                return redirect("trainers:reviews")
+        except TrainerError as exc:
+            (score_form if "score" in request.POST else conflict_form).add_error(None, str(exc))
+    return render(
+        request,
+        "trainers/review.html",
+        {
+            "assignment": assignment,
+            "application": assignment.application,
+            "conflict_form": conflict_form,
+            "score_form": score_form,
+            "show": assignment.conflict is False,
+        },
+    )
+
+
+# --- Staff --------------------------------------------------------------------------------------
+
+
+@staff_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    return render(
+        request,
+        "trainers/staff_home.html",
+        {
+            "cycles": ApplicationCycle.objects.all(),
+            "now": now,
+            "to_approve": Application.objects.filter(
+                status=ApplicationStatus.SELECTED, notified_at__isnull=False, approved_at__isnull=True
+            ).select_related("applicant"),
+            "renewals": yearly.renewals_to_confirm(),
+            "flagged": yearly.sessions_without_a_term(now),
+            "terms": apps.public_trainers(now),
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+@staff_required
+def staff_new_cycle(request: HttpRequest) -> HttpResponse:
+    program = trainer_program()
+    if program is None:
+        raise Http404("No Trainer of Record program.")
+    fees = rules_in_force(program).fees
+    form = CycleForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={
+            "soq_fee": fees["soq"].amount if "soq" in fees else None,
+            "resubmittal_fee": fees["soq_resubmittal"].amount if "soq_resubmittal" in fees else None,
+            "criteria": "Industrial stormwater experience | 3 | 5\nTraining and teaching experience | 3 | 5\n"
+            "Knowledge of the IGP | 2 | 5\nAvailability and reach | 1 | 5",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            cycle = apps.open_cycle(
+                actor=_user(request),
+                title=data["title"],
+                rfq_text=data["rfq_text"],
+                rfq_document=data["rfq_document"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
+                notice_on=data["notice_on"],
+                criteria=data["criteria"],
+                soq_fee=data["soq_fee"],
+                resubmittal_fee=data["resubmittal_fee"],
+            )
+        except TrainerError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "The application cycle is set up.")
+            return redirect("trainers:staff_cycle", pk=cycle.pk)
+    return render(request, "trainers/staff_cycle_form.html", {"form": form})
+
+
+@staff_required
+def staff_cycle(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(ApplicationCycle, pk=pk)
+    criteria = list(cycle.criteria.all())
+    rows = []
+    for application in cycle.applications.exclude(status=ApplicationStatus.DRAFT).select_related("applicant"):
+        assignments = list(application.reviews.select_related("reviewer"))
+        totals = [a.weighted_total() for a in assignments]
+        scored = [t for t in totals if t is not None]
+        rows.append(
+            {
+                "application": application,
+                "reviews": list(zip(assignments, totals, strict=True)),
+                "average": round(sum(scored) / len(scored), 1) if scored else None,
+            }
+        )
+    rows.sort(key=lambda r: -(r["average"] or -1))  # type: ignore[operator]
+    drafts = cycle.applications.filter(status=ApplicationStatus.DRAFT).count()
+    return render(
+        request,
+        "trainers/staff_cycle.html",
+        {"cycle": cycle, "criteria": criteria, "rows": rows, "drafts": drafts, "now": timezone.now()},
+    )
+
+
+@staff_required
+def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
+    application = get_object_or_404(Application.objects.select_related("cycle__program", "applicant"), pk=pk)
+    assign_form = AssignForm(request.POST if "assign" in request.POST else None, reviewers=apps.reviewers())
+    decision_form = DecisionForm(request.POST if "decide" in request.POST else None)
+    approve_form = ReasonForm(request.POST if "approve" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "assign" in request.POST and assign_form.is_valid():
+                reviewer = get_object_or_404(User, pk=int(assign_form.cleaned_data["reviewer"]))
+                apps.assign_reviewer(application=application, reviewer=reviewer, actor=_user(request))
+                messages.success(request, f"{reviewer} will review this statement.")
+                return redirect("trainers:staff_application", pk=pk)
+            if "decide" in request.POST and decision_form.is_valid():
+                apps.decide(
+                    application=application,
+                    selected=decision_form.cleaned_data["decision"] == "selected",
+                    actor=_user(request),
+                    reason=decision_form.cleaned_data["reason"],
+                )
+                messages.success(
+                    request,
+                    f"Decision saved. The applicant is told on {application.cycle.notice_on:%B %-d, %Y}.",
+                )
+                return redirect("trainers:staff_cycle", pk=application.cycle_id)
+            if "approve" in request.POST and approve_form.is_valid():
+                apps.approve_candidate(
+                    application=application, actor=_user(request), reason=approve_form.cleaned_data["reason"]
+                )
+                messages.success(request, "Approved: the ToR certificate is issued and the term has begun.")
+                return redirect("trainers:staff_home")
+        except TrainerError as exc:
+            messages.error(request, str(exc))
+    assignments = list(application.reviews.select_related("reviewer").prefetch_related("scores__criterion"))
+    criteria = list(application.cycle.criteria.all())
+    grid = [
+        {
+            "criterion": c,
+            "scores": [
+                next((s.score for s in a.scores.all() if s.criterion_id == c.pk), None) for a in assignments
+            ],
+        }
+        for c in criteria
+    ]
+    return render(
+        request,
+        "trainers/staff_application.html",
+        {
+            "application": application,
+            "assignments": assignments,
+            "totals": [a.weighted_total() for a in assignments],
+            "grid": grid,
+            "assign_form": assign_form,
+            "decision_form": decision_form,
+            "approve_form": approve_form,
+            "approval_missing": apps.approval_missing(application, timezone.now())
+            if application.status == ApplicationStatus.SELECTED
+            else [],
+        },
+    )
+
+
+@staff_required
+@require_POST
+def staff_confirm_renewal(request: HttpRequest, pk: int) -> HttpResponse:
+    renewal = get_object_or_404(TermRenewal, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason: confirmations are audited.")
+        return redirect("trainers:staff_home")
+    try:
+        yearly.confirm_renewal(renewal=renewal, actor=_user(request), reason=form.cleaned_data["reason"])
+        messages.success(
+            request,
+            f"Confirmed: {renewal.user} is a Trainer of Record for the term from {renewal.term_start:%B %-d, %Y}.",
+        )
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+    return redirect("trainers:staff_home")
