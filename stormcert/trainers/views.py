@@ -333,11 +333,11 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     except ReviewAssignment.DoesNotExist:
         raise Http404("No such review.") from None
     criteria = list(assignment.application.cycle.criteria.all())
-    conflict_form = ConflictForm(request.POST if "conflict" in request.POST else None)
+    conflict_form = ConflictForm(request.POST if "declare" in request.POST else None)
     score_form = ScoreForm(request.POST if "score" in request.POST else None, criteria=criteria)
     if request.method == "POST":
         try:
-            if "conflict" in request.POST and conflict_form.is_valid():
+            if "declare" in request.POST and conflict_form.is_valid():
                 apps.declare_conflict(
                     assignment=assignment,
                     conflict=conflict_form.cleaned_data["conflict"] == "yes",

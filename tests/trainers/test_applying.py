@@ -53,11 +53,19 @@ def test_opening_a_cycle_sets_its_fees_as_program_data(programs: None, sara: Use
         make_cycle(sara, soq_fee=Decimal("100.00"), resubmittal_fee=Decimal("150.00"))
 
 
-def test_earlier_unselected_applicants_pay_the_resubmittal_fee(programs: None, alice: User, sara: User) -> None:
+def test_earlier_unselected_applicants_pay_the_resubmittal_fee(
+    programs: None, alice: User, sara: User
+) -> None:
     from stormcert.trainers.applications import decide
 
     first = make_cycle(sara)
-    decide(application=submitted(qisp(alice), first), selected=False, actor=sara, reason="Too few hours", now=CLOSES)
+    decide(
+        application=submitted(qisp(alice), first),
+        selected=False,
+        actor=sara,
+        reason="Too few hours",
+        now=CLOSES,
+    )
     autumn = OPENS.replace(month=9)
     later = make_cycle(
         sara,
@@ -73,7 +81,9 @@ def test_earlier_unselected_applicants_pay_the_resubmittal_fee(programs: None, a
     assert order.total == 150
 
 
-def test_submission_lists_what_is_missing_and_drafts_keep_answers(programs: None, alice: User, sara: User) -> None:
+def test_submission_lists_what_is_missing_and_drafts_keep_answers(
+    programs: None, alice: User, sara: User
+) -> None:
     cycle = make_cycle(sara)
     application = start_application(user=qisp(alice), cycle=cycle, now=DURING)
     save_draft(application=application, answers={"experience": "Ten years"}, now=DURING)
@@ -88,7 +98,9 @@ def test_submission_lists_what_is_missing_and_drafts_keep_answers(programs: None
 def test_late_submissions_are_refused_with_the_deadline(programs: None, alice: User, sara: User) -> None:
     cycle = make_cycle(sara)
     application = start_application(user=qisp(alice), cycle=cycle, now=DURING)
-    with pytest.raises(TrainerError, match="deadline has passed: applications closed on June 1, 2027 at 5:00 PM"):
+    with pytest.raises(
+        TrainerError, match="deadline has passed: applications closed on June 1, 2027 at 5:00 PM"
+    ):
         save_draft(application=application, answers=ANSWERS, now=CLOSES)
     with pytest.raises(TrainerError, match="deadline has passed"):
         submit_application(application=application, now=CLOSES + timedelta(seconds=1))
@@ -98,9 +110,13 @@ def test_uploads_must_be_pdf_and_small(programs: None, alice: User, sara: User) 
     cycle = make_cycle(sara)
     application = start_application(user=qisp(alice), cycle=cycle, now=DURING)
     with pytest.raises(TrainerError, match="Only PDF documents"):
-        add_document(application=application, label="CV", upload=pdf("cv.pdf", b"<html>not a pdf</html>"), now=DURING)
+        add_document(
+            application=application, label="CV", upload=pdf("cv.pdf", b"<html>not a pdf</html>"), now=DURING
+        )
     with override_settings(UPLOAD_MAX_BYTES=1024), pytest.raises(TrainerError, match="the limit is"):
-        add_document(application=application, label="CV", upload=pdf(content=b"%PDF-" + b"x" * 2048), now=DURING)
+        add_document(
+            application=application, label="CV", upload=pdf(content=b"%PDF-" + b"x" * 2048), now=DURING
+        )
     document = add_document(application=application, label="CV", upload=pdf(), now=DURING)
     # Stored under a random name, not the applicant's.
     assert "resume" not in document.file.name and document.file.name.endswith(".pdf")
@@ -115,7 +131,9 @@ def test_the_soq_fee_is_paid_once(programs: None, alice: User, sara: User) -> No
         start_fee_payment(application=application, now=DURING)
 
 
-def test_an_applicant_cannot_read_another_applicants_documents(programs: None, alice: User, eve: User, sara: User) -> None:
+def test_an_applicant_cannot_read_another_applicants_documents(
+    programs: None, alice: User, eve: User, sara: User
+) -> None:
     cycle = make_cycle(sara)
     mine = submitted(qisp(alice), cycle)
     submitted(qisp(eve), cycle)
@@ -140,7 +158,9 @@ def test_an_applicant_cannot_read_another_applicants_documents(programs: None, a
     assert client_for(conflicted).get(url).status_code == 404
 
 
-def test_the_application_page_saves_a_draft_and_reports_upload_problems(programs: None, alice: User, sara: User) -> None:
+def test_the_application_page_saves_a_draft_and_reports_upload_problems(
+    programs: None, alice: User, sara: User
+) -> None:
     import time_machine
 
     cycle = make_cycle(sara)
@@ -148,7 +168,9 @@ def test_the_application_page_saves_a_draft_and_reports_upload_problems(programs
     with time_machine.travel(DURING, tick=False):
         client = client_for(alice)
         client.post(reverse("trainers:apply"))
-        page = client.post(reverse("trainers:application"), {"save": "1", "experience": "Eight years"}, follow=True)
+        page = client.post(
+            reverse("trainers:application"), {"save": "1", "experience": "Eight years"}, follow=True
+        )
         assert "Draft saved." in page.content.decode() and "Eight years" in page.content.decode()
         bad = client.post(
             reverse("trainers:upload"), {"label": "CV", "file": pdf("cv.pdf", b"GIF89a")}, follow=True

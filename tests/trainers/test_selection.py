@@ -63,13 +63,17 @@ def test_two_reviewers_score_independently_and_staff_see_them_side_by_side(
     assert client_for(r2).get(reverse("trainers:review", args=[a1.pk])).status_code == 404
     page = client_for(sara).get(reverse("trainers:staff_cycle", args=[cycle.pk])).content.decode()
     assert "100.0" in page and "50.0" in page and "75.0" in page
-    detail = client_for(sara).get(reverse("trainers:staff_application", args=[application.pk])).content.decode()
+    detail = (
+        client_for(sara).get(reverse("trainers:staff_application", args=[application.pk])).content.decode()
+    )
     assert "Strong" in detail
 
 
 def test_a_declared_conflict_means_no_score(programs: None, alice: User, sara: User) -> None:
     application = submitted(qisp(alice), make_cycle(sara))
-    assignment = assign_reviewer(application=application, reviewer=reviewer(make_person("r@example.com")), actor=sara)
+    assignment = assign_reviewer(
+        application=application, reviewer=reviewer(make_person("r@example.com")), actor=sara
+    )
     with pytest.raises(TrainerError, match="Describe the conflict"):
         declare_conflict(assignment=assignment, conflict=True, note=" ")
     declare_conflict(assignment=assignment, conflict=True, note="My former employee")
@@ -77,11 +81,19 @@ def test_a_declared_conflict_means_no_score(programs: None, alice: User, sara: U
         submit_scores(assignment=assignment, scores={}, comment="")
 
 
-def test_results_are_emailed_on_the_notice_date_once(programs: None, alice: User, eve: User, sara: User) -> None:
+def test_results_are_emailed_on_the_notice_date_once(
+    programs: None, alice: User, eve: User, sara: User
+) -> None:
     cycle = make_cycle(sara)
     chosen, other = submitted(qisp(alice), cycle), submitted(qisp(eve), cycle)
     with pytest.raises(TrainerError, match="once the cycle has closed"):
-        decide(application=chosen, selected=True, actor=sara, reason="Top score", now=CLOSES - timedelta(seconds=1))
+        decide(
+            application=chosen,
+            selected=True,
+            actor=sara,
+            reason="Top score",
+            now=CLOSES - timedelta(seconds=1),
+        )
     with pytest.raises(TrainerError, match="Give a reason"):
         decide(application=chosen, selected=True, actor=sara, reason="", now=CLOSES)
     decide(application=chosen, selected=True, actor=sara, reason="Top score", now=CLOSES)
@@ -124,8 +136,12 @@ def test_the_candidate_signs_and_staff_approve_a_new_tor(programs: None, alice: 
     record_orientation(application=chosen, how="viewed", now=after)  # type: ignore[arg-type]
     acknowledge_course_info(application=chosen, now=after)  # type: ignore[arg-type]
     with pytest.raises(TrainerError, match="as it is on your account"):
-        sign_agreement(user=alice, typed_name="Someone Else", ip_address="203.0.113.9", user_agent="t", now=after)
-    signature = sign_agreement(user=alice, typed_name="alice alvarez", ip_address="203.0.113.9", user_agent="UA", now=after)
+        sign_agreement(
+            user=alice, typed_name="Someone Else", ip_address="203.0.113.9", user_agent="t", now=after
+        )
+    signature = sign_agreement(
+        user=alice, typed_name="alice alvarez", ip_address="203.0.113.9", user_agent="UA", now=after
+    )
     assert (signature.agreement, signature.ip_address, signature.signed_at) == (version, "203.0.113.9", after)
     with pytest.raises(TrainerError, match="You signed version 1"):
         sign_agreement(user=alice, typed_name="Alice Alvarez", ip_address=None, user_agent="", now=after)
@@ -145,3 +161,23 @@ def test_the_candidate_signs_and_staff_approve_a_new_tor(programs: None, alice: 
     assert not has_signed_current(alice, certificate.program, after + timedelta(days=1))
     assert AgreementSignature.objects.count() == 1
     assert chosen.status == ApplicationStatus.SELECTED  # type: ignore[attr-defined]
+
+
+def test_the_review_page_declares_then_scores(programs: None, alice: User, sara: User) -> None:
+    application = submitted(qisp(alice), make_cycle(sara))
+    r1 = reviewer(make_person("r1@example.com"))
+    assignment = assign_reviewer(application=application, reviewer=r1, actor=sara, now=CLOSES)
+    client = client_for(r1)
+    url = reverse("trainers:review", args=[assignment.pk])
+    assert "Twelve years" not in client.get(url).content.decode()  # nothing shown before declaring
+    missing = client.post(url, {"declare": "", "conflict": "yes", "note": ""}).content.decode()
+    assert "Describe the conflict of interest." in missing
+    client.post(url, {"declare": "", "conflict": "no"})
+    page = client.get(url).content.decode()
+    assert "Twelve years" in page
+    experience, teaching = application.cycle.criteria.all()
+    bad = client.post(url, {"score": "", f"c{experience.pk}": "9", f"c{teaching.pk}": "2"}).content.decode()
+    assert "less than or equal to 5" in bad
+    client.post(url, {"score": "", f"c{experience.pk}": "4", f"c{teaching.pk}": "2", "comment": "Good"})
+    assignment.refresh_from_db()
+    assert assignment.submitted_at is not None and assignment.weighted_total() == 70.0

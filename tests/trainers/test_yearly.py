@@ -14,7 +14,13 @@ from stormcert.courses.services import CourseError, check_can_publish
 from stormcert.trainers.applications import public_trainers, sign_agreement
 from stormcert.trainers.models import TrainerTerm
 from stormcert.trainers.services import TrainerError, grant_term
-from stormcert.trainers.yearly import confirm_renewal, record_meeting, renewal_status, sessions_without_a_term, start_term_fee
+from stormcert.trainers.yearly import (
+    confirm_renewal,
+    record_meeting,
+    renewal_status,
+    sessions_without_a_term,
+    start_term_fee,
+)
 from tests.courses.conftest import T0, make_session
 from tests.enrollments.builders import pay
 from tests.trainers.builders import PT, agreement, qisp
@@ -29,8 +35,12 @@ FIRST_SECOND = datetime(2027, 7, 1, 0, 0, 0, tzinfo=PT)
 def tor(programs: None, tom: User) -> User:
     qisp(tom)
     agreement()
-    grant_term(user=tom, actor=None, reason="test", starts_on=date(2026, 7, 1), now=datetime(2026, 7, 1, tzinfo=PT))
-    sign_agreement(user=tom, typed_name="Tom Nguyen", ip_address=None, user_agent="", now=datetime(2026, 7, 2, tzinfo=PT))
+    grant_term(
+        user=tom, actor=None, reason="test", starts_on=date(2026, 7, 1), now=datetime(2026, 7, 1, tzinfo=PT)
+    )
+    sign_agreement(
+        user=tom, typed_name="Tom Nguyen", ip_address=None, user_agent="", now=datetime(2026, 7, 2, tzinfo=PT)
+    )
     return tom
 
 
