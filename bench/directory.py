@@ -30,7 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stormcert.settings")
-# The measured requests must not be refused by the public rate limit.
+import exam_day
+
+# Production settings in this process too (DEBUG off: no query log, cached templates), and a
+# rate limit the measured requests never reach.
+os.environ.update(exam_day.server_env())
 os.environ["RATE_LIMIT_PUBLIC"] = "100000000/m"
 
 import django
