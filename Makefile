@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check setup env migrate demo serve lock bench clean totp
+.PHONY: run test check setup env migrate demo serve lock bench bench-directory clean totp
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -58,6 +58,14 @@ bench: setup
 	@db=$${DATABASE_URL:-sqlite:///$(CURDIR)/bench/.run/bench.sqlite3}; \
 	DATABASE_URL=$$db $(BIN)/python manage.py migrate --no-input -v0 && \
 	DATABASE_URL=$$db $(BIN)/python bench/exam_day.py $(BENCH_ARGS)
+
+# Directory and verification benchmark (bench/directory.py): loads 100,000 holders, then prints
+# search server time and verification throughput. Set DATABASE_URL to a scratch PostgreSQL database.
+bench-directory: setup
+	@mkdir -p bench/.run
+	@db=$${DATABASE_URL:-sqlite:///$(CURDIR)/bench/.run/bench-directory.sqlite3}; \
+	DATABASE_URL=$$db $(BIN)/python manage.py migrate --no-input -v0 && \
+	DATABASE_URL=$$db $(BIN)/python bench/directory.py $(BENCH_ARGS)
 
 lock: ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o requirements.lock

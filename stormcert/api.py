@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
@@ -98,7 +99,7 @@ def _out(v: Verification) -> dict[str, Any]:
 def verify_one(request: HttpRequest, number: str) -> dict[str, Any]:
     """The certificate's status today: valid, expired, revoked, or unknown (no such number)."""
     _limit(request, "verify")
-    return _out(verify(number, directory_today()))
+    return _out(verify(number, timezone.now()))
 
 
 class BatchIn(Schema):
@@ -124,8 +125,11 @@ def verify_batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
             400,
             f"{len(payload.numbers):,} numbers given; at most {settings.VERIFY_BATCH_MAX:,} per request.",
         )
-    today = directory_today()
-    return {"checked_on": today, "results": [_out(v) for v in verify_many(payload.numbers, today)]}
+    now = timezone.now()
+    return {
+        "checked_on": directory_today(now),
+        "results": [_out(v) for v in verify_many(payload.numbers, now)],
+    }
 
 
 class DirectoryEntry(Schema):

@@ -47,6 +47,11 @@ def test_demo_data_is_idempotent() -> None:
         "sara@example.com",
         "tom@example.com",
     ]
+    # The demo certificate holders for the directory, each once (and Tom's two certificates).
+    from stormcert.certificates.models import Certificate
+
+    assert User.objects.filter(email__endswith="@holders.example.org").count() == 7
+    assert Certificate.objects.count() == 9
     sara = User.objects.get(email="sara@example.com")
     assert sara.is_staff and sara.has_role("reviewer")
     # Carol is past the midterm, once; Tom is a ToR with four sessions, once.

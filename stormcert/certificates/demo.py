@@ -58,10 +58,13 @@ def load_demo_certificates(password: str) -> int:
         refresh_directory_entries(tom)
         qisp_issued = add_years(today, -1)
         _issue(tom, programs["QISP"], qisp_issued, add_years(qisp_issued, 2))
-        if "IGP-TOR" in programs:
-            term_start = date(today.year if today.month >= 7 else today.year - 1, 7, 1)
-            term_end = date(term_start.year + 1, 6, 30)
-            _issue(tom, programs["IGP-TOR"], term_start, term_end, Source.TRAINER_TERM)
+        # His ToR certificate belongs to his current term (granted by the course demo).
+        from stormcert.trainers.applications import issue_term_certificate
+        from stormcert.trainers.models import TrainerTerm
+
+        term = TrainerTerm.objects.filter(user=tom, certificate__isnull=True).order_by("-starts_on").first()
+        if term is not None:
+            issue_term_certificate(term=term, actor=None, now=timezone.now())
         created += 1
     return created
 

@@ -94,6 +94,8 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["holder", "program"], name="certificates_holder_program"),
             models.Index(fields=["expires_on"], name="certificates_expires_on"),
+            # Browsing one program (the few Trainers of Record) in name order.
+            models.Index(fields=["program", "sort_name"], name="certificates_program_name"),
         ]
 
     def __str__(self) -> str:

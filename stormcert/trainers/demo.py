@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from stormcert.accounts.models import User
 from stormcert.trainers.applications import CriterionSpec, open_cycle
-from stormcert.trainers.models import AgreementVersion, ApplicationCycle
+from stormcert.trainers.models import AgreementSignature, AgreementVersion, ApplicationCycle
 from stormcert.trainers.services import trainer_program
 
 AGREEMENT = """\
@@ -53,6 +54,16 @@ def load_demo_trainer_program(now: datetime | None = None) -> bool:
             program=program, version="2023.1", body=AGREEMENT, effective_from=date(2023, 1, 1)
         )
         created = True
+    tom = User.objects.filter(email="tom@example.com").first()
+    agreement = AgreementVersion.objects.filter(program=program).first()
+    if tom is not None and agreement is not None and not agreement.signatures.filter(user=tom).exists():
+        AgreementSignature.objects.create(
+            agreement=agreement,
+            user=tom,
+            typed_name=tom.get_full_name(),
+            signed_at=now,
+            user_agent="demo data",
+        )
     if not ApplicationCycle.objects.exists():
         open_cycle(
             actor=None,

@@ -49,7 +49,7 @@ def test_from_rfq_to_a_published_session(browser: Browser, live_server: object, 
         "sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara", last_name="Okafor"
     )
     enable_totp(staff)
-    applicant = qisp(make_person("ana@example.com", first_name="Ana", last_name="Reyes"))
+    qisp(make_person("ana@example.com", first_name="Ana", last_name="Reyes"))
     for email in ("rev1@example.com", "rev2@example.com"):
         reviewer(make_person(email, first_name=email[:4].title(), last_name="Reviewer"))
     now = timezone.now()

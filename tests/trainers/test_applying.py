@@ -163,7 +163,7 @@ def test_the_application_page_saves_a_draft_and_reports_upload_problems(
 ) -> None:
     import time_machine
 
-    cycle = make_cycle(sara)
+    make_cycle(sara)
     qisp(alice)
     with time_machine.travel(DURING, tick=False):
         client = client_for(alice)
