@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "stormcert.exams",
     "stormcert.certificates",
     "stormcert.directory",
+    "stormcert.renewals",
 ]
 
 MIDDLEWARE = [
