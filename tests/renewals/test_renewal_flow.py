@@ -3,7 +3,7 @@ is in Pacific time: the expiry day counts as on time to its last second."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ from stormcert.emails.models import OutboundEmail
 from stormcert.payments.models import OrderStatus
 from stormcert.programs.models import Fee, PolicyValue
 from stormcert.renewals.services import RenewalError, Stage, renewal_status, start_renewal
+from stormcert.training.models import Course
 from tests.enrollments.builders import pay
 from tests.renewals.builders import at, finish_review, holder_until, make_review, qisp, renew, renewal_of
 
@@ -25,13 +26,13 @@ MIDNIGHT = at(2028, 1, 16, 0, 0, 0)
 
 
 @pytest.fixture
-def module(programs: None) -> object:
+def module(programs: None) -> Course:
     return make_review()
 
 
-def test_renewal_on_the_expiry_day_one_second_before_midnight_is_on_time(alice: User, module: object) -> None:
+def test_renewal_on_the_expiry_day_one_second_before_midnight_is_on_time(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2028, 1, 10))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2028, 1, 10))
     order = renew(alice, old, started=LAST_SECOND)
     assert order.total == Decimal("220.00") and order.lines.get().fee_code == "renewal"
     new = renewal_of(old)
@@ -40,27 +41,27 @@ def test_renewal_on_the_expiry_day_one_second_before_midnight_is_on_time(alice: 
 
 @pytest.mark.parametrize("moment", [MIDNIGHT, MIDNIGHT + timedelta(seconds=1)])
 def test_renewal_from_pacific_midnight_after_expiry_is_late(
-    alice: User, module: object, moment: object
+    alice: User, module: Course, moment: datetime
 ) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2028, 1, 10))  # type: ignore[arg-type]
-    order = renew(alice, old, started=moment)  # type: ignore[arg-type]
+    finish_review(alice, module, at(2028, 1, 10))
+    order = renew(alice, old, started=moment)
     assert order.total == Decimal("240.00") and order.lines.get().fee_code == "renewal_late"
     assert renewal_of(old).expires_on == date(2030, 1, 16)
 
 
-def test_utc_date_does_not_decide(alice: User, module: object) -> None:
+def test_utc_date_does_not_decide(alice: User, module: Course) -> None:
     # 23:59:59 Pacific on the expiry day is already the next day in UTC: still on time.
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2028, 1, 10))  # type: ignore[arg-type]
-    assert LAST_SECOND.astimezone(__import__("zoneinfo").ZoneInfo("UTC")).date() == date(2028, 1, 16)
+    finish_review(alice, module, at(2028, 1, 10))
+    assert LAST_SECOND.astimezone(UTC).date() == date(2028, 1, 16)
     assert renewal_status(old, LAST_SECOND).stage == Stage.OPEN
     assert renewal_status(old, MIDNIGHT).stage == Stage.LATE
 
 
-def test_early_renewal_runs_on_from_the_old_expiry(alice: User, module: object) -> None:
+def test_early_renewal_runs_on_from_the_old_expiry(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2027, 11, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2027, 11, 1))
     renew(alice, old, started=at(2027, 11, 1))
     new = renewal_of(old)
     assert (new.issued_on, new.expires_on) == (date(2027, 11, 1), date(2030, 1, 15))
@@ -72,18 +73,18 @@ def test_early_renewal_runs_on_from_the_old_expiry(alice: User, module: object) 
     ("moment", "expected"),
     [(at(2028, 2, 29, 23, 59, 59), date(2030, 2, 28)), (at(2028, 3, 1, 0, 0, 1), date(2030, 3, 1))],
 )
-def test_leap_day_expiry(alice: User, module: object, moment: object, expected: date) -> None:
+def test_leap_day_expiry(alice: User, module: Course, moment: datetime, expected: date) -> None:
     old = holder_until(alice, date(2028, 2, 29))
-    finish_review(alice, module, at(2028, 2, 1))  # type: ignore[arg-type]
-    renew(alice, old, started=moment)  # type: ignore[arg-type]
+    finish_review(alice, module, at(2028, 2, 1))
+    renew(alice, old, started=moment)
     assert renewal_of(old).expires_on == expected
 
 
 def test_started_early_paid_late_pays_the_order_and_runs_from_the_payment_day(
-    alice: User, module: object
+    alice: User, module: Course
 ) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2028, 1, 10))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2028, 1, 10))
     order = renew(alice, old, started=at(2028, 1, 14), paid=at(2028, 2, 3))
     assert order.status == OrderStatus.PAID
     assert order.total == Decimal("220.00")  # the fee on the order wins
@@ -93,9 +94,9 @@ def test_started_early_paid_late_pays_the_order_and_runs_from_the_payment_day(
     assert event.data["on_time"] is False and event.data["amount"] == "220.00"
 
 
-def test_a_fee_change_between_opening_the_page_and_paying(alice: User, module: object) -> None:
+def test_a_fee_change_between_opening_the_page_and_paying(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2027, 12, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2027, 12, 1))
     assert renewal_status(old, at(2027, 12, 31)).fee.amount == Decimal("220.00")  # type: ignore[union-attr]
     order = start_renewal(user=alice, certificate=old, now=at(2027, 12, 31, 23, 59))
     Fee.objects.create(
@@ -115,10 +116,10 @@ def test_a_fee_change_between_opening_the_page_and_paying(alice: User, module: o
 
 
 def test_the_page_opened_before_a_fee_change_but_renew_pressed_after_it_quotes_the_new_fee(
-    alice: User, module: object
+    alice: User, module: Course
 ) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2027, 12, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2027, 12, 1))
     Fee.objects.create(
         program=qisp(),
         code="renewal",
@@ -130,17 +131,17 @@ def test_the_page_opened_before_a_fee_change_but_renew_pressed_after_it_quotes_t
     assert order.total == Decimal("250.00")
 
 
-def test_renewal_needs_the_required_review_module(alice: User, module: object) -> None:
+def test_renewal_needs_the_required_review_module(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
     with pytest.raises(RenewalError, match="Complete the review module “Module 5” first"):
         start_renewal(user=alice, certificate=old, now=at(2028, 1, 1))
 
 
 def test_the_latest_module_in_effect_is_required_and_one_done_before_is_not_asked_again(
-    alice: User, module: object
+    alice: User, module: Course
 ) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2027, 12, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2027, 12, 1))
     renew(alice, old, started=at(2027, 12, 1))
     first_renewal = renewal_of(old)
     # Two years on, Module 5 is still the one in effect: not asked again.
@@ -152,7 +153,7 @@ def test_the_latest_module_in_effect_is_required_and_one_done_before_is_not_aske
     assert later.review_needed and later.review and later.review.code == "module-6"
 
 
-def test_renewal_does_not_open_before_its_day(alice: User, module: object) -> None:
+def test_renewal_does_not_open_before_its_day(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
     assert renewal_status(old, at(2027, 10, 16, 23, 59, 59)).stage == Stage.NOT_YET
     assert renewal_status(old, at(2027, 10, 17, 0, 0, 0)).stage == Stage.OPEN
@@ -160,15 +161,15 @@ def test_renewal_does_not_open_before_its_day(alice: User, module: object) -> No
         start_renewal(user=alice, certificate=old, now=at(2027, 10, 16))
 
 
-def test_renewal_long_after_expiry_is_allowed_when_there_is_no_limit(alice: User, module: object) -> None:
+def test_renewal_long_after_expiry_is_allowed_when_there_is_no_limit(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2030, 5, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2030, 5, 1))
     order = renew(alice, old, started=at(2030, 5, 1))
     assert order.total == Decimal("240.00")
     assert renewal_of(old).expires_on == date(2032, 5, 1)
 
 
-def test_past_the_requalification_limit_renewal_is_refused(alice: User, module: object) -> None:
+def test_past_the_requalification_limit_renewal_is_refused(alice: User, module: Course) -> None:
     PolicyValue.objects.filter(key="renewal.requalify_after_days", version__program=qisp()).update(value=365)
     old = holder_until(alice, EXPIRY)
     assert renewal_status(old, at(2029, 1, 14, 23, 59, 59)).stage == Stage.LATE
@@ -178,9 +179,9 @@ def test_past_the_requalification_limit_renewal_is_refused(alice: User, module: 
         start_renewal(user=alice, certificate=old, now=at(2029, 1, 15))
 
 
-def test_two_paid_orders_renew_once(alice: User, module: object) -> None:
+def test_two_paid_orders_renew_once(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2028, 1, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2028, 1, 1))
     first = start_renewal(user=alice, certificate=old, now=at(2028, 1, 1))
     # A second order made while the first was open is the same order.
     assert start_renewal(user=alice, certificate=old, now=at(2028, 1, 1)) == first
@@ -190,12 +191,12 @@ def test_two_paid_orders_renew_once(alice: User, module: object) -> None:
     assert Certificate.objects.filter(renews=old).count() == 1
 
 
-def test_a_paid_order_for_a_renewed_certificate_is_kept_for_staff(alice: User, module: object) -> None:
+def test_a_paid_order_for_a_renewed_certificate_is_kept_for_staff(alice: User, module: Course) -> None:
     from stormcert.payments.services import create_order
     from stormcert.renewals.services import PURPOSE
 
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2028, 1, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2028, 1, 1))
     renew(alice, old, started=at(2028, 1, 1))
     # An order made another way (staff, an old tab) for the same certificate, then paid.
     extra = create_order(
@@ -211,7 +212,7 @@ def test_a_paid_order_for_a_renewed_certificate_is_kept_for_staff(alice: User, m
     assert AuditEvent.objects.filter(verb="renewal.duplicate_payment").count() == 1
 
 
-def test_revoked_certificates_are_not_renewed(alice: User, sara: User, module: object) -> None:
+def test_revoked_certificates_are_not_renewed(alice: User, sara: User, module: Course) -> None:
     from stormcert.certificates.services import revoke_certificate
 
     old = holder_until(alice, EXPIRY)
@@ -220,15 +221,15 @@ def test_revoked_certificates_are_not_renewed(alice: User, sara: User, module: o
         start_renewal(user=alice, certificate=old, now=at(2028, 1, 1))
 
 
-def test_only_the_holder_renews(alice: User, eve: User, module: object) -> None:
+def test_only_the_holder_renews(alice: User, eve: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
     with pytest.raises(RenewalError, match="Only the holder"):
         start_renewal(user=eve, certificate=old, now=at(2028, 1, 1))
 
 
-def test_the_new_certificate_is_emailed_and_audited(alice: User, module: object) -> None:
+def test_the_new_certificate_is_emailed_and_audited(alice: User, module: Course) -> None:
     old = holder_until(alice, EXPIRY)
-    finish_review(alice, module, at(2028, 1, 1))  # type: ignore[arg-type]
+    finish_review(alice, module, at(2028, 1, 1))
     renew(alice, old, started=at(2028, 1, 1))
     new = renewal_of(old)
     templates = list(OutboundEmail.objects.filter(to=alice.email).values_list("template", flat=True))

@@ -35,10 +35,10 @@ def test_people_without_a_certificate_cannot_open_it(eve: User, programs: None) 
     assert access_denied_reason(eve, module, at(2027, 12, 1)) == (
         "Review modules are for certificate holders renewing their certificate."
     )
+    lesson = Lesson.objects.filter(unit__course=module).first()
+    assert lesson is not None
     with pytest.raises(TrainingError):
-        complete_lesson(
-            user=eve, lesson=Lesson.objects.filter(unit__course=module).first(), now=at(2027, 12, 1)
-        )  # type: ignore[arg-type]
+        complete_lesson(user=eve, lesson=lesson, now=at(2027, 12, 1))
 
 
 def test_a_module_not_yet_in_effect_is_closed(alice: User, programs: None) -> None:
