@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "stormcert.courses",
     "stormcert.certificates",
     "stormcert.directory",
+    "stormcert.renewals",
 ]
 
 MIDDLEWARE = [

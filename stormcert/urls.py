@@ -29,5 +29,6 @@ urlpatterns = [
     path("training/", include("stormcert.training.urls")),
     path("", include("stormcert.certificates.urls")),
     path("", include("stormcert.directory.urls")),
+    path("", include("stormcert.renewals.urls")),
     path("api/", api.urls),
 ]

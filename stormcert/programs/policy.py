@@ -143,6 +143,11 @@ _KEYS = [
     PolicyKey(
         "renewal.extends_from_expiry_if_on_time", _bool, "On-time renewal extends from the old expiry."
     ),
+    PolicyKey(
+        "renewal.reminder_catch_up_days",
+        _int(0),
+        "Days a reminder may still go out late (the periodic job did not run); older ones are skipped.",
+    ),
     PolicyKey("term.start", _month_day, "First day of a yearly term (MM-DD)."),
     PolicyKey("term.fee_due", _month_day, "Day the yearly fee is due without the late fee (MM-DD)."),
     PolicyKey("course.virtual_contact_lead_days", _int(0), "Days before a virtual class to contact staff."),

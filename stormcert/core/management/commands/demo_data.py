@@ -16,6 +16,7 @@ from stormcert.accounts.models import Profile, Role, User
 from stormcert.certificates.demo import load_demo_certificates
 from stormcert.courses.demo import advance_past_midterm, load_demo_courses
 from stormcert.exams.demo import load_demo_exams
+from stormcert.renewals.demo import load_demo_renewal
 from stormcert.trainers.demo import load_demo_trainer_program
 from stormcert.training.demo import load_demo_content
 
@@ -104,5 +105,7 @@ class Command(BaseCommand):
         created = load_demo_certificates(DEMO_PASSWORD)
         if created and options["verbosity"]:
             self.stdout.write(f"created {created} demo certificate holders for the directory")
+        if load_demo_renewal(DEMO_PASSWORD) and options["verbosity"]:
+            self.stdout.write("created the sample review module and a QISP due for renewal")
         if options["verbosity"]:
             self.stdout.write(self.style.SUCCESS("demo data ready"))

@@ -1,0 +1,10 @@
+"""What this app plugs into: the renewal payment's fulfilment and the review-module hooks."""
+
+from stormcert.payments.fulfilment import register
+from stormcert.renewals import services
+from stormcert.training.hooks import on_complete, register_access
+from stormcert.training.models import CourseKind
+
+register(services.PURPOSE)(services.fulfil_renewal)
+register_access(CourseKind.REVIEW, services.review_access)
+on_complete(CourseKind.REVIEW, services.review_completed)
