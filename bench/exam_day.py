@@ -56,10 +56,15 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def start_server(workers: int) -> subprocess.Popen[bytes]:
+def collect_static() -> None:
+    """Production settings hash static file names: the manifest must exist before any page renders."""
     subprocess.run(
         [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env(), check=True
     )
+
+
+def start_server(workers: int) -> subprocess.Popen[bytes]:
+    collect_static()
     proc = subprocess.Popen(
         [
             str(Path(PY).parent / "gunicorn"),

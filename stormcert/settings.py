@@ -137,7 +137,7 @@ RATE_LIMIT_PUBLIC = env_str("RATE_LIMIT_PUBLIC", default="120/m")
 VERIFY_BATCH_MAX = env_int("VERIFY_BATCH_MAX", default=1000)
 
 # The directory shows at most this many matches of one search (narrow it to see others).
-DIRECTORY_RESULT_LIMIT = env_int("DIRECTORY_RESULT_LIMIT", default=500)
+DIRECTORY_RESULT_LIMIT = env_int("DIRECTORY_RESULT_LIMIT", default=200)
 DIRECTORY_PAGE_SIZE = env_int("DIRECTORY_PAGE_SIZE", default=25)
 
 # --- Credentials (signed Open Badges 3.0, see stormcert/certificates/credentials.py) -------

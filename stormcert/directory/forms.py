@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 
 from stormcert.certificates.models import Status
-from stormcert.programs.models import Program
+from stormcert.directory.queries import public_program_choices
 
 
 class SearchForm(forms.Form):
@@ -23,7 +23,7 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["program"].choices = [  # type: ignore[attr-defined]
             ("", "All programs"),
-            *Program.objects.filter(is_public=True).values_list("code", "short_name"),
+            *public_program_choices(),
         ]
 
 

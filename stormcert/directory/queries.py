@@ -14,14 +14,17 @@ Status is derived from dates in the program's zone at read time, in SQL for filt
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, overload
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, StrIndex
 from django.utils import timezone
 
 from stormcert.certificates.models import Certificate, Status
@@ -42,24 +45,65 @@ SORTS: dict[str, tuple[str, ...]] = {
 STATUSES = {s.value: s for s in Status}
 
 
+@dataclass(frozen=True)
+class ProgramLabel:
+    pk: int
+    code: str
+    short_name: str
+    position: int
+    is_public: bool
+    time_zone: str
+
+
+PROGRAMS_KEY = "directory:programs:v1"
+
+
+def program_labels() -> dict[int, ProgramLabel]:
+    """The programs as the directory shows them, from the cache: every public request would
+    otherwise spend three queries on a table that changes a few times a year. Saving or
+    deleting a program clears it (see programs.apps)."""
+    labels: dict[int, ProgramLabel] | None = cache.get(PROGRAMS_KEY)
+    if labels is None:
+        labels = {
+            p.pk: ProgramLabel(p.pk, p.code, p.short_name or p.code, p.position, p.is_public, p.time_zone)
+            for p in Program.objects.all()
+        }
+        cache.set(PROGRAMS_KEY, labels, 300)
+    return labels
+
+
+def public_program_choices() -> list[tuple[str, str]]:
+    return [
+        (p.code, p.short_name)
+        for p in sorted(program_labels().values(), key=lambda p: (p.position, p.code))
+        if p.is_public
+    ]
+
+
 def directory_today(now: datetime | None = None) -> date:
     """Today in the programs' zone (all programs here share one; the first public one decides)."""
-    program = Program.objects.filter(is_public=True).only("time_zone").first()
-    zone = program.zone if program else timezone.get_current_timezone()
+    public = sorted((p for p in program_labels().values() if p.is_public), key=lambda p: (p.position, p.code))
+    zone = zoneinfo.ZoneInfo(public[0].time_zone) if public else timezone.get_current_timezone()
     return timezone.localtime(now or timezone.now(), zone).date()
 
 
 def current_entries() -> QuerySet[Certificate]:
     """One row per holder and program: superseded (renewed) certificates are left out."""
-    hidden = list(Program.objects.filter(is_public=False).values_list("pk", flat=True))
+    hidden = [p.pk for p in program_labels().values() if not p.is_public]
     # Usually every program is public: then no program condition at all, so the planner has
     # no reason to walk the program index instead of the trigram index.
     return Certificate.objects.filter(superseded_at__isnull=True).exclude(program_id__in=hidden)
 
 
-def status_q(status: Status, today: date) -> Q:
+def status_q(status: Status, today: date, *, expiry: str = "") -> Q:
+    """The status as a condition on dates. `expiry` names an alias for COALESCE(expires_on, far
+    future) when the caller wants the condition kept off the expiry index."""
     if status == Status.REVOKED:
         return Q(revoked_at__isnull=False)
+    if expiry:
+        if status == Status.EXPIRED:
+            return Q(revoked_at__isnull=True, **{f"{expiry}__lt": today})
+        return Q(revoked_at__isnull=True, **{f"{expiry}__gte": today})
     if status == Status.EXPIRED:
         return Q(revoked_at__isnull=True, expires_on__lt=today)
     return Q(revoked_at__isnull=True) & (Q(expires_on__isnull=True) | Q(expires_on__gte=today))
@@ -84,53 +128,99 @@ class Search:
         return ""
 
 
-class SortedMatches(Sequence[Certificate]):
-    """The keys of at most DIRECTORY_RESULT_LIMIT matches, sorted here; the Paginator slices
-    them and only that page's rows are read. (Sorting in SQL would let PostgreSQL walk the
-    name index from "a" and filter, which is slow for a surname far down the alphabet.)"""
+@dataclass(frozen=True)
+class Entry:
+    """One directory row as the page and the API show it, read with the search itself."""
 
-    def __init__(self, base: QuerySet[Certificate], keys: list[tuple[Any, ...]], sort: str) -> None:
+    pk: int
+    number: str
+    holder_name: str
+    holder_id: int
+    expires_on: date | None
+    revoked_at: datetime | None
+    program: ProgramLabel
+
+    def status_on(self, day: date) -> Status:
+        return Certificate.derive_status(revoked_at=self.revoked_at, expires_on=self.expires_on, day=day)
+
+
+ENTRY_FIELDS = (
+    "pk",
+    "sort_name",
+    "number",
+    "expires_on",
+    "program_id",
+    "holder_name",
+    "holder_id",
+    "revoked_at",
+)
+
+
+class SortedMatches(Sequence[Entry]):
+    """At most DIRECTORY_RESULT_LIMIT matches, read in one query and sorted here; the Paginator
+    slices them. (Sorting in SQL would make PostgreSQL find every match, or walk the name index
+    from "a" and filter, which is slow for a surname far down the alphabet.)"""
+
+    def __init__(self, rows: list[tuple[Any, ...]], sort: str) -> None:
         fields = [f.lstrip("-") for f in SORTS[sort]]
-        order = {"sort_name": 1, "number": 2, "expires_on": 3, "program__position": 4}
+        labels = program_labels()
+
+        def value(row: tuple[Any, ...], field: str) -> Any:
+            if field == "program__position":
+                label = labels.get(row[4])
+                return label.position if label else 0
+            return row[ENTRY_FIELDS.index(field)]
 
         def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
-            values = [row[order[f]] for f in fields]
+            values = [value(row, f) for f in fields]
             return tuple(
                 (v is None, v or "") if isinstance(v, str) or v is None else (False, v) for v in values
             )
 
-        self.ids = [row[0] for row in sorted(keys, key=key, reverse=sort.startswith("-"))]
-        self.base = base
+        self.rows = sorted(rows, key=key, reverse=sort.startswith("-"))
+        self.labels = labels
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.rows)
+
+    def _entry(self, row: tuple[Any, ...]) -> Entry:
+        pk, _, number, expires_on, program_id, holder_name, holder_id, revoked_at = row
+        label = self.labels.get(program_id) or ProgramLabel(program_id, "", "", 0, True, "")
+        return Entry(pk, number, holder_name, holder_id, expires_on, revoked_at, label)
 
     @overload
-    def __getitem__(self, part: int) -> Certificate: ...
+    def __getitem__(self, part: int) -> Entry: ...
 
     @overload
-    def __getitem__(self, part: slice) -> list[Certificate]: ...
+    def __getitem__(self, part: slice) -> list[Entry]: ...
 
-    def __getitem__(self, part: int | slice) -> Certificate | list[Certificate]:
+    def __getitem__(self, part: int | slice) -> Entry | list[Entry]:
         if isinstance(part, int):
-            return self[part : part + 1 or None][0]
-        ids = self.ids[part]
-        rows = {c.pk: c for c in self.base.filter(pk__in=ids).select_related("program")}
-        return [rows[i] for i in ids]
+            return self._entry(self.rows[part])
+        return [self._entry(row) for row in self.rows[part]]
 
 
 def search(params: Search, today: date) -> QuerySet[Certificate] | SortedMatches | list[Certificate]:
     """Current entries matching the search, sorted, capped at the result limit."""
     qs = current_entries()
-    if params.program:
-        qs = qs.filter(
-            program_id__in=Program.objects.filter(code=params.program).values_list("pk", flat=True)[:1]
-        )
-    if params.status in STATUSES:
-        qs = qs.filter(status_q(STATUSES[params.status], today))
     limit = settings.DIRECTORY_RESULT_LIMIT
     sort = params.sort if params.sort in SORTS else "name"
     q = params.q.strip()
+    program_ids = [p.pk for p in program_labels().values() if p.code == params.program]
+    if q:
+        # With a text query the trigram index must drive the plan. Comparing expressions
+        # instead of the bare columns keeps the planner off the program and expiry indexes,
+        # which would have it read half the table to filter a rare name (12-30 ms instead of 2).
+        if params.program:
+            qs = qs.alias(program_key=F("program_id") + 0).filter(program_key__in=program_ids)
+        if params.status in STATUSES:
+            qs = qs.alias(expiry_key=Coalesce("expires_on", Value(date.max)))
+            qs = qs.filter(status_q(STATUSES[params.status], today, expiry="expiry_key"))
+    else:
+        if params.program:
+            qs = qs.filter(program_id__in=program_ids)
+        if params.status in STATUSES:
+            qs = qs.filter(status_q(STATUSES[params.status], today))
     if not q:
         # Browsing: the name (or expiry, number) index gives the first rows in order at once.
         return qs.select_related("program").order_by(*SORTS[sort])[:limit]
@@ -141,12 +231,20 @@ def search(params: Search, today: date) -> QuerySet[Certificate] | SortedMatches
     words = words_of(q)
     matched = qs
     if any(len(w) >= MIN_WORD for w in words):
-        for word in words:
-            # LIKE '%word%' on the lowercased column: the trigram index answers it.
-            matched = matched.filter(search_text__contains=word)
+        # The longest word is LIKE '%word%' on the lowercased column, which the trigram index
+        # answers; the others are checked on those rows with strpos(), which the planner does
+        # not try to answer from the index (ANDing two index scans costs more than it saves).
+        longest = max(words, key=len)
+        matched = matched.filter(search_text__contains=longest)
+        for i, word in enumerate(w for w in words if w != longest):
+            matched = matched.alias(**{f"has_{i}": StrIndex("search_text", Value(word))}).filter(
+                **{f"has_{i}__gt": 0}
+            )
     else:
         matched = matched.filter(sort_name__startswith=" ".join(words))
-    keys = matched.values_list("pk", "sort_name", "number", "expires_on", "program_id")[:limit]
+    # No ORDER BY (the model's default ordering would make the database find and sort every
+    # match before the limit): the first `limit` matches the index yields, sorted in process.
+    keys = matched.order_by().values_list(*ENTRY_FIELDS)[:limit]
     if connection.vendor == "postgresql":
         with transaction.atomic():
             # Without an ORDER BY the planner may pick a sequential scan that stops after
@@ -157,7 +255,7 @@ def search(params: Search, today: date) -> QuerySet[Certificate] | SortedMatches
             rows = list(keys)
     else:
         rows = list(keys)
-    return SortedMatches(qs, rows, sort)
+    return SortedMatches(rows, sort)
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,8 @@ def directory(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "limit": settings.DIRECTORY_RESULT_LIMIT,
+            # One reverse() instead of one per row: the verification link is this plus the number.
+            "verify_base": reverse("directory:verify", args=["0"])[:-2],
             "sort_links": _sort_links(params, query),
             "query": urlencode({k: v for k, v in {**query, "sort": params.sort}.items() if v}),
         },
