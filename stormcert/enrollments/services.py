@@ -32,8 +32,8 @@ from stormcert.enrollments.models import (
     SelfAssessmentQuestion,
     StepRecord,
 )
-from stormcert.payments.models import Order, OrderStatus
-from stormcert.payments.services import create_order
+from stormcert.payments.models import Order
+from stormcert.payments.services import create_order, pending_order
 from stormcert.programs.models import PolicyVersion, Program
 from stormcert.programs.rules import fees_in_force, program_today, rules_for_version, version_in_force
 
@@ -234,15 +234,8 @@ def submit_self_assessment(
 
 
 def _open_order(enrollment: Enrollment, purpose: str) -> Order | None:
-    return (
-        Order.objects.filter(
-            user=enrollment.user,
-            status=OrderStatus.PENDING,
-            lines__purpose=purpose,
-            lines__reference__enrollment=enrollment.pk,
-        )
-        .distinct()
-        .first()
+    return pending_order(
+        user_id=enrollment.user_id, purpose=purpose, reference="enrollment", target=enrollment.pk
     )
 
 

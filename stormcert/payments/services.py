@@ -63,6 +63,21 @@ def bounded_transaction() -> Iterator[None]:
         yield
 
 
+def pending_order(*, user_id: int, purpose: str, reference: str, target: int) -> Order | None:
+    """The person's unpaid order for `purpose` on one object (`reference`: its key in the line's
+    reference, e.g. "enrollment"), so a second "Pay" reuses it instead of making another."""
+    return (
+        Order.objects.filter(
+            user_id=user_id,
+            status=OrderStatus.PENDING,
+            lines__purpose=purpose,
+            **{f"lines__reference__{reference}": target},
+        )
+        .distinct()
+        .first()
+    )
+
+
 @transaction.atomic
 def create_order(
     *,

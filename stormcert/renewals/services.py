@@ -39,8 +39,8 @@ from stormcert.certificates.models import Certificate, Source
 from stormcert.certificates.services import absolute, issue_certificate
 from stormcert.emails.services import send_templated_email
 from stormcert.lib.money import format_money
-from stormcert.payments.models import Order, OrderStatus
-from stormcert.payments.services import create_order
+from stormcert.payments.models import Order
+from stormcert.payments.services import create_order, pending_order
 from stormcert.programs.models import Fee, Program, ProgramKind
 from stormcert.programs.rules import RuleMissing, Rules, program_today, rules_in_force
 from stormcert.renewals import timing
@@ -165,15 +165,8 @@ def required_review(program: Program, day: date) -> Course | None:
 
 
 def open_order(certificate: Certificate) -> Order | None:
-    return (
-        Order.objects.filter(
-            user_id=certificate.holder_id,
-            status=OrderStatus.PENDING,
-            lines__purpose=PURPOSE,
-            lines__reference__certificate=certificate.pk,
-        )
-        .distinct()
-        .first()
+    return pending_order(
+        user_id=certificate.holder_id, purpose=PURPOSE, reference="certificate", target=certificate.pk
     )
 
 

@@ -25,8 +25,8 @@ from stormcert.certificates.models import Certificate, Source, Status
 from stormcert.certificates.services import issue_certificate
 from stormcert.emails.services import send_templated_email
 from stormcert.enrollments.services import qualification_program
-from stormcert.payments.models import Order, OrderStatus
-from stormcert.payments.services import create_order
+from stormcert.payments.models import Order
+from stormcert.payments.services import create_order, pending_order
 from stormcert.programs.models import Fee, Program
 from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.trainers.models import (
@@ -208,15 +208,8 @@ def start_application(*, user: User, cycle: ApplicationCycle, now: datetime | No
 
 
 def open_fee_order(application: Application) -> Order | None:
-    return (
-        Order.objects.filter(
-            user=application.applicant,
-            status=OrderStatus.PENDING,
-            lines__purpose=SOQ,
-            lines__reference__application=application.pk,
-        )
-        .distinct()
-        .first()
+    return pending_order(
+        user_id=application.applicant_id, purpose=SOQ, reference="application", target=application.pk
     )
 
 

@@ -15,8 +15,8 @@ from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate
 from stormcert.courses.models import CourseSession, SessionStatus
-from stormcert.payments.models import Order, OrderStatus
-from stormcert.payments.services import create_order
+from stormcert.payments.models import Order
+from stormcert.payments.services import create_order, pending_order
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.renewals.timing import is_on_time
@@ -116,16 +116,7 @@ def renewal_status(user: User, now: datetime | None = None) -> RenewalStatus | N
 
 
 def _open_order(renewal: TermRenewal) -> Order | None:
-    return (
-        Order.objects.filter(
-            user=renewal.user,
-            status=OrderStatus.PENDING,
-            lines__purpose=TERM_FEE,
-            lines__reference__renewal=renewal.pk,
-        )
-        .distinct()
-        .first()
-    )
+    return pending_order(user_id=renewal.user_id, purpose=TERM_FEE, reference="renewal", target=renewal.pk)
 
 
 @transaction.atomic
