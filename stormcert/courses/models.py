@@ -268,11 +268,6 @@ class Seat(models.Model):
             and now < self.offer_expires_at
         )
 
-    def can_cancel(self, now: datetime) -> bool:
-        if self.status == SeatStatus.REGISTERED:
-            return now < self.session.registration_deadline
-        return self.is_live
-
     def waitlist_position(self) -> int | None:
         if self.status != SeatStatus.WAITING:
             return None

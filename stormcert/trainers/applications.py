@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -733,8 +732,8 @@ def public_trainers(now: datetime) -> list[TrainerTerm]:
         return []
     today = program_today(program, now)
     return list(
-        TrainerTerm.objects.filter(program=program, starts_on__lte=today, ends_on__gte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+        TrainerTerm.objects.filter(program=program)
+        .in_force_on(today)
         .select_related("user", "user__profile", "certificate")
         .order_by("user__last_name", "user__first_name")
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from stormcert.accounts.models import User
+from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.trainers.applications import CriterionSpec, open_cycle
 from stormcert.trainers.models import AgreementSignature, AgreementVersion, ApplicationCycle
 from stormcert.trainers.services import trainer_program
@@ -65,6 +65,7 @@ def load_demo_trainer_program(now: datetime | None = None) -> bool:
             user_agent="demo data",
         )
     if not ApplicationCycle.objects.exists():
+        fees = rules_in_force(program, program_today(program, now)).fees
         open_cycle(
             actor=None,
             title=f"{timezone.localtime(now, program.zone).year + 1} Trainer of Record RFQ (demo)",
@@ -78,8 +79,9 @@ def load_demo_trainer_program(now: datetime | None = None) -> bool:
                 CriterionSpec("Knowledge of the IGP", 2, 5),
                 CriterionSpec("Availability and reach", 1, 5),
             ],
-            soq_fee=Decimal("300.00"),
-            resubmittal_fee=Decimal("150.00"),
+            # The program's fees in force: the demo cycle changes no figures.
+            soq_fee=fees["soq"].amount,
+            resubmittal_fee=fees["soq_resubmittal"].amount,
             now=now,
         )
         created = True

@@ -8,13 +8,21 @@ dates, so a lapsed term needs no job to end it.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from stormcert.programs.models import Program
+
+
+class TrainerTermQuerySet(models.QuerySet["TrainerTerm"]):
+    def in_force_on(self, day: date) -> TrainerTermQuerySet:
+        """Terms covering `day` and not ended early by then: who is a ToR that day."""
+        return self.filter(starts_on__lte=day, ends_on__gte=day).filter(
+            models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=day)
+        )
 
 
 class TrainerTerm(models.Model):
@@ -37,6 +45,8 @@ class TrainerTerm(models.Model):
         related_name="trainer_term",
     )
 
+    objects = TrainerTermQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_on", "user"]
         constraints = [
@@ -50,10 +60,6 @@ class TrainerTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.program.code} {self.starts_on:%Y-%m-%d} to {self.ends_on:%Y-%m-%d}"
-
-    def is_active_on(self, day: date) -> bool:
-        last = self.ends_on if self.ended_on is None else min(self.ends_on, self.ended_on - timedelta(days=1))
-        return self.starts_on <= day <= last
 
 
 # --- The yearly application: RFQ / SOQ cycles, applications, reviews ---------------------------
@@ -238,7 +244,8 @@ class ReviewAssignment(models.Model):
         if self.submitted_at is None:
             return None
         got = top = 0
-        for score in self.scores.select_related("criterion"):
+        # .all() so a caller's prefetch_related("scores__criterion") serves it without a query.
+        for score in self.scores.all():
             got += score.score * score.criterion.weight
             top += score.criterion.max_score * score.criterion.weight
         return round(100 * got / top, 1) if top else None

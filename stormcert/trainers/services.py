@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -40,22 +39,14 @@ def active_term(user: User, now: datetime | None = None) -> TrainerTerm | None:
     if program is None:
         return None
     today = program_today(program, now)
-    return (
-        TrainerTerm.objects.filter(user=user, program=program, starts_on__lte=today, ends_on__gte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
-        .first()
-    )
+    return TrainerTerm.objects.filter(user=user, program=program).in_force_on(today).first()
 
 
 def active_trainer_ids(day: date) -> set[int]:
     program = trainer_program()
     if program is None:
         return set()
-    return set(
-        TrainerTerm.objects.filter(program=program, starts_on__lte=day, ends_on__gte=day)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
-        .values_list("user_id", flat=True)
-    )
+    return set(TrainerTerm.objects.filter(program=program).in_force_on(day).values_list("user_id", flat=True))
 
 
 @transaction.atomic

@@ -434,8 +434,13 @@ def staff_cycle(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(ApplicationCycle, pk=pk)
     criteria = list(cycle.criteria.all())
     rows = []
-    for application in cycle.applications.exclude(status=ApplicationStatus.DRAFT).select_related("applicant"):
-        assignments = list(application.reviews.select_related("reviewer"))
+    submitted = (
+        cycle.applications.exclude(status=ApplicationStatus.DRAFT)
+        .select_related("applicant")
+        .prefetch_related("reviews__reviewer", "reviews__scores__criterion")
+    )
+    for application in submitted:
+        assignments = list(application.reviews.all())
         totals = [a.weighted_total() for a in assignments]
         scored = [t for t in totals if t is not None]
         rows.append(
