@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "stormcert.certificates",
     "stormcert.directory",
     "stormcert.renewals",
+    "stormcert.backoffice",
 ]
 
 MIDDLEWARE = [

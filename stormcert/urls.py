@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("stormcert.certificates.urls")),
     path("", include("stormcert.directory.urls")),
     path("", include("stormcert.renewals.urls")),
+    path("", include("stormcert.backoffice.urls")),
     path("api/", api.urls),
 ]
