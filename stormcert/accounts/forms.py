@@ -74,3 +74,34 @@ class ProfileForm(forms.ModelForm):
         if code and not (len(code) in (5, 10) and code.replace("-", "").isdigit()):
             raise forms.ValidationError("Enter a ZIP code like 95814 or 95814-1234.")
         return code
+
+
+class ClaimLinkForm(forms.Form):
+    certificate_number = forms.CharField(
+        max_length=40,
+        label="Certificate number",
+        help_text="As printed on your earlier certificate, e.g. Q-2019-00123.",
+    )
+    email_on_file = forms.EmailField(
+        label="Email address the earlier system had",
+        help_text="We send a link there; opening it proves the record is yours.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class ClaimRequestForm(forms.Form):
+    certificate_number = forms.CharField(max_length=40, required=False, label="Certificate number")
+    email_on_file = forms.EmailField(required=False, label="Email address the earlier system had")
+    explanation = forms.CharField(
+        label="Why the link cannot reach you",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example: the address was at a former employer. Staff may ask for proof of identity.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("certificate_number") and not data.get("email_on_file"):
+            raise forms.ValidationError(
+                "Give the certificate number, or the email address the earlier system had."
+            )
+        return data

@@ -54,6 +54,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Can sign in to the staff pages and the admin (two-factor required)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # An account that only holds records imported from the earlier system until their owner
+    # claims them: inactive, no usable password, an address under the reserved .invalid domain.
+    placeholder = models.BooleanField(default=False)
+    # Set when staff merge this (duplicate) account into another, or a claim joins it: the
+    # account is then inactive and everything it held belongs to `merged_into`.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_accounts"
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -110,3 +118,96 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class LegacyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+    IN_PROGRESS = "in_progress", "In progress (no certificate yet)"
+
+
+class LegacyRecord(models.Model):
+    """One row of the earlier system's records, as last imported.
+
+    A record with a certificate number became a `Certificate` (its number kept unchanged); a
+    record without one is a candidate's progress there. `holder` is a placeholder account until
+    the person claims the record, then their own account.
+    """
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=300)
+    email = models.EmailField("email on file", max_length=254, db_index=True)
+    certificate_number = models.CharField(max_length=40, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=LegacyStatus.choices)
+    progress = models.JSONField(default=list, blank=True, help_text="Step codes done in the earlier system.")
+    holder = models.ForeignKey(User, on_delete=models.PROTECT, related_name="legacy_records")
+    certificate = models.OneToOneField(
+        "certificates.Certificate", null=True, blank=True, on_delete=models.PROTECT, related_name="legacy"
+    )
+    run = models.ForeignKey(
+        "backoffice.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
+    )
+    line = models.PositiveIntegerField(default=0, help_text="The line of the file it last came from.")
+    imported_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["certificate_number", "id"]
+        constraints = [
+            # Re-running an import updates these rows instead of adding new ones.
+            models.UniqueConstraint(
+                fields=["certificate_number"],
+                condition=~models.Q(certificate_number=""),
+                name="accounts_legacy_one_per_number",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "email"],
+                condition=models.Q(certificate_number=""),
+                name="accounts_legacy_one_progress_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_number or 'in progress'}: {self.name}"
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.claimed_at is not None
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for staff"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class ClaimRequest(models.Model):
+    """A person asks staff to join an earlier-system record to their account, when the email
+    link cannot reach them (the address on file is gone)."""
+
+    requester = models.ForeignKey(User, on_delete=models.CASCADE, related_name="claim_requests")
+    certificate_number = models.CharField(max_length=40, blank=True)
+    email_on_file = models.EmailField("email on file", max_length=254, blank=True)
+    explanation = models.TextField()
+    record = models.ForeignKey(
+        LegacyRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="claim_requests"
+    )
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester"], condition=models.Q(status="pending"), name="accounts_one_pending_claim"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim by {self.requester} ({self.get_status_display()})"

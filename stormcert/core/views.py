@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from stormcert.accounts.claims import pending_claims
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
@@ -17,6 +18,7 @@ from stormcert.enrollments.services import get_enrollment, journey_for, qualific
 from stormcert.payments.models import Payment, PaymentState, Provider
 from stormcert.programs.models import Program
 from stormcert.programs.rules import RuleMissing, rules_in_force
+from stormcert.trainers.models import Application, ApplicationStatus
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -59,8 +61,14 @@ def ping(request: HttpRequest) -> JsonResponse:
 def staff_home(request: HttpRequest) -> HttpResponse:
     email_counts = dict(OutboundEmail.objects.values_list("status").annotate(n=Count("id")))
     context = {
-        "people": User.objects.count(),
-        "unverified": User.objects.exclude(emailaddress__verified=True).count(),
+        "people": User.objects.filter(placeholder=False).count(),
+        "unverified": User.objects.filter(placeholder=False, is_active=True)
+        .exclude(emailaddress__verified=True)
+        .count(),
+        "soqs_to_assign": Application.objects.filter(
+            status=ApplicationStatus.SUBMITTED, reviews__isnull=True
+        ).count(),
+        "claims_waiting": pending_claims(),
         "emails_failed": email_counts.get(EmailStatus.FAILED, 0),
         "checks_waiting": Payment.objects.filter(provider=Provider.CHECK, state=PaymentState.PENDING).count(),
         "emails_total": sum(email_counts.values()),

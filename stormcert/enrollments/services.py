@@ -3,7 +3,7 @@ failures and lapses, and the staff actions on an enrollment."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -23,6 +23,9 @@ from stormcert.enrollments.journey import (
     StepState,
     evaluate,
     window_end_for,
+)
+from stormcert.enrollments.journey import (
+    last_day as journey_last_day,
 )
 from stormcert.enrollments.models import (
     Enrollment,
@@ -479,3 +482,77 @@ def training_completed(user: Any, course: Any, now: datetime) -> None:
 
 def rules_for(enrollment: Enrollment, now: datetime) -> Any:
     return rules_for_version(version_for(enrollment, now), program_today(enrollment.program, now))
+
+
+@transaction.atomic
+def extend_window(
+    *, enrollment: Enrollment, last_day: date, actor: User, reason: str, now: datetime | None = None
+) -> Enrollment:
+    """Staff keep someone's window open longer (illness, a course cancelled late): access then
+    runs through `last_day`, in the program's zone."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise JourneyError("Give a reason: extending a window is audited.")
+    enrollment = _lock(enrollment)
+    if not enrollment.is_registered():
+        raise JourneyError("This person has not registered yet, so there is no window to extend.")
+    zone = enrollment.program.zone
+    new_end = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
+    if enrollment.window_end is not None and new_end <= enrollment.window_end:
+        current = journey_last_day(enrollment.window_end, zone)
+        raise JourneyError(
+            f"Choose a day after the current last day, {current:%B} {current.day}, {current.year}."
+        )
+    if new_end <= now:
+        raise JourneyError("Choose a day in the future.")
+    before = enrollment.window_end
+    enrollment.window_end = new_end
+    enrollment.save(update_fields=["window_end"])
+    record(
+        actor=actor,
+        verb="enrollment.window_extended",
+        obj=enrollment,
+        data={"from": before, "to": new_end},
+        reason=reason,
+        now=now,
+    )
+    return enrollment
+
+
+@transaction.atomic
+def grant_attempt(
+    *, enrollment: Enrollment, step_code: str, actor: User, reason: str, now: datetime | None = None
+) -> StepRecord:
+    """Staff give back one exam attempt (a power cut, a proctoring fault): the latest failed
+    attempt of this cycle is voided, so it no longer counts against the limit. Nothing is
+    deleted; the attempt and its score stay on record."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise JourneyError("Give a reason: granting an attempt is audited.")
+    enrollment = _lock(enrollment)
+    step = enrollment.program.steps.filter(code=step_code, kind="exam").first()
+    if step is None:
+        raise JourneyError(f"{enrollment.program} has no exam step {step_code!r}.")
+    failed = (
+        enrollment.records.filter(
+            step_code=step_code, outcome=Outcome.FAILED, cycle=enrollment.cycle, voided_at__isnull=True
+        )
+        .order_by("-at", "-id")
+        .first()
+    )
+    if failed is None:
+        raise JourneyError(
+            f"No failed attempt at “{step.title}” counts in this cycle: there is nothing to give back."
+        )
+    failed.voided_at = now
+    failed.void_reason = f"Attempt granted back by staff: {reason.strip()}"[:200]
+    failed.save(update_fields=["voided_at", "void_reason"])
+    record(
+        actor=actor,
+        verb="enrollment.attempt_granted",
+        obj=enrollment,
+        data={"step": step_code, "record": failed.pk, "cycle": enrollment.cycle},
+        reason=reason,
+        now=now,
+    )
+    return failed

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from stormcert.enrollments.models import LicenseType
+
+REASON_HELP = "Kept in the audit log."
+
+
+def reason_field() -> forms.CharField:
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+
+
+class PeopleSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Name, email or certificate number")
+
+
+class ExtendWindowForm(forms.Form):
+    enrollment = forms.TypedChoiceField(coerce=int, label="Enrollment")
+    last_day = forms.DateField(
+        label="New last day",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Access runs through this day.",
+    )
+    reason = reason_field()
+
+    def __init__(self, *args: Any, enrollments: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["enrollment"].choices = [(e.pk, str(e.program)) for e in enrollments]  # type: ignore[attr-defined]
+
+
+class GrantAttemptForm(forms.Form):
+    exam = forms.ChoiceField(label="Exam")
+    reason = reason_field()
+
+    def __init__(self, *args: Any, exams: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["exam"].choices = exams  # type: ignore[attr-defined]
+
+
+class AccommodationForm(forms.Form):
+    factor = forms.DecimalField(
+        min_value=Decimal("1.00"),
+        max_value=Decimal("3.00"),
+        decimal_places=2,
+        initial=Decimal("1.50"),
+        label="Time factor",
+        help_text="1.5 is time and a half; applies to every exam started from now on.",
+    )
+    reason = reason_field()
+
+
+class SelfDirectedForm(forms.Form):
+    license_type = forms.ChoiceField(choices=LicenseType.choices)
+    license_number = forms.CharField(max_length=40)
+    reason = reason_field()
+
+
+class MergeForm(forms.Form):
+    other = forms.EmailField(
+        label="Email of the duplicate account",
+        help_text="Everything it holds moves to this person; it is then closed.",
+    )
+    reason = reason_field()
+    confirm = forms.BooleanField(
+        required=False, label="I have checked that both accounts are the same person."
+    )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: name, email, certificate number, program, issue date, expiry date, status, progress. "
+        "UTF-8; dates as YYYY-MM-DD.",
+    )
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve: join the record to the account"), ("decline", "Decline")],
+        widget=forms.RadioSelect,
+    )
+    record = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Certificate number to join",
+        help_text="Prefilled when the request names a number we hold.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Sent to the person and kept in the audit log."
+    )
