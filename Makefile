@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check setup env migrate demo serve lock bench bench-directory clean totp
+.PHONY: run test check setup env migrate demo serve lock bench bench-directory bench-import clean totp
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -66,6 +66,13 @@ bench-directory: setup
 	@db=$${DATABASE_URL:-sqlite:///$(CURDIR)/bench/.run/bench-directory.sqlite3}; \
 	DATABASE_URL=$$db $(BIN)/python manage.py migrate --no-input -v0 && \
 	DATABASE_URL=$$db $(BIN)/python bench/directory.py $(BENCH_ARGS)
+
+# Legacy import: a 10,000-row file through the staff pages (upload, dry run in chunks, import).
+bench-import: setup
+	@mkdir -p bench/.run
+	@db=$${DATABASE_URL:-sqlite:///$(CURDIR)/bench/.run/bench-import.sqlite3}; \
+	DATABASE_URL=$$db $(BIN)/python manage.py migrate --no-input -v0 && \
+	DATABASE_URL=$$db $(BIN)/python bench/legacy_import.py $(BENCH_ARGS)
 
 lock: ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o requirements.lock

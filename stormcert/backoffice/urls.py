@@ -9,6 +9,7 @@ urlpatterns = [
     path("staff/people/<int:pk>/", views.person, name="person"),
     # Records from the earlier system: imports, and claims staff decide.
     path("staff/imports/", views.imports_home, name="imports"),
+    path("staff/imports/sample.csv", views.import_sample, name="import_sample"),
     path("staff/imports/<int:pk>/", views.import_run, name="import_run"),
     path("staff/imports/<int:pk>/check/", views.import_check, name="import_check"),
     path("staff/imports/<int:pk>/apply/", views.import_apply, name="import_apply"),

@@ -18,6 +18,7 @@ from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, U
 from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
 from stormcert.backoffice import imports
+from stormcert.backoffice.demo_legacy import SAMPLE
 from stormcert.backoffice.forms import (
     AccommodationForm,
     ClaimDecisionForm,
@@ -245,6 +246,14 @@ def imports_home(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+@staff_required
+def import_sample(request: HttpRequest) -> HttpResponse:
+    """A small file in the expected shape, to start from."""
+    response = HttpResponse(SAMPLE.read_bytes(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="earlier-records-sample.csv"'
+    return response
 
 
 @staff_required
