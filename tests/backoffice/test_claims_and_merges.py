@@ -233,3 +233,19 @@ def test_merge_refusals(programs: None, alice: User, sara: User) -> None:
         merge_accounts(source=sara, target=alice, actor=sara, reason="x")
     with pytest.raises(MergeError, match="Give a reason"):
         merge_accounts(source=make_person("b@example.com"), target=alice, actor=sara, reason=" ")
+
+
+def test_a_claimed_certificate_near_expiry_can_be_renewed(programs: None, sara: User, maria: User) -> None:
+    """A legacy certificate joins the renewal cycle like any other once claimed."""
+    from stormcert.programs.rules import program_today
+    from tests.renewals.builders import make_review
+
+    make_review()
+    expires = program_today(Program.objects.get(code="QISP")) + timedelta(days=30)
+    row = f"Maria Garcia,mgarcia@old.example.org,OWP-5,QISP,{expires.replace(year=expires.year - 2)},{expires},active,"
+    import_file(sara, legacy_csv(row))
+    claims.claim_record(
+        record=LegacyRecord.objects.get(certificate_number="OWP-5"), claimant=maria, actor=maria, how="test"
+    )
+    page = client_for(maria).get(reverse("renewals:renewal")).content.decode()
+    assert "OWP-5" in page and "Renewal is open." in page
