@@ -376,7 +376,7 @@ def accommodation(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, "Your request was sent. We emailed you a copy; staff will email you their decision."
             )
-            return redirect("exams:accommodation")
+            return redirect(request.get_full_path())  # keeps ?exam=, so the way back leads to that exam
     mine = list(AccommodationRequest.objects.filter(user=user).select_related("accommodation"))
     return render(
         request,
