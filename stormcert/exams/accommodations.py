@@ -106,6 +106,8 @@ def withdraw_accommodation_request(
 ) -> AccommodationRequest:
     """The candidate takes back a request still waiting. Only its owner can."""
     now = now or timezone.now()
+    if request.user_id != user.pk:
+        raise ExamError("No such request.")
     changed = AccommodationRequest.objects.filter(
         pk=request.pk, user=user, status=RequestStatus.PENDING
     ).update(status=RequestStatus.WITHDRAWN, withdrawn_at=now)

@@ -76,6 +76,7 @@ def test_a_candidate_asks_and_staff_grant(
     expect(sara.get_by_text("Reading takes me longer (dyslexia); see the letter.")).to_be_visible()
     expect(sara.get_by_role("link", name="Supporting document: letter.pdf")).to_be_visible()
     assert_accessible(sara)
+    sara.screenshot(path=str(tmp_path / "staff.png"), full_page=True)  # to look at
     expect(sara.get_by_label("Time factor to grant")).to_have_value("1.50")
     sara.get_by_label("Reason for the decision").fill("Letter from her doctor on file")
     sara.get_by_role("region", name="Requests waiting").get_by_role("button", name="Grant").click()
