@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from stormcert.audit.admin_mixins import AuditedAdmin
-from stormcert.exams.models import BlueprintItem, Exam, Question, QuestionBank
+from stormcert.exams.models import AccommodationRequest, BlueprintItem, Exam, Question, QuestionBank
 
 
 @admin.register(QuestionBank)
@@ -27,3 +30,20 @@ class BlueprintInline(admin.TabularInline):
 class ExamAdmin(AuditedAdmin):
     list_display = ["title", "program", "step_code", "bank", "navigation"]
     inlines = [BlueprintInline]
+
+
+@admin.register(AccommodationRequest)
+class AccommodationRequestAdmin(admin.ModelAdmin):
+    """Read-only: candidates file and withdraw requests on their page, staff decide them on
+    /staff/exams/accommodations/ (with a reason, emailed and audited), never here."""
+
+    list_display = ["user", "requested_at", "factor", "status", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["user__email", "user__last_name"]
+    readonly_fields = [f.name for f in AccommodationRequest._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from stormcert.lib.uploads import random_pdf_name
 
 
 class QuestionBank(models.Model):
@@ -131,6 +133,90 @@ class Accommodation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.factor}× time"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a decision"
+    GRANTED = "granted", "Granted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+FACTOR_MIN = Decimal("1.00")
+FACTOR_MAX = Decimal("3.00")
+
+
+def _request_document_path(instance: AccommodationRequest, filename: str) -> str:
+    # Random, so neither the candidate's file name (often their diagnosis) nor a guessable id is on disk.
+    return random_pdf_name("accommodations")
+
+
+class AccommodationRequest(models.Model):
+    """A candidate asking for extra time. Staff grant it (which creates an `Accommodation`) or
+    decline it, with a reason either way; the candidate may withdraw it while it waits.
+
+    Asking again while an accommodation is active is allowed (they may need more time), but
+    only one request waits at a time: the partial unique constraint, not a check in code."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="accommodation_requests"
+    )
+    explanation = models.TextField()
+    factor = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FACTOR_MIN), MaxValueValidator(FACTOR_MAX)],
+        help_text="The time factor asked for; empty when the candidate leaves it to staff.",
+    )
+    document = models.FileField(upload_to=_request_document_path, blank=True)
+    document_name = models.CharField(max_length=255, blank=True, help_text="The uploader's file name.")
+    document_size = models.PositiveIntegerField(null=True, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    accommodation = models.ForeignKey(
+        Accommodation,
+        null=True,
+        blank=True,
+        # The audit log keeps the grant; losing the link must not block removing an accommodation.
+        on_delete=models.SET_NULL,
+        related_name="requests",
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="pending"), name="exams_one_pending_accommodation_request"
+            ),
+            models.CheckConstraint(
+                condition=Q(factor__isnull=True) | Q(factor__gte=FACTOR_MIN, factor__lte=FACTOR_MAX),
+                name="exams_request_factor_in_range",
+            ),
+            # Each state carries the facts that explain it: a decision has a decider and a time.
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True, withdrawn_at__isnull=True)
+                | Q(status="withdrawn", withdrawn_at__isnull=False, decided_at__isnull=True)
+                | Q(status__in=["granted", "declined"], decided_at__isnull=False, decided_by__isnull=False),
+                name="exams_request_state_facts",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="exams_request_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: accommodation request of {self.requested_at:%Y-%m-%d}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == RequestStatus.PENDING
 
 
 class AttemptStatus(models.TextChoices):

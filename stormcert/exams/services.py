@@ -1,5 +1,5 @@
 """Exam workflows: start (draw by blueprint), save an answer, submit and grade exactly once,
-close overdue attempts, grant accommodations."""
+close overdue attempts, grant accommodations (requests for them: `accommodations.py`)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,14 @@ from stormcert.enrollments.services import (
 )
 from stormcert.exams.models import (
     Accommodation,
+    AccommodationRequest,
     Answer,
     Attempt,
     AttemptQuestion,
     AttemptStatus,
     Exam,
     Question,
+    RequestStatus,
 )
 
 ONE = Decimal("1.00")
@@ -380,6 +382,13 @@ def revoke_accommodation(
         revoked_at=now or timezone.now()
     )
     record(actor=actor, verb="exam.accommodation_revoked", obj=accommodation.user, reason=reason, now=now)
+
+
+def pending_accommodation_requests() -> int:
+    """How many accommodation requests wait for staff (the staff home's queue count).
+
+    The workflows for requests live in `stormcert.exams.accommodations`."""
+    return AccommodationRequest.objects.filter(status=RequestStatus.PENDING).count()
 
 
 def topic_breakdown(attempt: Attempt) -> list[tuple[str, int, int]]:

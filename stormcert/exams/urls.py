@@ -10,6 +10,17 @@ urlpatterns = [
     path("exams/attempts/<int:attempt_id>/answer/", views.save, name="save"),
     path("exams/attempts/<int:attempt_id>/submit/", views.submit, name="submit"),
     path("exams/attempts/<int:attempt_id>/result/", views.result, name="result"),
+    path("qualification/accommodation/", views.accommodation, name="accommodation"),
+    path(
+        "qualification/accommodation/<int:pk>/withdraw/",
+        views.accommodation_withdraw,
+        name="accommodation_withdraw",
+    ),
+    path(
+        "qualification/accommodation/<int:pk>/document/",
+        views.accommodation_document,
+        name="accommodation_document",
+    ),
     path("staff/exams/", views.staff_exams, name="staff_exams"),
     path("staff/exams/<int:exam_id>/statistics/", views.staff_stats, name="staff_stats"),
     path("staff/exams/accommodations/", views.staff_accommodations, name="staff_accommodations"),

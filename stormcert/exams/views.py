@@ -6,7 +6,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -14,14 +14,23 @@ from django.views.decorators.http import require_POST
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.enrollments.models import Enrollment
+from stormcert.exams.accommodations import (
+    RequestAlreadyClosed,
+    decide_accommodation_request,
+    request_accommodation,
+    withdraw_accommodation_request,
+)
+from stormcert.exams.forms import AccommodationRequestForm
 from stormcert.exams.models import (
     Accommodation,
+    AccommodationRequest,
     Answer,
     Attempt,
     AttemptStatus,
     Exam,
     Navigation,
     QuestionBank,
+    RequestStatus,
 )
 from stormcert.exams.services import (
     AttemptClosed,
@@ -38,6 +47,7 @@ from stormcert.exams.services import (
     topic_breakdown,
 )
 from stormcert.exams.stats import exam_stats
+from stormcert.lib.uploads import pdf_response
 
 
 def _user(request: HttpRequest) -> User:
@@ -243,6 +253,19 @@ def staff_stats(request: HttpRequest, exam_id: int) -> HttpResponse:
     return render(request, "exams/staff_stats.html", {"exam": exam, "stats": stats, "peak": peak})
 
 
+def _factor(text: str) -> Decimal | None:
+    """A staff-typed factor: empty means none given; two decimal places at most (the column's)."""
+    if not text.strip():
+        return None
+    try:
+        factor = Decimal(text.strip())
+    except InvalidOperation:
+        raise ExamError("Give the time factor as a number, for example 1.5.") from None
+    if not factor.is_finite() or factor != factor.quantize(Decimal("0.01")):
+        raise ExamError("Give the time factor with at most two decimals, for example 1.25.")
+    return factor
+
+
 @staff_required
 def staff_accommodations(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -252,10 +275,9 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
                 user = User.objects.filter(email__iexact=request.POST.get("email", "").strip()).first()
                 if user is None:
                     raise ExamError("No account uses that email address.")
-                try:
-                    factor = Decimal(request.POST.get("factor", ""))
-                except InvalidOperation:
-                    raise ExamError("Give the time factor as a number, for example 1.5.") from None
+                factor = _factor(request.POST.get("factor", ""))
+                if factor is None:
+                    raise ExamError("Give the time factor as a number, for example 1.5.")
                 grant_accommodation(
                     user=user, factor=factor, reason=request.POST.get("reason", ""), actor=_user(request)
                 )
@@ -266,16 +288,126 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
                     accommodation=accommodation, actor=_user(request), reason=request.POST.get("reason", "")
                 )
                 messages.success(request, "Accommodation ended.")
+            elif action == "decide":
+                asked = get_object_or_404(
+                    AccommodationRequest.objects.select_related("user"), pk=request.POST.get("id", "0")
+                )
+                grant = request.POST.get("decision") == "grant"
+                decided = decide_accommodation_request(
+                    request=asked,
+                    grant=grant,
+                    factor=_factor(request.POST.get("factor", "")) if grant else None,
+                    reason=request.POST.get("reason", ""),
+                    actor=_user(request),
+                )
+                if grant and decided.accommodation is not None:
+                    messages.success(
+                        request,
+                        f"Granted: {asked.user.email} now has {decided.accommodation.factor}× time on every exam; "
+                        "they have been emailed.",
+                    )
+                else:
+                    messages.success(
+                        request, f"Declined {asked.user.email}'s request; they have been emailed."
+                    )
+            return redirect("exams:staff_accommodations")
+        except RequestAlreadyClosed as exc:
+            messages.info(request, str(exc))
             return redirect("exams:staff_accommodations")
         except ExamError as exc:
             messages.error(request, str(exc))
+    posted = request.POST if request.method == "POST" else {}
+    active = list(Accommodation.objects.filter(revoked_at__isnull=True).select_related("user", "granted_by"))
+    current = {a.user_id: a for a in active}
+    pending = list(
+        AccommodationRequest.objects.filter(status=RequestStatus.PENDING)
+        .select_related("user")
+        .order_by("requested_at", "id")
+    )
+    for asked in pending:
+        # What staff typed stays in the form of the request it was typed for when a decision is refused.
+        mine = posted.get("action") == "decide" and posted.get("id") == str(asked.pk)
+        asked.typed_factor = posted.get("factor", "") if mine else (asked.factor or "")  # type: ignore[attr-defined]
+        asked.typed_reason = posted.get("reason", "") if mine else ""  # type: ignore[attr-defined]
+        asked.current = current.get(asked.user_id)  # type: ignore[attr-defined]
+    closed = (
+        AccommodationRequest.objects.exclude(status=RequestStatus.PENDING)
+        .select_related("user", "decided_by", "accommodation")
+        .order_by("-requested_at", "-id")[:50]
+    )
     return render(
         request,
         "exams/staff_accommodations.html",
         {
-            "active": Accommodation.objects.filter(revoked_at__isnull=True).select_related(
-                "user", "granted_by"
-            ),
-            "posted": request.POST if request.method == "POST" else {},
+            "active": active,
+            "pending": pending,
+            "decided": closed,
+            "posted": posted if posted.get("action") == "grant" else {},
         },
     )
+
+
+# --- Candidates: asking for an accommodation ------------------------------------------------
+
+
+def get_request_for_user(user: User, pk: int) -> AccommodationRequest:
+    """The candidate's own request, or 404: nobody learns whether someone else's exists."""
+    found = AccommodationRequest.objects.filter(pk=pk, user=user).first()
+    if found is None:
+        raise Http404("No such request.")
+    return found
+
+
+@login_required
+def accommodation(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = AccommodationRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            request_accommodation(
+                user=user,
+                explanation=form.cleaned_data["explanation"],
+                factor=form.cleaned_data["factor"],
+                document=form.cleaned_data["document"],
+            )
+        except ExamError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, "Your request was sent. We emailed you a copy; staff will email you their decision."
+            )
+            return redirect(request.get_full_path())  # keeps ?exam=, so the way back leads to that exam
+    mine = list(AccommodationRequest.objects.filter(user=user).select_related("accommodation"))
+    return render(
+        request,
+        "exams/accommodation.html",
+        {
+            "form": form,
+            "requests": mine,
+            "pending": next((r for r in mine if r.is_pending), None),
+            "current": Accommodation.objects.filter(user=user, revoked_at__isnull=True).first(),
+            "next": Exam.objects.filter(step_code=request.GET.get("exam", "")).first(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def accommodation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_request_for_user(_user(request), pk)
+    try:
+        withdraw_accommodation_request(request=found, user=_user(request))
+        messages.success(request, "Your request was withdrawn.")
+    except ExamError as exc:
+        messages.info(request, str(exc))
+    return redirect("exams:accommodation")
+
+
+@login_required
+def accommodation_document(request: HttpRequest, pk: int) -> FileResponse:
+    user = _user(request)
+    found = AccommodationRequest.objects.filter(pk=pk).first()
+    # Not found rather than forbidden for anyone but the candidate and staff: nothing leaks.
+    if found is None or not found.document or not (user.is_staff or found.user_id == user.pk):
+        raise Http404("No such document.")
+    return pdf_response(found.document, found.document_name or "document.pdf")

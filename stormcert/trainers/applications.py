@@ -6,7 +6,6 @@ notices, the candidate's additional steps and approval.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +23,7 @@ from stormcert.certificates.models import Certificate, Source, Status
 from stormcert.certificates.services import issue_certificate
 from stormcert.emails.services import send_templated_email
 from stormcert.enrollments.services import qualification_program
+from stormcert.lib.uploads import UploadRefused, check_pdf
 from stormcert.payments.models import Order
 from stormcert.payments.services import create_order, pending_order
 from stormcert.programs.models import Fee, Program
@@ -276,38 +276,24 @@ def save_draft(
     return application
 
 
-PDF_MAGIC = b"%PDF-"
-
-
 def add_document(
     *, application: Application, label: str, upload: UploadedFile, now: datetime | None = None
 ) -> ApplicationDocument:
     """Keep a PDF: the type is checked from its content, not its name, and the size is capped."""
     now = now or timezone.now()
     _require_draft(application, now)
-    limit = settings.UPLOAD_MAX_BYTES
-    if upload.size is None or upload.size == 0:
-        raise TrainerError("The file is empty.")
-    if upload.size > limit:
-        raise TrainerError(
-            f"The file is {upload.size / 1_048_576:.1f} MB; the limit is {limit // 1_048_576} MB."
-        )
-    head = upload.read(len(PDF_MAGIC))
-    upload.seek(0)
-    if head != PDF_MAGIC:
-        raise TrainerError("Only PDF documents are accepted (the file does not start like a PDF).")
+    try:
+        checked = check_pdf(upload)
+    except UploadRefused as exc:
+        raise TrainerError(str(exc)) from None
     if not label.strip():
         raise TrainerError("Say what the document is (for example “Résumé”).")
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
     document = ApplicationDocument(
         application=application,
         label=label.strip()[:120],
-        original_name=(upload.name or "document.pdf")[:255],
-        size=upload.size,
-        sha256=digest.hexdigest(),
+        original_name=checked.original_name,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_at=now,
     )
     document.file.save("upload.pdf", upload, save=False)

@@ -7,13 +7,13 @@ dates, so a lapsed term needs no job to end it.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from stormcert.lib.uploads import random_pdf_name
 from stormcert.programs.models import Program
 
 
@@ -191,7 +191,7 @@ class Application(models.Model):
 
 def _document_path(instance: ApplicationDocument, filename: str) -> str:
     # The stored name is random: the applicant's file name is kept in `original_name` only.
-    return f"soq/{instance.application.cycle_id}/{uuid.uuid4().hex}.pdf"
+    return random_pdf_name(f"soq/{instance.application.cycle_id}")
 
 
 class ApplicationDocument(models.Model):

@@ -16,6 +16,7 @@ from stormcert.accounts.models import Role, User
 from stormcert.accounts.permissions import staff_required
 from stormcert.lib.http import client_ip
 from stormcert.lib.markdown import render_markdown
+from stormcert.lib.uploads import pdf_response
 from stormcert.programs.rules import rules_in_force
 from stormcert.trainers import applications as apps
 from stormcert.trainers import yearly
@@ -218,12 +219,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     if not apps.can_read_documents(request.user, found.application):
         # Not found rather than forbidden: nobody learns which documents exist.
         raise Http404("No such document.")
-    response = FileResponse(
-        found.file.open("rb"), content_type="application/pdf", filename=found.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
+    return pdf_response(found.file, found.original_name)
 
 
 def _selected(request: HttpRequest) -> Application:

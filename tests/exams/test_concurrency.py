@@ -64,3 +64,55 @@ def test_a_synchronized_start_yields_one_attempt(alice: User, midterm: Exam) -> 
     ready_for_midterm(alice, timezone.now())
     ids = together(8, lambda _: start_attempt(user=alice, exam=midterm).pk)
     assert len(set(ids)) == 1 and Attempt.objects.count() == 1
+
+
+def test_concurrent_decisions_on_one_accommodation_request_decide_once(alice: User, sara: User) -> None:
+    from decimal import Decimal
+
+    from stormcert.emails.models import OutboundEmail
+    from stormcert.exams.accommodations import decide_accommodation_request, request_accommodation
+    from stormcert.exams.models import Accommodation
+    from stormcert.exams.services import ExamError
+
+    asked = request_accommodation(user=alice, explanation="Dyslexia", factor=Decimal("1.5"), document=None)
+
+    def decide(i: int) -> str:
+        try:
+            decided = decide_accommodation_request(
+                request=asked, grant=i % 2 == 0, factor=None, reason=f"click {i}", actor=sara
+            )
+            return decided.status
+        except ExamError:
+            return "refused"
+
+    results = together(8, decide)
+    assert results.count("refused") == 7
+    assert (
+        AuditEvent.objects.filter(verb__startswith="exam.accommodation_request_")
+        .exclude(verb="exam.accommodation_request_withdrawn")
+        .count()
+        == 1
+    )
+    assert Accommodation.objects.count() <= 1
+    assert (
+        OutboundEmail.objects.filter(
+            template__in=["exams/email/accommodation_granted", "exams/email/accommodation_declined"]
+        ).count()
+        == 1
+    )
+
+
+def test_concurrent_requests_leave_one_waiting(alice: User) -> None:
+    from stormcert.exams.accommodations import request_accommodation
+    from stormcert.exams.models import AccommodationRequest
+    from stormcert.exams.services import ExamError
+
+    def ask(i: int) -> bool:
+        try:
+            request_accommodation(user=alice, explanation=f"ask {i}", factor=None, document=None)
+            return True
+        except ExamError:
+            return False
+
+    assert sum(together(6, ask)) == 1
+    assert AccommodationRequest.objects.filter(user=alice).count() == 1

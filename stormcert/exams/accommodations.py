@@ -1,0 +1,180 @@
+"""Accommodation requests: a candidate asks for extra time, staff grant or decline it.
+
+Granting goes through `services.grant_accommodation`, so a granted request is exactly the
+standing accommodation staff could grant by hand: it applies to every exam the candidate starts
+from then on (attempts already running keep their deadline: the server fixed it at the start).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from stormcert.accounts.models import User
+from stormcert.audit.services import record
+from stormcert.emails.services import send_templated_email
+from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN, AccommodationRequest, RequestStatus
+from stormcert.exams.services import ExamError, grant_accommodation
+from stormcert.lib.uploads import UploadRefused, check_pdf
+
+EXPLANATION_MAX = 5000
+
+
+class RequestAlreadyClosed(ExamError):
+    """The request was decided or withdrawn meanwhile (a double click, two staff at once)."""
+
+
+def _page_url() -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("exams:accommodation")
+
+
+def _check_factor(factor: Decimal | None) -> None:
+    if factor is not None and not FACTOR_MIN <= factor <= FACTOR_MAX:
+        raise ExamError(
+            f"The time factor must be between {FACTOR_MIN} and {FACTOR_MAX} (for example 1.5 for time and a half)."
+        )
+
+
+def request_accommodation(
+    *,
+    user: User,
+    explanation: str,
+    factor: Decimal | None,
+    document: UploadedFile | None,
+    now: datetime | None = None,
+) -> AccommodationRequest:
+    """File a request. Everything is checked before the file is written, so a refused request
+    leaves nothing on disk."""
+    now = now or timezone.now()
+    explanation = explanation.strip()
+    if not explanation:
+        raise ExamError("Explain what you need and why: staff decide from what you write here.")
+    if len(explanation) > EXPLANATION_MAX:
+        raise ExamError(
+            f"Please keep the explanation under {EXPLANATION_MAX} characters; attach a PDF for the rest."
+        )
+    _check_factor(factor)
+    checked = None
+    if document is not None:
+        try:
+            checked = check_pdf(document)
+        except UploadRefused as exc:
+            raise ExamError(f"The supporting document was not accepted: {exc}") from None
+    waiting = "You already have a request waiting for a decision; withdraw it first to send a new one."
+    if AccommodationRequest.objects.filter(user=user, status=RequestStatus.PENDING).exists():
+        raise ExamError(waiting)
+    request = AccommodationRequest(user=user, explanation=explanation, factor=factor, requested_at=now)
+    if checked is not None and document is not None:
+        request.document_name = checked.original_name
+        request.document_size = checked.size
+        request.document_sha256 = checked.sha256
+    try:
+        with transaction.atomic():
+            if document is not None:
+                request.document.save("upload.pdf", document, save=False)
+            request.save()
+            record(
+                actor=user,
+                verb="exam.accommodation_requested",
+                obj=request,
+                data={"factor": factor, "document_sha256": request.document_sha256 or None},
+                now=now,
+            )
+            send_templated_email(
+                template="exams/email/accommodation_requested",
+                to=user.email,
+                user=user,
+                context={"request": request, "url": _page_url()},
+            )
+    except IntegrityError:
+        # Two submissions raced past the check above; the constraint let one through.
+        if request.document:
+            request.document.delete(save=False)
+        raise ExamError(waiting) from None
+    return request
+
+
+@transaction.atomic
+def withdraw_accommodation_request(
+    *, request: AccommodationRequest, user: User, now: datetime | None = None
+) -> AccommodationRequest:
+    """The candidate takes back a request still waiting. Only its owner can."""
+    now = now or timezone.now()
+    if request.user_id != user.pk:
+        raise ExamError("No such request.")
+    changed = AccommodationRequest.objects.filter(
+        pk=request.pk, user=user, status=RequestStatus.PENDING
+    ).update(status=RequestStatus.WITHDRAWN, withdrawn_at=now)
+    request.refresh_from_db()
+    if changed != 1:
+        raise RequestAlreadyClosed(
+            f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
+        )
+    record(actor=user, verb="exam.accommodation_request_withdrawn", obj=request, now=now)
+    return request
+
+
+@transaction.atomic
+def decide_accommodation_request(
+    *,
+    request: AccommodationRequest,
+    grant: bool,
+    factor: Decimal | None,
+    reason: str,
+    actor: User,
+    now: datetime | None = None,
+) -> AccommodationRequest:
+    """Grant (at `factor`, or the factor asked for) or decline, with a reason either way.
+
+    The request's row lock makes a double click or two staff members deciding at once decide it
+    once: the second finds it no longer pending and is told who decided it."""
+    now = now or timezone.now()
+    if not actor.is_staff:
+        raise ExamError("Only program staff decide accommodation requests.")
+    reason = reason.strip()
+    if not reason:
+        raise ExamError(
+            "Give the reason for the decision: the candidate is told it, and it is kept in the audit log."
+        )
+    locked = AccommodationRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
+    if locked.status != RequestStatus.PENDING:
+        who = f" by {locked.decided_by.email}" if locked.decided_by else ""
+        raise RequestAlreadyClosed(
+            f"This request was already {locked.get_status_display().lower()}{who}; nothing was changed."
+        )
+    if locked.user_id == actor.pk:
+        raise ExamError("Another staff member must decide your own request.")
+    if grant:
+        factor = factor if factor is not None else locked.factor
+        if factor is None:
+            raise ExamError("Give the time factor to grant (the candidate left it to staff).")
+        _check_factor(factor)
+        locked.accommodation = grant_accommodation(
+            user=locked.user, factor=factor, reason=reason, actor=actor, now=now
+        )
+    locked.status = RequestStatus.GRANTED if grant else RequestStatus.DECLINED
+    locked.decided_by = actor
+    locked.decided_at = now
+    locked.decision_reason = reason
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "accommodation"])
+    record(
+        actor=actor,
+        verb=f"exam.accommodation_request_{locked.status}",
+        obj=locked,
+        data={"asked": locked.factor, "granted": factor if grant else None, "candidate": locked.user.email},
+        reason=reason,
+        now=now,
+    )
+    send_templated_email(
+        template=f"exams/email/accommodation_{locked.status}",
+        to=locked.user.email,
+        user=locked.user,
+        context={"request": locked, "factor": factor, "url": _page_url()},
+    )
+    return locked

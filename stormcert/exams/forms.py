@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from stormcert.exams.accommodations import EXPLANATION_MAX
+from stormcert.lib.uploads import UploadRefused, check_pdf
+
+# The factors a candidate can pick; staff may grant any factor from 1.00 to 3.00.
+FACTOR_CHOICES = [
+    ("", "Leave it to staff"),
+    ("1.25", "1.25× (a quarter more time)"),
+    ("1.50", "1.5× (time and a half)"),
+    ("1.75", "1.75×"),
+    ("2.00", "2× (double time)"),
+    ("2.50", "2.5×"),
+    ("3.00", "3× (triple time)"),
+]
+
+
+class AccommodationRequestForm(forms.Form):
+    explanation = forms.CharField(
+        label="What do you need, and why?",
+        max_length=EXPLANATION_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="For example: “I have dyslexia and read slowly; I had 50% extra time in my college exams.”",
+        error_messages={"required": "Explain what you need and why: staff decide from what you write here."},
+    )
+    factor = forms.TypedChoiceField(
+        label="Extra time you are asking for",
+        choices=FACTOR_CHOICES,
+        coerce=Decimal,
+        empty_value=None,
+        required=False,
+    )
+    document = forms.FileField(
+        label="Supporting document (PDF)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        help_text=(
+            f"For example a letter from a doctor or school. A PDF of up to {settings.UPLOAD_MAX_BYTES // 1_048_576} MB; "
+            "only program staff can open it."
+        ),
+    )
+
+    def clean_document(self) -> UploadedFile | None:
+        # Checked here too (the service checks again) so the message sits next to the field.
+        upload: UploadedFile | None = self.cleaned_data.get("document")
+        if upload is not None:
+            try:
+                check_pdf(upload)
+            except UploadRefused as exc:
+                raise forms.ValidationError(
+                    f"{exc} Choose the file again, or send the request without it."
+                ) from None
+        return upload

@@ -1,0 +1,68 @@
+"""Uploaded PDFs: the checks every upload passes, the name it is stored under, and how it is served.
+
+One place for all of it so that every app accepting documents (ToR statements of
+qualifications, accommodation evidence) refuses the same files with the same words and serves
+them with the same headers. Files live under MEDIA_ROOT, which no URL serves: each app serves
+its documents through a view that first checks who may read them, then calls `pdf_response`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
+
+PDF_MAGIC = b"%PDF-"
+
+
+class UploadRefused(ValueError):
+    """The file cannot be kept; the message says why in words the uploader can act on."""
+
+
+@dataclass(frozen=True)
+class CheckedPdf:
+    original_name: str
+    size: int
+    sha256: str
+
+
+def check_pdf(upload: UploadedFile) -> CheckedPdf:
+    """Accept a PDF under the size cap. The type is judged from the content, not the name or the
+    browser's content type (both are the uploader's to choose)."""
+    limit = settings.UPLOAD_MAX_BYTES
+    if upload.size is None or upload.size == 0:
+        raise UploadRefused("The file is empty.")
+    if upload.size > limit:
+        raise UploadRefused(
+            f"The file is {upload.size / 1_048_576:.1f} MB; the limit is {limit // 1_048_576} MB."
+        )
+    head = upload.read(len(PDF_MAGIC))
+    upload.seek(0)
+    if head != PDF_MAGIC:
+        raise UploadRefused("Only PDF documents are accepted (the file does not start like a PDF).")
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return CheckedPdf(
+        original_name=(upload.name or "document.pdf")[:255], size=upload.size, sha256=digest.hexdigest()
+    )
+
+
+def random_pdf_name(folder: str) -> str:
+    """A stored name nobody can guess or use to learn the uploader's own file name."""
+    return f"{folder.strip('/')}/{uuid.uuid4().hex}.pdf"
+
+
+def pdf_response(file: File, filename: str) -> FileResponse:
+    """Serve a stored upload. `sandbox` keeps any script inside a hostile PDF away from our origin;
+    `nosniff` stops a browser treating it as anything but the PDF we say it is."""
+    response = FileResponse(file.open("rb"), content_type="application/pdf", filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
