@@ -15,6 +15,7 @@ from stormcert.audit.models import AuditEvent
 from stormcert.courses.models import CourseSession, PlanStatus
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.services import get_enrollment, journey_for, qualification_program
+from stormcert.exams.services import pending_accommodation_requests
 from stormcert.payments.models import Payment, PaymentState, Provider
 from stormcert.programs.models import Program
 from stormcert.programs.rules import RuleMissing, rules_in_force
@@ -69,6 +70,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             status=ApplicationStatus.SUBMITTED, reviews__isnull=True
         ).count(),
         "claims_waiting": pending_claims(),
+        "accommodations_waiting": pending_accommodation_requests(),
         "emails_failed": email_counts.get(EmailStatus.FAILED, 0),
         "checks_waiting": Payment.objects.filter(provider=Provider.CHECK, state=PaymentState.PENDING).count(),
         "emails_total": sum(email_counts.values()),

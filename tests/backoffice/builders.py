@@ -18,9 +18,13 @@ def many_rows(n: int, *, start: int = 0) -> list[str]:
     out = []
     for i in range(start, start + n):
         if i % 4 == 0:
-            out.append(f"Holder{i} Expired,h{i}@old.example.org,OWP-{i:06d},QISP,2019-03-01,2021-03-01,expired,")
+            out.append(
+                f"Holder{i} Expired,h{i}@old.example.org,OWP-{i:06d},QISP,2019-03-01,2021-03-01,expired,"
+            )
         else:
-            out.append(f"Holder{i} Active,h{i}@old.example.org,OWP-{i:06d},QISP,2025-05-01,2027-05-01,active,")
+            out.append(
+                f"Holder{i} Active,h{i}@old.example.org,OWP-{i:06d},QISP,2025-05-01,2027-05-01,active,"
+            )
     return out
 
 

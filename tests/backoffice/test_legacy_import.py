@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 GOOD = (
     "Maria Garcia,MGarcia@Example.com,OWP-000123,QISP,2025-03-14,2027-03-14,active,",
-    "\"Wong, Lee\",lwong@example.com,OWP-000124,QISP,2019-01-10,2021-01-10,expired,",
+    '"Wong, Lee",lwong@example.com,OWP-000124,QISP,2019-01-10,2021-01-10,expired,',
     "Pat Revoked,pat@example.com,OWP-000125,QISP,2024-02-01,2026-02-01,revoked,",
     "Sam Learner,sam@example.com,,QISP,,,in progress,account;read_guides;registration",
 )
@@ -182,9 +182,13 @@ def test_older_certificates_of_one_person_are_superseded(programs: None, sara: U
 
 def test_header_problems_are_refused_at_upload(programs: None, sara: User) -> None:
     with pytest.raises(imports.ImportFileError, match="missing: email"):
-        imports.start_run(actor=sara, filename="x.csv", data=b"name,certificate,program,issued,expires,status\n")
+        imports.start_run(
+            actor=sara, filename="x.csv", data=b"name,certificate,program,issued,expires,status\n"
+        )
     with pytest.raises(imports.ImportFileError, match="not UTF-8"):
-        imports.start_run(actor=sara, filename="x.csv", data=legacy_csv(GOOD[0]).replace(b"Maria", b"Mar\xeda"))
+        imports.start_run(
+            actor=sara, filename="x.csv", data=legacy_csv(GOOD[0]).replace(b"Maria", b"Mar\xeda")
+        )
     with pytest.raises(imports.ImportFileError, match="no records"):
         imports.start_run(actor=sara, filename="x.csv", data=legacy_csv())
 

@@ -65,10 +65,16 @@ def test_extend_a_window(registered: Enrollment, alice: User, sara: User) -> Non
     client = client_for(sara)
     before = registered.window_end
     assert before is not None
-    earlier = act(client, alice, "extend", "extend", enrollment=registered.pk, last_day="2027-01-01", reason="x")
-    assert earlier.status_code == 400 and "Choose a day after the current last day" in earlier.content.decode()
+    earlier = act(
+        client, alice, "extend", "extend", enrollment=registered.pk, last_day="2027-01-01", reason="x"
+    )
+    assert (
+        earlier.status_code == 400 and "Choose a day after the current last day" in earlier.content.decode()
+    )
     assert 'value="2027-01-01"' in earlier.content.decode()  # kept what was typed
-    no_reason = act(client, alice, "extend", "extend", enrollment=registered.pk, last_day="2029-06-30", reason="")
+    no_reason = act(
+        client, alice, "extend", "extend", enrollment=registered.pk, last_day="2029-06-30", reason=""
+    )
     assert no_reason.status_code == 400
     act(client, alice, "extend", "extend", enrollment=registered.pk, last_day="2029-06-30", reason="Surgery.")
     registered.refresh_from_db()
@@ -77,18 +83,31 @@ def test_extend_a_window(registered: Enrollment, alice: User, sara: User) -> Non
     assert event.reason == "Surgery." and event.actor == sara
 
 
-def test_grant_an_attempt_unblocks_someone_who_failed_out(registered: Enrollment, alice: User, sara: User) -> None:
+def test_grant_an_attempt_unblocks_someone_who_failed_out(
+    registered: Enrollment, alice: User, sara: User
+) -> None:
     client = client_for(sara)
     nothing = act(client, alice, "attempt", "attempt", exam=f"{registered.pk}:midterm", reason="Power cut.")
     assert nothing.status_code == 400 and "nothing to give back" in nothing.content.decode()
     for i in range(2):
-        record_step_failure(enrollment=registered, step_code="midterm", source="test", now=T0 + timedelta(days=i + 1))
+        record_step_failure(
+            enrollment=registered, step_code="midterm", source="test", now=T0 + timedelta(days=i + 1)
+        )
     assert journey_for(registered, T0 + timedelta(days=3)).step("midterm").state == StepState.BLOCKED
-    act(client, alice, "attempt", "attempt", exam=f"{registered.pk}:midterm", reason="Power cut in the test room.")
+    act(
+        client,
+        alice,
+        "attempt",
+        "attempt",
+        exam=f"{registered.pk}:midterm",
+        reason="Power cut in the test room.",
+    )
     step = journey_for(registered, T0 + timedelta(days=3)).step("midterm")
     assert step.state == StepState.CURRENT and step.attempts_left == 1
     assert registered.records.filter(outcome="failed", voided_at__isnull=False).count() == 1
-    assert AuditEvent.objects.filter(verb="enrollment.attempt_granted", reason="Power cut in the test room.").exists()
+    assert AuditEvent.objects.filter(
+        verb="enrollment.attempt_granted", reason="Power cut in the test room."
+    ).exists()
 
 
 def test_grant_an_accommodation(registered: Enrollment, alice: User, sara: User) -> None:
@@ -101,7 +120,15 @@ def test_grant_an_accommodation(registered: Enrollment, alice: User, sara: User)
 
 def test_record_a_self_directed_qisp(programs: None, alice: User, sara: User) -> None:
     client = client_for(sara)
-    act(client, alice, "self_directed", "sd", license_type="PE-civil", license_number="C12345", reason="License checked.")
+    act(
+        client,
+        alice,
+        "self_directed",
+        "sd",
+        license_type="PE-civil",
+        license_number="C12345",
+        reason="License checked.",
+    )
     enrollment = Enrollment.objects.get(user=alice)
     assert enrollment.route == Route.SELF_DIRECTED and enrollment.completed_at is not None
     assert Certificate.objects.get(holder=alice).source == Source.SELF_DIRECTED
@@ -124,10 +151,16 @@ def test_merge_from_the_record_shows_what_moves_then_merges(programs: None, alic
 
 def test_staff_home_shows_the_queues(programs: None, alice: User, sara: User) -> None:
     from stormcert.accounts.claims import request_claim
+    from stormcert.exams.accommodations import request_accommodation
 
     request_claim(requester=alice, certificate_number="OWP-1", email_on_file="", explanation="Old address.")
+    request_accommodation(user=alice, explanation="I need more time.", factor=None, document=None)
+    request_accommodation(
+        user=make_person("bob@example.com"), explanation="Me too.", factor=None, document=None
+    )
     html = client_for(sara).get(reverse("staff_home")).content.decode()
     assert 'href="/staff/claims/"><span class="stat-value">1</span>' in html
+    assert 'href="/staff/exams/accommodations/"><span class="stat-value">2</span>' in html
     for label in ("checks or POs to record", "virtual training plans", "SOQs to assign", "failed emails"):
         assert label in html
 
@@ -135,5 +168,8 @@ def test_staff_home_shows_the_queues(programs: None, alice: User, sara: User) ->
 def test_only_staff_open_records(programs: None, alice: User, eve: User) -> None:
     client = client_for(eve)
     assert client.get(reverse("backoffice:person", args=[alice.pk])).status_code == 403
-    assert client.post(reverse("backoffice:person", args=[alice.pk]), {"action": "accommodation"}).status_code == 403
+    assert (
+        client.post(reverse("backoffice:person", args=[alice.pk]), {"action": "accommodation"}).status_code
+        == 403
+    )
     assert client.get(reverse("backoffice:people")).status_code == 403

@@ -44,12 +44,16 @@ def test_staff_work_a_candidate_record_and_the_claims_queue(browser: Browser, li
     alice = make_person("alice@example.com", first_name="Alice", last_name="Alvarez")
     enrollment = ready_for_midterm(alice, T0)
     for i in range(2):
-        record_step_failure(enrollment=enrollment, step_code="midterm", source="test", now=T0 + timedelta(days=i + 1))
+        record_step_failure(
+            enrollment=enrollment, step_code="midterm", source="test", now=T0 + timedelta(days=i + 1)
+        )
     duplicate = make_person("alice.work@example.com", first_name="Alice", last_name="Alvarez")
     certify(duplicate, issued_on=date(2026, 1, 15))
     import_file(sara, legacy_csv("Lee Wong,lwong@old.example.org,OWP-7,QISP,2024-06-01,2026-06-01,expired,"))
     lee = make_person("lee@example.com", first_name="Lee", last_name="Wong")
-    request_claim(requester=lee, certificate_number="OWP-7", email_on_file="", explanation="Old employer's address.")
+    request_claim(
+        requester=lee, certificate_number="OWP-7", email_on_file="", explanation="Old employer's address."
+    )
 
     page = staff_page(browser, live_server.url)
     page.goto("/staff/")
@@ -69,7 +73,9 @@ def test_staff_work_a_candidate_record_and_the_claims_queue(browser: Browser, li
     page.get_by_text("Grant an exam attempt").click()
     form = page.locator("details", has_text="Grant an exam attempt")
     form.get_by_role("button", name="Give back one attempt").click()
-    expect(page.locator("details[open]", has_text="Grant an exam attempt").get_by_text("This field is required.")).to_be_visible()
+    expect(
+        page.locator("details[open]", has_text="Grant an exam attempt").get_by_text("This field is required.")
+    ).to_be_visible()
     form = page.locator("details", has_text="Grant an exam attempt")
     form.get_by_label("Reason").fill("The test centre lost power.")
     form.get_by_role("button", name="Give back one attempt").click()

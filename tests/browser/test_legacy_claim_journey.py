@@ -45,7 +45,9 @@ def write(tmp_path: Path, name: str, rows: list[str]) -> str:
     return str(path)
 
 
-def test_staff_import_then_a_holder_claims_by_email_link(browser: Browser, live_server: Any, tmp_path: Path) -> None:
+def test_staff_import_then_a_holder_claims_by_email_link(
+    browser: Browser, live_server: Any, tmp_path: Path
+) -> None:
     load_definition_file(DEFAULT_DEFINITION)
     sara = make_person("sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara")
     enable_totp(sara)

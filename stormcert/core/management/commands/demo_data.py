@@ -108,7 +108,12 @@ class Command(BaseCommand):
             self.stdout.write(f"created {created} demo certificate holders for the directory")
         if load_demo_renewal(DEMO_PASSWORD) and options["verbosity"]:
             self.stdout.write("created the sample review module and a QISP due for renewal")
-        if load_demo_legacy(User.objects.get(email="sara@example.com"), DEMO_PASSWORD) and options["verbosity"]:
-            self.stdout.write("imported the sample earlier-system records; Dana can claim hers, Lee's claim waits")
+        if (
+            load_demo_legacy(User.objects.get(email="sara@example.com"), DEMO_PASSWORD)
+            and options["verbosity"]
+        ):
+            self.stdout.write(
+                "imported the sample earlier-system records; Dana can claim hers, Lee's claim waits"
+            )
         if options["verbosity"]:
             self.stdout.write(self.style.SUCCESS("demo data ready"))
