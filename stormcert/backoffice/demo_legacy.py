@@ -6,7 +6,7 @@ from pathlib import Path
 
 from allauth.account.models import EmailAddress
 
-from stormcert.accounts.claims import ClaimError, request_claim
+from stormcert.accounts.claims import request_claim
 from stormcert.accounts.models import ClaimRequest, LegacyRecord, User
 from stormcert.backoffice import imports
 
@@ -26,13 +26,10 @@ def load_demo_legacy(staff: User, password: str) -> bool:
             EmailAddress.objects.create(user=person, email=email, verified=True, primary=True)
     lee = User.objects.get(email="lee@example.com")
     if not ClaimRequest.objects.filter(requester=lee).exists():
-        try:
-            request_claim(
-                requester=lee,
-                certificate_number="OWP-2018-00007",
-                email_on_file="lwong@formerco.example.com",
-                explanation="That address was at Former Co., which closed in 2023. I can send my old certificate.",
-            )
-        except ClaimError:
-            pass
+        request_claim(
+            requester=lee,
+            certificate_number="OWP-2018-00007",
+            email_on_file="lwong@formerco.example.com",
+            explanation="That address was at Former Co., which closed in 2023. I can send my old certificate.",
+        )
     return True

@@ -82,7 +82,6 @@ def test_staff_import_then_a_holder_claims_by_email_link(
     expect(staff.get_by_text("Imported in")).to_be_visible()
     expect(staff.get_by_role("list", name="Outcome")).to_contain_text("5001")
     assert_accessible(staff)
-    staff.screenshot(path="/tmp/legacy-import.png", full_page=True)
     assert Certificate.objects.filter(number="OWP-2019-00042").exists()
 
     # Dana, with a new account, claims her certificate.
