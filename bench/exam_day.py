@@ -25,12 +25,14 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -358,6 +360,7 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
             if e["fault"] == "database restarted"
         )
     )
+    explain_failures(faults)
     (RUN / "faults.json").write_text(json.dumps(faults.events))
     checked = subprocess.run([PY, "bench/check.py"], cwd=ROOT, env=server_env(), check=False)
     return checked.returncode != 0
@@ -369,7 +372,8 @@ def print_endpoints() -> None:
     errors: dict[tuple[str, str], dict[str, int]] = {}
     for f in csv_rows(RUN / "exam_failures.csv"):
         kinds = errors.setdefault((f["Method"], f["Name"]), {})
-        kinds[f["Error"]] = kinds.get(f["Error"], 0) + int(f["Occurrences"])
+        error = re.sub(r"^CatchResponseError\('(.*)'\)$", r"\1", f["Error"])
+        kinds[error] = kinds.get(error, 0) + int(f["Occurrences"])
     print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}  errors")
     for r in sorted(rows, key=lambda r: -int(r["Request Count"])):
         kinds = errors.get((r["Type"], r["Name"]), {})
@@ -384,6 +388,27 @@ def print_endpoints() -> None:
             f"{'all':<44} {int(total['Request Count']):>8} {total['50%']:>7} {total['95%']:>7} {total['99%']:>7}  "
             f"{total['Failure Count']} ({float(total['Failure Count']) / max(int(total['Request Count']), 1):.2%})"
         )
+
+
+def explain_failures(faults: FaultDriver) -> None:
+    """Each failed request, matched by time with the fault it met."""
+    failures = [f for path in RUN.glob("outcomes-*.json") for f in json.loads(path.read_text())["failures"]]
+    by_fault: dict[str, dict[str, int]] = {}
+    for when, method, name, kind in failures:
+        cause = by_fault.setdefault(faults.explain(when), {})
+        key = f"{kind}: {method} {name}"
+        cause[key] = cause.get(key, 0) + 1
+    print(f"failed requests by the fault they met ({len(failures)} in all):")
+    for cause in ("worker kill", "database restart", "no fault"):
+        kinds = by_fault.get(cause, {})
+        detail = "; ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:6])
+        print(f"   {cause}: {sum(kinds.values())}{' (' + detail + ')' if detail else ''}")
+    held: Counter[str] = Counter()
+    for path in RUN.glob("outcomes-*.json"):
+        held.update(json.loads(path.read_text())["held_back"])
+    print(
+        f"requests held back by cut-off clients (resent or retried once back): {sum(held.values())} {dict(held)}"
+    )
 
 
 def _write_keys(sessions: list[dict[str, str]]) -> None:

@@ -136,7 +136,7 @@ class FaultDriver:
         self.cut_file.unlink(missing_ok=True)
 
     def _log(self, kind: str, **data: object) -> None:
-        self.events.append({"at": round(time.time() - self.t0, 1), "fault": kind, **data})
+        self.events.append({"t": time.time(), "at": round(time.time() - self.t0, 1), "fault": kind, **data})
         print(f"   [fault +{time.time() - self.t0:5.0f}s] {kind} {data or ''}", flush=True)
 
     def _kill_workers(self) -> None:
@@ -172,6 +172,18 @@ class FaultDriver:
         self._log("database restart begins")
         seconds = self.database.restart()
         self._log("database restarted", seconds=round(seconds, 1))
+
+    def explain(self, when: float) -> str:
+        """Which fault a failed request at `when` met: the database restart (from its start to a
+        few seconds after), a worker kill (the requests it held, and the next second or two),
+        the cut (a cut-off client sends nothing, so it causes no server error), or none."""
+        restart = [e["t"] for e in self.events if e["fault"].startswith("database restart")]
+        if len(restart) == 2 and restart[0] - 1 <= when <= restart[1] + 5:  # type: ignore[operator]
+            return "database restart"
+        for e in self.events:
+            if e["fault"] == "worker killed" and e["t"] - 1 <= when <= e["t"] + 3:  # type: ignore[operator]
+                return "worker kill"
+        return "no fault"
 
     def count(self, kind: str) -> int:
         return sum(1 for e in self.events if e["fault"] == kind)

@@ -56,6 +56,7 @@ UNSAVED: list[tuple[int, int, int]] = []  # saves given up on after retries
 EXAMS: list[dict[str, Any]] = []  # user, attempt, told: passed / not passed / unknown
 SEATS: list[dict[str, Any]] = []  # user, session, told (the last thing the server said), history
 PAYMENTS: list[dict[str, Any]] = []  # user, order, told per payment, paid_told
+FAILURES: list[tuple[float, str, str, str]] = []  # when, method, endpoint, kind: matched with the faults
 HELD_BACK: dict[str, int] = {}  # requests a cut-off client did not send (resent later or skipped)
 
 _index = itertools.count()  # one index per client across all classes: the cut picks a tenth of them
@@ -508,6 +509,12 @@ class Floor(Client):
             self.call("GET", "/ping/", "/ping/ (floor)")
 
 
+@events.request.add_listener
+def note_failure(request_type: str, name: str, exception: Exception | None = None, **kwargs: Any) -> None:
+    if exception is not None:
+        FAILURES.append((time.time(), request_type, name, str(exception)))
+
+
 @events.test_stop.add_listener
 def write_outcomes(**kwargs: Any) -> None:
     (RUN / f"outcomes-{os.getpid()}.json").write_text(
@@ -519,6 +526,7 @@ def write_outcomes(**kwargs: Any) -> None:
                 "seats": SEATS,
                 "payments": PAYMENTS,
                 "held_back": HELD_BACK,
+                "failures": FAILURES,
             }
         )
     )
