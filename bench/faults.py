@@ -70,14 +70,16 @@ class OwnPostgres:
             capture_output=True,
             check=True,
         )
-        # The socket lives in the cluster's own directory, not /var/run/postgresql (the shared
-        # server's). max_connections covers gunicorn's workers, the benchmark's helpers and the
-        # connections a killed worker leaves behind until PostgreSQL notices.
-        options = (
-            f"-c port={self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.home} -c max_connections=200"
-        )
-        self._ctl("-o", options, "-w", "-t", "60", "start")
+        # Written into the cluster's own configuration (not passed with -o), so a start by hand
+        # can never reach for the shared server's port. The socket lives in the cluster's own
+        # directory, not /var/run/postgresql. max_connections covers gunicorn's workers, the
+        # benchmark's helpers and the connections a killed worker leaves behind for a while.
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"\n# stormcert bench (bench/faults.py)\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.home}'\nmax_connections = 200\n"
+            )
+        self._ctl("-w", "-t", "60", "start")
         subprocess.run(
             [
                 str(PG_BIN / "createdb"),
