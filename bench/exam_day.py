@@ -233,6 +233,9 @@ def main() -> None:
     if database is not None:
         database.start_fresh()
         os.environ["DATABASE_URL"] = database.url
+    elif not os.environ.get("DATABASE_URL"):
+        # A scratch file, never the development database the settings would fall back to.
+        os.environ["DATABASE_URL"] = f"sqlite:///{RUN / 'bench.sqlite3'}"
     try:
         failed = run(args, database)
     finally:
