@@ -8,11 +8,13 @@ plumbing and the CI-sized settings.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Sum
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, initialize, invariant, multiple, rule, run_state_machine_as_test
 
 from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
@@ -28,9 +30,21 @@ from stormcert.exams.services import (
     start_attempt,
     submit_attempt,
 )
+from stormcert.lib.money import money
+from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, RefundState
+from stormcert.payments.services import (
+    PaymentError,
+    cancel_order,
+    confirm_payment,
+    fail_payment,
+    record_manual_payment,
+    refund_payment,
+    start_payment,
+)
 from stormcert.training.models import Course
 from tests.enrollments.builders import finish_training, resolve
 from tests.exams.conftest import T0, ready_for_midterm
+from tests.payments.conftest import make_order
 from tests.security.machines import MACHINE_SETTINGS, SavepointMachine
 
 pytestmark = pytest.mark.django_db
@@ -231,4 +245,188 @@ def test_attempt_lifecycle(alice: User, midterm: Exam) -> None:
         pass
 
     Machine.user, Machine.exam, Machine.enrollment = alice, midterm, enrollment
+    run_state_machine_as_test(Machine, settings=MACHINE_SETTINGS)
+
+
+# --- Orders, payments and refunds -------------------------------------------------------------------
+
+
+class OrderMachine(SavepointMachine):
+    """alice's orders: payment attempts by card (test mode), checks staff record, confirmations
+    replayed (webhook retries) or arriving late for a settled order, failures, partial and full
+    refunds (with and without the non-refundable override), cancellation."""
+
+    user: User
+    staff: User
+    orders = Bundle("orders")
+    payments = Bundle("payments")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = T0
+        self.references = 0
+        # Orders that were paid at some point: each must have been fulfilled exactly once.
+        self.ever_paid: set[int] = set()
+
+    @initialize(target=orders)
+    def first_order(self) -> Order:
+        # Every example has an order to act on: an example with none tests nothing.
+        return make_order(self.user, fee_code="registration", now=self.now)
+
+    @rule(target=orders, fee=st.sampled_from(["registration", "extension"]))
+    def create(self, fee: str) -> Order:
+        return make_order(self.user, fee_code=fee, now=self.now)
+
+    @rule(target=payments, order=orders)
+    def start_card_payment(self, order: Order) -> Payment | Any:
+        try:
+            started = start_payment(
+                order=order,
+                provider_code="testmode",
+                actor=self.user,
+                return_url="/",
+                cancel_url="/",
+                now=self.now,
+            )
+        except PaymentError:
+            order.refresh_from_db()
+            assert order.status != OrderStatus.PENDING
+            return multiple()
+        return started.payment
+
+    @rule(payment=payments, amount=st.sampled_from([None, "same", "less"]))
+    def confirm(self, payment: Payment, amount: str | None) -> None:
+        """A provider's confirmation: first delivery, a replay, or a late one for a settled order."""
+        before = Payment.objects.get(pk=payment.pk).state
+        value = None if amount is None else payment.amount if amount == "same" else Decimal("1.00")
+        changed = confirm_payment(payment_id=payment.pk, amount=value, now=self.now)
+        assert changed == (before != PaymentState.CONFIRMED)
+        self._note_paid(payment.order_id)
+
+    @rule(payment=payments)
+    def fail(self, payment: Payment) -> None:
+        before = Payment.objects.get(pk=payment.pk).state
+        changed = fail_payment(payment_id=payment.pk, reason="declined", now=self.now)
+        assert changed == (before in (PaymentState.CREATED, PaymentState.PENDING))
+
+    @rule(target=payments, order=orders, part=st.sampled_from(["due", "half", "over"]), reuse=st.booleans())
+    def check_arrives(self, order: Order, part: str, reuse: bool) -> Payment | Any:
+        order.refresh_from_db()
+        due = order.amount_due()
+        amount = {"due": due, "half": money(due / 2), "over": due + Decimal("10.00")}[part]
+        if not reuse or self.references == 0:
+            self.references += 1
+        reference = f"CHK-{self.references}"
+        try:
+            payment = record_manual_payment(
+                order=order,
+                actor=self.staff,
+                reference=reference,
+                amount=amount,
+                received_on=self.now.date(),
+                reason="check received",
+                now=self.now,
+            )
+        except PaymentError:
+            # Refused: the order is settled, the amount is not positive, or the check is known.
+            return multiple()
+        self._note_paid(order.pk)
+        return payment
+
+    @rule(
+        payment=payments,
+        part=st.sampled_from(["all", "half", "cent", "too_much"]),
+        override=st.booleans(),
+    )
+    def refund(self, payment: Payment, part: str, override: bool) -> None:
+        payment.refresh_from_db()
+        available = payment.refundable_amount()
+        amount = {
+            "all": available,
+            "half": money(available / 2),
+            "cent": Decimal("0.01"),
+            "too_much": available + Decimal("0.01"),
+        }[part]
+        order = Order.objects.get(pk=payment.order_id)
+        allowed = (
+            payment.state == PaymentState.CONFIRMED
+            and Decimal("0.01") <= amount <= available
+            and (order.is_refundable or override)
+        )
+        try:
+            refund_payment(
+                payment=payment,
+                amount=amount,
+                actor=self.staff,
+                reason="asked by the candidate",
+                override_nonrefundable=override,
+                now=self.now,
+            )
+        except PaymentError:
+            assert not allowed, (part, amount, available, payment.state)
+            return
+        assert allowed, (part, amount, available, payment.state)
+
+    @rule(order=orders)
+    def cancel(self, order: Order) -> None:
+        try:
+            cancel_order(order=order, actor=self.staff, reason="asked", now=self.now)
+        except PaymentError:
+            order.refresh_from_db()
+            assert order.status != OrderStatus.PENDING or order.confirmed_amount() > 0
+
+    @rule()
+    def time_passes(self) -> None:
+        self.now += timedelta(hours=1)
+
+    def _note_paid(self, order_id: int) -> None:
+        if Order.objects.filter(pk=order_id, paid_at__isnull=False).exists():
+            self.ever_paid.add(order_id)
+
+    @invariant()
+    def status_consistent_with_amounts(self) -> None:
+        for order in Order.objects.filter(user=self.user):
+            assert order.status in OrderStatus.values
+            confirmed, refunded = order.confirmed_amount(), order.refunded_amount()
+            if order.status == OrderStatus.PENDING:
+                assert order.paid_at is None and confirmed - refunded < order.total
+            if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
+                assert order.paid_at is not None and order.fulfilled_at is not None
+                assert confirmed >= order.total, "paid without being covered"
+            if order.status == OrderStatus.REFUNDED:
+                assert confirmed - refunded <= 0
+            if order.status == OrderStatus.CANCELED:
+                assert order.paid_at is None
+
+    @invariant()
+    def fulfilled_exactly_once_when_paid(self) -> None:
+        for order in Order.objects.filter(user=self.user):
+            fulfilled = AuditEvent.objects.filter(verb="tests.fulfilled", object_id=str(order.pk)).count()
+            assert fulfilled == (1 if order.paid_at else 0), (order.number, order.status, fulfilled)
+            assert order.lines.filter(fulfilled_at__isnull=(order.paid_at is not None)).count() == 0
+
+    @invariant()
+    def refunds_never_exceed_payments(self) -> None:
+        for payment in Payment.objects.filter(order__user=self.user):
+            kept = payment.refunds.exclude(state=RefundState.FAILED).aggregate(s=Sum("amount"))["s"] or 0
+            assert kept <= payment.amount
+            if kept:
+                assert payment.state == PaymentState.CONFIRMED
+
+    @invariant()
+    def overpayment_is_never_silent(self) -> None:
+        """Confirmed money never exceeds the total unless refunded, or staff are told: money that
+        arrives is real (a card charged is charged), so the rule is that an excess is flagged."""
+        for order in Order.objects.filter(user=self.user):
+            if order.net_paid() > order.total:
+                assert AuditEvent.objects.filter(verb="payment.overpaid", object_id=str(order.pk)).exists(), (
+                    f"{order.number} overpaid silently"
+                )
+
+
+def test_order_lifecycle(alice: User, sara: User, programs: None) -> None:
+    class Machine(OrderMachine):
+        pass
+
+    Machine.user, Machine.staff = alice, sara
     run_state_machine_as_test(Machine, settings=MACHINE_SETTINGS)
