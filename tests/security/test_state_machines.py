@@ -7,19 +7,33 @@ plumbing and the CI-sized settings.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db.models import Sum
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, initialize, invariant, multiple, rule, run_state_machine_as_test
 
 from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
+from stormcert.enrollments.journey import Journey, Overall, StepState
+from stormcert.enrollments.journey import last_day as journey_last_day
 from stormcert.enrollments.models import Enrollment
-from stormcert.enrollments.services import journey_for
+from stormcert.enrollments.services import (
+    JourneyError,
+    extend_window,
+    get_enrollment,
+    grant_attempt,
+    journey_for,
+    migrate_policy,
+    record_step_done,
+    record_step_failure,
+    start_registration,
+    version_for,
+)
 from stormcert.exams.models import Answer, Attempt, AttemptStatus, Exam
 from stormcert.exams.services import (
     AttemptClosed,
@@ -41,8 +55,9 @@ from stormcert.payments.services import (
     refund_payment,
     start_payment,
 )
+from stormcert.programs.models import PolicyValue, PolicyVersion, Program
 from stormcert.training.models import Course
-from tests.enrollments.builders import finish_training, resolve
+from tests.enrollments.builders import finish_training, pay, resolve
 from tests.exams.conftest import T0, ready_for_midterm
 from tests.payments.conftest import make_order
 from tests.security.machines import MACHINE_SETTINGS, SavepointMachine
@@ -430,3 +445,195 @@ def test_order_lifecycle(alice: User, sara: User, programs: None) -> None:
 
     Machine.user, Machine.staff = alice, sara
     run_state_machine_as_test(Machine, settings=MACHINE_SETTINGS)
+
+
+# --- Enrollments: the nine steps, windows, failures and what they cost -----------------------------
+
+STEP_CODES = ["read_guides", "self_assessment", "training", "midterm", "course", "survey", "final"]
+EXAMS = ["midterm", "final"]
+
+
+class EnrollmentMachine(SavepointMachine):
+    """alice's QISP journey: steps reported done or failed (in and out of order), registering and
+    paying, the clock running past the window, paying what a failure or lapse costs, staff
+    extending the window, giving back an attempt, and moving her to other rules."""
+
+    user: User
+    staff: User
+    program: Program
+    versions: list[PolicyVersion]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = T0
+        self.enrollment = get_enrollment(user=self.user, program=self.program, now=self.now)
+        self.window_end: datetime | None = None
+        self.cycle = self.enrollment.cycle
+
+    def _journey(self) -> Journey:
+        self.enrollment.refresh_from_db()
+        return journey_for(self.enrollment, self.now)
+
+    @rule(code=st.sampled_from(STEP_CODES))
+    def step_done(self, code: str) -> None:
+        open_now = self._journey().step(code).state == StepState.CURRENT
+        try:
+            record_step_done(enrollment=self.enrollment, step_code=code, source="machine", now=self.now)
+        except JourneyError:
+            assert not open_now, f"{code} was current but refused"
+            return
+        assert open_now, f"{code} credited while not current"
+
+    @rule(fail=st.booleans())
+    def do_the_next_step(self, fail: bool) -> None:
+        """What a candidate mostly does: the current step (an exam passed or failed), or pay
+        what a blocked journey asks for."""
+        current = self._journey().current
+        if current is None:
+            return
+        if current.state == StepState.BLOCKED:
+            self.pay_what_the_journey_asks()
+        elif current.kind == "payment":
+            self.register_and_pay()
+        elif current.kind == "exam" and fail:
+            self.exam_failed(current.code)
+        else:
+            self.step_done(current.code)
+
+    @rule(code=st.sampled_from(EXAMS))
+    def exam_failed(self, code: str) -> None:
+        open_now = self._journey().step(code).state == StepState.CURRENT
+        try:
+            record_step_failure(enrollment=self.enrollment, step_code=code, source="machine", now=self.now)
+        except JourneyError:
+            assert not open_now
+            return
+        assert open_now
+
+    @rule()
+    def register_and_pay(self) -> None:
+        open_now = self._journey().step("registration").state == StepState.CURRENT
+        try:
+            order = start_registration(enrollment=self.enrollment, now=self.now)
+        except JourneyError:
+            assert not open_now
+            return
+        assert open_now
+        pay(order, self.now)
+
+    @rule(days=st.sampled_from([1, 90, 400, 800]))
+    def time_passes(self, days: int) -> None:
+        self.now += timedelta(days=days)
+
+    @rule()
+    def pay_what_the_journey_asks(self) -> None:
+        """Re-register after failing out, or extend after the window lapsed: pay the fee."""
+        action = self._journey().action
+        try:
+            resolve(self.enrollment, self.now)
+        except JourneyError:
+            assert action is None
+            return
+        assert action is not None
+        self.enrollment.refresh_from_db()
+        if action.consequence.endswith("failed_out") or "window_expired" in action.consequence:
+            assert self._journey().action is None, "paid, and still blocked"
+
+    @rule(days=st.sampled_from([-1, 0, 30, 365]))
+    def staff_extend(self, days: int) -> None:
+        self.enrollment.refresh_from_db()
+        if self.enrollment.window_end is None:
+            last = self.now.date()
+        else:
+            last = journey_last_day(self.enrollment.window_end, self.program.zone)
+        try:
+            extend_window(
+                enrollment=self.enrollment,
+                last_day=last + timedelta(days=days),
+                actor=self.staff,
+                reason="illness",
+                now=self.now,
+            )
+        except JourneyError:
+            return
+        assert days > 0
+
+    @rule(code=st.sampled_from(EXAMS))
+    def staff_give_back_an_attempt(self, code: str) -> None:
+        try:
+            grant_attempt(
+                enrollment=self.enrollment, step_code=code, actor=self.staff, reason="power cut", now=self.now
+            )
+        except JourneyError:
+            return
+
+    @rule(index=st.integers(0, 1))
+    def staff_move_to_other_rules(self, index: int) -> None:
+        migrate_policy(
+            enrollment=self.enrollment,
+            version=self.versions[index],
+            actor=self.staff,
+            reason="board decision",
+            now=self.now,
+        )
+
+    @invariant()
+    def credit_in_order_current_first_not_done_completed_only_when_all_done(self) -> None:
+        journey = self._journey()
+        assert journey.overall in Overall.__members__.values()
+        states = [s.state for s in journey.steps]
+        assert all(state in StepState.__members__.values() for state in states)
+        done = 0
+        while done < len(states) and states[done] == StepState.DONE:
+            done += 1
+        if done == len(states):
+            assert journey.current is None and journey.overall == Overall.COMPLETE
+        else:
+            # The first step not done is the one to act on (or blocked); everything after waits.
+            assert states[done] in (StepState.CURRENT, StepState.BLOCKED)
+            assert all(state == StepState.LOCKED for state in states[done + 1 :]), states
+            assert journey.current is not None and journey.current.code == journey.steps[done].code
+            assert journey.overall != Overall.COMPLETE
+        # Completed (and the certificate issued) only when every step is done, and then for good.
+        assert (self.enrollment.completed_at is not None) == (journey.overall == Overall.COMPLETE)
+
+    @invariant()
+    def window_only_moves_forward_and_cycles_only_up(self) -> None:
+        self.enrollment.refresh_from_db()
+        end = self.enrollment.window_end
+        if self.window_end is not None:
+            assert end is not None and end >= self.window_end, (self.window_end, end)
+        self.window_end = end
+        assert self.enrollment.cycle >= self.cycle
+        self.cycle = self.enrollment.cycle
+
+    @invariant()
+    def failures_within_the_limit(self) -> None:
+        values = {v.key: v.value for v in version_for(self.enrollment, self.now).values.all()}
+        for code in EXAMS:
+            failed = self.enrollment.records.filter(
+                step_code=code, outcome="failed", cycle=self.enrollment.cycle, voided_at__isnull=True
+            ).count()
+            assert failed <= int(values[f"{code}.attempts"]), (code, failed)
+
+
+def test_enrollment_lifecycle(alice: User, sara: User, programs: None) -> None:
+    program = Program.objects.get(code="QISP")
+    casqa = program.policy_versions.get()
+    # The OWP rules as a second version of the same program, to move alice between rule sets
+    # mid-way: one midterm attempt, three final attempts, a lapse means redoing everything.
+    owp = PolicyVersion.objects.create(program=program, name="OWP-like", effective_from=date(2019, 1, 1))
+    overrides = {
+        "midterm.attempts": 1,
+        "final.attempts": 3,
+        "consequence.window_expired": {"fee": "re_registration", "redo": ["*"], "extends_window": False},
+    }
+    for value in casqa.values.all():
+        PolicyValue.objects.create(version=owp, key=value.key, value=overrides.get(value.key, value.value))
+
+    class Machine(EnrollmentMachine):
+        pass
+
+    Machine.user, Machine.staff, Machine.program, Machine.versions = alice, sara, program, [casqa, owp]
+    # Nine steps to walk: longer runs, so some reach the end, fail out and lapse.
+    run_state_machine_as_test(Machine, settings=settings(MACHINE_SETTINGS, stateful_step_count=40))
