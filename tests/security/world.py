@@ -10,7 +10,7 @@ alice's statement; sara is staff with two-factor set up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +57,7 @@ from stormcert.trainers.yearly import renewal_status
 from stormcert.training.demo import COURSE_CODE, load_demo_content
 from stormcert.training.models import Course, Lesson, LessonKind
 from tests.certificates.builders import certify
-from tests.courses.conftest import make_session
+from tests.courses.conftest import PT, make_session
 from tests.enrollments.builders import done, finish_training, pay
 from tests.trainers.builders import ANSWERS, PDF, pdf
 
@@ -93,11 +93,11 @@ def build_world() -> World:
     # Tom: a current ToR term, a published in-person session and a virtual one with a plan.
     grant_term(user=tom, actor=None, reason="access matrix world", now=now)
     load_demo_trainer_program(now=now)
-    session = make_session(tom, now=now, day_offset=40)
+    session = make_session(tom, now=now, **_dates(now, days=40))
     virtual = make_session(
         tom,
         now=now,
-        day_offset=50,
+        **_dates(now, days=50),
         mode=Mode.VIRTUAL,
         venue="",
         address="",
@@ -135,10 +135,9 @@ def build_world() -> World:
         document=SimpleUploadedFile("letter.pdf", pdf().read(), content_type="application/pdf"),
         now=now,
     )
-    # An order still open for payment, with a test-mode payment started on it.
-    registration_order = Order.objects.filter(user=alice).order_by("pk").first()
-    soq_order = Order.objects.filter(user=alice).order_by("-pk").first()
-    assert registration_order is not None and soq_order is not None
+    # Her paid registration order (order page, receipts), and an order still open for payment
+    # with a test-mode payment started on it (pay and checkout pages).
+    registration_order = Order.objects.get(user=alice, lines__fee_code="registration")
     open_payment = start_payment(
         order=_open_order(alice, qisp),
         provider_code="testmode",
@@ -182,6 +181,16 @@ def build_world() -> World:
             "document_lesson": handbook,
         },
     )
+
+
+def _dates(now: datetime, *, days: int) -> dict[str, datetime]:
+    """A session `days` from today (the world is built at the real date, not a frozen one)."""
+    day = timezone.localtime(now, PT).date() + timedelta(days=days)
+    return {
+        "starts_at": datetime.combine(day, time(8), tzinfo=PT),
+        "ends_at": datetime.combine(day, time(17), tzinfo=PT),
+        "registration_deadline": datetime.combine(day - timedelta(days=3), time(0), tzinfo=PT),
+    }
 
 
 def _registered_and_trained(user: User, program: Program, when: datetime) -> Enrollment:
