@@ -9,4 +9,5 @@ urlpatterns = [
     path("staff/people/<int:pk>/", views.person, name="person"),
     # Reports (report_views.py).
     path("staff/reports/", report_views.index, name="reports"),
+    path("staff/reports/<slug:slug>.csv", report_views.download, name="report_csv"),
 ]
