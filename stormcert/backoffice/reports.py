@@ -203,7 +203,7 @@ def pass_rates(period: Period) -> list[PassRate]:
             submitted_at__gte=period.since,
             submitted_at__lt=period.until,
         )
-        .annotate(form_id=Coalesce(first_bank, F("exam__bank_id")))
+        .annotate(form_id=Coalesce(first_bank, F("exam__bank_id"), output_field=IntegerField()))
         .values("exam__step_code", "exam__title", "form_id", "number")
         .annotate(
             taken=Count("id"),
