@@ -64,6 +64,8 @@ STYLE = Style(
     major_label_font_size=13,
     legend_font_size=14,
     value_font_size=13,
+    # Printed values sit inside the bars: white on the palette's dark colours.
+    value_colors=("#ffffff",) * 8,
 )
 
 # Drawn in these units; the page scales the SVG to its column (viewBox only, no fixed size).
@@ -92,6 +94,8 @@ def _base(kind: type[Any], **options: Any) -> Any:
         "truncate_legend": -1,
         "truncate_label": -1,
         "margin": 12,
+        # pygal under-reserves room for a bottom legend at this font size; without this it is clipped.
+        "margin_bottom": 36,
         "spacing": 12,
         "show_minor_y_labels": True,
         "tooltip_border_radius": 4,
@@ -110,6 +114,12 @@ def _render(chart: Any, summary: str) -> Chart:
     return Chart(svg=mark_safe(svg), summary=summary)  # noqa: S308 - pygal's SVG, labels escaped by it
 
 
+def _counts_axis(largest: int) -> list[int]:
+    """Whole-number ticks (people and certificates do not come in fifths), at most about eight."""
+    step = max(1, -(-largest // 8))
+    return list(range(0, max(largest, 1) + step, step))
+
+
 def _month_label(month: date) -> str:
     return f"{month:%b %Y}"
 
@@ -121,7 +131,8 @@ def _list(parts: Sequence[str]) -> str:
 def enrollment_chart(rows: Sequence[MonthActivity]) -> Chart | None:
     if not any(r.registrations or r.completions for r in rows):
         return None
-    chart = _base(pygal.Bar, print_values=False, y_title="People", min_scale=4)
+    largest = max(max(r.registrations, r.completions) for r in rows)
+    chart = _base(pygal.Bar, y_title="People", y_labels=_counts_axis(largest), x_label_rotation=-35)
     chart.x_labels = [_month_label(r.month) for r in rows]
     chart.add("Registrations", [r.registrations for r in rows])
     chart.add("Completions", [r.completions for r in rows])
@@ -171,7 +182,15 @@ def _ordinal(n: int) -> str:
 def time_to_qualify_chart(result: TimeToQualify) -> Chart | None:
     if not result.count:
         return None
-    chart = _base(pygal.Bar, print_values=True, show_legend=False, y_title="Candidates", x_title="Days")
+    largest = max(b.count for b in result.buckets)
+    chart = _base(
+        pygal.Bar,
+        print_values=True,
+        show_legend=False,
+        y_title="Candidates",
+        x_title="Days",
+        y_labels=_counts_axis(largest),
+    )
     chart.x_labels = [b.label for b in result.buckets]
     chart.add("Candidates", [b.count for b in result.buckets])
     summary = (
@@ -189,9 +208,11 @@ def revenue_chart(result: Revenue) -> Chart | None:
     if result.is_empty:
         return None
     # Stacked: each month's bar is its sales by fee; refunds hang below zero in red.
-    colours = tuple(PALETTE[i % len(PALETTE)] for i in range(len(result.fees))) + (REFUND_COLOUR,)
+    colours = (*(PALETTE[i % len(PALETTE)] for i in range(len(result.fees))), REFUND_COLOUR)
     style = Style(**{**STYLE.to_dict(), "colors": colours})
-    chart = _base(pygal.StackedBar, style=style, y_title="US dollars", value_formatter=_dollars)
+    chart = _base(
+        pygal.StackedBar, style=style, y_title="US dollars", value_formatter=_dollars, x_label_rotation=-35
+    )
     chart.x_labels = [_month_label(m.month) for m in result.months]
     for fee in result.fees:
         chart.add(fee.label, [float(m.by_fee.get(fee.key, 0)) or None for m in result.months])
@@ -206,7 +227,13 @@ def revenue_chart(result: Revenue) -> Chart | None:
 def trainer_chart(rows: Sequence[TrainerActivity]) -> Chart | None:
     if not rows:
         return None
-    chart = _base(pygal.HorizontalBar, print_values=True, height=max(240, 90 + 70 * len(rows)))
+    largest = max(max(r.held, r.registered, r.attended, r.surveys) for r in rows)
+    chart = _base(
+        pygal.HorizontalBar,
+        print_values=True,
+        height=max(240, 110 + 90 * len(rows)),
+        y_labels=_counts_axis(largest),
+    )
     names = [r.name for r in rows]
     chart.x_labels = names
     chart.add("Sessions held", [r.held for r in rows])
@@ -216,8 +243,7 @@ def trainer_chart(rows: Sequence[TrainerActivity]) -> Chart | None:
     summary = "Trainer of Record activity: " + _list(
         [
             f"{r.name}: {r.held} sessions held, {r.registered} registered, {r.attended} attended, "
-            f"{r.surveys} surveys"
-            + (f", average rating {r.rating} of 5" if r.rating is not None else "")
+            f"{r.surveys} surveys" + (f", average rating {r.rating} of 5" if r.rating is not None else "")
             for r in rows
         ]
     )
@@ -227,7 +253,15 @@ def trainer_chart(rows: Sequence[TrainerActivity]) -> Chart | None:
 def expiring_chart(result: Expiring) -> Chart | None:
     if not result.certificates:
         return None
-    chart = _base(pygal.Bar, print_values=True, show_legend=False, y_title="Certificates", min_scale=4)
+    largest = max(w.count for w in result.weeks)
+    chart = _base(
+        pygal.Bar,
+        print_values=True,
+        show_legend=False,
+        y_title="Certificates",
+        y_labels=_counts_axis(largest),
+        x_label_rotation=-35,
+    )
     chart.x_labels = [f"{w.week:%b} {w.week.day}" for w in result.weeks]
     chart.add("Certificates expiring", [w.count or None for w in result.weeks])
     summary = (
@@ -235,4 +269,3 @@ def expiring_chart(result: Expiring) -> Chart | None:
         f"{result.end:%B} {result.end.day}, {result.end.year}, counted by the week they expire."
     )
     return _render(chart, summary)
-

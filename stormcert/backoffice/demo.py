@@ -111,7 +111,9 @@ def _at(day: datetime, hour: int, program: Program) -> datetime:
 
 
 def _person(first: str, last: str, city: str, password: str, company: str = "") -> User:
-    user = User.objects.create_user(f"{first}.{last}@{DOMAIN}".lower(), password, first_name=first, last_name=last)
+    user = User.objects.create_user(
+        f"{first}.{last}@{DOMAIN}".lower(), password, first_name=first, last_name=last
+    )
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     Profile.objects.filter(user=user).update(city=city, company=company or f"{last} Industries")
     return user
@@ -121,7 +123,9 @@ def _sit(user: User, exam: Exam, share: float, start: datetime, *, timed_out: bo
     """One attempt answered with `share` of its questions right, submitted after an hour (or,
     timed out, found overdue the next day and closed from its saved answers)."""
     attempt = start_attempt(user=user, exam=exam, now=start)
-    answers = list(Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("position"))
+    answers = list(
+        Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("position")
+    )
     right = round(share * len(answers))
     for index, answer in enumerate(answers):
         correct = answer.item.choice_order.index(answer.item.question.correct)
@@ -145,7 +149,10 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
     if User.objects.filter(email__endswith=f"@{DOMAIN}").exists():
         return 0
     exams = {e.step_code: e for e in Exam.objects.filter(program=program)}
-    if not {"midterm", "final"} <= exams.keys() or not SurveyQuestion.objects.filter(program=program).exists():
+    if (
+        not {"midterm", "final"} <= exams.keys()
+        or not SurveyQuestion.objects.filter(program=program).exists()
+    ):
         return 0
 
     dana = _person(*TRAINER[:2], TRAINER[3], password, company=TRAINER[2])
@@ -189,7 +196,9 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
         )
 
     lessons = list(
-        Lesson.objects.filter(unit__course__program=program, unit__course__kind=CourseKind.TRAINING, required=True)
+        Lesson.objects.filter(
+            unit__course__program=program, unit__course__kind=CourseKind.TRAINING, required=True
+        )
     )
     assessment = {q.pk: 0 for q in SelfAssessmentQuestion.objects.filter(program=program)}
     questions = list(SurveyQuestion.objects.filter(program=program, is_active=True))

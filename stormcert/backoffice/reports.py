@@ -197,7 +197,7 @@ def pass_rates(period: Period) -> list[PassRate]:
         .values("question__bank_id")[:1],
         output_field=IntegerField(),
     )
-    rows = (
+    grouped = (
         Attempt.objects.filter(
             status__in=[AttemptStatus.SUBMITTED, AttemptStatus.TIMED_OUT],
             submitted_at__gte=period.since,
@@ -212,9 +212,10 @@ def pass_rates(period: Period) -> list[PassRate]:
         )
         .order_by("exam__step_code", "form_id", "number")
     )
-    rows = list(rows)
+    rows = list(grouped)
     banks = {
-        b.pk: b for b in QuestionBank.objects.filter(pk__in={r["form_id"] for r in rows}).only("code", "title")
+        b.pk: b
+        for b in QuestionBank.objects.filter(pk__in={r["form_id"] for r in rows}).only("code", "title")
     }
     result = [
         PassRate(
@@ -349,7 +350,9 @@ class Revenue:
     @property
     def rows(self) -> list[tuple[date, list[Decimal], Decimal, Decimal]]:
         """Per month: the amounts in `fees` order, refunds, net (for the page's table)."""
-        return [(m.month, [m.by_fee.get(f.key, ZERO) for f in self.fees], m.refunds, m.net) for m in self.months]
+        return [
+            (m.month, [m.by_fee.get(f.key, ZERO) for f in self.fees], m.refunds, m.net) for m in self.months
+        ]
 
     @property
     def totals(self) -> list[Decimal]:
@@ -443,7 +446,9 @@ def trainer_activity(period: Period, now: datetime) -> list[TrainerActivity]:
         .annotate(registered=Count("id"), attended=Count("id", filter=Q(status=SeatStatus.ATTENDED)))
     }
     surveys = dict(
-        SurveyResponse.objects.filter(session__starts_at__gte=period.since, session__starts_at__lt=period.until)
+        SurveyResponse.objects.filter(
+            session__starts_at__gte=period.since, session__starts_at__lt=period.until
+        )
         .values("session__trainer_id")
         .annotate(n=Count("id"))
         .values_list("session__trainer_id", "n")
@@ -517,10 +522,7 @@ def expiring_certificates(now: datetime, days: int = EXPIRING_DAYS) -> Expiring:
         expires_on__gte=today, expires_on__lte=end, revoked_at__isnull=True, superseded_at__isnull=True
     )
     per_week = dict(
-        current.annotate(w=TruncWeek("expires_on"))
-        .values("w")
-        .annotate(n=Count("id"))
-        .values_list("w", "n")
+        current.annotate(w=TruncWeek("expires_on")).values("w").annotate(n=Count("id")).values_list("w", "n")
     )
     per_week = {_as_date(k): v for k, v in per_week.items()}
     first_monday = today - timedelta(days=today.weekday())
@@ -530,7 +532,10 @@ def expiring_certificates(now: datetime, days: int = EXPIRING_DAYS) -> Expiring:
         weeks.append(WeekCount(week=monday, count=per_week.get(monday, 0)))
         monday += timedelta(days=7)
     certificates = [
-        ExpiringCertificate(pk=pk, number=number, holder_name=name, program=program, expires_on=expires)
+        # expires_on is never empty here: the filter above bounds it.
+        ExpiringCertificate(
+            pk=pk, number=number, holder_name=name, program=program, expires_on=expires or end
+        )
         for pk, number, name, program, expires in current.order_by("expires_on", "sort_name").values_list(
             "pk", "number", "holder_name", "program__short_name", "expires_on"
         )
@@ -552,7 +557,17 @@ def enrollment_table(period: Period) -> Table:
 
 
 def pass_rate_table(period: Period) -> Table:
-    header = ["exam", "exam_title", "form_code", "form", "attempt", "taken", "passed", "timed_out", "pass_rate"]
+    header = [
+        "exam",
+        "exam_title",
+        "form_code",
+        "form",
+        "attempt",
+        "taken",
+        "passed",
+        "timed_out",
+        "pass_rate",
+    ]
     return header, [
         [r.exam, r.exam_title, r.form_code, r.form, r.attempt, r.taken, r.passed, r.timed_out, r.rate]
         for r in pass_rates(period)

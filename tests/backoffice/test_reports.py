@@ -29,7 +29,15 @@ from stormcert.courses.models import (
 )
 from stormcert.enrollments.models import Enrollment, Route
 from stormcert.exams.models import Attempt, AttemptQuestion, AttemptStatus, Exam, Question, QuestionBank
-from stormcert.payments.models import Order, OrderLine, OrderStatus, Payment, PaymentState, Refund, RefundState
+from stormcert.payments.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentState,
+    Refund,
+    RefundState,
+)
 from stormcert.programs.models import Fee, Program
 
 PT = ZoneInfo("America/Los_Angeles")
@@ -37,8 +45,8 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=PT)
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 
 
-def pt(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PT)  # type: ignore[misc]
+def pt(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PT)
 
 
 @pytest.fixture
@@ -47,7 +55,11 @@ def qisp(programs: None) -> Program:
 
 
 def enrollment(
-    program: Program, email: str, start: datetime | None, done: datetime | None = None, route: str = Route.STANDARD
+    program: Program,
+    email: str,
+    start: datetime | None,
+    done: datetime | None = None,
+    route: str = Route.STANDARD,
 ) -> Enrollment:
     user = make_person(email)
     return Enrollment.objects.create(
@@ -105,7 +117,9 @@ def _exam(program: Program, step: str, bank: QuestionBank) -> Exam:
     return Exam.objects.create(program=program, step_code=step, title=f"{step.title()} exam", bank=bank)
 
 
-def _attempt(exam: Exam, enr: Enrollment, number: int, passed: bool | None, status: str, at: datetime) -> Attempt:
+def _attempt(
+    exam: Exam, enr: Enrollment, number: int, passed: bool | None, status: str, at: datetime
+) -> Attempt:
     return Attempt.objects.create(
         exam=exam,
         enrollment=enr,
@@ -167,7 +181,12 @@ def test_time_to_qualify_median_quartiles_and_buckets(qisp: Program) -> None:
     assert result.count == 4
     assert result.median == Decimal("42.5")
     assert (result.p25, result.p75) == (Decimal("32.5"), Decimal("58.8"))
-    assert [(b.label, b.count) for b in result.buckets] == [("0–29", 1), ("30–59", 2), ("60–89", 0), ("90–119", 1)]
+    assert [(b.label, b.count) for b in result.buckets] == [
+        ("0–29", 1),
+        ("30–59", 2),
+        ("60–89", 0),
+        ("90–119", 1),
+    ]
     assert reports.time_to_qualify(Period(date(2025, 1, 1), date(2025, 12, 31))).count == 0
 
 
@@ -181,7 +200,12 @@ def _paid_order(program: Program, user: User, fee_code: str, paid: datetime) -> 
         user=user, total=fee.amount, status=OrderStatus.PAID, created_at=paid, paid_at=paid
     )
     OrderLine.objects.create(
-        order=order, program=program, fee=fee, fee_code=fee.code, description=fee.name, amount=fee.amount,
+        order=order,
+        program=program,
+        fee=fee,
+        fee_code=fee.code,
+        description=fee.name,
+        amount=fee.amount,
         purpose="test",
     )
     Payment.objects.create(
@@ -200,16 +224,30 @@ def test_revenue_by_fee_and_month_nets_refunds(qisp: Program, sara: User) -> Non
     _paid_order(qisp, user, "re_registration", pt(2026, 2, 10, 9))
     pending = Order.objects.create(user=user, total=Decimal("505.00"), created_at=pt(2026, 2, 11, 9))
     OrderLine.objects.create(
-        order=pending, program=qisp, fee=Fee.objects.filter(program=qisp, code="registration").first(),
-        fee_code="registration", description="unpaid", amount=Decimal("505.00"), purpose="test",
+        order=pending,
+        program=qisp,
+        fee=Fee.objects.filter(program=qisp, code="registration").latest("effective_from"),
+        fee_code="registration",
+        description="unpaid",
+        amount=Decimal("505.00"),
+        purpose="test",
     )
     Refund.objects.create(
-        order=first, payment=first.payments.get(), amount=Decimal("100.00"), state=RefundState.DONE,
-        reason="t", created_by=sara, done_at=pt(2026, 2, 20, 9),
+        order=first,
+        payment=first.payments.get(),
+        amount=Decimal("100.00"),
+        state=RefundState.DONE,
+        reason="t",
+        created_by=sara,
+        done_at=pt(2026, 2, 20, 9),
     )
     Refund.objects.create(
-        order=first, payment=first.payments.get(), amount=Decimal("5.00"), state=RefundState.FAILED,
-        reason="t", created_by=sara,
+        order=first,
+        payment=first.payments.get(),
+        amount=Decimal("5.00"),
+        state=RefundState.FAILED,
+        reason="t",
+        created_by=sara,
     )
 
     result = reports.revenue(Period(date(2026, 1, 1), date(2026, 2, 28)))
@@ -229,8 +267,14 @@ def test_revenue_by_fee_and_month_nets_refunds(qisp: Program, sara: User) -> Non
 
 def _session(program: Program, trainer: User, day: datetime, **extra: Any) -> CourseSession:
     return CourseSession.objects.create(
-        program=program, trainer=trainer, starts_at=day, ends_at=day + timedelta(hours=8), capacity=10,
-        registration_deadline=day - timedelta(days=3), contact=trainer.email, **extra,
+        program=program,
+        trainer=trainer,
+        starts_at=day,
+        ends_at=day + timedelta(hours=8),
+        capacity=10,
+        registration_deadline=day - timedelta(days=3),
+        contact=trainer.email,
+        **extra,
     )
 
 
@@ -240,7 +284,9 @@ def test_trainer_activity_and_ratings(qisp: Program, tom: User) -> None:
     _session(qisp, tom, pt(2026, 4, 10, 8), status=SessionStatus.CANCELLED)
     _session(qisp, tom, pt(2026, 12, 10, 8))  # in the period but after `now`: scheduled, not held
     rating_q = SurveyQuestion.objects.create(program=qisp, position=1, text="Good?")
-    comment_q = SurveyQuestion.objects.create(program=qisp, position=2, text="Why?", kind=QuestionKind.COMMENT)
+    comment_q = SurveyQuestion.objects.create(
+        program=qisp, position=2, text="Why?", kind=QuestionKind.COMMENT
+    )
     statuses = [SeatStatus.ATTENDED, SeatStatus.ATTENDED, SeatStatus.ABSENT, SeatStatus.CANCELLED]
     for i, status in enumerate(statuses):
         enr = enrollment(qisp, f"s{i}@example.com", pt(2026, 1, 5))

@@ -27,7 +27,9 @@ def dataset(programs: None, sara: User) -> None:
     for i in range(3):
         enr = enrollment(qisp, f"c{i}@example.com", pt(2026, 3, 1 + i, 10), done=pt(2026, 5, 1 + i, 10))
         _paid_order(qisp, enr.user, "registration", pt(2026, 3, 1 + i, 10))
-        certificate(qisp, enr.user, f"QISP-{i}", date(2026, 12, 1) + timedelta(days=i), source=Source.COMPLETION)
+        certificate(
+            qisp, enr.user, f"QISP-{i}", date(2026, 12, 1) + timedelta(days=i), source=Source.COMPLETION
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -95,11 +97,19 @@ def test_csv_download(dataset: None, sara_client: Client) -> None:
 
     enrollments = list(csv.reader(io.StringIO(sara_client.get(URL + "enrollments.csv").content.decode())))
     assert enrollments[0] == ["month", "registrations", "completions", "new_certificates", "renewals"]
-    assert ["2026-03-01", "3", "0", "0", "0"] in enrollments and ["2026-05-01", "0", "3", "0", "0"] in enrollments
+    assert ["2026-03-01", "3", "0", "0", "0"] in enrollments and [
+        "2026-05-01",
+        "0",
+        "3",
+        "0",
+        "0",
+    ] in enrollments
 
     expiring = list(csv.reader(io.StringIO(sara_client.get(URL + "expiring.csv").content.decode())))
     assert expiring[0] == ["number", "holder", "program", "expires_on"]
-    assert [row[0] for row in expiring[1:]] == ["QISP-0", "QISP-1", "QISP-2"] and expiring[1][3] == "2026-12-01"
+    assert [row[0] for row in expiring[1:]] == ["QISP-0", "QISP-1", "QISP-2"] and expiring[1][
+        3
+    ] == "2026-12-01"
 
     assert sara_client.get(URL + "nothing.csv").status_code == 404
 

@@ -46,7 +46,7 @@ def test_reports_over_the_demo_data(page: Page) -> None:
         page.locator("#revenue").get_by_role("link", name=re.compile("Download CSV")).click()
     download = info.value
     assert re.fullmatch(r"revenue-\d{4}-\d{2}-01-to-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
-    text = open(download.path(), encoding="utf-8").read()  # noqa: PTH123, SIM115
+    text = download.path().read_text(encoding="utf-8")
     assert text.startswith("month,program,fee_code,fee,amount") and ",refunds,Refunds,-505.00" in text
 
     # A period the wrong way round: the error is announced and what was typed stays.
