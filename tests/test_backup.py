@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def media(tmp_path: Path) -> Path:
+def media(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "media"
     (root / "trainers").mkdir(parents=True)
     (root / "trainers" / "soq.pdf").write_bytes(b"%PDF-1.4 statement of qualifications")
