@@ -128,6 +128,10 @@ OWNER_OR_STAFF = OWNER.but(sara=OK)
 RULES: dict[str, Rule] = {
     # --- Public pages and feeds ------------------------------------------------------------------
     "home": PUBLIC,
+    # Unnamed: keyed by its route. Browsers ask for it; it sends them to the static file.
+    "favicon.ico": PUBLIC.but(
+        visitor=REDIRECT, alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
+    ),
     "courses:calendar": PUBLIC,
     "courses:calendar_json": PUBLIC,
     "courses:calendar_ics": PUBLIC,
@@ -263,6 +267,7 @@ RULES: dict[str, Rule] = {
     "backoffice:claims": STAFF,
     "backoffice:claim_decide": STAFF_POST,
     "backoffice:reports": STAFF,
+    "backoffice:report_csv": STAFF,
     # --- allauth's own views (accounts/ and accounts/2fa/) -----------------------------------------
     # Signed-in people are sent on from the login and signup pages; key links with a wrong key
     # show allauth's "bad link" page.

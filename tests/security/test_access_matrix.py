@@ -129,6 +129,7 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("backoffice:import_report", "pk"): world.pk("import_run"),
         ("backoffice:claim_decide", "pk"): world.pk("claim"),
         ("training:file", "lesson_id"): world.pk("document_lesson"),
+        ("backoffice:report_csv", "slug"): "expiring",
     }
 
 
