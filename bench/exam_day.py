@@ -1,14 +1,20 @@
-"""Exam-day benchmark: figures printed as measured in one run (not a timed test).
+"""Exam-day benchmark under faults: figures printed as measured in one run (not a timed test).
 
-1. Prepares N candidates ready for the final (bench/prepare.py).
-2. Serves the app with gunicorn, production settings, persistent connections.
-3. Synchronized start: N clients start the final at the same moment; each must get exactly one attempt.
+1. With --own-postgres (what `make bench` and `make load` use): starts a throwaway PostgreSQL
+   cluster of its own (bench/faults.py), so the database can be restarted during the run.
+2. Prepares the people of the day (bench/prepare.py): N candidates ready for the final, course
+   registrants and sessions with few seats, payers, certificate holders for the directory.
+3. Serves the app with gunicorn, production settings, persistent connections.
 4. Throughput: answer saves vs a trivial signed-in view (/ping/), same server, same run, closed loop.
-5. Exam load (locust): N candidates answer every question with think time and submit, while a
-   gunicorn worker is killed every 60 s.
-6. Lost answers: what clients were told was saved, compared with the database.
+5. Synchronized start: N clients start the final at the same moment; each must get exactly one attempt.
+6. Mixed load (locust, bench/locustfile.py): the candidates answer and submit the final while the
+   public searches the directory and verifies numbers, others register for courses and pay, and
+   /ping/ is sampled as the floor. Faults meanwhile: a gunicorn worker SIGKILLed every 60 s, a
+   tenth of the clients cut off for 30 s, the database restarted once.
+7. The checker (bench/check.py) compares what clients were told with the database: lost answers,
+   double payments, oversold seats, duplicate certificates must all be 0 (exit status 1 if not).
 
-Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/stormcert_bench .venv/bin/python bench/exam_day.py
+Usage: .venv/bin/python bench/exam_day.py --own-postgres   (or DATABASE_URL=... without it)
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from faults import FaultDriver, OwnPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "bench" / ".run"
@@ -51,6 +61,11 @@ def server_env() -> dict[str, str]:
             "EMAIL_DELIVERY": "outbox",
             "LOG_LEVEL": "WARNING",
             "PAYMENTS_LOCK_TIMEOUT_MS": "20000",
+            # The test-mode card provider: payers pay through it (production keeps it off).
+            "PAYMENTS_TEST_MODE": "1",
+            # Every simulated visitor comes from 127.0.0.1; the per-address limit would otherwise
+            # turn the whole public into one client and refuse it.
+            "RATE_LIMIT_PUBLIC": "100000000/m",
         }
     )
     return env
@@ -176,17 +191,10 @@ def closed_loop(
     return sum(counts) / seconds
 
 
-def kill_workers(master: int, every: float, stop: threading.Event, killed: list[int]) -> None:
-    while not stop.wait(every):
-        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-        if children:
-            victim = int(random.choice(children))
-            os.kill(victim, signal.SIGKILL)
-            killed.append(victim)
-
-
-def percentile_rows(stats_csv: Path) -> list[dict[str, str]]:
-    with stats_csv.open() as handle:
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open() as handle:
         return list(csv.DictReader(handle))
 
 
@@ -199,19 +207,80 @@ def main() -> None:
     parser.add_argument("--think-min", type=float, default=4.0)
     parser.add_argument("--think-max", type=float, default=8.0)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
-    parser.add_argument("--kill-every", type=float, default=60.0)
     parser.add_argument("--throughput-seconds", type=float, default=15.0)
+    # The rest of exam day, alongside the candidates.
+    parser.add_argument("--visitors", type=int, default=60, help="public clients searching and verifying")
+    parser.add_argument("--registrants", type=int, default=300, help="candidates registering for a course")
+    parser.add_argument("--course-sessions", type=int, default=20)
+    parser.add_argument("--capacity", type=int, default=12, help="seats per course session")
+    parser.add_argument("--payers", type=int, default=200, help="candidates paying the registration fee")
+    parser.add_argument("--floor", type=int, default=2, help="clients sampling /ping/ twice a second each")
+    parser.add_argument("--holders", type=int, default=20000, help="certificate holders in the directory")
+    # Faults.
+    parser.add_argument("--own-postgres", action="store_true", help="run on a throwaway cluster (port 5433)")
+    parser.add_argument("--kill-every", type=float, default=60.0)
+    parser.add_argument("--cut-at", type=float, default=None, help="seconds into the load (default: 1/4)")
+    parser.add_argument("--cut-seconds", type=float, default=30.0)
+    parser.add_argument("--cut-fraction", type=float, default=0.1)
+    parser.add_argument(
+        "--restart-db-at", type=float, default=None, help="seconds into the load (default: 1/2)"
+    )
     args = parser.parse_args()
     RUN.mkdir(exist_ok=True)
-    for old in RUN.glob("acks-*.json"):
-        old.unlink()
+    for old in [*RUN.glob("acks-*.json"), *RUN.glob("outcomes-*.json"), RUN / "keys.json"]:
+        old.unlink(missing_ok=True)
+    database = OwnPostgres(RUN) if args.own_postgres else None
+    if database is not None:
+        database.start_fresh()
+        os.environ["DATABASE_URL"] = database.url
+    elif not os.environ.get("DATABASE_URL"):
+        # A scratch file, never the development database the settings would fall back to.
+        os.environ["DATABASE_URL"] = f"sqlite:///{RUN / 'bench.sqlite3'}"
+    try:
+        failed = run(args, database)
+    finally:
+        if database is not None:
+            database.stop()
+    sys.exit(1 if failed else 0)
+
+
+def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
+    """One run; returns whether the checker found anything."""
     db = os.environ.get("DATABASE_URL", "sqlite (default)").split("@")[-1]
-    print(f"== exam day: {args.candidates} candidates, {args.questions} questions, database {db}")
+    print(
+        f"== exam day: {args.candidates} candidates, {args.questions} questions, think {args.think_min:g}-"
+        f"{args.think_max:g} s; {args.visitors} visitors, {args.registrants} registrants "
+        f"({args.course_sessions} sessions x {args.capacity} seats), {args.payers} payers; database {db}; "
+        f"gunicorn {args.workers} sync workers; {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        flush=True,
+    )
     subprocess.run(
-        [PY, "bench/prepare.py", "--candidates", str(args.candidates)], cwd=ROOT, env=server_env(), check=True
+        [
+            PY,
+            "bench/prepare.py",
+            *("--candidates", str(args.candidates), "--registrants", str(args.registrants)),
+            *("--payers", str(args.payers), "--floor", str(args.floor), "--holders", str(args.holders)),
+            *("--course-sessions", str(args.course_sessions), "--capacity", str(args.capacity)),
+        ],
+        cwd=ROOT,
+        env=server_env(),
+        check=True,
     )
     sessions = json.loads((RUN / "sessions.json").read_text())
     server = start_server(args.workers)
+    run_seconds = int(args.questions * (args.think_min + args.think_max) / 2 * 1.3 + 60)
+    faults = FaultDriver(
+        master_pid=server.pid,
+        run=RUN,
+        kill_every=args.kill_every,
+        cut_at=args.cut_at if args.cut_at is not None else run_seconds / 4,
+        cut_seconds=args.cut_seconds,
+        cut_fraction=args.cut_fraction,
+        restart_db_at=(args.restart_db_at if args.restart_db_at is not None else run_seconds / 2)
+        if database is not None
+        else None,
+        database=database,
+    )
     try:
         # Throughput first, on a few candidates' finals, which are then removed so every
         # candidate starts fresh in the synchronized start.
@@ -227,19 +296,23 @@ def main() -> None:
 
         sync = synchronized_start(sessions, "final")
         one_each = _one_attempt_each(sessions)
+        _write_keys(sessions)
 
-        stop, killed = threading.Event(), []
-        killer = threading.Thread(
-            target=kill_workers, args=(server.pid, args.kill_every, stop, killed), daemon=True
-        )
-        killer.start()
         env = {
             **server_env(),
             "BENCH_QUESTIONS": str(args.questions),
             "BENCH_THINK_MIN": str(args.think_min),
             "BENCH_THINK_MAX": str(args.think_max),
+            "BENCH_CANDIDATES": str(args.candidates),
+            "BENCH_VISITORS": str(args.visitors),
+            "BENCH_REGISTRANTS": str(args.registrants),
+            "BENCH_PAYERS": str(args.payers),
+            "BENCH_FLOOR": str(args.floor),
+            "BENCH_SPREAD": str(run_seconds * 0.7),
         }
-        run_seconds = int(args.questions * (args.think_min + args.think_max) / 2 * 1.3 + 60)
+        users = args.candidates + args.visitors + args.registrants + args.payers + args.floor
+        print(f"== mixed load: {users} clients for {run_seconds} s, faults on", flush=True)
+        faults.start()
         subprocess.run(
             [
                 str(Path(PY).parent / "locust"),
@@ -247,9 +320,9 @@ def main() -> None:
                 "bench/locustfile.py",
                 "--headless",
                 "-u",
-                str(args.candidates),
+                str(users),
                 "-r",
-                str(max(args.candidates // 10, 1)),
+                str(max(users // 10, 1)),
                 "-t",
                 f"{run_seconds}s",
                 "--host",
@@ -258,7 +331,7 @@ def main() -> None:
                 str(RUN / "exam"),
                 "--only-summary",
                 "--stop-timeout",
-                "30",
+                "60",
                 "--loglevel",
                 "WARNING",
             ],
@@ -266,12 +339,10 @@ def main() -> None:
             env=env,
             check=False,
         )
-        stop.set()
+        faults.stop()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
-    lost, acked, unsaved = _lost_answers()
-    rows = {r["Name"]: r for r in percentile_rows(RUN / "exam_stats.csv")}
     print("\n== figures (one run)")
     print(
         f"synchronized start of {len(sessions)} finals: {sync['ok']} started, {sync['errors']} errors, "
@@ -281,18 +352,81 @@ def main() -> None:
         f"throughput, closed loop, 8 clients: trivial signed-in view {ping:.0f} req/s; answer save {save:.0f} req/s; "
         f"ratio {save / ping:.2f}"
     )
-    for name in ("start", "save", "submit"):
-        row = rows.get(name)
-        if row:
-            print(
-                f"{name:>6}: {row['Request Count']} requests, {row['Failure Count']} failures, "
-                f"p50 {row['50%']} ms, p95 {row['95%']} ms, p99 {row['99%']} ms"
-            )
-    print(f"workers killed during the run: {len(killed)}")
+    print_endpoints()
     print(
-        f"answers acknowledged: {acked}; lost (acknowledged but not in the database): {lost}; "
-        f"given up by clients after retries: {unsaved}"
+        f"faults: {faults.count('worker killed')} workers killed (every {args.kill_every:g} s); "
+        f"{args.cut_fraction:.0%} of clients cut off for {args.cut_seconds:g} s "
+        f"({faults.count('clients cut off')} time); database restarted {faults.count('database restarted')} time"
+        + "".join(
+            f" (+{e['at']:.0f} s, down {e['seconds']} s)"
+            for e in faults.events
+            if e["fault"] == "database restarted"
+        )
     )
+    explain_failures(faults)
+    (RUN / "faults.json").write_text(json.dumps(faults.events))
+    checked = subprocess.run([PY, "bench/check.py"], cwd=ROOT, env=server_env(), check=False)
+    return checked.returncode != 0
+
+
+def print_endpoints() -> None:
+    """Per endpoint (URLs grouped by pattern): requests, p50/p95/p99, errors by kind."""
+    rows = [r for r in csv_rows(RUN / "exam_stats.csv") if r["Name"] != "Aggregated"]
+    errors: dict[tuple[str, str], dict[str, int]] = {}
+    for f in csv_rows(RUN / "exam_failures.csv"):
+        kinds = errors.setdefault((f["Method"], f["Name"]), {})
+        error = re.sub(r"^CatchResponseError\('(.*)'\)$", r"\1", f["Error"])
+        kinds[error] = kinds.get(error, 0) + int(f["Occurrences"])
+    print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}  errors")
+    for r in sorted(rows, key=lambda r: -int(r["Request Count"])):
+        kinds = errors.get((r["Type"], r["Name"]), {})
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+        print(
+            f"{r['Type'] + ' ' + r['Name']:<44} {int(r['Request Count']):>8} {r['50%']:>7} {r['95%']:>7} "
+            f"{r['99%']:>7}  {r['Failure Count']}{' (' + detail + ')' if detail else ''}"
+        )
+    total = next((r for r in csv_rows(RUN / "exam_stats.csv") if r["Name"] == "Aggregated"), None)
+    if total:
+        print(
+            f"{'all':<44} {int(total['Request Count']):>8} {total['50%']:>7} {total['95%']:>7} {total['99%']:>7}  "
+            f"{total['Failure Count']} ({float(total['Failure Count']) / max(int(total['Request Count']), 1):.2%})"
+        )
+
+
+def explain_failures(faults: FaultDriver) -> None:
+    """Each failed request, matched by time with the fault it met."""
+    failures = [f for path in RUN.glob("outcomes-*.json") for f in json.loads(path.read_text())["failures"]]
+    by_fault: dict[str, dict[str, int]] = {}
+    for when, method, name, kind in failures:
+        cause = by_fault.setdefault(faults.explain(when), {})
+        key = f"{kind}: {method} {name}"
+        cause[key] = cause.get(key, 0) + 1
+    print(f"failed requests by the fault they met ({len(failures)} in all):")
+    for cause in ("worker kill", "database restart", "no fault"):
+        kinds = by_fault.get(cause, {})
+        detail = "; ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:6])
+        print(f"   {cause}: {sum(kinds.values())}{' (' + detail + ')' if detail else ''}")
+    held: Counter[str] = Counter()
+    for path in RUN.glob("outcomes-*.json"):
+        held.update(json.loads(path.read_text())["held_back"])
+    print(
+        f"requests held back by cut-off clients (resent or retried once back): {sum(held.values())} {dict(held)}"
+    )
+
+
+def _write_keys(sessions: list[dict[str, str]]) -> None:
+    """Which shown choice is right, per open final attempt: the skilled simulated candidates use
+    it so that most pass and the completion hook issues certificates under load. (Only the load
+    generator reads it; the answer key never reaches a browser.)"""
+    code = (
+        "import json; from stormcert.exams.models import AttemptQuestion;"
+        f"ids=[{','.join(me['user'] for me in sessions)}]; keys={{}}\n"
+        "for i in AttemptQuestion.objects.filter(attempt__user_id__in=ids, attempt__status='in_progress',"
+        " attempt__exam__step_code='final').select_related('question').order_by('attempt_id', 'position'):\n"
+        "    keys.setdefault(str(i.attempt_id), []).append(i.choice_order.index(i.question.correct))\n"
+        f"json.dump(keys, open('{RUN / 'keys.json'}', 'w')); print(len(keys))"
+    )
+    _shell_number(code)
 
 
 def _attempts(sessions: list[dict[str, str]], exam: str) -> list[tuple[str, int]]:
@@ -339,32 +473,6 @@ def _reset_finals(sessions: list[dict[str, str]]) -> None:
 
 def _one_attempt_each(sessions: list[dict[str, str]]) -> int:
     return _django("one_each", ",".join(me["user"] for me in sessions))
-
-
-def _lost_answers() -> tuple[int, int, int]:
-    acks: dict[tuple[int, int], tuple[int, int]] = {}
-    unsaved = 0
-    count = 0
-    for path in RUN.glob("acks-*.json"):
-        data = json.loads(path.read_text())
-        unsaved += len(data["unsaved"])
-        for attempt, position, seq, choice in data["acks"]:
-            count += 1
-            if seq > acks.get((attempt, position), (0, 0))[0]:
-                acks[(attempt, position)] = (seq, choice)
-    (RUN / "acks-latest.json").write_text(json.dumps([[a, p, s, c] for (a, p), (s, c) in acks.items()]))
-    code = (
-        "import json; from stormcert.exams.models import Answer;"
-        f"acks=json.load(open('{RUN / 'acks-latest.json'}'));"
-        "rows={(a.attempt_id, a.position): a for a in Answer.objects.filter("
-        "attempt_id__in={x[0] for x in acks})};"
-        "lost=0\n"
-        "for at, pos, seq, choice in acks:\n"
-        "    a=rows.get((at, pos))\n"
-        "    if a is None or a.seq < seq or (a.seq == seq and a.choice != choice): lost+=1\n"
-        "print(lost)"
-    )
-    return _shell_number(code), count, unsaved
 
 
 if __name__ == "__main__":

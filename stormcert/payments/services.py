@@ -208,14 +208,22 @@ def confirm_payment(
     actor: User | None = None,
     reason: str = "",
     now: datetime | None = None,
+    only_if_open: bool = False,
 ) -> bool:
-    """Mark a payment confirmed (once); pay and fulfil its order when covered. True if it changed."""
+    """Mark a payment confirmed (once); pay and fulfil its order when covered. True if it changed.
+
+    A provider's confirmation is money that arrived and is recorded whatever the payment's state
+    (staff refund what was not needed). `only_if_open` is for a confirmation that is a person's
+    click (the test-mode page): it counts only while the payment is still open, decided under the
+    lock, so a click from a stale page cannot revive a declined or replaced payment."""
     now = now or timezone.now()
     order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
     with bounded_transaction():
         order = Order.objects.select_for_update().get(pk=order_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.state == PaymentState.CONFIRMED:
+            return False
+        if only_if_open and payment.state not in (PaymentState.CREATED, PaymentState.PENDING):
             return False
         payment.state = PaymentState.CONFIRMED
         payment.confirmed_at = now

@@ -107,19 +107,35 @@ def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
         raise Http404("No such payment.")
     order = payment.order
     if request.method == "POST":
-        if payment.state not in (PaymentState.CREATED, PaymentState.PENDING):
-            messages.info(request, "This test payment was already handled.")
-        elif request.POST.get("outcome") == "approve":
+        # The state read above may already be stale (a second tab, a double click): the service
+        # decides under the payment's lock, and the message says what is true after it, never
+        # what this click hoped for. The load checker found both tabs told opposite things.
+        approve = request.POST.get("outcome") == "approve"
+        if approve:
             confirm_payment(
                 payment_id=payment.pk,
                 provider_id=f"test_{payment.pk}",
                 info={"test_mode": True},
                 actor=_user(request),
+                only_if_open=True,
             )
-            messages.success(request, "Payment received. Thank you! A confirmation email is on its way.")
         else:
-            fail_payment(payment_id=payment.pk, reason="declined on the test-mode page", actor=_user(request))
+            declined = fail_payment(
+                payment_id=payment.pk, reason="declined on the test-mode page", actor=_user(request)
+            )
+        state = Payment.objects.values_list("state", flat=True).get(pk=payment.pk)
+        if state == PaymentState.CONFIRMED and approve:
+            messages.success(request, "Payment received. Thank you! A confirmation email is on its way.")
+        elif state == PaymentState.CONFIRMED:
+            messages.info(
+                request, "This test payment was already approved in another window. Payment received."
+            )
+        elif not approve and declined:
             messages.error(request, "The test payment was declined. Nothing was charged; you can try again.")
+        else:
+            messages.info(
+                request, "This test payment was already handled. Nothing was charged by this click."
+            )
         return redirect("payments:order", number=order.number)
     return render(request, "payments/testmode_checkout.html", {"payment": payment, "order": order})
 
