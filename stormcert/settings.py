@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "stormcert.accounts.middleware.StaffMFAMiddleware",
+    "stormcert.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "stormcert.urls"

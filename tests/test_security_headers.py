@@ -130,3 +130,18 @@ def test_session_cookies_are_not_readable_by_scripts(alice: User) -> None:
     client.get(reverse("dashboard"))
     assert settings.SESSION_COOKIE_HTTPONLY and settings.CSRF_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_a_database_outage_answers_503_with_retry_after() -> None:
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from stormcert.core.middleware import DatabaseUnavailableMiddleware
+
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+    outage = OperationalError("the database system is shutting down")
+    page = middleware.process_exception(RequestFactory().get("/directory/"), outage)
+    assert page is not None and page.status_code == 503 and page["Retry-After"] == "5"
+    api = middleware.process_exception(RequestFactory().get("/api/verify/X"), outage)
+    assert api is not None and api.status_code == 503 and b"briefly unavailable" in api.content
+    assert middleware.process_exception(RequestFactory().get("/"), ValueError("a bug")) is None  # stays a 500
