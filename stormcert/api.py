@@ -64,6 +64,18 @@ class Message(Schema):
     detail: str
 
 
+class Problem(Schema):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class Invalid(Schema):
+    """What django-ninja answers (422) when a request does not match the parameters or body."""
+
+    detail: list[Problem]
+
+
 class VerificationOut(Schema):
     number: str
     status: str = Field(description="valid, expired, revoked or unknown")
@@ -92,7 +104,7 @@ def _out(v: Verification) -> dict[str, Any]:
 
 @api.get(
     "/verify/{number}",
-    response={200: VerificationOut, 429: Message},
+    response={200: VerificationOut, 429: Message, 422: Invalid},
     summary="Verify one certificate",
     tags=["verification"],
 )
@@ -113,7 +125,7 @@ class BatchOut(Schema):
 
 @api.post(
     "/verify",
-    response={200: BatchOut, 400: Message, 429: Message},
+    response={200: BatchOut, 400: Message, 429: Message, 422: Invalid},
     summary="Verify many certificates",
     tags=["verification"],
 )
@@ -154,14 +166,22 @@ class DirectoryPage(Schema):
 class DirectoryQuery(Schema):
     q: str = Field("", max_length=100, description="Name, certificate number, company or city")
     program: str = Field("", description="Program code: QISP or IGP-TOR")
-    status: str = Field("", description="active, expired or revoked")
-    sort: str = Field("name", description="name, number, program or expires; prefix - to reverse")
+    # The allowed values are published as enums so clients (and schemathesis) know them; the
+    # view still checks them itself, answering 400 with the list rather than a bare 422.
+    status: str = Field(
+        "", description="active, expired or revoked", json_schema_extra={"enum": ["", *Status.values]}
+    )
+    sort: str = Field(
+        "name",
+        description="name, number, program or expires; prefix - to reverse",
+        json_schema_extra={"enum": list(SORTS)},
+    )
     page: int = Field(1, ge=1)
 
 
 @api.get(
     "/directory",
-    response={200: DirectoryPage, 400: Message, 429: Message},
+    response={200: DirectoryPage, 400: Message, 429: Message, 422: Invalid},
     summary="Search the Qualification Directory",
     tags=["directory"],
 )
@@ -178,9 +198,9 @@ def directory_search(request: HttpRequest, filters: Query[DirectoryQuery]) -> di
     from django.core.paginator import Paginator
 
     paginator = Paginator(search(params, today), settings.DIRECTORY_PAGE_SIZE)
-    if filters.page > max(paginator.num_pages, 1):
-        raise HttpError(400, f"page {filters.page} is past the last page ({paginator.num_pages}).")
-    page = paginator.page(filters.page) if paginator.count else None
+    # A page past the last one is empty, not an error: a client paging through stops at an
+    # empty page or at `pages`, and a list that shrank between two requests is not a failure.
+    page = paginator.page(filters.page) if filters.page <= paginator.num_pages and paginator.count else None
     entries = list(page.object_list) if page else []
     contacts = contacts_for(entries)
     results = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from stormcert.lib.env import env_bool, env_int, env_list, env_str, load_dotenv
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "stormcert.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "stormcert.accounts.middleware.StaffMFAMiddleware",
+    "stormcert.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "stormcert.urls"
@@ -287,10 +291,36 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content-Security-Policy on every response (django-csp), in development too so a violation shows
+# up before production. Scripts only from our own files: no inline scripts or handlers anywhere.
+# Styles allow inline because charts and bars set data-driven widths in style attributes and the
+# report charts are SVG with embedded styles; the risk is CSS injection, which autoescaping blocks.
+# A view that sets its own policy (documents served with "sandbox") keeps it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        # The training's videos come from these two players only (training.models.video_embed_url).
+        "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # Paying redirects a form post on to Stripe Checkout; browsers hold redirects to form-action.
+        "form-action": [SELF, *env_list("CSP_FORM_ACTION_EXTRA", default=["https://checkout.stripe.com"])],
+    }
+}
+# What browsers may use: nothing this site needs (camera, microphone, location, payment APIs).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django_tasks logs every task start and finish at INFO: noise in `make run` and in logs.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},
 }

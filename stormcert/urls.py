@@ -13,6 +13,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("ping/", core_views.ping, name="ping"),
+    # Browsers ask for /favicon.ico whatever the page links; send them to the real one.
+    path("favicon.ico", core_views.favicon),
     # The admin signs in through allauth, so two-factor applies there too.
     path("admin/login/", RedirectView.as_view(url=reverse_lazy("account_login"), query_string=True)),
     path("admin/", admin.site.urls),

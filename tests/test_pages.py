@@ -43,9 +43,11 @@ def test_demo_data_is_idempotent() -> None:
     call_command("demo_data", verbosity=0)
     emails = sorted(User.objects.values_list("email", flat=True))
     assert emails == first
-    # The demo logins; the directory's sample holders live under their own domain.
-    # (imported earlier-system records are held by placeholders under @legacy.invalid)
-    assert [e for e in emails if not e.endswith(("@holders.example.org", "@legacy.invalid"))] == [
+    # The demo logins; the directory's sample holders and the reports' past candidates
+    # (stormcert/backoffice/demo.py) live under their own domains, and imported earlier-system
+    # records are held by placeholders under @legacy.invalid.
+    demo_domains = ("@holders.example.org", "@history.example.org", "@legacy.invalid")
+    assert [e for e in emails if not e.endswith(demo_domains)] == [
         "alice@example.com",
         "carol@example.com",
         "dana@example.com",
@@ -58,14 +60,24 @@ def test_demo_data_is_idempotent() -> None:
     from stormcert.certificates.models import Certificate
 
     assert User.objects.filter(email__endswith="@holders.example.org").count() == 7
-    assert Certificate.objects.count() == 10 + 9  # and the sample file's nine certificates, once
-    assert User.objects.filter(placeholder=True).count() == 9
+    history = Certificate.objects.filter(holder__email__endswith="@history.example.org")
+    legacy = Certificate.objects.filter(holder__placeholder=True)
+    assert Certificate.objects.count() - history.count() - legacy.count() == 10
+    # The reports' history, once: 14 candidates, a second ToR, 6 QISPs expiring soon; 10 of the
+    # candidates completed and got a certificate.
+    assert User.objects.filter(email__endswith="@history.example.org").count() == 21
+    assert history.count() == 16
+    # The sample earlier-system file, once: nine certificates for nine addresses on file.
+    assert legacy.count() == 9 and User.objects.filter(placeholder=True).count() == 9
     sara = User.objects.get(email="sara@example.com")
     assert sara.is_staff and sara.has_role("reviewer")
     # Carol is past the midterm, once; Tom is a ToR with four sessions, once.
     carol = User.objects.get(email="carol@example.com")
     assert carol.enrollments.get().records.filter(step_code="midterm").count() == 1
-    assert CourseSession.objects.filter(trainer__email="tom@example.com").count() == 4
+    assert (
+        CourseSession.objects.filter(trainer__email="tom@example.com").exclude(notes="Demo history.").count()
+        == 4
+    )
     assert SurveyQuestion.objects.count() == 5
 
 

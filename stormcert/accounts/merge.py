@@ -21,7 +21,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from stormcert.accounts.hooks import profile_changed
-from stormcert.accounts.models import Profile, User
+from stormcert.accounts.models import LegacyRecord, Profile, User
 from stormcert.audit.services import record
 
 # (model label, field name) pairs that stay with the merged-away account: its login identities
@@ -142,6 +142,9 @@ def merge_accounts(
             label = f"{model._meta.label}.{f.name}"
             summary.moved[label] = n
 
+    if source.placeholder:
+        # Staff merging a placeholder by hand is a claim approved on the spot: mark it so.
+        LegacyRecord.objects.filter(holder=target, claimed_at__isnull=True).update(claimed_at=now)
     _merge_profile(source, target)
     target.groups.add(*source.groups.all())
     if not target.first_name and not target.last_name:

@@ -35,3 +35,26 @@ def update_profile(
         record(actor=actor, verb="profile.updated", obj=user, data=diff, ip_address=ip_address)
         profile_changed(user)
     return diff
+
+
+class AccountError(Exception):
+    """The account change cannot be made; the message says why."""
+
+
+@transaction.atomic
+def set_sign_in_allowed(*, user: User, allowed: bool, actor: User, reason: str) -> User:
+    """Staff stop (or restore) someone's sign-in. An inactive account's sessions stop working
+    on their next request: the auth backend refuses inactive users when it loads the session."""
+    if not reason.strip():
+        raise AccountError("Give a reason: it is kept in the audit log.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.pk:
+        raise AccountError("You cannot disable your own account.")
+    if user.placeholder or user.merged_into_id is not None:
+        raise AccountError("This account is closed (a placeholder or merged); it cannot sign in either way.")
+    if user.is_active == allowed:
+        raise AccountError("Sign-in is already allowed." if allowed else "Sign-in is already stopped.")
+    user.is_active = allowed
+    user.save(update_fields=["is_active"])
+    record(actor=actor, verb="account.enabled" if allowed else "account.disabled", obj=user, reason=reason)
+    return user

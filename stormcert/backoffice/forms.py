@@ -92,3 +92,9 @@ class ClaimDecisionForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), help_text="Sent to the person and kept in the audit log."
     )
+
+
+class SignInForm(forms.Form):
+    """Stop or restore sign-in; the button says which."""
+
+    reason = reason_field()

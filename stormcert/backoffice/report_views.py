@@ -2,12 +2,128 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import csv
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from stormcert.accounts.permissions import staff_required
+from stormcert.backoffice import charts, reports
+from stormcert.backoffice.reports import Period, Table
+
+# A longer period is still one query per report, but its monthly charts stop being readable.
+MAX_PERIOD_DAYS = 366 * 5
+
+
+class PeriodForm(forms.Form):
+    # The template writes the <input type="date"> itself, with the typed text kept on an error.
+    start = forms.DateField(label="From", required=False, input_formats=["%Y-%m-%d"])
+    end = forms.DateField(label="To", required=False, input_formats=["%Y-%m-%d"])
+
+    def __init__(self, *args: object, default: Period, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.default = default
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start: date = data.get("start") or self.default.start
+        end: date = data.get("end") or self.default.end
+        if start > end:
+            self.add_error("end", "The end date must be on or after the start date.")
+        elif (end - start) > timedelta(days=MAX_PERIOD_DAYS):
+            self.add_error("start", "Choose a period of five years or less.")
+        data["period"] = Period(start, end)
+        return data
+
+
+def _period(request: HttpRequest, now: datetime) -> tuple[PeriodForm, Period | None]:
+    default = reports.default_period(now)
+    # Unbound when nothing was asked for, so the fields show the default period, not blanks.
+    asked = "start" in request.GET or "end" in request.GET
+    initial = {"start": default.start.isoformat(), "end": default.end.isoformat()}
+    form = PeriodForm(request.GET if asked else None, default=default, initial=initial)
+    if not asked:
+        return form, default
+    if not form.is_valid():
+        return form, None
+    period: Period = form.cleaned_data["period"]
+    return form, period
 
 
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "backoffice/reports/index.html", {})
+    now = timezone.now()
+    form, period = _period(request, now)
+    context: dict[str, object] = {"form": form, "period": period}
+    if period is not None:
+        activity = reports.enrollment_activity(period)
+        rates = reports.pass_rates(period)
+        qualify = reports.time_to_qualify(period)
+        money = reports.revenue(period)
+        trainers = reports.trainer_activity(period, now)
+        context.update(
+            activity=activity,
+            activity_chart=charts.enrollment_chart(activity),
+            rates=rates,
+            rates_chart=charts.pass_rate_chart(rates),
+            qualify=qualify,
+            qualify_chart=charts.time_to_qualify_chart(qualify),
+            revenue=money,
+            revenue_chart=charts.revenue_chart(money),
+            trainers=trainers,
+            trainers_chart=charts.trainer_chart(trainers),
+            query=f"start={period.start.isoformat()}&end={period.end.isoformat()}",
+        )
+    expiring = reports.expiring_certificates(now)
+    context.update(expiring=expiring, expiring_chart=charts.expiring_chart(expiring))
+    return render(request, "backoffice/reports/index.html", context)
+
+
+# Each CSV: its file name stem and the table it writes (from the period, `now`, or both).
+CSV_REPORTS: dict[str, Callable[[Period, datetime], Table]] = {
+    "enrollments": lambda period, now: reports.enrollment_table(period),
+    "pass-rates": lambda period, now: reports.pass_rate_table(period),
+    "time-to-qualify": lambda period, now: reports.time_to_qualify_table(period),
+    "revenue": lambda period, now: reports.revenue_table(period),
+    "trainers": lambda period, now: reports.trainer_table(period, now),
+}
+
+
+@staff_required
+def download(request: HttpRequest, slug: str) -> HttpResponse:
+    now = timezone.now()
+    if slug == "expiring":
+        # The renewal queue runs from today, whatever period the page shows.
+        today = timezone.localtime(now, reports.REPORT_ZONE).date()
+        header, rows = reports.expiring_table(now)
+        filename = f"expiring-{today.isoformat()}.csv"
+    elif slug in CSV_REPORTS:
+        form, period = _period(request, now)
+        if period is None:
+            problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+            return HttpResponse(
+                f"Cannot make this report: {problems}", status=400, content_type="text/plain; charset=utf-8"
+            )
+        header, rows = CSV_REPORTS[slug](period, now)
+        filename = f"{slug}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+    else:
+        raise Http404("No such report.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows([[_cell(value) for value in row] for row in rows])
+    return response
+
+
+def _cell(value: object) -> object:
+    """Names and emails are typed by people: one starting with = + - or @ would run as a
+    formula when the file is opened in a spreadsheet, so it gets a leading apostrophe. Numbers
+    (a negative refund) are left as they are."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -18,4 +18,5 @@ urlpatterns = [
     path("staff/claims/<int:pk>/decide/", views.claim_decide, name="claim_decide"),
     # Reports (report_views.py).
     path("staff/reports/", report_views.index, name="reports"),
+    path("staff/reports/<slug:slug>.csv", report_views.download, name="report_csv"),
 ]

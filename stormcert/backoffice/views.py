@@ -16,6 +16,7 @@ from stormcert.accounts.claims import ClaimError, decide_claim, find_record
 from stormcert.accounts.merge import MergeError, check_merge, merge_accounts, preview
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
 from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.services import AccountError, set_sign_in_allowed
 from stormcert.audit.models import AuditEvent
 from stormcert.backoffice import imports
 from stormcert.backoffice.demo_legacy import SAMPLE
@@ -28,6 +29,7 @@ from stormcert.backoffice.forms import (
     MergeForm,
     PeopleSearchForm,
     SelfDirectedForm,
+    SignInForm,
 )
 from stormcert.backoffice.models import ImportRun, RunStatus
 from stormcert.certificates.models import Certificate
@@ -104,6 +106,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         "accommodation": AccommodationForm(data if action == "accommodation" else None, prefix="acc"),
         "self_directed": SelfDirectedForm(data if action == "self_directed" else None, prefix="sd"),
         "merge": MergeForm(data if action == "merge" else None, prefix="merge"),
+        "sign_in": SignInForm(data if action == "sign_in" else None, prefix="signin"),
     }
     merge_preview: dict[str, Any] | None = None
     if action in forms:
@@ -116,7 +119,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     messages.success(request, done)
                     return redirect("backoffice:person", pk=pk)
-            except (JourneyError, ExamError, MergeError) as exc:
+            except (JourneyError, ExamError, MergeError, AccountError) as exc:
                 form.add_error(None, str(exc))
     status = 400 if action in forms and merge_preview is None else 200
     return render(
@@ -169,6 +172,10 @@ def _act(
             reason=data["reason"],
         )
         return f"{subject} is recorded as a QISP by the self-directed route; the certificate is issued."
+    if action == "sign_in":
+        allowed = not subject.is_active
+        set_sign_in_allowed(user=subject, allowed=allowed, actor=staff, reason=data["reason"])
+        return "Sign-in restored." if allowed else "Sign-in stopped: every session of this account has ended."
     if action == "merge":
         other = User.objects.filter(email__iexact=data["other"]).first()
         if other is None:

@@ -5,8 +5,9 @@ from typing import cast
 from allauth.account.models import EmailAddress
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from stormcert.accounts.claims import pending_claims
 from stormcert.accounts.models import User
@@ -49,6 +50,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request, "core/dashboard.html", {"program": program, "email_verified": verified, "journey": journey}
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed static name exists only once collectstatic has run.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @login_required

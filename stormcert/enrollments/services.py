@@ -371,7 +371,10 @@ def fulfil_resolution(line: Any, now: datetime) -> None:
     else:
         enrollment.cycle += 1
         enrollment.window_start = now
-        enrollment.window_end = window_end_for(now, years, program.zone)
+        # A fresh window from today, but never shorter than the one she has: re-registering
+        # must not take back time staff granted with an extension.
+        fresh = window_end_for(now, years, program.zone)
+        enrollment.window_end = max(fresh, enrollment.window_end) if enrollment.window_end else fresh
     enrollment.save(update_fields=["cycle", "window_start", "window_end"])
     record(
         actor=None,

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from stormcert.lib.money import ZERO
+from stormcert.lib.money import ZERO, money
 
 
 def _placeholder_number() -> str:
@@ -51,10 +51,13 @@ class Order(models.Model):
         return f"Order {self.number}"
 
     def confirmed_amount(self) -> Decimal:
-        return self.payments.filter(state=PaymentState.CONFIRMED).aggregate(s=Sum("amount"))["s"] or ZERO
+        # money(): SQLite sums decimals as floats-turned-Decimal ("126.240000000000").
+        return money(
+            self.payments.filter(state=PaymentState.CONFIRMED).aggregate(s=Sum("amount"))["s"] or ZERO
+        )
 
     def refunded_amount(self) -> Decimal:
-        return self.refunds.filter(state=RefundState.DONE).aggregate(s=Sum("amount"))["s"] or ZERO
+        return money(self.refunds.filter(state=RefundState.DONE).aggregate(s=Sum("amount"))["s"] or ZERO)
 
     def net_paid(self) -> Decimal:
         return self.confirmed_amount() - self.refunded_amount()
@@ -64,6 +67,10 @@ class Order(models.Model):
 
     def is_covered(self) -> bool:
         return self.net_paid() >= self.total
+
+    def overpaid_amount(self) -> Decimal:
+        """Money kept beyond the total (zero normally): staff refund it."""
+        return max(money(self.net_paid() - self.total), ZERO)
 
     @property
     def is_refundable(self) -> bool:
@@ -153,7 +160,7 @@ class Payment(models.Model):
         if self.state != PaymentState.CONFIRMED:
             return ZERO
         done = self.refunds.exclude(state=RefundState.FAILED).aggregate(s=Sum("amount"))["s"] or ZERO
-        return self.amount - done
+        return money(self.amount - done)
 
 
 class RefundState(models.TextChoices):

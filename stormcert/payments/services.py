@@ -264,6 +264,18 @@ def confirm_payment(
                 data={"payment": payment.pk},
                 now=now,
             )
+        excess = order.overpaid_amount()
+        if excess > ZERO:
+            # Two payments that each fell short can together pay too much (a card checkout left
+            # open for the full amount while staff recorded a partial check). The money is real;
+            # staff must see the excess to refund it (the staff order page shows it).
+            record(
+                actor=None,
+                verb="payment.overpaid",
+                obj=order,
+                data={"payment": payment.pk, "excess": excess},
+                now=now,
+            )
         return True
 
 

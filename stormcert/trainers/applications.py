@@ -99,6 +99,13 @@ def open_cycle(
         raise TrainerError("Give at least one review criterion.")
     if resubmittal_fee > soq_fee:
         raise TrainerError("The resubmittal fee is the lower one: it cannot exceed the SOQ fee.")
+    if rfq_document is not None:
+        # Checked like every other upload (type from the content, size capped): this one is
+        # served to the public from the ToR page.
+        try:
+            check_pdf(rfq_document)
+        except UploadRefused as exc:
+            raise TrainerError(f"The RFQ document was not accepted: {exc}") from None
     cycle = ApplicationCycle.objects.create(
         program=program,
         title=title,

@@ -97,9 +97,7 @@ def rfq_document(request: HttpRequest, pk: int) -> FileResponse:
     cycle = get_object_or_404(ApplicationCycle, pk=pk)
     if not cycle.rfq_document:
         raise Http404("This cycle has no RFQ document.")
-    return FileResponse(
-        cycle.rfq_document.open("rb"), content_type="application/pdf", filename=f"rfq-{cycle.pk}.pdf"
-    )
+    return pdf_response(cycle.rfq_document, f"rfq-{cycle.pk}.pdf")
 
 
 @login_required

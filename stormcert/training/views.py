@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
+from stormcert.lib.uploads import pdf_response
 from stormcert.training.hooks import access_denied_reason
 from stormcert.training.models import Course, Lesson, LessonKind, QuizAttempt
 from stormcert.training.services import TrainingError, complete_lesson, course_progress, submit_quiz
@@ -133,6 +134,5 @@ def lesson_file(request: HttpRequest, code: str, lesson_id: int) -> FileResponse
     current = _lesson(found, lesson_id)
     if not current.file:
         raise Http404("No document.")
-    return FileResponse(
-        current.file.open("rb"), content_type="application/pdf", filename=current.file.name.rsplit("/", 1)[-1]
-    )
+    # Served like candidates' uploads (sandboxed, no sniffing): staff upload these in the admin.
+    return pdf_response(current.file, current.file.name.rsplit("/", 1)[-1])

@@ -255,3 +255,15 @@ def test_a_claimed_certificate_near_expiry_can_be_renewed(programs: None, sara: 
     )
     page = client_for(maria).get(reverse("renewals:renewal")).content.decode()
     assert "OWP-5" in page and "Renewal is open." in page
+
+
+def test_staff_merging_a_placeholder_by_hand_marks_its_records_claimed(
+    imported: None, maria: User, sara: User
+) -> None:
+    placeholder = LegacyRecord.objects.get(certificate_number="OWP-000123").holder
+    merge_accounts(source=placeholder, target=maria, actor=sara, reason="Phoned, ID checked.")
+    assert set(LegacyRecord.objects.filter(holder=maria).values_list("certificate_number", flat=True)) == {
+        "OWP-000123",
+        "OWP-000077",
+    }
+    assert not LegacyRecord.objects.filter(holder=maria, claimed_at__isnull=True).exists()

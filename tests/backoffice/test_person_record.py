@@ -173,3 +173,27 @@ def test_only_staff_open_records(programs: None, alice: User, eve: User) -> None
         == 403
     )
     assert client.get(reverse("backoffice:people")).status_code == 403
+
+
+def test_stop_sign_in_ends_the_persons_sessions_and_restore_brings_it_back(
+    programs: None, alice: User, sara: User
+) -> None:
+    from conftest import PASSWORD
+
+    alices = Client()
+    assert (
+        alices.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD}).status_code == 302
+    )
+    assert alices.get(reverse("dashboard")).status_code == 200
+    staff = client_for(sara)
+    assert act(staff, alice, "sign_in", "signin", reason="").status_code == 400
+    act(staff, alice, "sign_in", "signin", reason="Shared the account with a colleague.")
+    assert alices.get(reverse("dashboard")).status_code == 302  # signed out at once
+    assert AuditEvent.objects.filter(
+        verb="account.disabled", reason="Shared the account with a colleague."
+    ).exists()
+    act(staff, alice, "sign_in", "signin", reason="Spoke with her.")
+    alice.refresh_from_db()
+    assert alice.is_active
+    own = act(staff, sara, "sign_in", "signin", reason="x")
+    assert own.status_code == 400 and "cannot disable your own account" in own.content.decode()

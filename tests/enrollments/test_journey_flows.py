@@ -15,6 +15,7 @@ from stormcert.enrollments.journey import Overall, StepState
 from stormcert.enrollments.models import Enrollment, Route, SelfAssessmentQuestion, StepRecord
 from stormcert.enrollments.services import (
     JourneyError,
+    extend_window,
     get_enrollment,
     journey_for,
     migrate_policy,
@@ -184,6 +185,21 @@ def test_casqa_midterm_failed_twice_means_re_registration_and_training_again(
     assert not LessonProgress.objects.filter(user=alice, voided_at__isnull=True).exists()
     finish_training(alice, Course.objects.get(program=casqa), when + timedelta(days=2))
     assert journey_for(enrollment, when + timedelta(days=2)).step("midterm").attempts_left == 2
+
+
+def test_re_registering_never_takes_back_a_staff_extension(casqa: Program, alice: User, sara: User) -> None:
+    """Found by the enrollment state machine: staff extended alice's window by a year, she then
+    failed out and paid to re-register, and her window shrank back to two years from that day."""
+    enrollment = through_midterm_ready(alice, casqa)  # window to 2028-11-22 (Pacific midnight)
+    when = T0 + timedelta(days=20)
+    extend_window(enrollment=enrollment, last_day=date(2029, 11, 21), actor=sara, reason="illness", now=when)
+    fail(enrollment, "midterm", when)
+    fail(enrollment, "midterm", when)
+    resolve(enrollment, when + timedelta(days=1))
+    enrollment.refresh_from_db()
+    assert enrollment.cycle == 2  # re-registered: a new cycle, the training and midterm again
+    assert enrollment.window_end == datetime(2029, 11, 22, 0, 0, tzinfo=PT)  # the extension stands
+    assert journey_for(enrollment, when + timedelta(days=1)).access_until == date(2029, 11, 21)
 
 
 def test_casqa_final_failed_twice_means_training_midterm_and_course_again(

@@ -20,6 +20,7 @@ from stormcert.emails.models import OutboundEmail
 from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, RefundState
 from stormcert.payments.services import (
     PaymentError,
+    confirm_payment,
     create_order,
     record_manual_payment,
     refund_payment,
@@ -220,6 +221,49 @@ def test_a_partial_check_leaves_the_order_awaiting_the_rest(alice: User, sara: U
     )
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and fulfilments(order) == 1
+
+
+def test_a_card_checkout_left_open_during_a_partial_check_overpays_and_staff_see_it(
+    alice: User, sara: User, sara_client: Client
+) -> None:
+    """Found by the order state machine: two payments that each fell short paid $300 too much,
+    and nothing told staff. Now the excess is recorded and shown on the staff order page."""
+    order = make_order(alice)
+    card = start_payment(
+        order=order, provider_code="testmode", actor=alice, return_url="/", cancel_url="/"
+    ).payment
+    assert card.amount == Decimal("505.00")  # the checkout opened for the full amount
+    record_manual_payment(
+        order=order,
+        actor=sara,
+        reference="CHK-77",
+        amount=Decimal("300"),
+        received_on=date(2026, 11, 1),
+        reason="partial check",
+    )
+    confirm_payment(payment_id=card.pk)  # she finishes the checkout she left open
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and fulfilments(order) == 1
+    assert order.net_paid() == Decimal("805.00") and order.overpaid_amount() == Decimal("300.00")
+    flagged = AuditEvent.objects.get(verb="payment.overpaid", object_id=str(order.pk))
+    assert flagged.data["excess"] == "300.00"
+    page = sara_client.get(reverse("payments:staff_order", args=[order.number])).content.decode()
+    assert "Overpaid by $300.00" in page and "$805.00" in page
+
+
+def test_amounts_read_back_with_two_places(alice: User, sara: User) -> None:
+    # SQLite sums decimals through floats; the order's figures are still money ("126.24").
+    order = make_order(alice)
+    for n, amount in enumerate(("100.10", "26.14")):
+        record_manual_payment(
+            order=order,
+            actor=sara,
+            reference=f"C-{n}",
+            amount=Decimal(amount),
+            received_on=date(2026, 11, 1),
+            reason="parts",
+        )
+    assert str(order.net_paid()) == "126.24" and str(order.amount_due()) == "378.76"
 
 
 def test_the_same_check_cannot_be_recorded_twice(alice: User, sara: User) -> None:

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
+from stormcert.backoffice.demo import load_demo_history
 from stormcert.backoffice.demo_legacy import load_demo_legacy
 from stormcert.certificates.demo import load_demo_certificates
 from stormcert.courses.demo import advance_past_midterm, load_demo_courses
@@ -108,6 +109,9 @@ class Command(BaseCommand):
             self.stdout.write(f"created {created} demo certificate holders for the directory")
         if load_demo_renewal(DEMO_PASSWORD) and options["verbosity"]:
             self.stdout.write("created the sample review module and a QISP due for renewal")
+        history = load_demo_history(DEMO_PASSWORD)
+        if history and options["verbosity"]:
+            self.stdout.write(f"created a year of history for the staff reports ({history} past candidates)")
         if (
             load_demo_legacy(User.objects.get(email="sara@example.com"), DEMO_PASSWORD)
             and options["verbosity"]

@@ -1,0 +1,3 @@
+from tests.exams.conftest import midterm
+
+__all__ = ["midterm"]

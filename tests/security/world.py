@@ -1,0 +1,216 @@
+"""One populated world for the access-control matrix: every kind of object a URL can point at,
+each owned by a named persona, built through the real services at today's date.
+
+alice owns everything a candidate can own (enrollment, an exam attempt, orders and payments, a
+certificate, a course seat, a ToR application with a document, an accommodation request); bob is
+another candidate with nothing of hers; tom is a Trainer of Record with a session; rita reviews
+alice's statement; sara is staff with two-factor set up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from conftest import enable_totp, make_person
+from stormcert.accounts.models import ClaimRequest, Role, User
+from stormcert.backoffice.demo_legacy import load_demo_legacy
+from stormcert.backoffice.models import ImportRun
+from stormcert.courses.models import Mode
+from stormcert.courses.services import register_for_session, submit_virtual_plan
+from stormcert.emails.models import OutboundEmail
+from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion
+from stormcert.enrollments.services import (
+    acknowledge,
+    get_enrollment,
+    start_registration,
+    submit_self_assessment,
+)
+from stormcert.exams.accommodations import request_accommodation
+from stormcert.exams.demo import load_demo_exams
+from stormcert.exams.models import Exam
+from stormcert.exams.services import start_attempt, submit_attempt
+from stormcert.payments.fulfilment import register
+from stormcert.payments.models import Order, OrderLine
+from stormcert.payments.services import create_order, start_payment
+from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
+from stormcert.programs.models import Program
+from stormcert.trainers.applications import (
+    add_document,
+    assign_reviewer,
+    declare_conflict,
+    save_draft,
+    start_application,
+    start_fee_payment,
+    submit_application,
+)
+from stormcert.trainers.demo import load_demo_trainer_program
+from stormcert.trainers.models import ApplicationCycle
+from stormcert.trainers.services import grant_term
+from stormcert.trainers.yearly import renewal_status
+from stormcert.training.demo import COURSE_CODE, load_demo_content
+from stormcert.training.models import Course, Lesson, LessonKind
+from tests.certificates.builders import certify
+from tests.courses.conftest import PT, make_session
+from tests.enrollments.builders import done, finish_training, pay
+from tests.trainers.builders import ANSWERS, PDF, pdf
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    def pk(self, key: str) -> int:
+        return int(self.objects[key].pk)
+
+    def pk_of_user(self, persona: str) -> int:
+        return int(self.users[persona].pk)
+
+
+def build_world() -> World:
+    now = timezone.now()
+    load_definition_file(DEFAULT_DEFINITION)
+    load_demo_content()
+    load_demo_exams()
+    qisp = Program.objects.get(code="QISP")
+
+    alice = make_person("alice@example.com", roles=(Role.CANDIDATE,), first_name="Alice")
+    bob = make_person("bob@example.com", roles=(Role.CANDIDATE,), first_name="Bob")
+    tom = make_person("tom@example.com", roles=(Role.TRAINER,), first_name="Tom")
+    rita = make_person("rita@example.com", roles=(Role.REVIEWER,), first_name="Rita")
+    sara = make_person("sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara")
+    # Staff pages demand two-factor (StaffMFAMiddleware); with an authenticator set up, a
+    # force_login session passes, as it would after the code was given at sign-in.
+    enable_totp(sara)
+
+    # Tom: a current ToR term, a published in-person session and a virtual one with a plan.
+    grant_term(user=tom, actor=None, reason="access matrix world", now=now)
+    load_demo_trainer_program(now=now)
+    session = make_session(tom, now=now, **_dates(now, days=40))
+    virtual = make_session(
+        tom,
+        now=now,
+        **_dates(now, days=50),
+        mode=Mode.VIRTUAL,
+        venue="",
+        address="",
+        city="",
+        meeting_details="Zoom link sent to registrants",
+    )
+    submit_virtual_plan(session=virtual, actor=tom, plan="Breakout rooms and a shared whiteboard.", now=now)
+    term_renewal = renewal_status(tom, now=now)
+
+    # Alice: registered and trained (her paid registration order), a graded midterm attempt,
+    # credit for the midterm, a seat in Tom's session, a certificate, and a ToR application.
+    enrollment = _registered_and_trained(alice, qisp, now - timedelta(hours=3))
+    midterm = Exam.objects.get(step_code="midterm")
+    attempt = start_attempt(user=alice, exam=midterm, now=now - timedelta(hours=2))
+    submit_attempt(attempt_id=attempt.pk, now=now - timedelta(hours=2) + timedelta(minutes=30))
+    done(enrollment, "midterm", now - timedelta(hours=1))
+    seat = register_for_session(user=alice, session=session, now=now).seat
+    certificate = certify(alice, issued_on=(now - timedelta(days=30)).date())
+
+    cycle = ApplicationCycle.objects.get()
+    application = start_application(user=alice, cycle=cycle, now=now)
+    pay(start_fee_payment(application=application, now=now), now)
+    save_draft(application=application, answers=ANSWERS, now=now)
+    document = add_document(application=application, label="Résumé", upload=pdf(), now=now)
+    application = submit_application(application=application, now=now)
+    assignment = assign_reviewer(application=application, reviewer=rita, actor=sara, now=now)
+    # Rita declared no conflict, so she may read alice's documents (a conflicted reviewer may not).
+    declare_conflict(assignment=assignment, conflict=False, note="", now=now)
+    cycle.rfq_document.save("rfq.pdf", ContentFile(PDF), save=True)
+
+    accommodation = request_accommodation(
+        user=alice,
+        explanation="A documented reading disability; extra time as advised.",
+        factor=Decimal("1.50"),
+        document=SimpleUploadedFile("letter.pdf", pdf().read(), content_type="application/pdf"),
+        now=now,
+    )
+    # Her paid registration order (order page, receipts), and an order still open for payment
+    # with a test-mode payment started on it (pay and checkout pages).
+    registration_order = Order.objects.get(user=alice, lines__fee_code="registration")
+    open_payment = start_payment(
+        order=_open_order(alice, qisp),
+        provider_code="testmode",
+        actor=alice,
+        return_url="/",
+        cancel_url="/",
+        now=now,
+    ).payment
+
+    # The earlier system: the sample import run and Lee's claim request waiting for staff.
+    load_demo_legacy(sara, "correct-horse-battery-staple")
+
+    lesson = Lesson.objects.filter(unit__course__code=COURSE_CODE).order_by("unit__position", "position")[0]
+    # A document lesson (optional, so alice's finished training stays finished).
+    handbook = Lesson(unit=lesson.unit, position=90, title="Handbook", kind=LessonKind.FILE, required=False)
+    handbook.file.save("handbook.pdf", ContentFile(PDF), save=True)
+    return World(
+        users={"alice": alice, "bob": bob, "tom": tom, "rita": rita, "sara": sara},
+        objects={
+            "program": qisp,
+            "enrollment": enrollment,
+            "exam": midterm,
+            "attempt": attempt,
+            "order": registration_order,
+            "payment": open_payment,
+            "certificate": certificate,
+            "session": session,
+            "virtual_session": virtual,
+            "seat": seat,
+            "cycle": cycle,
+            "application": application,
+            "document": document,
+            "assignment": assignment,
+            "accommodation": accommodation,
+            "term_renewal": term_renewal.renewal if term_renewal else None,
+            "import_run": ImportRun.objects.order_by("pk").first(),
+            "claim": ClaimRequest.objects.order_by("pk").first(),
+            "email": OutboundEmail.objects.filter(to__icontains="alice").order_by("pk").first()
+            or OutboundEmail.objects.order_by("pk").first(),
+            "lesson": lesson,
+            "document_lesson": handbook,
+        },
+    )
+
+
+def _dates(now: datetime, *, days: int) -> dict[str, datetime]:
+    """A session `days` from today (the world is built at the real date, not a frozen one)."""
+    day = timezone.localtime(now, PT).date() + timedelta(days=days)
+    return {
+        "starts_at": datetime.combine(day, time(8), tzinfo=PT),
+        "ends_at": datetime.combine(day, time(17), tzinfo=PT),
+        "registration_deadline": datetime.combine(day - timedelta(days=3), time(0), tzinfo=PT),
+    }
+
+
+def _registered_and_trained(user: User, program: Program, when: datetime) -> Enrollment:
+    """Through the demo content's steps 1-5: acknowledged, self-assessed, paid, trained."""
+    enrollment = get_enrollment(user=user, program=program, now=when)
+    acknowledge(enrollment=enrollment, now=when)
+    questions = SelfAssessmentQuestion.objects.filter(program=program)
+    submit_self_assessment(enrollment=enrollment, answers={q.pk: 0 for q in questions}, now=when)
+    pay(start_registration(enrollment=enrollment, now=when), when)
+    finish_training(user, Course.objects.get(code=COURSE_CODE), when + timedelta(minutes=1))
+    enrollment.refresh_from_db()
+    return enrollment
+
+
+@register("tests.access_matrix")
+def _fulfil_nothing(line: OrderLine, now: datetime) -> None:
+    # The matrix never pays this order; the purpose only has to exist for create_order.
+    return None
+
+
+def _open_order(user: User, program: Program) -> Order:
+    """An order left unpaid, so the pay and test-mode checkout pages have something to show."""
+    return create_order(user=user, program=program, fee_code="extension", purpose="tests.access_matrix")
