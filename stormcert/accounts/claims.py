@@ -138,7 +138,7 @@ def claim_record(
         )
     except MergeError as exc:
         raise ClaimError(str(exc)) from None
-    LegacyRecord.objects.filter(pk__in=[r.pk for r in joined]).update(claimed_at=now)
+    # merge_accounts marks a placeholder's records claimed; the copies returned say so too.
     for r in joined:
         r.claimed_at = now
         r.holder = claimant

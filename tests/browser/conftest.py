@@ -81,3 +81,25 @@ def enter_totp(page: Page) -> None:
             return
         time.sleep(31 - time.time() % 30)  # wait for the next code
     raise AssertionError("The authenticator code was refused twice.")
+
+
+def signed_in(
+    browser: Browser, base_url: str, email: str, with_totp: bool = False, timeout: int = 10_000
+) -> Page:
+    """A fresh browser context signed in as `email` (staff: with the current two-factor code)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from conftest import PASSWORD
+
+    page = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(timeout)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign In").click()
+    if with_totp:
+        enter_totp(page)
+    expect(page).not_to_have_url(re.compile(r"/accounts/(login|2fa)/"))
+    return page

@@ -3,37 +3,23 @@ and the exam page shows the new time."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from conftest import PASSWORD, enable_totp, make_person
+from conftest import enable_totp, make_person
 from stormcert.accounts.models import Role
 from stormcert.exams.demo import load_demo_exams
 from stormcert.exams.models import AccommodationRequest, RequestStatus
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
-from tests.browser.conftest import assert_accessible, enter_totp
+from tests.browser.conftest import assert_accessible, signed_in
 from tests.exams.conftest import ready_for_midterm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def signed_in(browser: Browser, base_url: str, email: str, with_totp: bool = False) -> Page:
-    page = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    if with_totp:
-        enter_totp(page)
-    expect(page).not_to_have_url(re.compile(r"/accounts/(login|2fa)/"))
-    return page
 
 
 def test_a_candidate_asks_and_staff_grant(

@@ -9,32 +9,20 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from conftest import PASSWORD, enable_totp, make_person
+from conftest import enable_totp, make_person
 from stormcert.accounts.claims import request_claim
 from stormcert.accounts.models import Role, User
 from stormcert.certificates.models import Certificate
 from stormcert.enrollments.services import record_step_failure
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from tests.backoffice.builders import import_file, legacy_csv
-from tests.browser.conftest import assert_accessible, enter_totp
+from tests.browser.conftest import assert_accessible, signed_in
 from tests.certificates.builders import certify
 from tests.exams.conftest import T0, ready_for_midterm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def staff_page(browser: Browser, base_url: str) -> Page:
-    page = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("sara@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    enter_totp(page)
-    expect(page).not_to_have_url(re.compile(r"/accounts/(login|2fa)/"))
-    return page
 
 
 def test_staff_work_a_candidate_record_and_the_claims_queue(browser: Browser, live_server: Any) -> None:
@@ -55,7 +43,7 @@ def test_staff_work_a_candidate_record_and_the_claims_queue(browser: Browser, li
         requester=lee, certificate_number="OWP-7", email_on_file="", explanation="Old employer's address."
     )
 
-    page = staff_page(browser, live_server.url)
+    page = signed_in(browser, live_server.url, "sara@example.com", with_totp=True, timeout=15_000)
     page.goto("/staff/")
     queues = page.get_by_role("list", name="Queues: what needs a person")
     expect(queues.get_by_role("link", name=re.compile("1 claims of earlier records"))).to_be_visible()

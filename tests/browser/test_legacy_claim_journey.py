@@ -10,33 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from conftest import PASSWORD, enable_totp, make_person
+from conftest import enable_totp, make_person
 from stormcert.accounts.models import Role
 from stormcert.certificates.models import Certificate
 from stormcert.emails.models import OutboundEmail
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from tests.backoffice.builders import HEADER, many_rows
-from tests.browser.conftest import assert_accessible, enter_totp
+from tests.browser.conftest import assert_accessible, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DANA = "Dana Reyes,dana.reyes@owp.example.org,OWP-2019-00042,QISP,2025-02-10,2027-02-10,active,"
 BAD = "Bad Date,bad@owp.example.org,OWP-2019-00043,QISP,2025-02-30,2027-02-28,active,"
-
-
-def signed_in(browser: Browser, base_url: str, email: str, with_totp: bool = False) -> Page:
-    page = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(20_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    if with_totp:
-        enter_totp(page)
-    expect(page).not_to_have_url(re.compile(r"/accounts/(login|2fa)/"))
-    return page
 
 
 def write(tmp_path: Path, name: str, rows: list[str]) -> str:
@@ -53,7 +40,7 @@ def test_staff_import_then_a_holder_claims_by_email_link(
     enable_totp(sara)
     make_person("dana@example.com", first_name="Dana", last_name="Reyes")
 
-    staff = signed_in(browser, live_server.url, "sara@example.com", with_totp=True)
+    staff = signed_in(browser, live_server.url, "sara@example.com", with_totp=True, timeout=20_000)
     staff.goto("/staff/")
     staff.get_by_role("link", name="Import earlier records").click()
     expect(staff.get_by_role("heading", name="Import records from the earlier system")).to_be_visible()
@@ -85,7 +72,7 @@ def test_staff_import_then_a_holder_claims_by_email_link(
     assert Certificate.objects.filter(number="OWP-2019-00042").exists()
 
     # Dana, with a new account, claims her certificate.
-    dana = signed_in(browser, live_server.url, "dana@example.com")
+    dana = signed_in(browser, live_server.url, "dana@example.com", timeout=20_000)
     dana.goto("/account/claim/")
     expect(dana.get_by_role("heading", name="Records from the earlier system")).to_be_visible()
     assert_accessible(dana)

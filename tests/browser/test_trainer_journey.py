@@ -11,30 +11,17 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from conftest import PASSWORD, enable_totp, make_person
+from conftest import enable_totp, make_person
 from stormcert.accounts.models import Role
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from stormcert.trainers.applications import send_notices
 from stormcert.trainers.models import Application, ApplicationStatus
-from tests.browser.conftest import assert_accessible, enter_totp
+from tests.browser.conftest import assert_accessible, signed_in
 from tests.trainers.builders import PDF, agreement, qisp, reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def signed_in(browser: Browser, base_url: str, email: str, with_totp: bool = False) -> Page:
-    page = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    if with_totp:
-        enter_totp(page)
-    expect(page).not_to_have_url(re.compile(r"/accounts/(login|2fa)/"))
-    return page
 
 
 def local(moment: datetime) -> str:
