@@ -15,6 +15,7 @@ from stormcert.accounts.models import Profile, User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, NumberCounter, Source
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.numbers import canonical_number
 from stormcert.programs.models import Program
 from stormcert.programs.rules import Rules, program_today, rules_for_version, rules_in_force
 
@@ -63,7 +64,8 @@ def _next_number(program: Program, pattern: str, issued_on: date) -> str:
     counter = NumberCounter.objects.select_for_update().get(program=program, scope=scope)
     while True:
         counter.last += 1
-        number = pattern.format(year=issued_on.year, seq=counter.last)
+        # Canonical like every stored number (a program's pattern could be typed in lower case).
+        number = canonical_number(pattern.format(year=issued_on.year, seq=counter.last))
         if not Certificate.objects.filter(number=number).exists():
             break
     counter.save(update_fields=["last"])
@@ -109,7 +111,7 @@ def issue_certificate(
                 pattern = str(rules.value("certificate.number_format"))
                 number = _next_number(program, pattern, issued_on)
             else:
-                number = number.strip()
+                number = canonical_number(number)
                 if not number:
                     raise CertificateError("A legacy certificate number cannot be empty.")
             certificate = Certificate.objects.create(
@@ -256,4 +258,4 @@ def get_certificate_for_user(user: Any, number: str) -> Certificate | None:
     qs = Certificate.objects.select_related("program", "holder")
     if not user.is_staff:
         qs = qs.filter(holder=user)
-    return qs.filter(number=number).first()
+    return qs.filter(number=canonical_number(number)).first()
