@@ -14,7 +14,8 @@ date, expiry date, status and progress (header names are matched loosely: "Certi
 
 Each distinct email on file gets one placeholder account (inactive, no password) that holds its
 certificates until the person claims them (accounts.claims); the certificates keep their
-original numbers and appear in the directory straight away.
+original numbers (in the canonical form, lib.numbers: "owp-7 " is stored as "OWP-7") and appear
+in the directory straight away.
 """
 
 from __future__ import annotations

@@ -92,7 +92,8 @@ def issue_certificate(
     notify: bool = True,
 ) -> Certificate:
     """The one way a certificate comes to exist: completion, the self-directed route, renewal,
-    a Trainer of Record term, or an import (`number` given: a legacy number kept as it was).
+    a Trainer of Record term, or an import (`number` given: a legacy number kept, in the canonical
+    form of lib.numbers).
 
     Exactly once per completion (`enrollment` + its cycle) and per renewed certificate
     (`renews`): the database refuses a second one, and the existing certificate is returned."""
