@@ -115,6 +115,8 @@ def issue_certificate(
                 number = canonical_number(number)
                 if not number:
                     raise CertificateError("A legacy certificate number cannot be empty.")
+                if len(number) > 40:  # the column (NFKC and upper() can lengthen: "ß" is "SS")
+                    raise CertificateError("A certificate number has at most 40 characters.")
             certificate = Certificate.objects.create(
                 number=number,
                 holder=holder,

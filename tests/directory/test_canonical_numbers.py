@@ -23,6 +23,7 @@ from conftest import client_for
 from stormcert.accounts import claims
 from stormcert.accounts.models import ClaimRequest, LegacyRecord, User
 from stormcert.certificates.models import Certificate
+from stormcert.certificates.services import CertificateError
 from stormcert.lib.numbers import canonical_number, could_be_a_number, has_odd_dash
 from tests.backoffice.builders import import_file, legacy_csv
 from tests.certificates.builders import certify
@@ -186,6 +187,9 @@ def test_an_import_stores_numbers_canonical_and_a_rerun_finds_them(programs: Non
 @pytest.mark.django_db
 def test_issuing_with_a_given_number_stores_it_canonical(alice: User, programs: None) -> None:
     assert certify(alice, number=" owp-7\u200b").number == "OWP-7"
+    # Upper-casing can lengthen a number past the column: refused in words, not by the database.
+    with pytest.raises(CertificateError, match="at most 40 characters"):
+        certify(alice, number="ß" * 21)
 
 
 @pytest.mark.django_db
@@ -240,16 +244,19 @@ def test_the_migration_canonicalises_and_skips_a_clash(
     LegacyRecord.objects.filter(certificate_number="OWP-2").update(certificate_number="owp-2 ")
     clash = certify(alice, number="OWP-1X")
     Certificate.objects.filter(pk=clash.pk).update(number="owp-1")
+    too_long = certify(alice, number="OWP-1Y", years=3)
+    Certificate.objects.filter(pk=too_long.pk).update(number="ß" * 21)
     ClaimRequest.objects.create(requester=tom, certificate_number="owp-2", explanation="x")
 
     with caplog.at_level(logging.WARNING, logger="stormcert.migrations"):
         done = migration.canonicalise(apps, None)
 
-    assert done == {"changed": ["OWP-2"], "skipped": ["owp-1"]}
+    assert done == {"changed": ["OWP-2"], "skipped": ["owp-1", "ß" * 21]}
     moved = Certificate.objects.get(number="OWP-2")
     assert moved.search_text == "lee park owp-2" and moved.legacy.certificate_number == "OWP-2"
     assert Certificate.objects.filter(number="owp-1").exists()  # left for staff, and said so
     assert "owp-1" in caplog.text and "already another certificate's or record's number" in caplog.text
     assert ClaimRequest.objects.get().certificate_number == "OWP-2"
     # Running it again finds nothing new to do.
-    assert migration.canonicalise(apps, None) == {"changed": [], "skipped": ["owp-1"]}
+    assert "longer than 40 characters" in caplog.text
+    assert migration.canonicalise(apps, None) == {"changed": [], "skipped": ["owp-1", "ß" * 21]}

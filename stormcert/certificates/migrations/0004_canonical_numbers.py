@@ -21,6 +21,17 @@ from stormcert.lib.numbers import canonical_number
 log = logging.getLogger("stormcert.migrations")
 
 
+def _problem(canonical: str, taken: set[str]) -> str:
+    """Why a number cannot take its canonical form (empty when it can)."""
+    if not canonical:
+        return "empty"
+    if len(canonical) > 40:  # NFKC and upper() can lengthen a number ("ß" is "SS")
+        return "longer than 40 characters"
+    if canonical in taken:
+        return "already another certificate's or record's number"
+    return ""
+
+
 def canonicalise(apps: Any, schema_editor: Any) -> dict[str, list[str]]:
     """Returns what it did ({"changed": [...], "skipped": [...]}) for the tests."""
     Certificate = apps.get_model("certificates", "Certificate")
@@ -38,14 +49,15 @@ def canonicalise(apps: Any, schema_editor: Any) -> dict[str, list[str]]:
         canonical = canonical_number(number)
         if canonical == number:
             continue
-        if not canonical or canonical in taken:
+        problem = _problem(canonical, taken)
+        if problem:
             skipped.append(number)
             log.warning(
                 "Certificate %s (id %s) keeps its number: its canonical form %r is %s.",
                 number,
                 pk,
                 canonical,
-                "empty" if not canonical else "already another certificate's or record's number",
+                problem,
             )
             continue
         Certificate.objects.filter(pk=pk).update(
@@ -63,10 +75,11 @@ def canonicalise(apps: Any, schema_editor: Any) -> dict[str, list[str]]:
         canonical = canonical_number(number)
         if canonical == number:
             continue
-        if not canonical or canonical in taken:
+        problem = _problem(canonical, taken)
+        if problem:
             if number not in skipped:
                 skipped.append(number)
-                log.warning("Imported record %s (id %s) keeps its number: %r is taken.", number, pk, canonical)
+                log.warning("Imported record %s (id %s) keeps its number: %r is %s.", number, pk, canonical, problem)
             continue
         LegacyRecord.objects.filter(pk=pk).update(certificate_number=canonical)
         taken.discard(number)
