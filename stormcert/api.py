@@ -109,7 +109,9 @@ def _out(v: Verification) -> dict[str, Any]:
     tags=["verification"],
 )
 def verify_one(request: HttpRequest, number: str) -> dict[str, Any]:
-    """The certificate's status today: valid, expired, revoked, or unknown (no such number)."""
+    """The certificate's status today: valid, expired, revoked, or unknown (no such number).
+
+    Case and surrounding spaces do not matter; `number` in the answer is the number as issued."""
     _limit(request, "verify")
     return _out(verify(number, timezone.now()))
 
@@ -130,7 +132,8 @@ class BatchOut(Schema):
     tags=["verification"],
 )
 def verify_batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
-    """Answers in the order asked, one per number given (blank entries are skipped)."""
+    """Answers in the order asked, one per number given (blank entries are skipped), each with
+    the number as issued (case and surrounding spaces do not matter)."""
     _limit(request, "verify")
     if len(payload.numbers) > settings.VERIFY_BATCH_MAX:
         raise HttpError(

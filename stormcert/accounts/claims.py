@@ -21,6 +21,7 @@ from stormcert.accounts.merge import MergeError, merge_accounts
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
 from stormcert.audit.services import record as audit
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.numbers import canonical_number, could_be_a_number
 
 LINK_SALT = "stormcert.accounts.claim"
 LINK_DAYS = 3
@@ -31,14 +32,12 @@ class ClaimError(Exception):
 
 
 def find_record(number: str) -> LegacyRecord | None:
-    number = number.strip()
-    if not number:
+    """The imported record with this number as typed (case and surrounding spaces aside:
+    numbers are stored canonical, see lib.numbers)."""
+    number = canonical_number(number)
+    if not could_be_a_number(number):
         return None
-    return (
-        LegacyRecord.objects.select_related("holder", "program")
-        .filter(certificate_number__iexact=number)
-        .first()
-    )
+    return LegacyRecord.objects.select_related("holder", "program").filter(certificate_number=number).first()
 
 
 def records_joined_by(record: LegacyRecord) -> list[LegacyRecord]:
@@ -62,7 +61,7 @@ def send_claim_link(
             actor=claimant,
             verb="legacy.claim_link_refused",
             obj=claimant,
-            data={"number": certificate_number.strip()[:40]},
+            data={"number": canonical_number(certificate_number)[:40]},
             now=now,
         )
         return False
@@ -164,7 +163,8 @@ def request_claim(
     now = now or timezone.now()
     if not explanation.strip():
         raise ClaimError("Tell us who you are and why the address on file no longer reaches you.")
-    if not certificate_number.strip() and not email_on_file.strip():
+    certificate_number = canonical_number(certificate_number)
+    if not certificate_number and not email_on_file.strip():
         raise ClaimError("Give the certificate number, or the email address the earlier system had.")
     found = find_record(certificate_number)
     if found is None and email_on_file.strip():
@@ -179,7 +179,7 @@ def request_claim(
         with transaction.atomic():
             claim = ClaimRequest.objects.create(
                 requester=requester,
-                certificate_number=certificate_number.strip()[:40],
+                certificate_number=certificate_number[:40],
                 email_on_file=email_on_file.strip(),
                 explanation=explanation.strip(),
                 record=found,

@@ -130,7 +130,7 @@ class LegacyStatus(models.TextChoices):
 class LegacyRecord(models.Model):
     """One row of the earlier system's records, as last imported.
 
-    A record with a certificate number became a `Certificate` (its number kept unchanged); a
+    A record with a certificate number became a `Certificate` (its number kept, in canonical form); a
     record without one is a candidate's progress there. `holder` is a placeholder account until
     the person claims the record, then their own account.
     """

@@ -14,7 +14,8 @@ date, expiry date, status and progress (header names are matched loosely: "Certi
 
 Each distinct email on file gets one placeholder account (inactive, no password) that holds its
 certificates until the person claims them (accounts.claims); the certificates keep their
-original numbers and appear in the directory straight away.
+original numbers (in the canonical form, lib.numbers: "owp-7 " is stored as "OWP-7") and appear
+in the directory straight away.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from stormcert.audit.services import record as audit
 from stormcert.backoffice.models import ImportRun, RunStatus
 from stormcert.certificates.models import Certificate, Source
 from stormcert.certificates.services import refresh_directory_entries
+from stormcert.lib.numbers import canonical_number
 from stormcert.programs.models import Program
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -117,10 +119,12 @@ def rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     for cells in reader:
         if not any(c.strip() for c in cells):
             continue
-        yield (
-            reader.line_num,
-            {col: (cells[i].strip() if i < len(cells) else "") for i, col in mapping.items()},
-        )
+        values = {col: (cells[i].strip() if i < len(cells) else "") for i, col in mapping.items()}
+        if "certificate_number" in values:
+            # Stored as every number is (lib.numbers), so the keys, the checks against existing
+            # records and the certificates made all see one form.
+            values["certificate_number"] = canonical_number(values["certificate_number"])
+        yield (reader.line_num, values)
 
 
 def decode(data: bytes) -> str:

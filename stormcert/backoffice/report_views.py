@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 from stormcert.accounts.permissions import staff_required
 from stormcert.backoffice import charts, reports
 from stormcert.backoffice.reports import Period, Table
+from stormcert.lib import csvsafe
 
 # A longer period is still one query per report, but its monthly charts stop being readable.
 MAX_PERIOD_DAYS = 366 * 5
@@ -114,16 +114,7 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such report.")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     writer.writerow(header)
-    writer.writerows([[_cell(value) for value in row] for row in rows])
+    writer.writerows(rows)
     return response
-
-
-def _cell(value: object) -> object:
-    """Names and emails are typed by people: one starting with = + - or @ would run as a
-    formula when the file is opened in a spreadsheet, so it gets a leading apostrophe. Numbers
-    (a negative refund) are left as they are."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

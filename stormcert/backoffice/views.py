@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any, cast
 
 from django.contrib import messages
@@ -46,6 +45,8 @@ from stormcert.enrollments.services import (
 )
 from stormcert.exams.models import Accommodation, Attempt
 from stormcert.exams.services import ExamError, grant_accommodation
+from stormcert.lib import csvsafe
+from stormcert.lib.numbers import canonical_number
 from stormcert.payments.models import Order
 
 
@@ -63,7 +64,7 @@ def people(request: HttpRequest) -> HttpResponse:
     found = User.objects.filter(placeholder=False).order_by("last_name", "first_name", "email")
     if q:
         words = q.split()
-        match = Q(email__icontains=q) | Q(certificates__number__iexact=q)
+        match = Q(email__icontains=q) | Q(certificates__number=canonical_number(q))
         name = Q()
         for word in words:
             name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
@@ -314,7 +315,7 @@ def import_report(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-report.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     writer.writerow(["line", "outcome", "certificate_or_email", "field", "value", "reason_or_changes"])
     rows: list[tuple[int, list[Any]]] = []
     for outcome in ("create", "update", "unchanged"):

@@ -15,6 +15,7 @@ from stormcert.accounts.models import Profile, User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, NumberCounter, Source
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.numbers import canonical_number
 from stormcert.programs.models import Program
 from stormcert.programs.rules import Rules, program_today, rules_for_version, rules_in_force
 
@@ -63,7 +64,8 @@ def _next_number(program: Program, pattern: str, issued_on: date) -> str:
     counter = NumberCounter.objects.select_for_update().get(program=program, scope=scope)
     while True:
         counter.last += 1
-        number = pattern.format(year=issued_on.year, seq=counter.last)
+        # Canonical like every stored number (a program's pattern could be typed in lower case).
+        number = canonical_number(pattern.format(year=issued_on.year, seq=counter.last))
         if not Certificate.objects.filter(number=number).exists():
             break
     counter.save(update_fields=["last"])
@@ -90,7 +92,8 @@ def issue_certificate(
     notify: bool = True,
 ) -> Certificate:
     """The one way a certificate comes to exist: completion, the self-directed route, renewal,
-    a Trainer of Record term, or an import (`number` given: a legacy number kept as it was).
+    a Trainer of Record term, or an import (`number` given: a legacy number kept, in the canonical
+    form of lib.numbers).
 
     Exactly once per completion (`enrollment` + its cycle) and per renewed certificate
     (`renews`): the database refuses a second one, and the existing certificate is returned."""
@@ -109,9 +112,11 @@ def issue_certificate(
                 pattern = str(rules.value("certificate.number_format"))
                 number = _next_number(program, pattern, issued_on)
             else:
-                number = number.strip()
+                number = canonical_number(number)
                 if not number:
                     raise CertificateError("A legacy certificate number cannot be empty.")
+                if len(number) > 40:  # the column (NFKC and upper() can lengthen: "ß" is "SS")
+                    raise CertificateError("A certificate number has at most 40 characters.")
             certificate = Certificate.objects.create(
                 number=number,
                 holder=holder,
@@ -256,4 +261,4 @@ def get_certificate_for_user(user: Any, number: str) -> Certificate | None:
     qs = Certificate.objects.select_related("program", "holder")
     if not user.is_staff:
         qs = qs.filter(holder=user)
-    return qs.filter(number=number).first()
+    return qs.filter(number=canonical_number(number)).first()

@@ -33,6 +33,7 @@ from stormcert.certificates.services import (
     reinstate_certificate,
     revoke_certificate,
 )
+from stormcert.lib.numbers import canonical_number
 from stormcert.programs.models import Program
 
 
@@ -133,7 +134,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     certificates = Certificate.objects.select_related("program", "holder").order_by("-issued_at")
     if q:
         certificates = certificates.filter(
-            Q(number__iexact=q) | Q(holder__email__icontains=q) | Q(holder_name__icontains=q)
+            Q(number=canonical_number(q)) | Q(holder__email__icontains=q) | Q(holder_name__icontains=q)
         )
     page = Paginator(certificates, 50).get_page(request.GET.get("page"))
     today = timezone.now()

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from stormcert.certificates.models import Status
 from stormcert.directory.queries import public_program_choices
+from stormcert.lib.numbers import canonical_number
 
 
 class SearchForm(forms.Form):
@@ -30,6 +31,12 @@ class SearchForm(forms.Form):
 class VerifyForm(forms.Form):
     number = forms.CharField(label="Certificate number", max_length=40)
 
+    def clean_number(self) -> str:
+        number = canonical_number(self.cleaned_data["number"])
+        if not number:  # only invisible characters (a zero-width space, say)
+            raise forms.ValidationError("Type the certificate number.")
+        return number
+
 
 class BatchVerifyForm(forms.Form):
     file = forms.FileField(
@@ -51,7 +58,7 @@ class BatchVerifyForm(forms.Form):
             raise forms.ValidationError("The file is not UTF-8 text; save it as CSV (UTF-8).") from None
         numbers: list[str] = []
         for index, row in enumerate(csv.reader(io.StringIO(text))):
-            cell = row[0].strip() if row else ""
+            cell = canonical_number(row[0]) if row else ""
             if not cell or (index == 0 and not any(ch.isdigit() for ch in cell)):
                 continue  # blank lines and a header such as "certificate_number"
             numbers.append(cell)

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from stormcert.certificates.models import Certificate, Status
+from stormcert.lib.numbers import canonical_number, could_be_a_number, has_odd_dash
 from stormcert.programs.models import Program
 
 NUMBER_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9._-]{3,40}$")
@@ -224,8 +225,9 @@ def search(params: Search, today: date) -> QuerySet[Certificate] | SortedMatches
     if not q:
         # Browsing: the name (or expiry, number) index gives the first rows in order at once.
         return qs.select_related("program").order_by(*SORTS[sort])[:limit]
-    if NUMBER_LIKE.match(q):
-        exact = list(qs.filter(number__in={q, q.upper()}).select_related("program")[:2])
+    number = canonical_number(q)
+    if NUMBER_LIKE.match(number):
+        exact = list(qs.filter(number=number).select_related("program")[:2])
         if exact:
             return exact
     words = words_of(q)
@@ -288,6 +290,12 @@ class Verification:
     def found(self) -> bool:
         return self.status != "unknown"
 
+    @property
+    def odd_dash(self) -> bool:
+        """An unknown number typed with an en dash or the like (lib.numbers says why those are
+        not folded): the page tells the person to retype it with hyphens."""
+        return not self.found and has_odd_dash(self.number)
+
 
 ANSWER = {Status.ACTIVE: "valid", Status.EXPIRED: "expired", Status.REVOKED: "revoked"}
 
@@ -311,7 +319,11 @@ def _verification(certificate: Certificate, now: datetime, renewed_by: str = "")
 
 
 def verify(number: str, now: datetime) -> Verification:
-    number = number.strip()
+    """The answer for a number as typed (see lib.numbers: case and surrounding spaces do not
+    matter); the answer carries the canonical number."""
+    number = canonical_number(number)
+    if not could_be_a_number(number):
+        return Verification(number=number, status="unknown")
     certificate = (
         Certificate.objects.select_related("program")
         .only(
@@ -340,10 +352,9 @@ def verify(number: str, now: datetime) -> Verification:
 
 def verify_many(numbers: Iterable[str], now: datetime) -> list[Verification]:
     """In the order given, duplicates answered once each time they appear; one query."""
-    wanted = [n.strip() for n in numbers if n.strip()]
-    found = {
-        c.number: c for c in Certificate.objects.select_related("program").filter(number__in=set(wanted))
-    }
+    wanted = [n for n in map(canonical_number, numbers) if n]
+    lookup = {n for n in wanted if could_be_a_number(n)}
+    found = {c.number: c for c in Certificate.objects.select_related("program").filter(number__in=lookup)}
     return [
         _verification(found[n], now) if n in found else Verification(number=n, status="unknown")
         for n in wanted

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -12,10 +11,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from stormcert.directory.forms import BatchVerifyForm, SearchForm, VerifyForm
@@ -30,6 +29,8 @@ from stormcert.directory.queries import (
     verify,
     verify_many,
 )
+from stormcert.lib import csvsafe
+from stormcert.lib.numbers import canonical_number
 from stormcert.lib.ratelimit import limit_message, retry_after
 
 
@@ -109,23 +110,47 @@ def directory(request: HttpRequest) -> HttpResponse:
     )
 
 
-@rate_limited("verify")
-def verify_lookup(request: HttpRequest) -> HttpResponse:
-    form = VerifyForm(request.GET or None)
-    if form.is_valid():
-        return redirect("directory:verify", number=form.cleaned_data["number"].strip())
-    return render(request, "directory/verify_lookup.html", {"form": form}, status=400 if form.errors else 200)
+def _verify_url(number: str) -> str | None:
+    """The verification page of a canonical number; None when no URL can carry it (a "/",
+    which a full-width solidus becomes), and then the answer is shown where it was asked."""
+    try:
+        return reverse("directory:verify", args=[number])
+    except NoReverseMatch:
+        return None
 
 
-@rate_limited("verify")
-def verify_page(request: HttpRequest, number: str) -> HttpResponse:
+def _verify_answer(request: HttpRequest, number: str) -> HttpResponse:
     result = verify(number, timezone.now())
     return render(
         request,
         "directory/verify.html",
-        {"result": result, "form": VerifyForm(initial={"number": number})},
+        {"result": result, "form": VerifyForm(initial={"number": result.number})},
         status=200 if result.found else 404,
     )
+
+
+@rate_limited("verify")
+def verify_lookup(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.GET or None)
+    if form.is_valid():
+        number = form.cleaned_data["number"]  # canonical (the form's clean_number)
+        url = _verify_url(number)
+        return redirect(url) if url else _verify_answer(request, number)
+    return render(request, "directory/verify_lookup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@rate_limited("verify")
+def verify_page(request: HttpRequest, number: str) -> HttpResponseBase:
+    """One page per certificate, at its canonical number: a link or a typed URL in another form
+    (lower case, spaces around it) is sent there for good, so it can be bookmarked and shared."""
+    canonical = canonical_number(number)
+    if canonical != number:
+        if not canonical:
+            return redirect("directory:verify_lookup")
+        url = _verify_url(canonical)
+        if url:
+            return HttpResponsePermanentRedirect(url)
+    return _verify_answer(request, canonical)
 
 
 @rate_limited("verify")
@@ -135,7 +160,7 @@ def verify_batch(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         results = verify_many(form.cleaned_data["file"], timezone.now())
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csvsafe.writer(out)
         writer.writerow(["certificate_number", "status", "holder", "program", "issued_on", "expires_on"])
         for r in results:
             writer.writerow(
@@ -160,14 +185,9 @@ def verify_batch(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @rate_limited("export")
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
-    writer = csv.DictWriter(_Echo(), fieldnames=EXPORT_FIELDS)
+    writer = csvsafe.dict_writer(csvsafe.Echo(), EXPORT_FIELDS)
 
     def lines() -> Iterator[str]:
         yield writer.writeheader()
