@@ -2,10 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 
 from stormcert.accounts.models import Profile, User
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's sign-in; says when password sign-in is paused so the page can offer a code."""
+
+    @property
+    def password_sign_in_paused(self) -> bool:
+        if not self.is_bound or self.is_valid():
+            return False
+        return any(error.code == "password_sign_in_paused" for error in self.non_field_errors().as_data())
 
 
 class SignupForm(AllauthSignupForm):
