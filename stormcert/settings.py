@@ -198,12 +198,13 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = {
     # Failed password sign-ins are counted three ways (stormcert.accounts.adapter.pre_authenticate):
     # - per client address, any account: 20 a minute;
-    # - per account from anywhere: 30 an hour, the ceiling against guessing from many addresses;
-    # - per account and client address: 5 in five minutes ("login_failed_from_address").
-    # A stranger's wrong guesses thus pause password sign-in from the stranger's address only, until
-    # they pass the hourly ceiling; the owner can always sign in with an emailed code meanwhile.
-    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", default="20/m/ip,30/h/key"),
-    "login_failed_from_address": env_str("RATE_LIMIT_LOGIN_FAILED_FROM_ADDRESS", default="5/5m/key"),
+    # - per account and client address: 5 in five minutes and 20 a day ("login_failed_from_address");
+    # - per account from anywhere: 100 a day, the ceiling against guessing from many addresses.
+    # A stranger's wrong guesses pause password sign-in from the stranger's address only; one
+    # address cannot reach the ceiling alone. Whoever is paused, the owner can sign in with a
+    # one-time code emailed to the account's address, and a password reset clears the counts.
+    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", default="20/m/ip,100/d/key"),
+    "login_failed_from_address": env_str("RATE_LIMIT_LOGIN_FAILED_FROM_ADDRESS", default="5/5m/key,20/d/key"),
     # Sign-in codes asked for: 3 a minute per email address, 20 a minute per client address.
     "request_login_code": "20/m/ip,3/m/key",
     "signup": "20/m/ip",

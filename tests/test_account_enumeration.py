@@ -106,3 +106,22 @@ def test_asking_for_a_sign_in_code_answers_the_same_for_known_and_unknown_addres
     assert OutboundEmail.objects.get(to="nobody@example.com").subject == (
         "No QISP Program account uses this address"
     )
+
+
+def test_a_taken_address_still_costs_a_password_hash(
+    client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real sign-up hashes the password (slow by design); skipping it for a taken address would
+    # let the answer's timing tell what its page does not.
+    from stormcert.accounts import forms
+
+    hashed: list[str] = []
+    real = forms.make_password
+
+    def recording(password: str) -> str:
+        hashed.append(password)
+        return real(password)
+
+    monkeypatch.setattr(forms, "make_password", recording)
+    client.post(reverse("account_signup"), signup("alice@example.com"))
+    assert hashed == [PASSWORD]

@@ -4,11 +4,14 @@ emailed one-time code always lets the owner in."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PASSWORD, totp_code
 from stormcert.accounts.models import User
@@ -149,3 +152,19 @@ def test_a_password_reset_lets_the_owner_use_the_password_again_from_their_addre
     assert owner.post(form_url, {"password1": new, "password2": new}).status_code == 302
     assert sign_in(owner, "alice@example.com", new).status_code == 302
     assert PAUSED in sign_in(stranger, "alice@example.com", new).content.decode()
+
+
+def test_one_address_cannot_reach_the_accounts_ceiling_alone(alice: User) -> None:
+    # Five guesses every five minutes from one address stop at twenty a day: the stranger stays
+    # paused, and the account stays far below the ceiling that would pause its owner.
+    start = timezone.now()
+    for window in range(4):
+        with time_machine.travel(start + timedelta(minutes=6 * window)):
+            guess_five_times(STRANGER)
+    with time_machine.travel(start + timedelta(minutes=30)):
+        stranger = Client(REMOTE_ADDR=STRANGER)
+        assert PAUSED in sign_in(stranger, "alice@example.com", "wrong-guess-21").content.decode()
+        owner = Client(REMOTE_ADDR=OWNER)
+        assert sign_in(owner, "alice@example.com", PASSWORD).status_code == 302
+    with time_machine.travel(start + timedelta(hours=25)):
+        assert "are not correct" in sign_in(stranger, "alice@example.com", "wrong-guess-22").content.decode()
