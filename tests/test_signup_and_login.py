@@ -47,6 +47,7 @@ def test_signup_creates_one_account_profile_and_a_verification_email(client: Cli
     assert message.to == "maria.lopez@example.com"
     assert message.subject == "Confirm your email address for the QISP Program"
     assert "/accounts/confirm-email/" in message.body_text
+    assert "Please confirm that maria.lopez@example.com is your email address" in message.body_text
     assert "Confirm my email address" in message.body_html
     assert AuditEvent.objects.filter(verb="account.signed_up", object_id=str(user.pk)).count() == 1
 
