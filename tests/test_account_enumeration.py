@@ -125,3 +125,24 @@ def test_a_taken_address_still_costs_a_password_hash(
     monkeypatch.setattr(forms, "make_password", recording)
     client.post(reverse("account_signup"), signup("alice@example.com"))
     assert hashed == [PASSWORD]
+
+
+def test_adding_an_address_another_account_has_answers_like_any_other(alice: User, eve: User) -> None:
+    from allauth.account.models import EmailAddress
+
+    from conftest import client_for
+
+    eves = client_for(eve)
+    taken = eves.post(reverse("account_email"), {"action_add": "", "email": "alice@example.com"})
+    fresh = eves.post(reverse("account_email"), {"action_add": "", "email": "eve.work@example.com"})
+    assert taken.status_code == fresh.status_code == 302
+    # Nothing of alice's moves to eve: even alice following the link sent to her cannot verify
+    # it for eve's account, as her own account has it verified (ACCOUNT_UNIQUE_EMAIL).
+    sent = OutboundEmail.objects.get(to="alice@example.com")
+    assert "If you did not ask to add this address to a QISP Program account" in sent.body_text
+    link = re.search(r"https?://testserver(\S+)", sent.body_text)
+    assert link
+    followed = Client().post(link.group(1), follow=True)
+    assert followed.status_code == 200, followed.redirect_chain
+    assert EmailAddress.objects.get(email="alice@example.com", verified=True).user == alice
+    assert not EmailAddress.objects.filter(user=eve, email="alice@example.com", verified=True).exists()
