@@ -203,6 +203,7 @@ ACCOUNT_RATE_LIMITS = {
     # A stranger's wrong guesses pause password sign-in from the stranger's address only; one
     # address cannot reach the ceiling alone. Whoever is paused, the owner can sign in with a
     # one-time code emailed to the account's address, and a password reset clears the counts.
+    # allauth counts wrong two-factor codes under "login_failed" too (per account: 100 a day).
     "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", default="20/m/ip,100/d/key"),
     "login_failed_from_address": env_str("RATE_LIMIT_LOGIN_FAILED_FROM_ADDRESS", default="5/5m/key,20/d/key"),
     # Sign-in codes asked for: 3 a minute per email address, 20 a minute per client address.

@@ -106,6 +106,7 @@ def test_asking_for_a_sign_in_code_answers_the_same_for_known_and_unknown_addres
     assert OutboundEmail.objects.get(to="nobody@example.com").subject == (
         "No QISP Program account uses this address"
     )
+    assert User.objects.count() == 1
 
 
 def test_a_taken_address_still_costs_a_password_hash(
