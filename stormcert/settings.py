@@ -169,7 +169,10 @@ LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_ADAPTER = "stormcert.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_FORMS = {"signup": "stormcert.accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "stormcert.accounts.forms.SignupForm",
+    "login": "stormcert.accounts.forms.LoginForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
@@ -179,14 +182,32 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # tell people when their password or address changes
-# The sign-up form says plainly that an address is taken: the issue asks for a clear message,
-# and the public directory lists holders by name anyway. Login failures stay generic.
-ACCOUNT_PREVENT_ENUMERATION = False
+# Sign-up, password reset and sign-in codes answer the same for every address, so nobody can
+# learn from this site whether an address has an account (the public directory lists names, not
+# addresses). The address's owner is told by email what happened instead: "you already have an
+# account, here is how to get back in" or "there is no account with this address".
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+# A one-time code sent to the account's email signs a person in without the password: the way
+# in when password sign-in is paused after wrong guesses (see login_failed below). Staff with an
+# authenticator are still asked for their two-factor code after it.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env_int("LOGIN_BY_CODE_TIMEOUT", default=10 * 60)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = {
-    # Five wrong passwords per address in five minutes, twenty per client address a minute.
-    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", default="20/m/ip,5/5m/key"),
+    # Failed password sign-ins are counted three ways (stormcert.accounts.adapter.pre_authenticate):
+    # - per client address, any account: 20 a minute;
+    # - per account and client address: 5 in five minutes and 20 a day ("login_failed_from_address");
+    # - per account from anywhere: 100 a day, the ceiling against guessing from many addresses.
+    # A stranger's wrong guesses pause password sign-in from the stranger's address only; one
+    # address cannot reach the ceiling alone. Whoever is paused, the owner can sign in with a
+    # one-time code emailed to the account's address, and a password reset clears the counts.
+    # allauth counts wrong two-factor codes under "login_failed" too (per account: 100 a day).
+    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", default="20/m/ip,100/d/key"),
+    "login_failed_from_address": env_str("RATE_LIMIT_LOGIN_FAILED_FROM_ADDRESS", default="5/5m/key,20/d/key"),
+    # Sign-in codes asked for: 3 a minute per email address, 20 a minute per client address.
+    "request_login_code": "20/m/ip,3/m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/5m/key",

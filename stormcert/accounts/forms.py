@@ -2,10 +2,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
+from django.http import HttpRequest
 
 from stormcert.accounts.models import Profile, User
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's sign-in; says when password sign-in is paused so the page can offer a code."""
+
+    @property
+    def password_sign_in_paused(self) -> bool:
+        if not self.is_bound or self.is_valid():
+            return False
+        return any(error.code == "password_sign_in_paused" for error in self.non_field_errors().as_data())
 
 
 class SignupForm(AllauthSignupForm):
@@ -22,6 +35,13 @@ class SignupForm(AllauthSignupForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["first_name"].help_text = "As it should appear on your certificate."
+
+    def try_save(self, request: HttpRequest) -> Any:
+        if self.account_already_exists:
+            # allauth makes no account here, so skips hashing the password; hash it anyway so the
+            # answer takes as long as a real sign-up and its timing does not tell the address is taken.
+            make_password(self.cleaned_data.get("password1"))
+        return super().try_save(request)
 
 
 class ProfileForm(forms.ModelForm):

@@ -288,6 +288,10 @@ RULES: dict[str, Rule] = {
     "account_set_password": SIGNED_IN.but(
         alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
     ),
+    # Asking for a one-time sign-in code by email (ACCOUNT_LOGIN_BY_CODE_ENABLED).
+    "account_request_login_code": PUBLIC.but(
+        alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
+    ),
     "account_confirm_login_code": SIGNED_IN.but(
         alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
     ),
