@@ -53,7 +53,7 @@ def _no_term_reason(user: User, today: date) -> str:
         .first()
     )
     if latest is not None and latest.ended_on is not None and latest.ended_on <= today:
-        why = f": {latest.end_reason}" if latest.end_reason else ""
+        why = f": {latest.end_reason.strip().rstrip('.')}" if latest.end_reason.strip() else ""
         return f"Your Trainer of Record term ended on {latest.ended_on:%B %-d, %Y}{why}."
     if latest is not None and latest.ends_on < today:
         return f"Your Trainer of Record term ended on {latest.ends_on:%B %-d, %Y}; renew it to teach again."
