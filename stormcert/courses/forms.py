@@ -202,6 +202,8 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args: Any, trainers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["trainer"].choices = [("", "Choose a trainer")] + [
+        field = self.fields["trainer"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - narrows the type for mypy
+        field.choices = [("", "Choose a trainer")] + [
             (str(t.pk), f"{t.get_full_name() or t.email} ({t.email})") for t in trainers
         ]
