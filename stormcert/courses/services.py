@@ -794,7 +794,12 @@ def send_reminders(*, now: datetime | None = None) -> int:
         session__starts_at__gt=now,
     ).select_related("session", "session__program", "user")
     hours_by_program: dict[int, int] = {}
+    # No reminder for a session waiting in the staff queue (its trainer lost standing): staff
+    # will reassign it, and the registrants hear from that, or cancel it.
+    able = who_may_teach({seat.session.trainer_id for seat in candidates}, now)
     for seat in candidates:
+        if seat.session.trainer_id not in able:
+            continue
         program = seat.session.program
         if program.pk not in hours_by_program:
             hours_by_program[program.pk] = _rules(program, now).value("course.reminder_hours_before")

@@ -29,6 +29,7 @@ from stormcert.courses.services import (
     reassign_session,
     record_attendance,
     register_for_session,
+    send_reminders,
     sessions_needing_a_trainer,
     update_session,
 )
@@ -107,6 +108,16 @@ def test_a_waitlist_offer_is_neither_made_nor_taken_while_the_trainer_lacks_stan
     assert process_waitlists(now=T0 + timedelta(hours=1)) == 0
     waiting.refresh_from_db()
     assert waiting.status == SeatStatus.WAITING
+
+
+def test_no_reminder_goes_out_for_a_session_waiting_in_the_queue(
+    trainer: User, sara: User, tina: User, seat: Seat
+) -> None:
+    day_before = seat.session.starts_at - timedelta(hours=24)
+    _end(trainer, sara)
+    assert send_reminders(now=day_before) == 0
+    reassign_session(session=seat.session, trainer=tina, actor=sara, reason="Tina covers.", now=T0)
+    assert send_reminders(now=day_before) == 1
 
 
 # --- The trainer can no longer manage the session ---------------------------------------------
