@@ -144,7 +144,8 @@ def end_term(
             end_certificate(
                 certificate=each.certificate,  # type: ignore[arg-type]
                 ended_on=day,
-                reason=f"Trainer of Record term ended: {reason.strip()}",
+                # Without a final stop: the verify page writes "Ended on <day>: <reason>."
+                reason=f"Trainer of Record term ended: {reason.strip().rstrip('.')}",
                 actor=actor,
                 now=now,
             )

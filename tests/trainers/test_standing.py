@@ -139,7 +139,7 @@ def test_ending_a_term_early_ends_both_certificates_for_verification(tor: User, 
         result = verify(term.certificate.number, T0)  # type: ignore[union-attr]
         assert result.status == "ended"
         assert result.ended_on == T0.date()
-        assert result.end_reason == "Trainer of Record term ended: Did not keep the agreement's terms."
+        assert result.end_reason == "Trainer of Record term ended: Did not keep the agreement's terms"
     # The later term never comes into force, so next July does not bring the ToR back.
     assert not standing_on(tor, now=datetime(2027, 7, 2, 12, tzinfo=PT)).ok
     assert AuditEvent.objects.filter(verb="trainer.term_ended").count() == 2
@@ -200,10 +200,11 @@ def test_the_public_list_api_and_verify_page_agree_after_an_early_end(tor: User,
             api = visitor.get(f"/api/verify/{certificate.number}").json()
             page = visitor.get(reverse("directory:verify", args=[certificate.number])).content.decode()
             assert api["status"] == "ended" and api["ended_on"] == T0.date().isoformat()
-            assert "Breach of the Compliance Agreement." in api["end_reason"]
+            assert api["end_reason"] == "Trainer of Record term ended: Breach of the Compliance Agreement"
             assert (
                 "Ended</strong> on November 21, 2026" in page
                 and "Breach of the Compliance Agreement." in page
+                and "Agreement.." not in page
             )
             certificate.refresh_from_db()
             assert certificate.status_on(T0.date()) == Status.ENDED
@@ -244,3 +245,26 @@ def test_certify_builder_gives_an_active_qisp(tor: User) -> None:
     other = make_person("tina@example.com", roles=(Role.TRAINER,), first_name="Tina", last_name="Ruiz")
     certify(other, issued_on=T0.date() - timedelta(days=10))
     assert standing_on(other, now=T0).missing[0] == "You have no current Trainer of Record term."
+
+
+def test_the_directory_says_ended_and_filters_by_it(tor: User, sara: User) -> None:
+    from stormcert.directory.queries import Search, export_rows, search
+
+    current, later = _terms_with_certificates(tor)
+    end_term(term=current, actor=sara, reason="Stepped down.", now=T0)
+    today = T0.date()
+
+    def numbers(**params: str) -> set[str]:
+        return {entry.number for entry in search(Search(**params), today)}
+
+    # The directory lists the newest ToR certificate (the later term's): ended, in either plan.
+    assert later.certificate is not None
+    assert later.certificate.number in numbers(program="IGP-TOR", status="ended")
+    assert later.certificate.number not in numbers(program="IGP-TOR", status="active")
+    assert later.certificate.number in numbers(q="Nguyen", status="ended")
+    assert later.certificate.number not in numbers(q="Nguyen", status="active")
+    assert [e.status_on(today) for e in search(Search(q="Nguyen", program="IGP-TOR"), today)] == [
+        Status.ENDED
+    ]
+    rows = {row["certificate_number"]: row["status"] for row in export_rows(today)}
+    assert rows[later.certificate.number] == "ended"
