@@ -638,10 +638,10 @@ def check_attendance_window(session: CourseSession, now: datetime) -> None:
     if now < opens:
         raise CourseError(f"Attendance can be recorded once the session starts ({_day(opens, session)}).")
     if now >= closes:
-        last = closes - timedelta(microseconds=1)
+        last = timezone.localtime(closes - timedelta(microseconds=1), session.zone)
         raise CourseError(
-            f"Attendance could be recorded until {last:%B %-d, %Y} (the end of that day, "
-            f"{session.local_start:%Z}); ask program staff to correct it."
+            f"Attendance could be recorded until {last:%B %-d, %Y} (the end of that day, {last:%Z}); "
+            "ask program staff to correct it."
         )
 
 

@@ -177,6 +177,21 @@ def test_attendance_closes_at_the_end_of_the_program_set_day(trainer: User, seat
     assert seat.status == SeatStatus.ABSENT
 
 
+def test_the_attendance_window_ends_at_local_midnight_across_a_dst_change(trainer: User, alice: User) -> None:
+    # March 1, 2027 (PST) + 14 days: open through March 15, which is already daylight time.
+    session = make_session(trainer, day_offset=100)
+    assert session.start_day().isoformat() == "2027-03-01"
+    ready_for_course(alice)
+    seat = register_for_session(user=alice, session=session, now=T0).seat
+    closes = datetime(2027, 3, 16, 0, 0, tzinfo=PT)
+    assert closes.utcoffset() == timedelta(hours=-7)
+    record_attendance(
+        session=session, actor=trainer, marks={seat.pk: True}, now=closes - timedelta(seconds=1)
+    )
+    with pytest.raises(CourseError, match="until March 15, 2027"):
+        record_attendance(session=session, actor=trainer, marks={seat.pk: False}, now=closes)
+
+
 def test_the_attendance_window_is_the_programs_figure(trainer: User, seat: Seat) -> None:
     PolicyValue.objects.filter(version__program__code="QISP", key="course.attendance_days_after").update(
         value=2
