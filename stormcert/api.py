@@ -78,13 +78,15 @@ class Invalid(Schema):
 
 class VerificationOut(Schema):
     number: str
-    status: str = Field(description="valid, expired, revoked or unknown")
+    status: str = Field(description="valid, expired, revoked, ended or unknown")
     holder: str | None = None
     program: str | None = Field(None, description="QISP or IGP ToR")
     issued_on: date | None = None
     expires_on: date | None = None
     revoked_on: date | None = None
     renewed_by: str | None = Field(None, description="The number of the certificate that renewed this one")
+    ended_on: date | None = Field(None, description="A Trainer of Record term ended early: from this day")
+    end_reason: str | None = Field(None, description="Why the term ended early")
 
 
 def _out(v: Verification) -> dict[str, Any]:
@@ -99,6 +101,8 @@ def _out(v: Verification) -> dict[str, Any]:
         "expires_on": v.expires_on,
         "revoked_on": v.revoked_on,
         "renewed_by": v.renewed_by or None,
+        "ended_on": v.ended_on,
+        "end_reason": v.end_reason or None,
     }
 
 
@@ -152,7 +156,7 @@ class DirectoryEntry(Schema):
     certificate_number: str
     program: str
     expires_on: date | None
-    status: str = Field(description="active, expired or revoked")
+    status: str = Field(description="active, expired, revoked or ended")
     company: str | None = Field(None, description="Only when the holder opted in")
     city: str | None = None
     phone: str | None = None
@@ -172,7 +176,7 @@ class DirectoryQuery(Schema):
     # The allowed values are published as enums so clients (and schemathesis) know them; the
     # view still checks them itself, answering 400 with the list rather than a bare 422.
     status: str = Field(
-        "", description="active, expired or revoked", json_schema_extra={"enum": ["", *Status.values]}
+        "", description="active, expired, revoked or ended", json_schema_extra={"enum": ["", *Status.values]}
     )
     sort: str = Field(
         "name",

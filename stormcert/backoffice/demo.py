@@ -42,7 +42,9 @@ from stormcert.payments.models import Payment, PaymentState
 from stormcert.payments.services import confirm_payment, refund_payment, start_payment
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today
-from stormcert.trainers.services import grant_term
+from stormcert.trainers.applications import agreement_in_force
+from stormcert.trainers.models import AgreementSignature
+from stormcert.trainers.services import grant_term, trainer_program
 from stormcert.training.models import CourseKind, Lesson
 from stormcert.training.services import complete_lesson
 
@@ -173,6 +175,26 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
                 reason="Demo data: a Trainer of Record over the past year.",
                 source="demo",
                 now=now - timedelta(days=days),
+            )
+    # Standing to teach also needs a current QISP and the agreement in force signed: Dana's
+    # QISP covers the whole year of history (Tom's comes from the certificates demo).
+    issued = program_today(program, now) - timedelta(days=500)
+    issue_certificate(
+        holder=dana,
+        program=program,
+        issued_on=issued,
+        expires_on=add_years(issued, 2),
+        source=Source.LEGACY,
+        notify=False,
+    )
+    tor_program = trainer_program()
+    agreement = agreement_in_force(tor_program, now) if tor_program else None
+    for trainer in trainers:
+        if agreement is not None:
+            AgreementSignature.objects.get_or_create(
+                agreement=agreement,
+                user=trainer,
+                defaults={"typed_name": trainer.get_full_name(), "signed_at": now, "user_agent": "demo data"},
             )
     sessions: list[CourseSession] = []
     for days, who, city in SESSIONS:

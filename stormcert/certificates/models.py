@@ -27,6 +27,8 @@ class Status(models.TextChoices):
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
+    # A Trainer of Record certificate whose term staff ended early (trainers.services.end_term).
+    ENDED = "ended", "Ended"
 
 
 class NumberCounter(models.Model):
@@ -70,6 +72,11 @@ class Certificate(models.Model):
     superseded_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=300, blank=True)
+    # Set when what the certificate stands for ended before its expiry (a ToR term ended
+    # early by staff): from this day it verifies as "ended" with the reason. Not a revocation:
+    # nothing was withdrawn for cause, the standing it records simply stopped.
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)
 
     # The directory entry, kept current by `services.refresh_directory_entries` whenever the
     # holder's name or contact details change. `search_text` holds only what the public may
@@ -102,14 +109,20 @@ class Certificate(models.Model):
         return f"{self.number} ({self.holder_name})"
 
     def status_on(self, day: date) -> Status:
-        return self.derive_status(revoked_at=self.revoked_at, expires_on=self.expires_on, day=day)
+        return self.derive_status(
+            revoked_at=self.revoked_at, expires_on=self.expires_on, day=day, ended_on=self.ended_on
+        )
 
     @staticmethod
-    def derive_status(*, revoked_at: datetime | None, expires_on: date | None, day: date) -> Status:
-        """Active through the whole expiry day; expired from the next day; revoked overrides.
-        (A static method so the streamed export can apply it to plain rows.)"""
+    def derive_status(
+        *, revoked_at: datetime | None, expires_on: date | None, day: date, ended_on: date | None = None
+    ) -> Status:
+        """Active through the whole expiry day; expired from the next day; ended from its end
+        day; revoked overrides. (A static method so the streamed export can apply it to rows.)"""
         if revoked_at is not None:
             return Status.REVOKED
+        if ended_on is not None and day >= ended_on:
+            return Status.ENDED
         if expires_on is not None and day > expires_on:
             return Status.EXPIRED
         return Status.ACTIVE

@@ -262,3 +262,31 @@ def get_certificate_for_user(user: Any, number: str) -> Certificate | None:
     if not user.is_staff:
         qs = qs.filter(holder=user)
     return qs.filter(number=canonical_number(number)).first()
+
+
+@transaction.atomic
+def end_certificate(
+    *, certificate: Certificate, ended_on: date, reason: str, actor: User | None, now: datetime | None = None
+) -> Certificate:
+    """What the certificate records stopped on `ended_on` (a ToR term ended early): from that
+    day verification answers "ended" with the date and reason. An earlier end date than one
+    already set wins; a later one changes nothing (the first end is the truth)."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise CertificateError("Give a reason: ending a certificate is audited.")
+    certificate = _lock(certificate)
+    if certificate.ended_on is not None and certificate.ended_on <= ended_on:
+        return certificate
+    before = {"ended_on": certificate.ended_on.isoformat() if certificate.ended_on else None}
+    certificate.ended_on = ended_on
+    certificate.end_reason = reason.strip()[:300]
+    certificate.save(update_fields=["ended_on", "end_reason"])
+    record(
+        actor=actor,
+        verb="certificate.ended",
+        obj=certificate,
+        data={"number": certificate.number, "ended_on": ended_on.isoformat(), "was": before},
+        reason=reason.strip(),
+        now=now,
+    )
+    return certificate

@@ -108,7 +108,12 @@ def achievement(request: HttpRequest, code: str) -> JsonResponse:
 def revocations(request: HttpRequest, code: str) -> JsonResponse:
     """The published revocation list (1EdTechRevocationList) the credentials point at."""
     program = _program(code)
-    revoked = Certificate.objects.filter(program=program, revoked_at__isnull=False).order_by("revoked_at")
+    today = timezone.localtime(timezone.now(), program.zone).date()
+    # A ToR certificate whose term ended early is listed too: its signed credential would
+    # otherwise still check out as valid after the verify page says "ended".
+    revoked = Certificate.objects.filter(program=program).filter(
+        Q(revoked_at__isnull=False) | Q(ended_on__lte=today)
+    )
     return JsonResponse(
         {
             "id": absolute(reverse("certificates:revocations", args=[program.code])),
@@ -117,9 +122,18 @@ def revocations(request: HttpRequest, code: str) -> JsonResponse:
                 {
                     "id": c.credential_id,
                     "revoked": True,
-                    "revocationDate": c.revoked_at.isoformat() if c.revoked_at else None,
+                    "revocationDate": c.revoked_at.isoformat()
+                    if c.revoked_at
+                    else (c.ended_on.isoformat() if c.ended_on else None),
+                    **(
+                        {"revocationReason": f"Ended: {c.end_reason}"}
+                        if not c.revoked_at and c.ended_on
+                        else {}
+                    ),
                 }
-                for c in revoked.only("uid", "revoked_at")
+                for c in revoked.only("uid", "revoked_at", "ended_on", "end_reason").order_by(
+                    "revoked_at", "id"
+                )
             ],
         }
     )

@@ -14,6 +14,7 @@ from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
 from stormcert.courses.models import CourseSession, PlanStatus
+from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.services import get_enrollment, journey_for, qualification_program
 from stormcert.exams.services import pending_accommodation_requests
@@ -81,6 +82,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "checks_waiting": Payment.objects.filter(provider=Provider.CHECK, state=PaymentState.PENDING).count(),
         "emails_total": sum(email_counts.values()),
         "plans_waiting": CourseSession.objects.filter(plan_status=PlanStatus.SUBMITTED).count(),
+        "sessions_without_trainer": len(sessions_needing_a_trainer()),
         "recent_events": AuditEvent.objects.select_related("actor")[:8],
         "programs": [(p, _rules_or_none(p)) for p in Program.objects.all()],
     }

@@ -190,3 +190,20 @@ class SurveyForm(forms.Form):
             else:
                 result[q.pk] = {"comment": value or ""}
         return result
+
+
+class ReassignForm(forms.Form):
+    """Staff hand a session to another Trainer of Record in standing (the choices)."""
+
+    trainer = forms.ChoiceField(label="New trainer")
+    reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), help_text="Registrants are told."
+    )
+
+    def __init__(self, *args: Any, trainers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["trainer"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - narrows the type for mypy
+        field.choices = [("", "Choose a trainer")] + [
+            (str(t.pk), f"{t.get_full_name() or t.email} ({t.email})") for t in trainers
+        ]

@@ -183,9 +183,13 @@ class CourseSession(models.Model):
     def has_started(self, now: datetime) -> bool:
         return now >= self.starts_at
 
-    def attendance_opens(self) -> datetime:
-        """Attendance is recorded during or after the session: from its day's start, local time."""
-        return self.local_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    def attendance_window(self, days_after: int) -> tuple[datetime, datetime]:
+        """When attendance may be recorded: from the moment the session starts until the end of
+        the day `days_after` days after its day, in the session's own zone (the program sets
+        the figure: course.attendance_days_after). The end is exclusive."""
+        last_day = self.start_day() + timedelta(days=days_after + 1)
+        closes = datetime.combine(last_day, datetime.min.time(), tzinfo=self.zone)
+        return self.starts_at, closes
 
     def start_day(self) -> date:
         return self.local_start.date()

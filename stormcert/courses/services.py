@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from stormcert.accounts.models import User
 from stormcert.audit.services import record
+from stormcert.courses.hooks import may_teach, teaching_problems, who_may_teach
 from stormcert.courses.ical import invitation
 from stormcert.courses.models import (
     LIVE_STATUSES,
@@ -44,11 +45,16 @@ from stormcert.enrollments.services import (
 )
 from stormcert.programs.models import Program
 from stormcert.programs.rules import Rules, program_today, rules_in_force
-from stormcert.trainers.services import active_term
 
 
 class CourseError(Exception):
     """A request the rules refuse; the message says why, in words for the person asking."""
+
+
+TRAINER_CANNOT_TEACH = (
+    "Registration for this session is closed: its trainer cannot teach it at the moment. "
+    "Program staff will reassign it to another trainer or cancel it, and tell everyone registered."
+)
 
 
 EDITABLE_FIELDS = (
@@ -96,10 +102,26 @@ def _day(moment: datetime, session: CourseSession) -> str:
 
 
 def check_can_publish(user: User, now: datetime) -> None:
-    if active_term(user, now) is None:
+    """Standing to teach (a term in force, a current QISP, the agreement in force signed),
+    asked of the trainers app through courses.hooks; the reasons go to the person."""
+    problems = teaching_problems(user, now)
+    if problems:
         raise CourseError(
-            "Only a Trainer of Record with a current term can publish course sessions. "
-            "If your term has lapsed, renew it first."
+            "Only a Trainer of Record in good standing can publish sessions. " + " ".join(problems)
+        )
+
+
+def check_trainer_standing(*, actor: Any, session: CourseSession, now: datetime) -> None:
+    """A session's trainer changes it, records attendance or reads its roster only while in
+    standing; staff always may (they handle the sessions of a trainer who lost it)."""
+    if getattr(actor, "is_staff", False):
+        return
+    problems = teaching_problems(actor, now)
+    if problems:
+        raise CourseError(
+            "You cannot manage this session while you are not in good standing as a Trainer of Record: "
+            + " ".join(problems)
+            + " Program staff will reassign or cancel your upcoming sessions."
         )
 
 
@@ -178,6 +200,7 @@ def update_session(
     if not reason.strip():
         raise CourseError("Give a reason for the change: registrants are told what changed and why.")
     session = _lock(session)
+    check_trainer_standing(actor=actor, session=session, now=now)
     if session.is_cancelled:
         raise CourseError("This session was cancelled; it can no longer be changed.")
     if session.has_started(now):
@@ -231,6 +254,7 @@ def cancel_session(
     if not reason.strip():
         raise CourseError("Give a reason for cancelling: registrants are told why.")
     session = _lock(session)
+    check_trainer_standing(actor=actor, session=session, now=now)
     if session.is_cancelled:
         raise CourseError("This session is already cancelled.")
     if session.has_started(now):
@@ -267,6 +291,7 @@ def submit_virtual_plan(
 ) -> CourseSession:
     now = now or timezone.now()
     session = _lock(session)
+    check_trainer_standing(actor=actor, session=session, now=now)
     if session.mode != Mode.VIRTUAL:
         raise CourseError("Only a virtual session needs a virtual training plan.")
     if session.plan_status not in (PlanStatus.AWAITING, PlanStatus.REJECTED):
@@ -343,6 +368,8 @@ def check_can_register(*, user: Any, session: CourseSession, now: datetime) -> E
         raise CourseError(f"Registration closed on {_day(session.registration_deadline, session)}.")
     if session.trainer_id == user.pk:
         raise CourseError("You teach this session.")
+    if not may_teach(session.trainer, now):
+        raise CourseError(TRAINER_CANNOT_TEACH)
     enrollment = Enrollment.objects.filter(user=user, program=session.program).first()
     if enrollment is None or not enrollment.is_registered():
         raise CourseError("The one-day course is for candidates who have passed the midterm exam.")
@@ -416,6 +443,9 @@ def _fill_from_waitlist(session: CourseSession, now: datetime) -> int:
         return 0
     if now >= session.registration_deadline:
         _close_waitlist(session, now)
+        return 0
+    if not may_teach(session.trainer, now):
+        # Closed to new registrations until staff reassign or cancel it (the waitlist waits).
         return 0
     free = session.seats_left(now)
     if free <= 0:
@@ -539,6 +569,8 @@ def accept_offer(*, seat: Seat, user: User, now: datetime | None = None) -> Seat
         return seat
     if seat.status != SeatStatus.OFFERED:
         raise CourseError("This seat offer is no longer open.")
+    if not may_teach(session.trainer, now):
+        raise CourseError(TRAINER_CANNOT_TEACH)
     if not seat.offer_open(now):
         raise CourseError(
             f"The offer ran out on {_day(seat.offer_expires_at or now, session)}; "
@@ -589,9 +621,28 @@ def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | No
 # --- Attendance and the survey ------------------------------------------------------------------
 
 
-def check_can_teach(*, user: Any, session: CourseSession) -> None:
+def check_can_teach(*, user: Any, session: CourseSession, now: datetime | None = None) -> None:
+    """The session's trainer (in standing) or staff: the roster, changes, the plan, attendance."""
     if not getattr(user, "is_authenticated", False) or (session.trainer_id != user.pk and not user.is_staff):
         raise CourseError("Only the session's trainer and program staff can see this.")
+    check_trainer_standing(actor=user, session=session, now=now or timezone.now())
+
+
+def attendance_days_after(session: CourseSession, now: datetime) -> int:
+    """The program's figure: how many days after the session day attendance may still be recorded."""
+    return int(_rules(session.program, now).value("course.attendance_days_after"))
+
+
+def check_attendance_window(session: CourseSession, now: datetime) -> None:
+    opens, closes = session.attendance_window(attendance_days_after(session, now))
+    if now < opens:
+        raise CourseError(f"Attendance can be recorded once the session starts ({_day(opens, session)}).")
+    if now >= closes:
+        last = timezone.localtime(closes - timedelta(microseconds=1), session.zone)
+        raise CourseError(
+            f"Attendance could be recorded until {last:%B %-d, %Y} (the end of that day, {last:%Z}); "
+            "ask program staff to correct it."
+        )
 
 
 @transaction.atomic
@@ -606,9 +657,8 @@ def record_attendance(
     session = _lock(session)
     if session.is_cancelled:
         raise CourseError("This session was cancelled.")
-    opens = session.attendance_opens()
-    if now < opens:
-        raise CourseError(f"Attendance can be recorded from the day of the session ({opens:%B %-d, %Y}).")
+    check_trainer_standing(actor=actor, session=session, now=now)
+    check_attendance_window(session, now)
     course_code = _step_code(session.program, "course")
     seats = {
         s.pk: s
@@ -744,7 +794,12 @@ def send_reminders(*, now: datetime | None = None) -> int:
         session__starts_at__gt=now,
     ).select_related("session", "session__program", "user")
     hours_by_program: dict[int, int] = {}
+    # No reminder for a session waiting in the staff queue (its trainer lost standing): staff
+    # will reassign it, and the registrants hear from that, or cancel it.
+    able = who_may_teach({seat.session.trainer_id for seat in candidates}, now)
     for seat in candidates:
+        if seat.session.trainer_id not in able:
+            continue
         program = seat.session.program
         if program.pk not in hours_by_program:
             hours_by_program[program.pk] = _rules(program, now).value("course.reminder_hours_before")
@@ -787,3 +842,69 @@ def process_waitlists(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             offered += _fill_from_waitlist(_lock(session), now)
     return offered
+
+
+# --- Staff: sessions whose trainer lost standing ------------------------------------------------
+
+
+def sessions_needing_a_trainer(now: datetime | None = None) -> list[CourseSession]:
+    """Scheduled sessions still to come whose trainer may not teach today (term ended early or
+    lapsed, QISP expired, the agreement in force unsigned): closed to registration until staff
+    reassign or cancel them. Derived, so a session is here the moment its trainer loses standing."""
+    now = now or timezone.now()
+    upcoming = CourseSession.objects.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now)
+    trainers = set(upcoming.order_by().values_list("trainer_id", flat=True).distinct())
+    able = who_may_teach(trainers, now)
+    return list(
+        upcoming.exclude(trainer_id__in=able).select_related("trainer", "program").order_by("starts_at", "id")
+    )
+
+
+@transaction.atomic
+def reassign_session(
+    *, session: CourseSession, trainer: User, actor: User, reason: str, now: datetime | None = None
+) -> CourseSession:
+    """Staff hand a session to another Trainer of Record in standing; registrants keep their
+    places and are told who teaches now, and registration reopens."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise CourseError("Give a reason: registrants are told why their trainer changed.")
+    session = _lock(session)
+    if session.is_cancelled:
+        raise CourseError("This session was cancelled; it cannot be reassigned.")
+    if session.has_started(now):
+        raise CourseError("This session has started; it can no longer be reassigned.")
+    if trainer.pk == session.trainer_id:
+        raise CourseError(f"{trainer} already teaches this session.")
+    problems = teaching_problems(trainer, now)
+    if problems:
+        raise CourseError(f"{trainer} cannot take this session: " + " ".join(problems))
+    before = session.trainer
+    session.trainer = trainer
+    if session.contact.strip().lower() == before.email.lower():
+        session.contact = trainer.email
+    session.revision += 1
+    session.save(update_fields=["trainer", "contact", "revision"])
+    record(
+        actor=actor,
+        verb="course.session_reassigned",
+        obj=session,
+        data={"from": before.pk, "to": trainer.pk},
+        reason=reason.strip(),
+        now=now,
+    )
+    for seat in _registrants(session):
+        send_templated_email(
+            template="courses/email/session_reassigned",
+            to=seat.user.email,
+            user=seat.user,
+            context={
+                "seat": seat,
+                "session": session,
+                "reason": reason.strip(),
+                "url": _url("courses:session", session.pk),
+            },
+            attachments=[invitation(session, stamp=now)] if seat.status == SeatStatus.REGISTERED else None,
+        )
+    _fill_from_waitlist(session, now)
+    return session

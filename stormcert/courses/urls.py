@@ -24,4 +24,7 @@ urlpatterns = [
     path("staff/courses/plans/", views.staff_plans, name="staff_plans"),
     path("staff/courses/plans/<int:pk>/", views.staff_decide, name="staff_decide"),
     path("staff/courses/surveys/", views.staff_surveys, name="staff_surveys"),
+    # Sessions whose trainer lost standing: reassign or cancel.
+    path("staff/courses/trainer-queue/", views.staff_queue, name="staff_queue"),
+    path("staff/courses/trainer-queue/<int:pk>/", views.staff_queue_session, name="staff_queue_session"),
 ]

@@ -26,10 +26,12 @@ from stormcert.courses.forms import (
     PlanDecisionForm,
     PlanForm,
     ReasonForm,
+    ReassignForm,
     SessionEditForm,
     SessionForm,
     SurveyForm,
 )
+from stormcert.courses.hooks import teaching_problems, who_may_teach
 from stormcert.courses.ical import calendar_for
 from stormcert.courses.models import (
     CourseSession,
@@ -44,13 +46,15 @@ from stormcert.courses.models import (
 from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
 from stormcert.enrollments.services import qualification_program
-from stormcert.trainers.services import active_term
 
 
 def _upcoming(now: datetime) -> QuerySet[CourseSession]:
+    listed = CourseSession.objects.public().filter(starts_at__gt=now)
+    # A session whose trainer lost standing is closed to registration until staff reassign or
+    # cancel it, so it leaves the calendar at once (derived: no job has to run first).
+    trainers = who_may_teach(listed.order_by().values_list("trainer_id", flat=True).distinct(), now)
     return (
-        CourseSession.objects.public()
-        .filter(starts_at__gt=now)
+        listed.filter(trainer_id__in=trainers)
         .with_seats(now)
         .select_related("trainer", "program")
         .order_by("starts_at", "id")
@@ -299,15 +303,15 @@ def _trainer_session(request: HttpRequest, pk: int) -> CourseSession:
 def mine(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     now = timezone.now()
-    term = active_term(user, now)
+    problems = teaching_problems(user, now)
     sessions = CourseSession.objects.filter(trainer=user).with_seats(now).order_by("-starts_at")
-    if term is None and not sessions.exists():
+    if problems and not sessions.exists() and not user.trainer_terms.exists():
         raise PermissionDenied("This page is for Trainers of Record.")
     return render(
         request,
         "courses/mine.html",
         {
-            "term": term,
+            "problems": problems,
             "upcoming": [s for s in sessions if s.ends_at > now][::-1],
             "past": [s for s in sessions if s.ends_at <= now],
             "now": now,
@@ -434,9 +438,18 @@ def roster(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "form": form,
             "waiting": waiting,
-            "open": timezone.now() >= session.attendance_opens(),
+            "attendance_closed": _attendance_closed(session),
         },
     )
+
+
+def _attendance_closed(session: CourseSession) -> str | None:
+    """None when attendance may be recorded now, else why not (shown on the roster)."""
+    try:
+        services.check_attendance_window(session, timezone.now())
+    except CourseError as exc:
+        return str(exc)
+    return None
 
 
 @login_required
@@ -558,5 +571,74 @@ def staff_surveys(request: HttpRequest) -> HttpResponse:
             "comments": comments,
             "trainer_id": trainer_id,
             "session_id": session_id,
+        },
+    )
+
+
+# --- Staff: sessions whose trainer lost standing ------------------------------------------------
+
+
+@staff_required
+def staff_queue(request: HttpRequest) -> HttpResponse:
+    """Upcoming sessions closed to registration because their trainer may not teach today."""
+    now = timezone.now()
+    sessions = services.sessions_needing_a_trainer(now)
+    reasons = {t: teaching_problems(t, now) for t in {s.trainer for s in sessions}}
+    rows = [
+        (
+            s,
+            reasons[s.trainer],
+            s.seats.filter(
+                status__in=[SeatStatus.REGISTERED, SeatStatus.OFFERED, SeatStatus.WAITING]
+            ).count(),
+        )
+        for s in sessions
+    ]
+    return render(request, "courses/staff_queue.html", {"rows": rows})
+
+
+@staff_required
+def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """One session from the queue: reassign it to a ToR in standing, or cancel it; both need a
+    reason, are audited and email the registrants (the services do both)."""
+    session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
+    now = timezone.now()
+    able = who_may_teach(None, now) - {session.trainer_id}
+    trainers = list(User.objects.filter(pk__in=able).order_by("last_name", "first_name", "email"))
+    reassign_form = ReassignForm(
+        request.POST if "reassign" in request.POST else None, trainers=trainers, prefix="reassign"
+    )
+    cancel_form = ReasonForm(request.POST if "cancel" in request.POST else None, prefix="cancel")
+    staff = cast(User, request.user)
+    if request.method == "POST":
+        try:
+            if "reassign" in request.POST and reassign_form.is_valid():
+                trainer = get_object_or_404(User, pk=int(reassign_form.cleaned_data["trainer"]), pk__in=able)
+                services.reassign_session(
+                    session=session, trainer=trainer, actor=staff, reason=reassign_form.cleaned_data["reason"]
+                )
+                messages.success(request, f"The session is now {trainer}'s; its registrants have been told.")
+                return redirect("courses:staff_queue")
+            if "cancel" in request.POST and cancel_form.is_valid():
+                services.cancel_session(
+                    session=session, actor=staff, reason=cancel_form.cleaned_data["reason"]
+                )
+                messages.success(request, "The session is cancelled and its registrants have been told.")
+                return redirect("courses:staff_queue")
+        except CourseError as exc:
+            (reassign_form if "reassign" in request.POST else cancel_form).add_error(None, str(exc))
+    registrants = session.seats.filter(
+        status__in=[SeatStatus.REGISTERED, SeatStatus.OFFERED, SeatStatus.WAITING]
+    ).select_related("user")
+    return render(
+        request,
+        "courses/staff_queue_session.html",
+        {
+            "session": session,
+            "problems": teaching_problems(session.trainer, now),
+            "registrants": registrants,
+            "reassign_form": reassign_form,
+            "cancel_form": cancel_form,
+            "has_trainers": bool(trainers),
         },
     )

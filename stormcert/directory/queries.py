@@ -101,13 +101,17 @@ def status_q(status: Status, today: date, *, expiry: str = "") -> Q:
     future) when the caller wants the condition kept off the expiry index."""
     if status == Status.REVOKED:
         return Q(revoked_at__isnull=False)
+    if status == Status.ENDED:
+        return Q(revoked_at__isnull=True, ended_on__lte=today)
+    # Ended (a ToR term ended early) comes before expired and active, as in derive_status.
+    not_ended = Q(ended_on__isnull=True) | Q(ended_on__gt=today)
     if expiry:
         if status == Status.EXPIRED:
-            return Q(revoked_at__isnull=True, **{f"{expiry}__lt": today})
-        return Q(revoked_at__isnull=True, **{f"{expiry}__gte": today})
+            return Q(revoked_at__isnull=True, **{f"{expiry}__lt": today}) & not_ended
+        return Q(revoked_at__isnull=True, **{f"{expiry}__gte": today}) & not_ended
     if status == Status.EXPIRED:
-        return Q(revoked_at__isnull=True, expires_on__lt=today)
-    return Q(revoked_at__isnull=True) & (Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        return Q(revoked_at__isnull=True, expires_on__lt=today) & not_ended
+    return Q(revoked_at__isnull=True) & (Q(expires_on__isnull=True) | Q(expires_on__gte=today)) & not_ended
 
 
 def words_of(q: str) -> list[str]:
@@ -140,9 +144,12 @@ class Entry:
     expires_on: date | None
     revoked_at: datetime | None
     program: ProgramLabel
+    ended_on: date | None = None
 
     def status_on(self, day: date) -> Status:
-        return Certificate.derive_status(revoked_at=self.revoked_at, expires_on=self.expires_on, day=day)
+        return Certificate.derive_status(
+            revoked_at=self.revoked_at, expires_on=self.expires_on, day=day, ended_on=self.ended_on
+        )
 
 
 ENTRY_FIELDS = (
@@ -154,6 +161,7 @@ ENTRY_FIELDS = (
     "holder_name",
     "holder_id",
     "revoked_at",
+    "ended_on",
 )
 
 
@@ -185,9 +193,9 @@ class SortedMatches(Sequence[Entry]):
         return len(self.rows)
 
     def _entry(self, row: tuple[Any, ...]) -> Entry:
-        pk, _, number, expires_on, program_id, holder_name, holder_id, revoked_at = row
+        pk, _, number, expires_on, program_id, holder_name, holder_id, revoked_at, ended_on = row
         label = self.labels.get(program_id) or ProgramLabel(program_id, "", "", 0, True, "")
-        return Entry(pk, number, holder_name, holder_id, expires_on, revoked_at, label)
+        return Entry(pk, number, holder_name, holder_id, expires_on, revoked_at, label, ended_on)
 
     @overload
     def __getitem__(self, part: int) -> Entry: ...
@@ -285,6 +293,9 @@ class Verification:
     expires_on: date | None = None
     revoked_on: date | None = None
     renewed_by: str = ""
+    # A ToR certificate whose term staff ended early: the day and why.
+    ended_on: date | None = None
+    end_reason: str = ""
 
     @property
     def found(self) -> bool:
@@ -297,7 +308,12 @@ class Verification:
         return not self.found and has_odd_dash(self.number)
 
 
-ANSWER = {Status.ACTIVE: "valid", Status.EXPIRED: "expired", Status.REVOKED: "revoked"}
+ANSWER = {
+    Status.ACTIVE: "valid",
+    Status.EXPIRED: "expired",
+    Status.REVOKED: "revoked",
+    Status.ENDED: "ended",
+}
 
 
 def _verification(certificate: Certificate, now: datetime, renewed_by: str = "") -> Verification:
@@ -315,6 +331,8 @@ def _verification(certificate: Certificate, now: datetime, renewed_by: str = "")
         if certificate.revoked_at
         else None,
         renewed_by=renewed_by,
+        ended_on=certificate.ended_on,
+        end_reason=certificate.end_reason if certificate.ended_on else "",
     )
 
 
@@ -332,6 +350,8 @@ def verify(number: str, now: datetime) -> Verification:
             "issued_on",
             "expires_on",
             "revoked_at",
+            "ended_on",
+            "end_reason",
             "superseded_at",
             "program__code",
             "program__short_name",
@@ -387,6 +407,7 @@ def export_rows(today: date, chunk: int = 2000) -> Iterator[dict[str, Any]]:
             "issued_on",
             "expires_on",
             "revoked_at",
+            "ended_on",
             "holder__profile__show_contact_in_directory",
             "holder__profile__company",
             "holder__profile__city",
@@ -394,10 +415,21 @@ def export_rows(today: date, chunk: int = 2000) -> Iterator[dict[str, Any]]:
             "holder__email",
         )
     )
-    for name, number, program, issued, expires, revoked, opted, company, city, phone, email in qs.iterator(
-        chunk_size=chunk
-    ):
-        status = Certificate.derive_status(revoked_at=revoked, expires_on=expires, day=today)
+    for (
+        name,
+        number,
+        program,
+        issued,
+        expires,
+        revoked,
+        ended,
+        opted,
+        company,
+        city,
+        phone,
+        email,
+    ) in qs.iterator(chunk_size=chunk):
+        status = Certificate.derive_status(revoked_at=revoked, expires_on=expires, day=today, ended_on=ended)
         contact = Contact(company, city, phone, email) if opted else Contact()
         yield {
             "name": name,

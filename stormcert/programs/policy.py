@@ -156,6 +156,11 @@ _KEYS = [
     PolicyKey(
         "course.reminder_hours_before", _int(1), "Hours before a session its registrants are reminded."
     ),
+    PolicyKey(
+        "course.attendance_days_after",
+        _int(0),
+        "Days after a session's day (its own time zone) that attendance may still be recorded.",
+    ),
     PolicyKey("handbook.access_years", _int(0), "Years of access to the BMP handbook with registration."),
     PolicyKey("training.estimated_hours", _int(1), "Typical hours the online training takes."),
 ]

@@ -12,6 +12,9 @@ class TrainerTermAdmin(AuditedAdmin):
     list_filter = ["program", "starts_on"]
     search_fields = ["user__email", "user__last_name"]
     raw_id_fields = ["user"]
+    # Ending a term goes through Staff → Trainers of Record → End term (trainers.services.end_term)
+    # so the ToR certificate and later terms end with it; the admin only shows the result.
+    readonly_fields = ["ended_on", "end_reason", "certificate"]
 
 
 @admin.register(AgreementVersion)

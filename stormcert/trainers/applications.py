@@ -698,6 +698,8 @@ def issue_term_certificate(*, term: TrainerTerm, actor: User | None, now: dateti
     term = TrainerTerm.objects.select_for_update().select_related("program", "user").get(pk=term.pk)
     if term.certificate_id is not None:
         return term.certificate  # type: ignore[return-value]
+    if term.ended_on is not None:
+        raise TrainerError(f"This term was ended on {term.ended_on:%B %-d, %Y}: {term.end_reason}")
     previous = (
         Certificate.objects.filter(holder=term.user, program=term.program, superseded_at__isnull=True)
         .exclude(trainer_term=term)
@@ -719,14 +721,23 @@ def issue_term_certificate(*, term: TrainerTerm, actor: User | None, now: dateti
     return certificate
 
 
-def public_trainers(now: datetime) -> list[TrainerTerm]:
+def public_trainers(now: datetime, *, in_standing_only: bool = True) -> list[TrainerTerm]:
+    """The public list of Trainers of Record: terms in force whose holder is in standing to
+    teach (trainers.standing), so the list and the calendar never disagree. Staff pages pass
+    `in_standing_only=False` to see every term in force."""
+    from stormcert.trainers.standing import in_standing  # standing builds on this module
+
     program = trainer_program()
     if program is None:
         return []
     today = program_today(program, now)
-    return list(
+    terms = list(
         TrainerTerm.objects.filter(program=program)
         .in_force_on(today)
         .select_related("user", "user__profile", "certificate")
         .order_by("user__last_name", "user__first_name")
     )
+    if not in_standing_only:
+        return terms
+    able = in_standing([t.user_id for t in terms], now)
+    return [t for t in terms if t.user_id in able]

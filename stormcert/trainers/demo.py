@@ -11,7 +11,7 @@ from stormcert.accounts.models import User
 from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.trainers.applications import CriterionSpec, open_cycle
 from stormcert.trainers.models import AgreementSignature, AgreementVersion, ApplicationCycle
-from stormcert.trainers.services import trainer_program
+from stormcert.trainers.services import grant_term, trainer_program
 
 AGREEMENT = """\
 As an IGP Trainer of Record I agree to:
@@ -55,6 +55,10 @@ def load_demo_trainer_program(now: datetime | None = None) -> bool:
         )
         created = True
     tom = User.objects.filter(email="tom@example.com").first()
+    if tom is not None:
+        grant_term(
+            user=tom, actor=None, reason="Demo data: Tom is a Trainer of Record.", source="demo", now=now
+        )
     agreement = AgreementVersion.objects.filter(program=program).first()
     if tom is not None and agreement is not None and not agreement.signatures.filter(user=tom).exists():
         AgreementSignature.objects.create(

@@ -159,3 +159,17 @@ class HowForm(forms.Form):
         choices=[("attended", "I attended it"), ("viewed", "I viewed the recording")],
         widget=forms.RadioSelect,
     )
+
+
+class EndTermForm(forms.Form):
+    ended_on = forms.DateField(
+        label="Ends on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The term stops counting from this day (empty: today). Later terms end too.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the audit log and shown when the ToR certificate is verified.",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -84,3 +84,70 @@ def grant_term(
             now=now,
         )
     return term
+
+
+@transaction.atomic
+def end_term(
+    *,
+    term: TrainerTerm,
+    actor: User,
+    reason: str,
+    ended_on: date | None = None,
+    now: datetime | None = None,
+) -> list[TrainerTerm]:
+    """Staff end a ToR's term early (from `ended_on`, default today): the term stops counting
+    from that day, and so does every later term already granted (a renewal confirmed for next
+    year must not bring back someone staff removed). Each term's certificate ends with it, so
+    the verify page and the API answer "ended on …" with the reason. Their future sessions
+    follow by derivation (standing), not by anything done here. Returns the terms ended."""
+    from stormcert.certificates.services import end_certificate
+
+    now = now or timezone.now()
+    if not reason.strip():
+        raise TrainerError(
+            "Give a reason: ending a Trainer of Record term is audited and shown on verification."
+        )
+    term = TrainerTerm.objects.select_for_update().select_related("program", "user").get(pk=term.pk)
+    today = program_today(term.program, now)
+    day = ended_on or today
+    if day < today:
+        raise TrainerError("A term can be ended from today or a later day, not in the past.")
+    if day > term.ends_on:
+        raise TrainerError(f"This term ends on {term.ends_on:%B %-d, %Y} anyway; choose a day before that.")
+    if term.ended_on is not None and term.ended_on <= day:
+        raise TrainerError(f"This term already ended on {term.ended_on:%B %-d, %Y}.")
+    later = list(
+        TrainerTerm.objects.select_for_update()
+        .filter(user=term.user, program=term.program, starts_on__gt=term.starts_on)
+        .filter(models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=day))
+        .order_by("starts_on")
+    )
+    ended = []
+    for each in [term, *later]:
+        before = each.ended_on
+        each.ended_on = day
+        each.end_reason = reason.strip()
+        each.save(update_fields=["ended_on", "end_reason"])
+        record(
+            actor=actor,
+            verb="trainer.term_ended",
+            obj=each,
+            data={
+                "ended_on": day.isoformat(),
+                "was": before.isoformat() if before else None,
+                "because_of": None if each.pk == term.pk else term.pk,
+            },
+            reason=reason.strip(),
+            now=now,
+        )
+        if each.certificate_id is not None:
+            end_certificate(
+                certificate=each.certificate,  # type: ignore[arg-type]
+                ended_on=day,
+                # Without a final stop: the verify page writes "Ended on <day>: <reason>."
+                reason=f"Trainer of Record term ended: {reason.strip().rstrip('.')}",
+                actor=actor,
+                now=now,
+            )
+        ended.append(each)
+    return ended

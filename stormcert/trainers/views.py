@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import Role, User
 from stormcert.accounts.permissions import staff_required
+from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.lib.http import client_ip
 from stormcert.lib.markdown import render_markdown
 from stormcert.lib.uploads import pdf_response
@@ -28,6 +29,7 @@ from stormcert.trainers.forms import (
     CycleForm,
     DecisionForm,
     DocumentForm,
+    EndTermForm,
     HowForm,
     ReasonForm,
     ScoreForm,
@@ -39,8 +41,10 @@ from stormcert.trainers.models import (
     ApplicationStatus,
     ReviewAssignment,
     TermRenewal,
+    TrainerTerm,
 )
-from stormcert.trainers.services import TrainerError, active_term, trainer_program
+from stormcert.trainers.services import TrainerError, active_term, end_term, trainer_program
+from stormcert.trainers.standing import standing_on
 
 
 def _user(request: HttpRequest) -> User:
@@ -378,7 +382,10 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             ).select_related("applicant"),
             "renewals": yearly.renewals_to_confirm(),
             "flagged": yearly.sessions_without_a_term(now),
-            "terms": apps.public_trainers(now),
+            "terms": [
+                (t, standing_on(t.user, now=now)) for t in apps.public_trainers(now, in_standing_only=False)
+            ],
+            "queue": len(sessions_needing_a_trainer(now)),
             "reason_form": ReasonForm(),
         },
     )
@@ -532,3 +539,39 @@ def staff_confirm_renewal(request: HttpRequest, pk: int) -> HttpResponse:
     except TrainerError as exc:
         messages.error(request, str(exc))
     return redirect("trainers:staff_home")
+
+
+@staff_required
+def staff_end_term(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a ToR's term early, with a reason: the ToR certificate (and any later term's) ends
+    for verification, and their upcoming sessions go to the staff queue by derivation."""
+    term = get_object_or_404(TrainerTerm.objects.select_related("user", "program", "certificate"), pk=pk)
+    form = EndTermForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ended = end_term(
+                term=term,
+                actor=_user(request),
+                reason=form.cleaned_data["reason"],
+                ended_on=form.cleaned_data["ended_on"],
+            )
+        except TrainerError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{term.user}'s term ended ({len(ended)} term{'s' if len(ended) != 1 else ''}). "
+                "Their upcoming sessions are in the queue of sessions without a trainer in standing.",
+            )
+            return redirect("courses:staff_queue")
+    later = TrainerTerm.objects.filter(user=term.user, program=term.program, starts_on__gt=term.starts_on)
+    return render(
+        request,
+        "trainers/staff_end_term.html",
+        {
+            "term": term,
+            "form": form,
+            "later": later.select_related("certificate"),
+            "standing": standing_on(term.user),
+        },
+    )

@@ -17,9 +17,9 @@ from stormcert.courses.models import CourseSession, SeatStatus, SurveyQuestion
 from stormcert.exams.demo import load_demo_exams
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from stormcert.programs.models import Program
-from stormcert.trainers.services import grant_term
 from tests.browser.conftest import assert_accessible
 from tests.courses.conftest import ready_for_course
+from tests.trainers.builders import in_standing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +42,8 @@ def test_publish_register_waitlist_attend_and_survey(page: Page) -> None:
             program=program, position=position, text=text, kind=kind, required=required
         )
     tom = make_person("tom@example.com", first_name="Tom", last_name="Nguyen")
-    grant_term(user=tom, actor=None, reason="test")
     now = timezone.now()
+    in_standing(tom, now)
     for email, name in (("bob@example.com", "Bob"), ("carol@example.com", "Carol")):
         ready_for_course(make_person(email, first_name=name, last_name="Candidate"), now)
     day = timezone.localtime(now, program.zone).date() + timedelta(days=10)

@@ -13,9 +13,9 @@ from stormcert.courses.models import CourseSession, Mode, QuestionKind, SurveyQu
 from stormcert.courses.services import publish_session
 from stormcert.enrollments.models import Enrollment
 from stormcert.programs.models import Program
-from stormcert.trainers.services import grant_term
 from tests.enrollments.builders import done
 from tests.exams.conftest import ready_for_midterm
+from tests.trainers.builders import in_standing
 
 PT = ZoneInfo("America/Los_Angeles")
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=PT)
@@ -23,8 +23,8 @@ T0 = datetime(2026, 11, 21, 10, 0, tzinfo=PT)
 
 @pytest.fixture
 def trainer(programs: None, tom: User) -> User:
-    grant_term(user=tom, actor=None, reason="test", now=T0)
-    return tom
+    """Tom in standing to teach: a term, a current QISP, the agreement in force signed."""
+    return in_standing(tom, T0)
 
 
 @pytest.fixture

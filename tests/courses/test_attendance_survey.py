@@ -30,10 +30,14 @@ def seat(trainer: User, alice: User) -> Seat:
     return register_for_session(user=alice, session=session, now=T0).seat
 
 
-def test_attendance_opens_on_the_day_of_the_session(trainer: User, seat: Seat) -> None:
-    day_before = seat.session.attendance_opens() - timedelta(seconds=1)
-    with pytest.raises(CourseError, match="from the day of the session"):
-        record_attendance(session=seat.session, actor=trainer, marks={seat.pk: True}, now=day_before)
+def test_attendance_opens_when_the_session_starts_not_earlier_that_day(trainer: User, seat: Seat) -> None:
+    # Issue 16: attendance was accepted hours before the session started (from local midnight).
+    start = seat.session.starts_at
+    with pytest.raises(CourseError, match="once the session starts"):
+        record_attendance(
+            session=seat.session, actor=trainer, marks={seat.pk: True}, now=start - timedelta(seconds=1)
+        )
+    assert record_attendance(session=seat.session, actor=trainer, marks={seat.pk: True}, now=start) == []
 
 
 def test_present_completes_the_course_step_and_invites_to_the_survey(

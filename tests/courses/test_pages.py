@@ -150,7 +150,7 @@ def test_the_roster_is_for_the_trainer_and_staff(trainer: User, alice: User, eve
     assert client_for(eve).get(roster).status_code == 403
     assert client_for(alice).get(reverse("courses:sign_in_pdf", args=[session.pk])).status_code == 403
     page = client_for(trainer).get(roster).content.decode()
-    assert alice.email in page and "from the day of the session" in page
+    assert alice.email in page and "once the session starts" in page
     assert client_for(sara).get(roster).status_code == 200
     pdf = client_for(trainer).get(reverse("courses:sign_in_pdf", args=[session.pk]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

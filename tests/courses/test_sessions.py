@@ -35,14 +35,14 @@ VIRTUAL: dict[str, Any] = {
 
 
 def test_only_a_trainer_with_a_current_term_publishes(programs: None, alice: User, trainer: User) -> None:
-    with pytest.raises(CourseError, match="Only a Trainer of Record with a current term"):
+    with pytest.raises(CourseError, match="Only a Trainer of Record in good standing"):
         make_session(alice)
     session = make_session(trainer)
     assert session.is_listed
     assert CourseSession.objects.public().count() == 1
     assert AuditEvent.objects.filter(verb="course.session_published").count() == 1
     # The term ends June 30 (policy: terms start July 1); after it, no new sessions.
-    with pytest.raises(CourseError, match="current term"):
+    with pytest.raises(CourseError, match="term ended on June 30, 2027"):
         make_session(trainer, now=T0.replace(year=2027, month=7, day=1))
 
 

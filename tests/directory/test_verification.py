@@ -51,6 +51,8 @@ def test_the_api_answers_one_number(certificates: None, client: Client) -> None:
         "expires_on": "2028-01-15",
         "revoked_on": None,
         "renewed_by": None,
+        "ended_on": None,
+        "end_reason": None,
     }
     assert client.get("/api/verify/NOPE-1").json()["status"] == "unknown"
 

@@ -119,6 +119,7 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("trainers:review", "pk"): world.pk("assignment"),
         ("trainers:staff_application", "pk"): world.pk("application"),
         ("trainers:staff_confirm_renewal", "pk"): world.pk("term_renewal"),
+        ("trainers:staff_end_term", "pk"): world.pk("term"),
         ("certificates:staff_detail", "pk"): world.pk("certificate"),
         ("certificates:staff_revoke", "pk"): world.pk("certificate"),
         ("certificates:staff_reinstate", "pk"): world.pk("certificate"),

@@ -91,8 +91,10 @@ def build_world() -> World:
     enable_totp(sara)
 
     # Tom: a current ToR term, a published in-person session and a virtual one with a plan.
-    grant_term(user=tom, actor=None, reason="access matrix world", now=now)
+    term = grant_term(user=tom, actor=None, reason="access matrix world", now=now)
     load_demo_trainer_program(now=now)
+    # Standing to teach also needs a current QISP (the demo agreement is signed just above).
+    certify(tom, issued_on=(now - timedelta(days=60)).date())
     session = make_session(tom, now=now, **_dates(now, days=40))
     virtual = make_session(
         tom,
@@ -173,6 +175,7 @@ def build_world() -> World:
             "assignment": assignment,
             "accommodation": accommodation,
             "term_renewal": term_renewal.renewal if term_renewal else None,
+            "term": term,
             "import_run": ImportRun.objects.order_by("pk").first(),
             "claim": ClaimRequest.objects.order_by("pk").first(),
             "email": OutboundEmail.objects.filter(to__icontains="alice").order_by("pk").first()

@@ -86,3 +86,22 @@ def agreement(version: str = "1", effective_from: date = date(2023, 1, 1)) -> Ag
     return AgreementVersion.objects.create(
         program=program, version=version, body="I agree.", effective_from=effective_from
     )
+
+
+def in_standing(user: User, now: datetime) -> User:
+    """A Trainer of Record in standing to teach at `now`: a term in force, a current QISP and
+    the agreement in force signed (trainers.standing)."""
+    from stormcert.trainers.models import AgreementSignature
+    from stormcert.trainers.services import grant_term
+
+    grant_term(user=user, actor=None, reason="test", now=now)
+    certify(user, issued_on=now.date() - timedelta(days=200))
+    program = trainer_program()
+    assert program is not None
+    version = AgreementVersion.objects.filter(program=program).order_by("-effective_from").first()
+    if version is None:
+        version = agreement()
+    AgreementSignature.objects.get_or_create(
+        agreement=version, user=user, defaults={"typed_name": user.get_full_name() or "T", "signed_at": now}
+    )
+    return user

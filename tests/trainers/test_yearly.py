@@ -99,7 +99,7 @@ def test_an_unrenewed_term_lapses_at_pacific_midnight(tor: User) -> None:
     july_15 = (date(2027, 7, 15) - T0.date()).days
     session = make_session(tor, now=datetime(2027, 6, 1, tzinfo=PT), day_offset=july_15)
     assert tor in [t.user for t in public_trainers(LAST_SECOND)]
-    with pytest.raises(CourseError, match="current term"):
+    with pytest.raises(CourseError, match="term ended on June 30, 2027; renew it"):
         check_can_publish(tor, FIRST_SECOND)
     assert tor not in [t.user for t in public_trainers(FIRST_SECOND)]
     # Sessions already published for after the lapse are flagged to staff.

@@ -100,13 +100,17 @@ class Command(BaseCommand):
             if person.get("past_midterm"):
                 advance_past_midterm(user)
         tom = User.objects.get(email="tom@example.com")
-        if load_demo_courses(tom) and options["verbosity"]:
-            self.stdout.write("created the course survey, Tom's Trainer of Record term and his sessions")
+        # Tom needs standing to teach before his sessions are published: his term and the
+        # signed agreement (trainer program), then his QISP and ToR certificates.
         if load_demo_trainer_program() and options["verbosity"]:
-            self.stdout.write("created the Compliance Agreement and an open ToR application cycle")
+            self.stdout.write(
+                "created Tom's term, the Compliance Agreement and an open ToR application cycle"
+            )
         created = load_demo_certificates(DEMO_PASSWORD)
         if created and options["verbosity"]:
             self.stdout.write(f"created {created} demo certificate holders for the directory")
+        if load_demo_courses(tom) and options["verbosity"]:
+            self.stdout.write("created the course survey and Tom's sessions")
         if load_demo_renewal(DEMO_PASSWORD) and options["verbosity"]:
             self.stdout.write("created the sample review module and a QISP due for renewal")
         history = load_demo_history(DEMO_PASSWORD)
