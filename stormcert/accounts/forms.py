@@ -15,10 +15,10 @@ def printable_name(value: str) -> None:
     missing = unprintable(value)
     if missing:
         raise forms.ValidationError(
-            "The certificate cannot print %(characters)s. Please write the name without "
-            "them, or with the nearest letters the certificate can print.",
+            "The certificate cannot print %(characters)s. Please write the name without %(them)s, "
+            "or with the nearest letters the certificate can print.",
             code="unprintable",
-            params={"characters": describe(missing)},
+            params={"characters": describe(missing), "them": "them" if len(missing) > 1 else "it"},
         )
 
 

@@ -44,7 +44,7 @@ def _draw(doc: Document, session: CourseSession, seats: list[Seat]) -> bytes:
             (sum(widths[:2]), widths[2], user.email),
         ):
             doc.fit(
-                value, x=x + left + 1, y=y + 1.5, w=width - 2, largest=10, smallest=7.5, floor=6, align="L"
+                value, x=x + left + 1, y=y, w=width - 2, h=11, largest=10, smallest=7.5, floor=6, align="L"
             )
         pdf.set_xy(x, y + 11)
     pdf.ln(6)

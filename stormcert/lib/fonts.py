@@ -116,14 +116,28 @@ def unprintable(text: str) -> list[str]:
     return seen
 
 
+INVISIBLE = {
+    "Cc": "control character",
+    "Cf": "formatting character",
+    "Co": "private-use character",
+    "Cs": "surrogate",
+    "Cn": "unassigned character",
+}
+
+
 def describe(chars: Iterable[str]) -> str:
-    """`"☃" (SNOWMAN, U+2603)`, for a message a person can act on."""
-    return ", ".join(
-        f"“{char}” ({unicodedata.name(char, 'unnamed character')}, U+{ord(char):04X})"
-        if unicodedata.category(char)[0] not in "CZ"
-        else f"{unicodedata.name(char, 'control character')} (U+{ord(char):04X})"
-        for char in chars
-    )
+    """`“☃” (SNOWMAN, U+2603)`, for a message a person can act on; invisible characters by name only."""
+    parts = []
+    for char in chars:
+        category = unicodedata.category(char)
+        name = unicodedata.name(char, "") or INVISIBLE.get(category, "character")
+        code = f"U+{ord(char):04X}"
+        parts.append(
+            f"{name} ({code})"
+            if category in INVISIBLE or category[0] == "Z"
+            else f"“{char}” ({name}, {code})"
+        )
+    return ", ".join(parts)
 
 
 def _has(text: str, *ranges: tuple[int, int]) -> bool:

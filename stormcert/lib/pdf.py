@@ -57,7 +57,10 @@ class Document:
         if self.font == BODY:
             self._add(set(fonts.BASE_CHARACTERS), main=True)
             self._add(set(self._context) - LAYOUT_CHARACTERS - self._drawable, styles=styles)
-            self.pdf.set_text_shaping(True)
+            # The document is in English: a line is left to right, with any right-to-left run in
+            # it (an Arabic name before an email address) in its own order. A name on its own
+            # (`fit`) takes the direction of its script.
+            self.pdf.set_text_shaping(True, direction="ltr")
         self.pdf.add_page()
 
     def __enter__(self) -> Document:
@@ -107,6 +110,7 @@ class Document:
         x: float,
         y: float,
         w: float,
+        h: float | None = None,
         style: str = "",
         largest: float,
         smallest: float,
@@ -118,7 +122,7 @@ class Document:
         """Draw `value` in the box `w` wide at (x, y): on one line, in the largest type from `largest`
         down to `smallest` that fits; failing that on up to `max_lines` lines, from `smallest` down to
         `floor`; failing even that, at `floor` on as many lines as it takes (a name is never cut).
-        Returns the y just below the text."""
+        Centred in a box `h` high when given. Returns the y just below the text."""
         text = self.t(value)
         pdf = self.pdf
 
@@ -140,9 +144,16 @@ class Document:
         size = next((s for s in steps(largest, smallest) if lines_at(s) == 1), None)
         if size is None:
             size = next((s for s in steps(smallest, floor) if lines_at(s) <= max_lines), floor)
+        if h is not None:
+            y += max(0, (h - lines_at(size) * size * leading / pdf.k) / 2)
         pdf.set_font(self.font, style, size)
         pdf.set_xy(x, y)
+        shaping = self.font == BODY
+        if shaping:
+            pdf.set_text_shaping(True, direction=None)  # this paragraph's own direction
         pdf.multi_cell(w, size * leading / pdf.k, text, align=Align.coerce(align))
+        if shaping:
+            pdf.set_text_shaping(True, direction="ltr")
         return pdf.get_y()
 
     def output(self) -> bytes:

@@ -28,7 +28,10 @@ def _draw(doc: Document, order: Order) -> bytes:
     for label, value in (
         ("Order", order.number),
         ("Date", timezone.localtime(order.created_at, zone).strftime("%B %d, %Y")),
-        ("Billed to", f"{order.user.get_full_name()} <{order.user.email}>"),
+        # The name and the address on lines of their own: an Arabic or Hebrew name next to an
+        # address would make one line of mixed direction, hard to read and to copy.
+        ("Billed to", order.user.get_full_name() or order.user.email),
+        ("Email", order.user.email),
         ("Status", order.get_status_display()),
     ):
         pdf.set_font(font, "B", 11)
