@@ -84,9 +84,18 @@ KOREAN = Face("noto-sans-kr", "justmytype_intl_cjk", "fonts/ofl/notosanskr/NotoS
 # The Latin face draws everything it can; the others only what it cannot.
 FACES: tuple[Face, ...] = (LATIN, ARABIC, HEBREW, CHINESE_SIMPLIFIED, CHINESE_TRADITIONAL, JAPANESE, KOREAN)
 
-# What every document's own wording uses, so that the main font's cut is the same from one
-# document to the next (and cached) unless a name brings a character from outside it.
-BASE_CHARACTERS = frozenset(chr(c) for c in range(0x20, 0x7F)) | frozenset(chr(c) for c in range(0xA0, 0x100))
+# What every document's own wording uses, and the letters of most names written in Latin script
+# (Latin-1, Latin Extended-A: Polish, Czech, Turkish, Hungarian...; Romanian; Vietnamese), so that
+# the main font's cut is the same from one document to the next and made once per process. It
+# costs about as much to make as a cut of a few letters, since reading the font's layout tables is
+# most of the work; a Greek or Cyrillic name gets a small cut of its own.
+BASE_CHARACTERS = frozenset(
+    [chr(c) for c in range(0x20, 0x7F)]
+    + [chr(c) for c in range(0xA0, 0x180)]
+    + [chr(c) for c in range(0x218, 0x21C)]
+    + [chr(c) for c in range(0x1EA0, 0x1EFA)]
+    + list("\u01a0\u01a1\u01af\u01b0\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u2026\u2022\u20ac")
+)
 
 
 @cache
