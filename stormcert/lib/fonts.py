@@ -50,6 +50,8 @@ class Face:
     bold: str | None = None
     # Axes besides the weight, pinned to the normal design (width 100 = not condensed).
     axes: tuple[tuple[str, float], ...] = field(default=())
+    # OpenType features left out of the cut (see LATIN).
+    without: tuple[str, ...] = field(default=())
 
     def path(self, weight: int = REGULAR) -> Path | None:
         spec = find_spec(self.package)
@@ -60,7 +62,17 @@ class Face:
         return path if path.is_file() else None
 
 
-LATIN = Face("noto-sans", "fontpkg_noto_sans", "files/NotoSans[wdth,wght].ttf", axes=(("wdth", 100),))
+# Without `ccmp`: Noto Sans uses it to split ẹ, ị, ọ, ụ (Vietnamese) into a letter and a separate
+# dot, and fpdf2 can only map the first glyph of a split letter back to text, so the PDF's text
+# (search, copy, screen readers) would get a stray character. Names reach the PDF in NFC, where
+# such letters are single characters with a glyph of their own; marks are still placed by `mark`.
+LATIN = Face(
+    "noto-sans",
+    "fontpkg_noto_sans",
+    "files/NotoSans[wdth,wght].ttf",
+    axes=(("wdth", 100),),
+    without=("ccmp",),
+)
 # IBM Plex rather than Noto for Arabic: Noto Sans Arabic draws a letter's dots as separate glyphs,
 # which fpdf2 cannot map back to the letter, so the PDF's text (search, copy, screen readers)
 # would come out garbled. Plex draws each letter form as one glyph.
@@ -182,6 +194,7 @@ def font_program(face: Face, weight: int, chars: frozenset[str]) -> bytes:
     options = subset.Options()
     options.notdef_outline = True
     options.hinting = False  # PDF viewers do their own; hinting is most of a font's size
+    options.layout_features = [f for f in options.layout_features if f not in face.without]
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(chars)))
     subsetter.subset(font)

@@ -26,7 +26,7 @@ MM = 72 / 25.4  # PDF points per millimetre
 NAMES = {
     "latin-72": "María de los Ángeles Guadalupe Núñez-Szczepańska Øvergård Łukasiewicz-Öz",
     "latin-91": "María de los Ángeles Guadalupe Núñez-Szczepańska Øvergård Łukasiewicz-Öz y Fernández-Ibáñez",
-    "vietnamese": "Nguyễn Thị Minh Khai",
+    "vietnamese": "Nguyễn Thị Ngọc Phụng Lệ",
     "greek": "Αικατερίνη Παπαδοπούλου-Χατζηγεωργίου",
     "cyrillic": "Александра Владимировна Жуковская-Щербакова",
     "chinese": "欧阳建国",
