@@ -35,18 +35,22 @@ def _draw(doc: Document, session: CourseSession, seats: list[Seat]) -> bytes:
     pdf.set_font(font, "", 10)
     for number, seat in enumerate(seats, start=1):
         user = seat.user
+        # The name and the email in full, in smaller type or on more lines if they must be; the row
+        # grows to hold them (and moves to the next page whole).
+        name, email = (
+            doc.measure(value, w=widths[i] - 2, largest=10, smallest=7.5, floor=6)
+            for i, value in ((1, user.get_full_name()), (2, user.email))
+        )
+        height = max(11.0, name.height + 3, email.height + 3)
+        if pdf.will_page_break(height):
+            pdf.add_page()
         x, y = pdf.get_x(), pdf.get_y()
+        pdf.set_font(font, "", 10)
         for width, value in zip(widths, (str(number), "", "", ""), strict=True):
-            pdf.cell(width, 11, t(value), border=1)
-        # The name and the email in full, in smaller type or on two lines if they must be.
-        for left, width, value in (
-            (widths[0], widths[1], user.get_full_name()),
-            (sum(widths[:2]), widths[2], user.email),
-        ):
-            doc.fit(
-                value, x=x + left + 1, y=y, w=width - 2, h=11, largest=10, smallest=7.5, floor=6, align="L"
-            )
-        pdf.set_xy(x, y + 11)
+            pdf.cell(width, height, t(value), border=1)
+        doc.draw(name, x=x + widths[0] + 1, y=y, w=widths[1] - 2, h=height, align="L")
+        doc.draw(email, x=x + sum(widths[:2]) + 1, y=y, w=widths[2] - 2, h=height, align="L")
+        pdf.set_xy(x, y + height)
     pdf.ln(6)
     pdf.set_font(font, "", 9)
     pdf.multi_cell(

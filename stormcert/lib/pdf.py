@@ -13,6 +13,7 @@ import logging
 import tempfile
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -26,6 +27,21 @@ logger = logging.getLogger(__name__)
 BODY = "body"
 # Kept as they are: they lay text out rather than draw a glyph.
 LAYOUT_CHARACTERS = frozenset("\n")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A text measured to fit a box: the type size and how many lines it takes."""
+
+    text: str
+    style: str
+    size: float
+    lines: int
+    line_height: float
+
+    @property
+    def height(self) -> float:
+        return self.lines * self.line_height
 
 
 class Document:
@@ -103,33 +119,28 @@ class Document:
             # Not exact: a character declared for bold only still draws (in bold) if met in regular.
             self.pdf.set_fallback_fonts(self._fallbacks, exact_match=False)
 
-    def fit(
+    def measure(
         self,
         value: str,
         *,
-        x: float,
-        y: float,
         w: float,
-        h: float | None = None,
         style: str = "",
         largest: float,
         smallest: float,
         floor: float,
         max_lines: int = 2,
-        align: str = "C",
         leading: float = 1.2,
-    ) -> float:
-        """Draw `value` in the box `w` wide at (x, y): on one line, in the largest type from `largest`
-        down to `smallest` that fits; failing that on up to `max_lines` lines, from `smallest` down to
-        `floor`; failing even that, at `floor` on as many lines as it takes (a name is never cut).
-        Centred in a box `h` high when given. Returns the y just below the text."""
+    ) -> Fit:
+        """How `value` fits a box `w` wide: on one line, in the largest type from `largest` down to
+        `smallest` that fits; failing that on up to `max_lines` lines, from `smallest` down to
+        `floor`; failing even that, at `floor` on as many lines as it takes (a name is never cut)."""
         text = self.t(value)
         pdf = self.pdf
 
         def lines_at(size: float) -> int:
             pdf.set_font(self.font, style, size)
             lines = pdf.multi_cell(
-                w, size * leading / pdf.k, text, align=align, dry_run=True, output=MethodReturnValue.LINES
+                w, size * leading / pdf.k, text, dry_run=True, output=MethodReturnValue.LINES
             )
             return len(lines) if isinstance(lines, list) else 1  # output=LINES gives the list
 
@@ -144,17 +155,46 @@ class Document:
         size = next((s for s in steps(largest, smallest) if lines_at(s) == 1), None)
         if size is None:
             size = next((s for s in steps(smallest, floor) if lines_at(s) <= max_lines), floor)
+        return Fit(
+            text=text, style=style, size=size, lines=lines_at(size), line_height=size * leading / pdf.k
+        )
+
+    def draw(
+        self, fit: Fit, *, x: float, y: float, w: float, h: float | None = None, align: str = "C"
+    ) -> float:
+        """Draw a measured text at (x, y), centred in a box `h` high when given; returns the y below it."""
+        pdf = self.pdf
         if h is not None:
-            y += max(0, (h - lines_at(size) * size * leading / pdf.k) / 2)
-        pdf.set_font(self.font, style, size)
+            y += max(0, (h - fit.height) / 2)
+        pdf.set_font(self.font, fit.style, fit.size)
         pdf.set_xy(x, y)
         shaping = self.font == BODY
         if shaping:
             pdf.set_text_shaping(True, direction=None)  # this paragraph's own direction
-        pdf.multi_cell(w, size * leading / pdf.k, text, align=Align.coerce(align))
+        pdf.multi_cell(w, fit.line_height, fit.text, align=Align.coerce(align))
         if shaping:
             pdf.set_text_shaping(True, direction="ltr")
         return pdf.get_y()
+
+    def fit(
+        self,
+        value: str,
+        *,
+        x: float,
+        y: float,
+        w: float,
+        style: str = "",
+        largest: float,
+        smallest: float,
+        floor: float,
+        max_lines: int = 2,
+        align: str = "C",
+    ) -> float:
+        """`measure` and `draw` in one: returns the y just below the text."""
+        measured = self.measure(
+            value, w=w, style=style, largest=largest, smallest=smallest, floor=floor, max_lines=max_lines
+        )
+        return self.draw(measured, x=x, y=y, w=w, align=align)
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())

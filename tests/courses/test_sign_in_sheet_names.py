@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 MM = 72 / 25.4
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdf-names"
+LONGEST = ("Wolfeschlegelsteinhausen " * 6)[:150], ("Bergerdorff-Ōtsuka " * 8)[:150]
 NAMES = [
     ("María de los Ángeles Guadalupe", "Núñez-Szczepańska Øvergård Łukasiewicz-Öz"),
     ("花子", "山田"),
@@ -31,7 +32,7 @@ def test_long_and_non_latin_names_are_printed_whole_inside_the_name_column(train
     session = make_session(trainer)
     seats = [
         Seat(user=make_person(f"person{i}@example.com", first_name=first, last_name=last))
-        for i, (first, last) in enumerate(NAMES)
+        for i, (first, last) in enumerate([LONGEST, *NAMES])
     ]
     page = pypdfium2.PdfDocument(sign_in_sheet(session, seats))[0]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for a person to look at
@@ -43,6 +44,13 @@ def test_long_and_non_latin_names_are_printed_whole_inside_the_name_column(train
     column = textpage.get_text_bounded(left=28 * MM, bottom=0, right=90 * MM, top=height)
     words = unicodedata.normalize("NFKC", column).split()
     everything = textpage.get_text_range()
+    # The longest name the profile allows makes its row taller rather than run into the next one.
+    long_bottom = min(
+        textpage.get_charbox(index)[1]
+        for index in range(everything.index("Wolfe"), everything.index("person0@"))
+        if everything[index].strip()
+    )
+    assert textpage.get_charbox(everything.index(NAMES[0][0]))[3] < long_bottom - 3 * MM
     for first, last in NAMES:
         for word in f"{first} {last}".split():
             assert word in words, (word, words)
