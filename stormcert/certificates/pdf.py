@@ -76,7 +76,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
             smallest=16,
             floor=11,
         )
-        rule = max(below + 2, 92)
+        rule = max(below + 3, 92)
         pdf.set_draw_color(*MUTED)
         pdf.set_line_width(0.3)
         pdf.line(width / 2 - 70, rule, width / 2 + 70, rule)
