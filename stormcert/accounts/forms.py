@@ -9,6 +9,29 @@ from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
 from stormcert.accounts.models import Profile, User
+from stormcert.lib.fonts import describe, unprintable
+
+
+def printable_name(value: str) -> None:
+    """A name the certificate can print, or an error naming the characters it cannot (rather than
+    a certificate that silently leaves them out)."""
+    missing = unprintable(value)
+    if missing:
+        raise forms.ValidationError(
+            "The certificate cannot print %(characters)s. Please write the name without %(them)s, "
+            "or with the nearest letters the certificate can print.",
+            code="unprintable",
+            params={"characters": describe(missing), "them": "them" if len(missing) > 1 else "it"},
+        )
+
+
+def name_field(label: str, autocomplete: str) -> forms.CharField:
+    return forms.CharField(
+        max_length=150,
+        label=label,
+        validators=[printable_name],
+        widget=forms.TextInput(attrs={"autocomplete": autocomplete}),
+    )
 
 
 class LoginForm(AllauthLoginForm):
@@ -24,12 +47,8 @@ class LoginForm(AllauthLoginForm):
 class SignupForm(AllauthSignupForm):
     """allauth's sign-up with the name a certificate will carry."""
 
-    first_name = forms.CharField(
-        max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"})
-    )
-    last_name = forms.CharField(
-        max_length=150, label="Last name", widget=forms.TextInput(attrs={"autocomplete": "family-name"})
-    )
+    first_name = name_field("First name", "given-name")
+    last_name = name_field("Last name", "family-name")
     field_order = ["first_name", "last_name", "email", "password1", "password2"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -45,8 +64,8 @@ class SignupForm(AllauthSignupForm):
 
 
 class ProfileForm(forms.ModelForm):
-    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = name_field("First name", "given-name")
+    last_name = name_field("Last name", "family-name")
 
     class Meta:
         model = Profile

@@ -6,15 +6,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from stormcert.lib.money import format_money
-from stormcert.lib.pdf import new_pdf, pdf_text
+from stormcert.lib.pdf import Document
 from stormcert.payments.models import Order, PaymentState, RefundState
 
 
 def receipt_pdf(order: Order) -> bytes:
-    pdf, font = new_pdf()
+    with Document(text=[order.user.get_full_name()]) as doc:
+        return _draw(doc, order)
+
+
+def _draw(doc: Document, order: Order) -> bytes:
+    pdf, font, t = doc.pdf, doc.font, doc.t
     first_line = order.lines.select_related("program").first()
     zone = first_line.program.zone if first_line else timezone.get_current_timezone()
-    t = lambda s: pdf_text(s, font)  # noqa: E731
     pdf.set_font(font, "B", 18)
     pdf.cell(0, 10, t("Receipt"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 10)
@@ -24,13 +28,17 @@ def receipt_pdf(order: Order) -> bytes:
     for label, value in (
         ("Order", order.number),
         ("Date", timezone.localtime(order.created_at, zone).strftime("%B %d, %Y")),
-        ("Billed to", f"{order.user.get_full_name()} <{order.user.email}>"),
+        # The name and the address on lines of their own: an Arabic or Hebrew name next to an
+        # address would make one line of mixed direction, hard to read and to copy.
+        ("Billed to", order.user.get_full_name() or order.user.email),
+        ("Email", order.user.email),
         ("Status", order.get_status_display()),
     ):
         pdf.set_font(font, "B", 11)
         pdf.cell(35, 7, t(label))
         pdf.set_font(font, "", 11)
-        pdf.cell(0, 7, t(value), new_x="LMARGIN", new_y="NEXT")
+        # Wrapped rather than run off the page: a name and an email can be long.
+        pdf.multi_cell(0, 7, t(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_fill_color(227, 241, 237)
     pdf.set_font(font, "B", 11)
@@ -74,4 +82,4 @@ def receipt_pdf(order: Order) -> bytes:
     pdf.cell(
         0, 8, t(format_money(order.net_paid(), order.currency)), align="R", new_x="LMARGIN", new_y="NEXT"
     )
-    return bytes(pdf.output())
+    return doc.output()
