@@ -589,8 +589,9 @@ def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | No
 # --- Attendance and the survey ------------------------------------------------------------------
 
 
-def check_can_teach(*, user: Any, session: CourseSession) -> None:
-    if not getattr(user, "is_authenticated", False) or (session.trainer_id != user.pk and not user.is_staff):
+def check_can_teach(*, user: Any, session: CourseSession, staff: bool) -> None:
+    """The session's trainer, or a request with staff powers (`has_staff_powers`, from the view)."""
+    if not getattr(user, "is_authenticated", False) or (session.trainer_id != user.pk and not staff):
         raise CourseError("Only the session's trainer and program staff can see this.")
 
 
