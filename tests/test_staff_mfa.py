@@ -141,3 +141,17 @@ def test_a_disabled_staff_account_has_no_powers(rf: RequestFactory, sara: User) 
     request.session = client.session
     request.user = sara
     assert not has_staff_powers(request)
+
+
+def test_the_admin_site_itself_asks_for_two_factor(rf: RequestFactory, sara: User) -> None:
+    # Behind StaffMFAMiddleware, the admin's own door asks has_staff_powers, not is_staff.
+    from django.contrib import admin
+
+    request = rf.get("/admin/")
+    request.user = sara
+    request.session = client_for(sara).session
+    assert not admin.site.has_permission(request)
+    request = rf.get("/admin/")
+    request.user = sara
+    request.session = client_for(sara, mfa=True).session
+    assert admin.site.has_permission(request)
