@@ -237,7 +237,9 @@ def test_staff_grant_and_the_next_attempt_gets_the_time(
 def test_granting_without_a_factor_asked_needs_one(alice: User, sara: User) -> None:
     request = asked(alice, factor=None)
     with pytest.raises(ExamError, match="Give the time factor to grant"):
-        decide_accommodation_request(request=request, grant=True, factor=None, reason="ok", actor=sara)
+        decide_accommodation_request(
+            request=request, grant=True, factor=None, reason="ok", actor=sara, staff=True
+        )
     with pytest.raises(ExamError, match="between 1.00 and 3.00"):
         decide_accommodation_request(
             request=request, grant=True, factor=Decimal("3.5"), reason="ok", actor=sara, staff=True
