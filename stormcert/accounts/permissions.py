@@ -46,18 +46,15 @@ def passed_two_factor(request: HttpRequest, user: Any) -> bool:
 
 def has_staff_powers(request: HttpRequest) -> bool:
     """Signed in, active, marked as staff, and two-factor passed in this session."""
-    cached = getattr(request, _CACHE_ATTRIBUTE, None)
-    if cached is not None:
-        return bool(cached)
     user = getattr(request, "user", None)
-    answer = bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and passed_two_factor(request, user)
-    )
-    setattr(request, _CACHE_ATTRIBUTE, answer)
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    # Kept per user: a request that signs someone in asks again for the new user.
+    cached = getattr(request, _CACHE_ATTRIBUTE, None)
+    if cached is not None and cached[0] == user.pk:
+        return bool(cached[1])
+    answer = passed_two_factor(request, user)
+    setattr(request, _CACHE_ATTRIBUTE, (user.pk, answer))
     return answer
 
 
