@@ -281,3 +281,17 @@ def test_a_rule_is_required_for_each_persona() -> None:
     # stan, staff without two-factor, follow bob unless a rule names them.)
     with pytest.raises(TypeError):
         Rule(visitor=Outcome.OK)  # type: ignore[call-arg]
+
+
+def test_staff_without_two_factor_follow_the_other_candidate() -> None:
+    from tests.security.access_rules import NOT_FOUND, OK, OWNER, TWO_FACTOR
+
+    rule = OWNER.but(sara=OK)  # alice's object that staff may see
+    for persona in WITHOUT_TWO_FACTOR:
+        assert rule.expected(persona, "/orders/X/") == rule.expected("bob") == {NOT_FOUND}
+        assert rule.expected(persona, "/staff/orders/X/") == {TWO_FACTOR}
+        assert rule.expected(persona, "/admin/") == {TWO_FACTOR}
+    assert rule.but(stan=OK).expected("stan", "/accounts/2fa/reauthenticate/") == {OK}
+    # Where bob may act (his POST is not sent: it would change the world), so may they.
+    assert rule.but(post_only=True, may_post=frozenset({"bob"})).may_act("sam")
+    assert not rule.but(post_only=True, may_post=frozenset({"sara"})).may_act("sam")
