@@ -91,10 +91,31 @@ def eve(db: Any) -> User:
     return make_person("eve@example.com", first_name="Eve", last_name="Outsider")
 
 
-def client_for(user: User) -> Client:
+def client_for(user: User, *, mfa: bool = False) -> Client:
+    """A client signed in as `user`. force_login opens the session without any credential, so
+    for staff it is a session *without* two-factor: no staff powers (has_staff_powers). With
+    `mfa=True` the session also carries the record allauth writes when the authenticator code is
+    given at sign-in, as after a real staff login (the user must have an authenticator app)."""
     client = Client()
     client.force_login(user)
+    if mfa:
+        record_two_factor(client, user)
     return client
+
+
+def record_two_factor(client: Client, user: User) -> None:
+    """Record in `client`'s session that `user` gave their TOTP code, exactly as allauth does."""
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
+    from django.test import RequestFactory
+
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        raise ValueError(f"{user.email} has no authenticator app: call enable_totp(user) first.")
+    request = RequestFactory().get("/")
+    request.session = client.session
+    record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type)
+    request.session.save()
 
 
 @pytest.fixture
@@ -104,7 +125,7 @@ def alice_client(alice: User) -> Client:
 
 @pytest.fixture
 def sara_client(sara: User) -> Client:
-    return client_for(sara)
+    return client_for(sara, mfa=True)
 
 
 @pytest.fixture(autouse=True)

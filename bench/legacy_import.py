@@ -30,9 +30,11 @@ import django
 
 django.setup()
 
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from stormcert.accounts.models import User
@@ -60,6 +62,13 @@ def staff_client() -> Client:
         TOTP.activate(staff, "JBSWY3DPEHPK3PXPBENCHSTAFF234567")
     client = Client(SERVER_NAME="localhost")
     client.force_login(staff)
+    # Staff pages need two-factor passed in the session: record the code as allauth does at
+    # sign-in (conftest.record_two_factor does the same for the tests).
+    request = RequestFactory().get("/")
+    request.session = client.session
+    authenticator = Authenticator.objects.get(user=staff, type=Authenticator.Type.TOTP)
+    record_authentication(request, staff, "mfa", id=authenticator.pk, type=authenticator.type)
+    request.session.save()
     return client
 
 

@@ -37,7 +37,7 @@ SITE_URL = env_str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", default="stormcert")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "stormcert.accounts.admin_site.StaffAdminConfig",  # django.contrib.admin, two-factor at the door
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

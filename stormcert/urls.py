@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
+from stormcert.accounts import views as account_views
 from stormcert.api import api
 from stormcert.core import views as core_views
 
@@ -18,6 +19,8 @@ urlpatterns = [
     # The admin signs in through allauth, so two-factor applies there too.
     path("admin/login/", RedirectView.as_view(url=reverse_lazy("account_login"), query_string=True)),
     path("admin/", admin.site.urls),
+    # Before allauth's own: turning on the app here also counts as two-factor for the session.
+    path("accounts/2fa/totp/activate/", account_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("stormcert.accounts.urls")),
     path("staff/", core_views.staff_home, name="staff_home"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from conftest import PASSWORD, client_for, enable_totp, make_person, totp_code
@@ -62,9 +62,96 @@ def test_candidate_is_not_asked_for_two_factor(alice_client: Client) -> None:
     assert alice_client.get(reverse("dashboard")).status_code == 200
 
 
-def test_staff_who_turned_on_two_factor_can_continue(client: Client) -> None:
+def sign_in_with_password(client: Client, user: User) -> None:
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_staff_who_turned_on_two_factor_in_this_session_can_continue(client: Client) -> None:
+    # What `createsuperuser` makes: a staff account with a password and nothing else.
     staff = make_person("later@example.com", roles=(Role.STAFF,), staff=True)
-    client = client_for(staff)
-    assert client.get("/staff/").status_code == 302
-    enable_totp(staff)
+    sign_in_with_password(client, staff)
+    assert client.get("/staff/")["Location"] == reverse("mfa_activate_totp")
+    # allauth asks for the password again before an authenticator can be added.
+    asked = client.get(reverse("mfa_activate_totp"))
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert client.get("/staff/")["Location"] == reverse("mfa_activate_totp")  # a password is not two factors
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    secret = client.session["mfa.totp.secret"]
+    activated = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert activated.status_code == 302
+    # Giving the new app's code proved the second factor: no second code a moment later.
     assert client.get("/staff/").status_code == 200
+
+
+def test_a_session_that_never_gave_the_code_is_asked_for_it(client: Client, sara: User) -> None:
+    # sara has an authenticator app, but this session was opened without it (force_login here;
+    # in life, any way round the sign-in form's code step): the staff pages ask for the code.
+    client = client_for(sara)
+    response = client.get("/staff/audit/?q=x")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_reauthenticate") + "?next=%2Fstaff%2Faudit%2F%3Fq%3Dx"
+    assert client.get("/admin/")["Location"].startswith(reverse("mfa_reauthenticate"))
+    wrong = client.post(response["Location"], {"code": "000000" if totp_code() != "000000" else "111111"})
+    assert wrong.status_code == 200
+    assert client.get("/staff/").status_code == 302
+    right = client.post(response["Location"], {"code": totp_code()})
+    assert right.status_code == 302 and right["Location"] == "/staff/audit/?q=x"
+    assert client.get("/staff/audit/?q=x").status_code == 200
+
+
+def test_staff_without_two_factor_get_no_staff_link_elsewhere(sara: User) -> None:
+    for client in (client_for(sara), client_for(make_person("new@example.com", staff=True))):
+        page = client.get(reverse("dashboard"))
+        assert page.status_code == 200
+        assert f'href="{reverse("staff_home")}"' not in page.content.decode()
+    page = client_for(sara, mfa=True).get(reverse("dashboard"))
+    assert f'href="{reverse("staff_home")}"' in page.content.decode()
+
+
+def test_removing_the_authenticator_ends_staff_powers(sara: User) -> None:
+    from allauth.mfa.models import Authenticator
+
+    client = client_for(sara, mfa=True)
+    assert client.get("/staff/").status_code == 200
+    Authenticator.objects.filter(user=sara).delete()
+    assert client.get("/staff/")["Location"] == reverse("mfa_activate_totp")
+
+
+def test_a_two_factor_record_of_another_account_does_not_count(sara: User) -> None:
+    # allauth ties the records to the user id: a session that switches account loses them.
+    other = make_person("other.staff@example.com", staff=True)
+    enable_totp(other)
+    client = client_for(sara, mfa=True)
+    client.force_login(other)
+    assert client.get("/staff/")["Location"].startswith(reverse("mfa_reauthenticate"))
+
+
+def test_a_disabled_staff_account_has_no_powers(rf: RequestFactory, sara: User) -> None:
+    from stormcert.accounts.permissions import has_staff_powers
+
+    client = client_for(sara, mfa=True)
+    request = rf.get("/")
+    request.session = client.session
+    request.user = sara
+    assert has_staff_powers(request)
+    sara.is_active = False
+    request = rf.get("/")
+    request.session = client.session
+    request.user = sara
+    assert not has_staff_powers(request)
+
+
+def test_the_admin_site_itself_asks_for_two_factor(rf: RequestFactory, sara: User) -> None:
+    # Behind StaffMFAMiddleware, the admin's own door asks has_staff_powers, not is_staff.
+    from django.contrib import admin
+
+    request = rf.get("/admin/")
+    request.user = sara
+    request.session = client_for(sara).session
+    assert not admin.site.has_permission(request)
+    request = rf.get("/admin/")
+    request.user = sara
+    request.session = client_for(sara, mfa=True).session
+    assert admin.site.has_permission(request)

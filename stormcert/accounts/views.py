@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.views import ActivateTOTPView as AllauthActivateTOTPView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +19,7 @@ from stormcert.accounts.claims import (
 )
 from stormcert.accounts.forms import ClaimLinkForm, ClaimRequestForm, ProfileForm
 from stormcert.accounts.models import ClaimRequest, LegacyRecord, Profile, User
+from stormcert.accounts.permissions import record_two_factor_activation
 from stormcert.accounts.services import update_profile
 from stormcert.lib.http import client_ip
 from stormcert.lib.ratelimit import Rate, limit_message, retry_after
@@ -108,3 +111,19 @@ def claim_confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request, "accounts/claim_confirm.html", {"record": found, "joined": records_joined_by(found)}
     )
+
+
+class ActivateTOTPView(AllauthActivateTOTPView):
+    """allauth's page for turning on the authenticator app, which also records that this session
+    passed two-factor (the new app's code was just given): a staff member who sets it up goes on
+    to the staff pages without a second code. Mounted at allauth's own URL and name."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = cast(User, self.request.user)
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        record_two_factor_activation(self.request, authenticator)
+        return response
+
+
+activate_totp = ActivateTOTPView.as_view()

@@ -254,12 +254,13 @@ def reinstate_certificate(
     return certificate
 
 
-def get_certificate_for_user(user: Any, number: str) -> Certificate | None:
-    """The holder's own certificate, or any for staff; None for everyone else."""
+def get_certificate_for_user(user: Any, number: str, *, staff: bool) -> Certificate | None:
+    """The holder's own certificate, or any for a request with staff powers (`staff`, from the
+    view's `has_staff_powers`); None for everyone else."""
     if not getattr(user, "is_authenticated", False):
         return None
     qs = Certificate.objects.select_related("program", "holder")
-    if not user.is_staff:
+    if not staff:
         qs = qs.filter(holder=user)
     return qs.filter(number=canonical_number(number)).first()
 

@@ -14,7 +14,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.credentials import (
     OB3_CONTEXT,
@@ -49,7 +49,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 def _own(request: HttpRequest, number: str) -> Certificate:
-    certificate = get_certificate_for_user(request.user, number)
+    certificate = get_certificate_for_user(request.user, number, staff=has_staff_powers(request))
     if certificate is None:
         # Same answer for "not yours" and "no such number": nothing to learn by guessing.
         raise Http404("No certificate of yours has this number.")

@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from stormcert.accounts.permissions import has_staff_powers
+
 
 def site(request: HttpRequest) -> dict[str, Any]:
     from stormcert.trainers.services import active_term
@@ -13,12 +15,15 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "SITE_NAME": settings.SITE_NAME,
         "DEBUG": settings.DEBUG,
+        # Template branches that show staff links or staff data ask this, never `user.is_staff`:
+        # a staff account without two-factor in this session is a plain signed-in person.
+        "staff_powers": lambda: has_staff_powers(request),
         # Called by the template only where the menu renders it: one query for signed-in people.
         "is_trainer": lambda: user is not None and active_term(user) is not None,
         "is_reviewer": lambda: (
             user is not None
             and user.is_authenticated
-            and not user.is_staff
+            and not has_staff_powers(request)
             and user.groups.filter(name="reviewer").exists()
         ),
     }

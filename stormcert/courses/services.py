@@ -113,8 +113,10 @@ def check_can_publish(user: User, now: datetime) -> None:
 
 def check_trainer_standing(*, actor: Any, session: CourseSession, now: datetime) -> None:
     """A session's trainer changes it, records attendance or reads its roster only while in
-    standing; staff always may (they handle the sessions of a trainer who lost it)."""
-    if getattr(actor, "is_staff", False):
+    standing. Anyone else acting on it was let in by the view's staff-powers check
+    (`check_can_teach(staff=...)`, the staff queue) and handles the sessions of a trainer who
+    lost standing, so only the trainer is held to it."""
+    if actor.pk != session.trainer_id:
         return
     problems = teaching_problems(actor, now)
     if problems:
@@ -621,9 +623,12 @@ def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | No
 # --- Attendance and the survey ------------------------------------------------------------------
 
 
-def check_can_teach(*, user: Any, session: CourseSession, now: datetime | None = None) -> None:
-    """The session's trainer (in standing) or staff: the roster, changes, the plan, attendance."""
-    if not getattr(user, "is_authenticated", False) or (session.trainer_id != user.pk and not user.is_staff):
+def check_can_teach(
+    *, user: Any, session: CourseSession, staff: bool, now: datetime | None = None
+) -> None:
+    """The session's trainer (in standing), or a request with staff powers (`has_staff_powers`,
+    decided by the view): the roster, changes, the plan, attendance."""
+    if not getattr(user, "is_authenticated", False) or (session.trainer_id != user.pk and not staff):
         raise CourseError("Only the session's trainer and program staff can see this.")
     check_trainer_standing(actor=user, session=session, now=now or timezone.now())
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.courses import services
 from stormcert.courses.forms import (
     AttendanceForm,
@@ -153,18 +153,21 @@ def calendar_ics(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _can_see(user: Any, session: CourseSession) -> bool:
+def _can_see(request: HttpRequest, session: CourseSession) -> bool:
     if session.is_listed:
         return True
+    user = request.user
     if not user.is_authenticated:
         return False
-    return user.is_staff or session.trainer_id == user.pk or session.seats.filter(user=user).exists()
+    return (
+        has_staff_powers(request) or session.trainer_id == user.pk or session.seats.filter(user=user).exists()
+    )
 
 
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
     user = request.user
-    if not _can_see(user, session):
+    if not _can_see(request, session):
         raise Http404("No such session.")
     now = timezone.now()
     seat = (
@@ -175,7 +178,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem = None
     if seat is None or not seat.is_live:
         problem = services.registration_problem(user=user, session=session, now=now)
-    is_trainer = user.is_authenticated and (session.trainer_id == user.pk or user.is_staff)
+    is_trainer = user.is_authenticated and (session.trainer_id == user.pk or has_staff_powers(request))
     return render(
         request,
         "courses/session.html",
@@ -195,7 +198,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(CourseSession.objects.select_related("trainer"), pk=pk)
-    if not _can_see(request.user, session):
+    if not _can_see(request, session):
         raise Http404("No such session.")
     registered = (
         request.user.is_authenticated
@@ -293,7 +296,7 @@ def survey(request: HttpRequest, seat_id: int) -> HttpResponse:
 def _trainer_session(request: HttpRequest, pk: int) -> CourseSession:
     session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
     try:
-        services.check_can_teach(user=request.user, session=session)
+        services.check_can_teach(user=request.user, session=session, staff=has_staff_powers(request))
     except CourseError as exc:
         raise PermissionDenied(str(exc)) from None
     return session

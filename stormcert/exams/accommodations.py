@@ -128,14 +128,17 @@ def decide_accommodation_request(
     factor: Decimal | None,
     reason: str,
     actor: User,
+    staff: bool,
     now: datetime | None = None,
 ) -> AccommodationRequest:
     """Grant (at `factor`, or the factor asked for) or decline, with a reason either way.
 
+    `staff` is the request's staff powers (`has_staff_powers`), decided by the view.
+
     The request's row lock makes a double click or two staff members deciding at once decide it
     once: the second finds it no longer pending and is told who decided it."""
     now = now or timezone.now()
-    if not actor.is_staff:
+    if not staff:
         raise ExamError("Only program staff decide accommodation requests.")
     reason = reason.strip()
     if not reason:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.enrollments.models import Enrollment
 from stormcert.exams.accommodations import (
     RequestAlreadyClosed,
@@ -299,6 +299,7 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
                     factor=_factor(request.POST.get("factor", "")) if grant else None,
                     reason=request.POST.get("reason", ""),
                     actor=_user(request),
+                    staff=has_staff_powers(request),
                 )
                 if grant and decided.accommodation is not None:
                     messages.success(
@@ -408,6 +409,6 @@ def accommodation_document(request: HttpRequest, pk: int) -> FileResponse:
     user = _user(request)
     found = AccommodationRequest.objects.filter(pk=pk).first()
     # Not found rather than forbidden for anyone but the candidate and staff: nothing leaks.
-    if found is None or not found.document or not (user.is_staff or found.user_id == user.pk):
+    if found is None or not found.document or not (found.user_id == user.pk or has_staff_powers(request)):
         raise Http404("No such document.")
     return pdf_response(found.document, found.document_name or "document.pdf")

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.payments.forms import CancelForm, ManualPaymentForm, OrderFilterForm, RefundForm
 from stormcert.payments.models import Order, Payment, PaymentState, Provider
 from stormcert.payments.providers import PROVIDERS, ProviderError, available_providers
@@ -33,12 +33,16 @@ from stormcert.payments.services import (
 from stormcert.payments.webhooks import apply_checkout_session
 
 
-def get_order_for_user(user: User, number: str) -> Order:
-    """The order, if this person may see it (its owner, or staff); 404 otherwise."""
+def get_order_for_user(user: User, number: str, *, staff: bool) -> Order:
+    """The order, if this person may see it (its owner, or a request with staff powers); 404 otherwise."""
     order = Order.objects.select_related("user").filter(number=number).first()
-    if order is None or (order.user_id != user.pk and not user.is_staff):
+    if order is None or (order.user_id != user.pk and not staff):
         raise Http404("No such order.")
     return order
+
+
+def _order(request: HttpRequest, number: str) -> Order:
+    return get_order_for_user(_user(request), number, staff=has_staff_powers(request))
 
 
 def _user(request: HttpRequest) -> User:
@@ -53,7 +57,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_order_for_user(_user(request), number)
+    order = _order(request, number)
     pending_check = order.payments.filter(provider=Provider.CHECK, state=PaymentState.PENDING).first()
     return render(
         request,
@@ -71,7 +75,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def pay(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_order_for_user(_user(request), number)
+    order = _order(request, number)
     if order.user_id != request.user.pk:
         raise Http404("No such order.")  # staff record payments; they don't pay for others
     detail_url = reverse("payments:order", args=[order.number])
@@ -143,7 +147,7 @@ def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
 @login_required
 def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
     """Back from Stripe: re-fetch the session from Stripe itself; the query string proves nothing."""
-    order = get_order_for_user(_user(request), number)
+    order = _order(request, number)
     session_id = request.GET.get("session_id", "")
     payment = order.payments.filter(provider=Provider.STRIPE, provider_id=session_id).first()
     if payment is None:
@@ -166,7 +170,7 @@ def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def receipt(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_order_for_user(_user(request), number)
+    order = _order(request, number)
     if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
         messages.info(request, "A receipt is available once a payment is received.")
         return redirect("payments:order", number=number)
@@ -175,7 +179,7 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_order_for_user(_user(request), number)
+    order = _order(request, number)
     if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
         raise Http404("No payment yet, so no receipt.")
     response = HttpResponse(receipt_pdf(order), content_type="application/pdf")

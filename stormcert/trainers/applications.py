@@ -368,11 +368,12 @@ def submit_application(*, application: Application, now: datetime | None = None)
     return application
 
 
-def can_read_documents(user: Any, application: Application) -> bool:
-    """The applicant, staff, and reviewers assigned to it who declared no conflict."""
+def can_read_documents(user: Any, application: Application, *, staff: bool) -> bool:
+    """The applicant, a request with staff powers (`staff`, from the view's `has_staff_powers`),
+    and reviewers assigned to it who declared no conflict."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_staff or application.applicant_id == user.pk:
+    if staff or application.applicant_id == user.pk:
         return True
     return ReviewAssignment.objects.filter(application=application, reviewer=user, conflict=False).exists()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import Role, User
-from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.lib.http import client_ip
 from stormcert.lib.markdown import render_markdown
@@ -218,7 +218,7 @@ def remove_document(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def document(request: HttpRequest, pk: int) -> FileResponse:
     found = get_object_or_404(ApplicationDocument.objects.select_related("application"), pk=pk)
-    if not apps.can_read_documents(request.user, found.application):
+    if not apps.can_read_documents(request.user, found.application, staff=has_staff_powers(request)):
         # Not found rather than forbidden: nobody learns which documents exist.
         raise Http404("No such document.")
     return pdf_response(found.file, found.original_name)

@@ -146,7 +146,7 @@ def test_staff_approve_a_request_and_the_records_join(imported: None, maria: Use
     )
     assert again.status_code == 400 and b"already have a request waiting" in again.content
 
-    staff = client_for(sara)
+    staff = client_for(sara, mfa=True)
     queue = staff.get(reverse("backoffice:claims")).content.decode()
     assert "Old job address." in queue and "OWP-000123" in queue
     decide = reverse("backoffice:claim_decide", args=[claim.pk])

@@ -230,7 +230,7 @@ def upload(client: Client, data: bytes, name: str = "owp.csv") -> Any:
 
 
 def test_staff_upload_check_and_import_through_the_pages(programs: None, sara: User) -> None:
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     response = upload(client, legacy_csv(*GOOD))
     run_url = response["Location"]
     run_id = int(run_url.rstrip("/").split("/")[-1])
@@ -252,7 +252,7 @@ def test_staff_upload_check_and_import_through_the_pages(programs: None, sara: U
 def test_the_page_without_script_checks_everything_at_once_and_shows_rejections(
     programs: None, sara: User
 ) -> None:
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     bad = "Bad Date,bad@example.com,OWP-9,QISP,2021-13-01,2023-01-01,expired,"
     run_url = upload(client, legacy_csv(GOOD[0], bad))["Location"]
     run_id = int(run_url.rstrip("/").split("/")[-1])
@@ -266,7 +266,7 @@ def test_the_page_without_script_checks_everything_at_once_and_shows_rejections(
 
 
 def test_a_bad_file_is_refused_with_a_message(programs: None, sara: User) -> None:
-    response = upload(client_for(sara), b"just,some,columns\n1,2,3\n")
+    response = upload(client_for(sara, mfa=True), b"just,some,columns\n1,2,3\n")
     assert response.status_code == 400
     assert "missing: name, email" in response.content.decode()
 

@@ -38,7 +38,7 @@ def test_the_record_shows_steps_attempts_orders_certificates_emails_and_history(
     registered: Enrollment, alice: User, sara: User, django_assert_max_num_queries: Any
 ) -> None:
     certify(alice, issued_on=date(2026, 1, 15))
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     with django_assert_max_num_queries(40):
         page = client.get(reverse("backoffice:person", args=[alice.pk]))
     html = page.content.decode()
@@ -55,14 +55,14 @@ def test_people_search_finds_by_name_email_and_certificate_number(
     programs: None, alice: User, sara: User
 ) -> None:
     cert = certify(alice, issued_on=date(2026, 1, 15))
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     for q in ("alvarez", "alice@", cert.number, "Alice Alvarez"):
         assert "alice@example.com" in client.get(reverse("backoffice:people"), {"q": q}).content.decode()
     assert "Nobody matches" in client.get(reverse("backoffice:people"), {"q": "zzz"}).content.decode()
 
 
 def test_extend_a_window(registered: Enrollment, alice: User, sara: User) -> None:
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     before = registered.window_end
     assert before is not None
     earlier = act(
@@ -86,7 +86,7 @@ def test_extend_a_window(registered: Enrollment, alice: User, sara: User) -> Non
 def test_grant_an_attempt_unblocks_someone_who_failed_out(
     registered: Enrollment, alice: User, sara: User
 ) -> None:
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     nothing = act(client, alice, "attempt", "attempt", exam=f"{registered.pk}:midterm", reason="Power cut.")
     assert nothing.status_code == 400 and "nothing to give back" in nothing.content.decode()
     for i in range(2):
@@ -111,7 +111,7 @@ def test_grant_an_attempt_unblocks_someone_who_failed_out(
 
 
 def test_grant_an_accommodation(registered: Enrollment, alice: User, sara: User) -> None:
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     too_much = act(client, alice, "accommodation", "acc", factor="4", reason="x")
     assert too_much.status_code == 400
     act(client, alice, "accommodation", "acc", factor="1.5", reason="Dyslexia; letter on file.")
@@ -119,7 +119,7 @@ def test_grant_an_accommodation(registered: Enrollment, alice: User, sara: User)
 
 
 def test_record_a_self_directed_qisp(programs: None, alice: User, sara: User) -> None:
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     act(
         client,
         alice,
@@ -137,7 +137,7 @@ def test_record_a_self_directed_qisp(programs: None, alice: User, sara: User) ->
 def test_merge_from_the_record_shows_what_moves_then_merges(programs: None, alice: User, sara: User) -> None:
     duplicate = make_person("alice.other@example.com", first_name="Alice", last_name="Alvarez")
     certify(duplicate, issued_on=date(2026, 1, 15))
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     preview = act(client, alice, "merge", "merge", other="alice.other@example.com", reason="Same person.")
     assert preview.status_code == 200
     html = preview.content.decode()
@@ -158,7 +158,7 @@ def test_staff_home_shows_the_queues(programs: None, alice: User, sara: User) ->
     request_accommodation(
         user=make_person("bob@example.com"), explanation="Me too.", factor=None, document=None
     )
-    html = client_for(sara).get(reverse("staff_home")).content.decode()
+    html = client_for(sara, mfa=True).get(reverse("staff_home")).content.decode()
     assert 'href="/staff/claims/"><span class="stat-value">1</span>' in html
     assert 'href="/staff/exams/accommodations/"><span class="stat-value">2</span>' in html
     for label in ("checks or POs to record", "virtual training plans", "SOQs to assign", "failed emails"):
@@ -185,7 +185,7 @@ def test_stop_sign_in_ends_the_persons_sessions_and_restore_brings_it_back(
         alices.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD}).status_code == 302
     )
     assert alices.get(reverse("dashboard")).status_code == 200
-    staff = client_for(sara)
+    staff = client_for(sara, mfa=True)
     assert act(staff, alice, "sign_in", "signin", reason="").status_code == 400
     act(staff, alice, "sign_in", "signin", reason="Shared the account with a colleague.")
     assert alices.get(reverse("dashboard")).status_code == 302  # signed out at once

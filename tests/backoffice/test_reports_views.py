@@ -118,14 +118,14 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(programs: None, sara: User
     qisp = Program.objects.get(code="QISP")
     holder = make_person("x@example.com", first_name="=HYPERLINK(1)", last_name="Evil")
     certificate(qisp, holder, "QISP-9", date(2026, 12, 5))
-    body = client_for(sara).get(URL + "expiring.csv").content.decode()
+    body = client_for(sara, mfa=True).get(URL + "expiring.csv").content.decode()
     assert "'=HYPERLINK(1) Evil" in body
 
 
 def test_page_queries_do_not_grow_with_the_data(
     dataset: None, sara: User, django_assert_max_num_queries: object
 ) -> None:
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     client.get(URL)  # warm up (session, sites)
     with django_assert_max_num_queries(30) as small:  # type: ignore[operator]
         client.get(URL)

@@ -17,7 +17,7 @@ def test_staff_revoke_and_reinstate_with_a_reason(
     alice: User, sara: User, programs: None, client: Client
 ) -> None:
     certificate = certify(alice)
-    staff = client_for(sara)
+    staff = client_for(sara, mfa=True)
     detail = f"/staff/certificates/{certificate.pk}/"
     assert certificate.number in staff.get("/staff/certificates/").content.decode()
     assert staff.get(detail).status_code == 200

@@ -151,7 +151,7 @@ def test_the_roster_is_for_the_trainer_and_staff(trainer: User, alice: User, eve
     assert client_for(alice).get(reverse("courses:sign_in_pdf", args=[session.pk])).status_code == 403
     page = client_for(trainer).get(roster).content.decode()
     assert alice.email in page and "once the session starts" in page
-    assert client_for(sara).get(roster).status_code == 200
+    assert client_for(sara, mfa=True).get(roster).status_code == 200
     pdf = client_for(trainer).get(reverse("courses:sign_in_pdf", args=[session.pk]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 
@@ -181,7 +181,7 @@ def test_attendance_and_survey_through_the_pages(
 def test_staff_review_plans_and_see_survey_results(trainer: User, sara: User, alice: User) -> None:
     session = make_session(trainer, day_offset=40, **VIRTUAL)
     submit_virtual_plan(session=session, actor=trainer, plan="Zoom; camera checks", now=T0)
-    staff = client_for(sara)
+    staff = client_for(sara, mfa=True)
     home = staff.get(reverse("staff_home")).content.decode()
     assert re.search(r'stat-value">1</span><span class="stat-label">virtual training plans to review', home)
     assert (
@@ -212,6 +212,6 @@ def test_survey_results_show_averages_per_trainer(
     q1, q2, _ = survey_questions
     seat.refresh_from_db()
     submit_survey(seat=seat, user=alice, answers={q1.pk: {"rating": 5}, q2.pk: {"rating": 3}}, now=after)
-    page = client_for(sara).get(reverse("courses:staff_surveys")).content.decode()
+    page = client_for(sara, mfa=True).get(reverse("courses:staff_surveys")).content.decode()
     assert "4.0" in page and "Objectives met?" in page and "5.0" in page
     assert 'role="img"' in page

@@ -160,4 +160,4 @@ def test_someone_else_cannot_teach_it(trainer: User) -> None:
 
     session = make_session(trainer)
     with pytest.raises(CourseError):
-        check_can_teach(user=make_person("other@example.com"), session=session)
+        check_can_teach(user=make_person("other@example.com"), session=session, staff=False)

@@ -157,7 +157,7 @@ def test_the_roster_page_tells_a_trainer_without_standing_why(trainer: User, sar
         refused = client_for(trainer).get(roster)
         assert refused.status_code == 403
         assert "Your Trainer of Record term ended on November 21, 2026" in refused.content.decode()
-        assert client_for(sara).get(roster).status_code == 200
+        assert client_for(sara, mfa=True).get(roster).status_code == 200
         mine = client_for(trainer).get(reverse("courses:mine")).content.decode()
     assert "not in good standing" in mine and "Term ended by staff." in mine
 

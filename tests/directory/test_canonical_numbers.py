@@ -161,7 +161,7 @@ def test_the_directory_finds_a_number_as_typed(certificates: None, client: Clien
 
 @pytest.mark.django_db
 def test_staff_search_finds_a_number_as_typed(certificates: None, sara: User) -> None:
-    staff = client_for(sara)
+    staff = client_for(sara, mfa=True)
     found = staff.get(reverse("certificates:staff_list"), {"q": TYPED}).content.decode()
     assert NUMBER in found and "QISP-2020-00001" not in found
     people = staff.get(reverse("backoffice:people"), {"q": TYPED}).content.decode()
@@ -212,7 +212,7 @@ def test_claims_of_earlier_records_find_numbers_as_typed(programs: None, sara: U
     assert claim.certificate_number == "OWP-2019-00042" and claim.record == record
     # Staff choosing the record type it too.
     decide = reverse("backoffice:claim_decide", args=[claim.pk])
-    response = client_for(sara).post(
+    response = client_for(sara, mfa=True).post(
         decide,
         {
             f"c{claim.pk}-decision": "approve",

@@ -237,13 +237,15 @@ def test_staff_grant_and_the_next_attempt_gets_the_time(
 def test_granting_without_a_factor_asked_needs_one(alice: User, sara: User) -> None:
     request = asked(alice, factor=None)
     with pytest.raises(ExamError, match="Give the time factor to grant"):
-        decide_accommodation_request(request=request, grant=True, factor=None, reason="ok", actor=sara)
+        decide_accommodation_request(
+            request=request, grant=True, factor=None, reason="ok", actor=sara, staff=True
+        )
     with pytest.raises(ExamError, match="between 1.00 and 3.00"):
         decide_accommodation_request(
-            request=request, grant=True, factor=Decimal("3.5"), reason="ok", actor=sara
+            request=request, grant=True, factor=Decimal("3.5"), reason="ok", actor=sara, staff=True
         )
     decided = decide_accommodation_request(
-        request=request, grant=True, factor=Decimal("2"), reason="ok", actor=sara
+        request=request, grant=True, factor=Decimal("2"), reason="ok", actor=sara, staff=True
     )
     assert decided.accommodation is not None and decided.accommodation.factor == Decimal("2.00")
 
@@ -297,7 +299,9 @@ def test_a_double_click_decides_once(alice: User, sara: User, sara_client: Clien
     second = sara_client.post(STAFF_PAGE, {**decision, "decision": "decline"}, follow=True).content.decode()
     assert "This request was already granted by sara@example.com; nothing was changed." in second
     with pytest.raises(RequestAlreadyClosed):
-        decide_accommodation_request(request=request, grant=True, factor=Decimal("2"), reason="x", actor=sara)
+        decide_accommodation_request(
+            request=request, grant=True, factor=Decimal("2"), reason="x", actor=sara, staff=True
+        )
     request.refresh_from_db()
     assert request.status == RequestStatus.GRANTED
     assert Accommodation.objects.count() == 1 and len(emails("accommodation_granted")) == 1
@@ -313,11 +317,15 @@ def test_only_staff_decide_and_not_their_own(alice: User, alice_client: Client) 
     assert alice_client.post(STAFF_PAGE, decision).status_code == 403
     assert alice_client.get(STAFF_PAGE).status_code == 403
     with pytest.raises(ExamError, match="Only program staff"):
-        decide_accommodation_request(request=request, grant=True, factor=None, reason="Me", actor=alice)
+        decide_accommodation_request(
+            request=request, grant=True, factor=None, reason="Me", actor=alice, staff=False
+        )
     staff = make_person("sam@example.com", staff=True)
     own = asked(staff)
     with pytest.raises(ExamError, match="Another staff member must decide"):
-        decide_accommodation_request(request=own, grant=True, factor=None, reason="Me", actor=staff)
+        decide_accommodation_request(
+            request=own, grant=True, factor=None, reason="Me", actor=staff, staff=True
+        )
     assert not Accommodation.objects.exists() and pending_accommodation_requests() == 2
 
 

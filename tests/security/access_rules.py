@@ -11,7 +11,15 @@ Personas (tests/security/world.py builds them and the objects the URLs point at)
     bob      another candidate, owning nothing of alice's
     tom      a Trainer of Record with a current term; owns the course sessions
     rita     a reviewer, assigned to alice's ToR statement
-    sara     program staff, two-factor set up
+    sara     program staff, two-factor passed in this session
+    sam      a staff account that never set up two-factor (what `createsuperuser` makes)
+    stan     a staff account with an authenticator app, in a session that never gave its code
+
+sam and stan are "staff without two-factor": they must get exactly what bob (a plain candidate
+with nothing of alice's) gets, except on the staff pages (/staff/, /admin/), where they are sent
+to set up two-factor or give the code (TWO_FACTOR), never staff data. A Rule therefore names only
+the first six personas; sam and stan follow bob unless a rule says otherwise (`sam=`/`stan=`),
+which only allauth's pages about one's own authenticator need.
 
 Outcomes are what a GET answers:
 
@@ -22,6 +30,7 @@ Outcomes are what a GET answers:
     NOT_ALLOWED 405 (a POST-only view asked with GET)
     REDIRECT   302 elsewhere (the view sends this persona on: nothing to do here, already done)
     BAD        400
+    TWO_FACTOR 302 to allauth's two-factor pages (set up the app, or give the code again)
 
 A POST-only view (`post_only(...)`) also gets an empty POST from every persona not in `may_post`;
 that POST must be refused (LOGIN, FORBIDDEN, NOT_FOUND or BAD, or REDIRECT where the rule allows
@@ -43,6 +52,7 @@ class Outcome(StrEnum):
     NOT_ALLOWED = "405"
     REDIRECT = "redirect"
     BAD = "400"
+    TWO_FACTOR = "2fa"
 
 
 OK = Outcome.OK
@@ -52,10 +62,15 @@ NOT_FOUND = Outcome.NOT_FOUND
 NOT_ALLOWED = Outcome.NOT_ALLOWED
 REDIRECT = Outcome.REDIRECT
 BAD = Outcome.BAD
+TWO_FACTOR = Outcome.TWO_FACTOR
 
-PERSONAS = ("visitor", "alice", "bob", "tom", "rita", "sara")
+PERSONAS = ("visitor", "alice", "bob", "tom", "rita", "sara", "sam", "stan")
+# Staff accounts without two-factor in this session, and the persona whose answers they get.
+WITHOUT_TWO_FACTOR = {"sam": "bob", "stan": "bob"}
+# Where StaffMFAMiddleware sends them to set up or give the code instead.
+STAFF_PREFIXES = ("/staff/", "/admin/")
 # The answers that refuse: a persona expected to get one of these on GET must get one on POST too.
-REFUSALS = frozenset({LOGIN, FORBIDDEN, NOT_FOUND, BAD})
+REFUSALS = frozenset({LOGIN, FORBIDDEN, NOT_FOUND, BAD, TWO_FACTOR})
 
 Expect = Outcome | frozenset[Outcome]
 
@@ -77,14 +92,27 @@ class Rule:
     tom: Expect
     rita: Expect
     sara: Expect
+    # Staff without two-factor: None means "what bob gets" (see the module docstring).
+    sam: Expect | None = None
+    stan: Expect | None = None
     # POST-only views: who may act (their POST is not sent: it would change the world).
     post_only: bool = False
     may_post: frozenset[str] = field(default_factory=frozenset)
     # Refusal answers a POST may give besides REFUSALS (e.g. REDIRECT with an error message).
     post_refusal: frozenset[Outcome] = field(default_factory=frozenset)
 
-    def expected(self, persona: str) -> frozenset[Outcome]:
+    def expected(self, persona: str, path: str = "") -> frozenset[Outcome]:
+        """What `persona` must get on GET of `path` (the URL matters only for staff without two-factor)."""
+        if persona in WITHOUT_TWO_FACTOR:
+            if path.startswith(STAFF_PREFIXES):
+                return frozenset({TWO_FACTOR})
+            own = getattr(self, persona)
+            return _set(own) if own is not None else self.expected(WITHOUT_TWO_FACTOR[persona])
         return _set(getattr(self, persona))
+
+    def may_act(self, persona: str) -> bool:
+        """May this persona's POST go through (so the matrix does not send it)?"""
+        return WITHOUT_TWO_FACTOR.get(persona, persona) in self.may_post
 
     def but(self, **changes: Expect | frozenset[str] | bool) -> Rule:
         """This rule with some personas' answers changed."""
@@ -311,10 +339,11 @@ RULES: dict[str, Rule] = {
         alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
     ),
     # Only someone with an authenticator can deactivate it or reauthenticate with it.
+    # stan has an authenticator (like sara): these are about his own account, not staff powers.
     "mfa_deactivate_totp": SIGNED_IN.but(
-        alice=NOT_FOUND, bob=NOT_FOUND, tom=NOT_FOUND, rita=NOT_FOUND, sara=REDIRECT
+        alice=NOT_FOUND, bob=NOT_FOUND, tom=NOT_FOUND, rita=NOT_FOUND, sara=REDIRECT, stan=REDIRECT
     ),
-    "mfa_reauthenticate": SIGNED_IN.but(alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT),
+    "mfa_reauthenticate": SIGNED_IN.but(alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, stan=OK),
     # Recovery codes are not enabled (MFA_SUPPORTED_TYPES is TOTP only).
     "mfa_view_recovery_codes": SIGNED_IN.but(
         alice=NOT_FOUND, bob=NOT_FOUND, tom=NOT_FOUND, rita=NOT_FOUND, sara=NOT_FOUND

@@ -145,7 +145,7 @@ def test_the_staff_report_downloads(programs: None, sara: User) -> None:
         for index, payload in enumerate(NAME_PAYLOADS):
             person = make_person(f"r{index}@example.com", first_name=payload, last_name="Doe")
             certify(person, issued_on=date(2024, 12, 1))  # expires 2026-12-01, in the renewal queue
-        staff = client_for(sara)
+        staff = client_for(sara, mfa=True)
         rows = table(staff.get(reverse("backoffice:report_csv", args=["expiring"])).content.decode())
         assert_inert(rows)
         assert {row[1] for row in rows[1:]} == {f"'{p} Doe" for p in NAME_PAYLOADS}
@@ -176,7 +176,7 @@ def test_the_import_report(programs: None, sara: User) -> None:
     writer.writerow(["Name", "x@old.example.org", "OWP-9", "QISP", "2025-01-01", "2027-01-01", "active"])
     run = dry_run(sara, lines.getvalue().encode())
     assert run.count("reject") == len(PAYLOADS)
-    response = client_for(sara).get(reverse("backoffice:import_report", args=[run.pk]))
+    response = client_for(sara, mfa=True).get(reverse("backoffice:import_report", args=[run.pk]))
     rows = table(response.content.decode())
     assert_inert(rows)
     values = {row[4] for row in rows[1:]}

@@ -56,7 +56,7 @@ def accommodation(alice: User, sara: User, content: bytes) -> tuple[Any, Callabl
 
 
 def rfq(alice: User, sara: User, content: bytes) -> tuple[Any, Callable[[], int]]:
-    response = client_for(sara).post(
+    response = client_for(sara, mfa=True).post(
         reverse("trainers:staff_new_cycle"),
         {
             "title": "2027 RFQ",

@@ -4,7 +4,8 @@ each owned by a named persona, built through the real services at today's date.
 alice owns everything a candidate can own (enrollment, an exam attempt, orders and payments, a
 certificate, a course seat, a ToR application with a document, an accommodation request); bob is
 another candidate with nothing of hers; tom is a Trainer of Record with a session; rita reviews
-alice's statement; sara is staff with two-factor set up.
+alice's statement; sara is staff with two-factor set up; sam and stan are staff accounts without
+two-factor in their session (sam has no authenticator app, stan has one).
 """
 
 from __future__ import annotations
@@ -86,9 +87,13 @@ def build_world() -> World:
     tom = make_person("tom@example.com", roles=(Role.TRAINER,), first_name="Tom")
     rita = make_person("rita@example.com", roles=(Role.REVIEWER,), first_name="Rita")
     sara = make_person("sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara")
-    # Staff pages demand two-factor (StaffMFAMiddleware); with an authenticator set up, a
-    # force_login session passes, as it would after the code was given at sign-in.
+    # Staff powers need two-factor passed in the session (has_staff_powers): the matrix gives
+    # sara's session the code, as at sign-in; sam never set up the app; stan has it but his
+    # session never gave the code.
     enable_totp(sara)
+    sam = make_person("sam@example.com", roles=(Role.STAFF,), staff=True, first_name="Sam")
+    stan = make_person("stan@example.com", roles=(Role.STAFF,), staff=True, first_name="Stan")
+    enable_totp(stan)
 
     # Tom: a current ToR term, a published in-person session and a virtual one with a plan.
     term = grant_term(user=tom, actor=None, reason="access matrix world", now=now)
@@ -157,7 +162,7 @@ def build_world() -> World:
     handbook = Lesson(unit=lesson.unit, position=90, title="Handbook", kind=LessonKind.FILE, required=False)
     handbook.file.save("handbook.pdf", ContentFile(PDF), save=True)
     return World(
-        users={"alice": alice, "bob": bob, "tom": tom, "rita": rita, "sara": sara},
+        users={"alice": alice, "bob": bob, "tom": tom, "rita": rita, "sara": sara, "sam": sam, "stan": stan},
         objects={
             "program": qisp,
             "enrollment": enrollment,

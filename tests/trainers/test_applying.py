@@ -140,7 +140,7 @@ def test_an_applicant_cannot_read_another_applicants_documents(
     url = reverse("trainers:document", args=[mine.documents.get().pk])
     assert client_for(alice).get(url).status_code == 200
     assert client_for(eve).get(url).status_code == 404
-    assert client_for(sara).get(url).status_code == 200
+    assert client_for(sara, mfa=True).get(url).status_code == 200
     assert client_for(make_person("x@example.com")).get(url).status_code == 404
     anonymous = client_for(make_person("y@example.com"))
     anonymous.logout()

@@ -61,10 +61,12 @@ def test_two_reviewers_score_independently_and_staff_see_them_side_by_side(
     assert a2.weighted_total() == 50.0  # (3×3 + 1×1) / (5×3 + 5×1)
     # A reviewer sees only their own assignment.
     assert client_for(r2).get(reverse("trainers:review", args=[a1.pk])).status_code == 404
-    page = client_for(sara).get(reverse("trainers:staff_cycle", args=[cycle.pk])).content.decode()
+    page = client_for(sara, mfa=True).get(reverse("trainers:staff_cycle", args=[cycle.pk])).content.decode()
     assert "100.0" in page and "50.0" in page and "75.0" in page
     detail = (
-        client_for(sara).get(reverse("trainers:staff_application", args=[application.pk])).content.decode()
+        client_for(sara, mfa=True)
+        .get(reverse("trainers:staff_application", args=[application.pk]))
+        .content.decode()
     )
     assert "Strong" in detail
 
