@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,16 +23,25 @@ from stormcert.certificates.credentials import (
     jwks,
     signed_credential,
 )
-from stormcert.certificates.forms import ReasonForm
-from stormcert.certificates.models import Certificate
+from stormcert.certificates.forms import NameChangeForm, NameDecisionForm, ReasonForm
+from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus
+from stormcert.certificates.names import (
+    current_certificates,
+    current_certificates_counts,
+    decide_name_change,
+    get_name_change_document,
+    request_name_change,
+)
 from stormcert.certificates.pdf import certificate_pdf
 from stormcert.certificates.services import (
     CertificateError,
     absolute,
+    certified_name,
     get_certificate_for_user,
     reinstate_certificate,
     revoke_certificate,
 )
+from stormcert.lib.uploads import pdf_response
 from stormcert.programs.models import Program
 
 
@@ -43,7 +52,13 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "certificates/mine.html",
-        {"rows": [(c, c.status_at(now)) for c in certificates]},
+        {
+            "rows": [(c, c.status_at(now)) for c in certificates],
+            "certified_name": certified_name(cast(User, request.user))[0] if certificates else "",
+            "name_change_pending": NameChangeRequest.objects.filter(
+                person=cast(User, request.user), status=NameChangeStatus.PENDING
+            ).exists(),
+        },
     )
 
 
@@ -203,3 +218,115 @@ def staff_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, revoke=False)
+
+
+# --- Name changes ----------------------------------------------------------------------------
+
+
+@login_required
+def name_change(request: HttpRequest) -> HttpResponse:
+    """The holder's page: the certified name, the request waiting (if any), the form, the history."""
+    user = cast(User, request.user)
+    form = NameChangeForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                request_name_change(
+                    person=user,
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                    reason=form.cleaned_data["reason"],
+                    document=form.cleaned_data["document"],
+                )
+            except CertificateError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    "Your request was sent. We emailed you a copy; staff will email you their decision.",
+                )
+                return redirect("certificates:name_change")
+        status = 400
+    mine = list(NameChangeRequest.objects.filter(person=user))
+    certificates = list(current_certificates(user).select_related("program"))
+    return render(
+        request,
+        "certificates/name_change.html",
+        {
+            "form": form,
+            "requests": mine,
+            "pending": next((r for r in mine if r.is_pending), None),
+            "certificates": certificates,
+            "certified_name": certified_name(user)[0] if certificates else "",
+        },
+        status=status,
+    )
+
+
+@login_required
+def name_change_document(request: HttpRequest, pk: int) -> FileResponse:
+    found = get_name_change_document(request.user, pk)
+    # Not found rather than forbidden for anyone but the holder and staff: nothing leaks.
+    if found is None:
+        raise Http404("No such document.")
+    return pdf_response(found.document, found.document_name or "document.pdf")
+
+
+def _staff_name_changes(
+    request: HttpRequest, *, failed: int | None = None, form: NameDecisionForm | None = None
+) -> HttpResponse:
+    pending = list(
+        NameChangeRequest.objects.filter(status=NameChangeStatus.PENDING)
+        .select_related("person")
+        .order_by("requested_at", "id")
+    )
+    counts = dict(
+        current_certificates_counts([r.person_id for r in pending])  # certificates each approval renames
+    )
+    for r in pending:
+        r.renames = counts.get(r.person_id, 0)  # type: ignore[attr-defined]
+        r.form = form if r.pk == failed else None  # type: ignore[attr-defined]
+    decided = (
+        NameChangeRequest.objects.exclude(status=NameChangeStatus.PENDING)
+        .select_related("person", "decided_by")
+        .order_by("-decided_at", "-id")[:50]
+    )
+    return render(
+        request,
+        "certificates/staff_name_changes.html",
+        {"pending": pending, "decided": decided},
+        status=400 if failed is not None else 200,
+    )
+
+
+@staff_required
+def staff_name_changes(request: HttpRequest) -> HttpResponse:
+    return _staff_name_changes(request)
+
+
+@staff_required
+@require_POST
+def staff_name_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(NameChangeRequest, pk=pk)
+    form = NameDecisionForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            decided = decide_name_change(
+                request=found,
+                approve=approve,
+                reason=form.cleaned_data["reason"],
+                actor=cast(User, request.user),
+            )
+        except CertificateError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Approved: {decided.person.email}'s certificates now say {decided.new_name}; they were emailed."
+                if approve
+                else f"Refused; {decided.person.email} was emailed the reason.",
+            )
+            return redirect("certificates:staff_name_changes")
+    return _staff_name_changes(request, failed=found.pk, form=form)
