@@ -281,8 +281,13 @@ def _staff_name_changes(
         .select_related("person")
         .order_by("requested_at", "id")
     )
-    counts = dict(
-        current_certificates_counts([r.person_id for r in pending])  # certificates each approval renames
+    # How many certificates each approval would rename.
+    counts = dict(current_certificates_counts([r.person_id for r in pending]))
+    # A request no longer in the queue (decided meanwhile) has its error shown above the queue.
+    error = (
+        " ".join(str(e) for e in form.non_field_errors())
+        if form and all(r.pk != failed for r in pending)
+        else ""
     )
     for r in pending:
         r.renames = counts.get(r.person_id, 0)  # type: ignore[attr-defined]
@@ -295,7 +300,7 @@ def _staff_name_changes(
     return render(
         request,
         "certificates/staff_name_changes.html",
-        {"pending": pending, "decided": decided},
+        {"pending": pending, "decided": decided, "error": error},
         status=400 if failed is not None else 200,
     )
 
