@@ -122,6 +122,8 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("certificates:staff_detail", "pk"): world.pk("certificate"),
         ("certificates:staff_revoke", "pk"): world.pk("certificate"),
         ("certificates:staff_reinstate", "pk"): world.pk("certificate"),
+        ("certificates:name_change_document", "pk"): world.pk("name_change"),
+        ("certificates:staff_name_change_decide", "pk"): world.pk("name_change"),
         ("backoffice:person", "pk"): world.pk_of_user("alice"),
         ("backoffice:import_run", "pk"): world.pk("import_run"),
         ("backoffice:import_check", "pk"): world.pk("import_run"),
