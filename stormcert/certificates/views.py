@@ -227,7 +227,12 @@ def staff_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
 def name_change(request: HttpRequest) -> HttpResponse:
     """The holder's page: the certified name, the request waiting (if any), the form, the history."""
     user = cast(User, request.user)
-    form = NameChangeForm(request.POST or None, request.FILES or None)
+    # Offered: the account's name (often already the new one: the profile is the holder's to edit).
+    form = NameChangeForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"first_name": user.first_name, "last_name": user.last_name},
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
