@@ -192,8 +192,8 @@ def decide_name_change(
     if approve:
         reissued = _reissue(locked, actor=actor, reason=reason, now=now)
         if not reissued:
-            # Nothing left to rename (every certificate superseded meanwhile cannot happen, but
-            # an approval that changes nothing must not look like one that did).
+            # Nothing to rename (say the certificates moved to another account in a merge): an
+            # approval that changes nothing must not look like one that did.
             raise CertificateError(
                 f"{person.email} holds no current certificate; refuse the request instead."
             )
