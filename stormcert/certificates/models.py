@@ -131,6 +131,7 @@ class NameChangeStatus(models.TextChoices):
     PENDING = "pending", "Waiting for staff"
     APPROVED = "approved", "Approved"
     REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 def _name_document_path(instance: NameChangeRequest, filename: str) -> str:
@@ -143,8 +144,9 @@ def _name_document_path(instance: NameChangeRequest, filename: str) -> str:
 class NameChangeRequest(models.Model):
     """A holder asking for the certified name to change (marriage, a typo). A person has one
     legal name, so an approval renames every certificate of theirs that is not superseded by a
-    renewal; staff approve or refuse with a reason either way. One request waits at a time per
-    person: the partial unique constraint, not a check in code."""
+    renewal; staff approve or refuse with a reason either way, and the holder may withdraw it
+    while it waits. One request waits at a time per person: the partial unique constraint, not a
+    check in code."""
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="name_change_requests"
@@ -167,6 +169,7 @@ class NameChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -178,7 +181,13 @@ class NameChangeRequest(models.Model):
             ),
             # Each state carries the facts that explain it: a decision has a decider, a time, a reason.
             models.CheckConstraint(
-                condition=Q(status="pending", decided_at__isnull=True, decided_by__isnull=True)
+                condition=Q(
+                    status="pending",
+                    decided_at__isnull=True,
+                    decided_by__isnull=True,
+                    withdrawn_at__isnull=True,
+                )
+                | Q(status="withdrawn", withdrawn_at__isnull=False, decided_at__isnull=True)
                 | (
                     Q(status__in=["approved", "refused"], decided_at__isnull=False, decided_by__isnull=False)
                     & ~Q(decision_reason="")

@@ -158,6 +158,27 @@ def request_name_change(
 
 
 @transaction.atomic
+def withdraw_name_change(
+    *, request: NameChangeRequest, person: User, now: datetime | None = None
+) -> NameChangeRequest:
+    """The holder takes back a request still waiting (a typo in it, a change of mind). Only its
+    owner can; a request decided meanwhile stays decided."""
+    now = now or timezone.now()
+    if request.person_id != person.pk:
+        raise CertificateError("No such request.")
+    changed = NameChangeRequest.objects.filter(
+        pk=request.pk, person=person, status=NameChangeStatus.PENDING
+    ).update(status=NameChangeStatus.WITHDRAWN, withdrawn_at=now)
+    request.refresh_from_db()
+    if changed != 1:
+        raise NameChangeClosed(
+            f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
+        )
+    record(actor=person, verb="certificates.name_change_withdrawn", obj=request, now=now)
+    return request
+
+
+@transaction.atomic
 def decide_name_change(
     *,
     request: NameChangeRequest,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("certificates/<str:number>/certificate.pdf", views.pdf, name="pdf"),
     path("certificates/<str:number>/credential.jwt", views.credential, name="credential"),
     path("certificates/name/", views.name_change, name="name_change"),
+    path("certificates/name/<int:pk>/withdraw/", views.name_change_withdraw, name="name_change_withdraw"),
     path("certificates/name/<int:pk>/document/", views.name_change_document, name="name_change_document"),
     path("credentials/issuers/<str:code>.json", views.issuer, name="issuer"),
     path("credentials/achievements/<str:code>.json", views.achievement, name="achievement"),

@@ -31,6 +31,7 @@ from stormcert.certificates.names import (
     decide_name_change,
     get_name_change_document,
     request_name_change,
+    withdraw_name_change,
 )
 from stormcert.certificates.pdf import certificate_pdf
 from stormcert.certificates.services import (
@@ -270,6 +271,20 @@ def name_change(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def name_change_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    user = cast(User, request.user)
+    # The holder's own request, or 404: nobody learns whether someone else's exists.
+    found = get_object_or_404(NameChangeRequest, pk=pk, person=user)
+    try:
+        withdraw_name_change(request=found, person=user)
+        messages.success(request, "Your request was withdrawn; your certificates keep their name.")
+    except CertificateError as exc:
+        messages.info(request, str(exc))
+    return redirect("certificates:name_change")
+
+
+@login_required
 def name_change_document(request: HttpRequest, pk: int) -> FileResponse:
     found = get_name_change_document(request.user, pk)
     # Not found rather than forbidden for anyone but the holder and staff: nothing leaks.
@@ -300,7 +315,7 @@ def _staff_name_changes(
     decided = (
         NameChangeRequest.objects.exclude(status=NameChangeStatus.PENDING)
         .select_related("person", "decided_by")
-        .order_by("-decided_at", "-id")[:50]
+        .order_by("-requested_at", "-id")[:50]
     )
     return render(
         request,

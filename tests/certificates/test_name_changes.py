@@ -319,3 +319,26 @@ def test_a_renewal_after_an_approved_change_carries_the_new_name(
         notify=False,
     )
     assert renewal.holder_name == "Alice Moreno"
+
+
+def test_the_holder_withdraws_a_waiting_request_and_may_ask_again(
+    alice: User, eve: User, sara: User, programs: None
+) -> None:
+    certify(alice)
+    request = asked(alice, last="Morneo")  # a typo in the request itself
+    url = reverse("certificates:name_change_withdraw", args=[request.pk])
+    assert client_for(eve).post(url).status_code == 404  # not hers: nothing learnt
+    assert client_for(sara).post(url).status_code == 404  # staff decide; only the holder withdraws
+    assert client_for(alice).get(url).status_code == 405
+    holder = client_for(alice)
+    page = holder.post(url, follow=True).content.decode()
+    assert "Your request was withdrawn" in page and "You withdrew it on" in page
+    request.refresh_from_db()
+    assert request.status == NameChangeStatus.WITHDRAWN and request.withdrawn_at is not None
+    assert AuditEvent.objects.filter(verb="certificates.name_change_withdrawn", actor=alice).count() == 1
+    with pytest.raises(NameChangeClosed, match="already withdrawn"):
+        decide_name_change(request=request, approve=True, reason="Late", actor=sara)
+    again = holder.post(url, follow=True).content.decode()
+    assert "already withdrawn; there is nothing to withdraw" in again
+    assert asked(alice).is_pending  # the corrected one
+    assert Certificate.objects.get().holder_name == "Alice Alvarez"

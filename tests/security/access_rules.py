@@ -215,6 +215,7 @@ RULES: dict[str, Rule] = {
     "certificates:credential": OWNER_OR_STAFF,
     # The document attached to her name change request.
     "certificates:name_change_document": OWNER_OR_STAFF,
+    "certificates:name_change_withdraw": post_only("alice"),
     "renewals:start": post_only("alice"),
     # Her seat: she has not attended yet, so the survey sends her back to the session.
     "courses:survey": OWNER.but(alice=REDIRECT),

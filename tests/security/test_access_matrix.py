@@ -123,6 +123,7 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("certificates:staff_revoke", "pk"): world.pk("certificate"),
         ("certificates:staff_reinstate", "pk"): world.pk("certificate"),
         ("certificates:name_change_document", "pk"): world.pk("name_change"),
+        ("certificates:name_change_withdraw", "pk"): world.pk("name_change"),
         ("certificates:staff_name_change_decide", "pk"): world.pk("name_change"),
         ("backoffice:person", "pk"): world.pk_of_user("alice"),
         ("backoffice:import_run", "pk"): world.pk("import_run"),
