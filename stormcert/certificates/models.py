@@ -127,6 +127,27 @@ class Certificate(models.Model):
         return f"urn:uuid:{self.uid}"
 
 
+class RetiredCredential(models.Model):
+    """A credential id a certificate no longer answers to: when an approved name change reissues
+    a certificate, its credential is signed anew under a new id, and the old one (which names the
+    old name) is published as revoked, so a relying party checking offline credentials against
+    the revocation list cannot accept a credential naming someone the program no longer certifies."""
+
+    uid = models.UUIDField(unique=True)
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="retired_credentials")
+    retired_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["retired_at", "id"]
+
+    def __str__(self) -> str:
+        return f"urn:uuid:{self.uid} ({self.certificate_id})"
+
+    @property
+    def credential_id(self) -> str:
+        return f"urn:uuid:{self.uid}"
+
+
 class NameChangeStatus(models.TextChoices):
     PENDING = "pending", "Waiting for staff"
     APPROVED = "approved", "Approved"

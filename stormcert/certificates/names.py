@@ -7,7 +7,8 @@ reason and, optionally, a supporting PDF. Staff approve or refuse it with a reas
 An approval reissues the documents of every certificate of that person that is not superseded by
 a renewal (active, expired or revoked: a person has one legal name, and a reinstated certificate
 must not come back under the old one): same number, same dates, the new name, `reissued_at` set
-so the PDF says so and the Open Badges credential is signed anew. Certificates a renewal
+so the PDF says so, and the Open Badges credential signed anew under a new id while the old id is
+published as revoked (`RetiredCredential`). Certificates a renewal
 superseded keep the name they were current under (that is what was certified then). The account
 name follows the approved name, and later certificates are issued under it
 (`services.certified_name`).
@@ -15,6 +16,7 @@ name follows the approved name, and later certificates are issued under it
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +28,7 @@ from django.utils import timezone
 
 from stormcert.accounts.models import Profile, User
 from stormcert.audit.services import changes, record
-from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus
+from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus, RetiredCredential
 from stormcert.certificates.services import CertificateError, certified_name, search_text
 from stormcert.emails.services import send_templated_email
 from stormcert.lib.uploads import UploadRefused, check_pdf
@@ -261,7 +263,11 @@ def _reissue(request: NameChangeRequest, *, actor: User, reason: str, now: datet
         certificate.sort_name = request.new_sort_name[:301] or request.new_name.lower()[:301]
         certificate.search_text = search_text(certificate.holder_name, certificate.number, profile)
         certificate.reissued_at = now
-        certificate.save(update_fields=["holder_name", "sort_name", "search_text", "reissued_at"])
+        # The credential naming the old name is retired (published as revoked) and the new one
+        # gets a new id: an offline verifier must not accept both.
+        RetiredCredential.objects.create(uid=certificate.uid, certificate=certificate, retired_at=now)
+        certificate.uid = uuid.uuid4()
+        certificate.save(update_fields=["holder_name", "sort_name", "search_text", "reissued_at", "uid"])
         record(
             actor=actor,
             verb="certificate.reissued",

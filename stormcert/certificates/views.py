@@ -24,7 +24,12 @@ from stormcert.certificates.credentials import (
     signed_credential,
 )
 from stormcert.certificates.forms import NameChangeForm, NameDecisionForm, ReasonForm
-from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus
+from stormcert.certificates.models import (
+    Certificate,
+    NameChangeRequest,
+    NameChangeStatus,
+    RetiredCredential,
+)
 from stormcert.certificates.names import (
     current_certificates,
     current_certificates_counts,
@@ -124,6 +129,8 @@ def revocations(request: HttpRequest, code: str) -> JsonResponse:
     """The published revocation list (1EdTechRevocationList) the credentials point at."""
     program = _program(code)
     revoked = Certificate.objects.filter(program=program, revoked_at__isnull=False).order_by("revoked_at")
+    # Credentials replaced when a name change reissued the certificate: they name the old name.
+    retired = RetiredCredential.objects.filter(certificate__program=program).only("uid", "retired_at")
     return JsonResponse(
         {
             "id": absolute(reverse("certificates:revocations", args=[program.code])),
@@ -135,6 +142,10 @@ def revocations(request: HttpRequest, code: str) -> JsonResponse:
                     "revocationDate": c.revoked_at.isoformat() if c.revoked_at else None,
                 }
                 for c in revoked.only("uid", "revoked_at")
+            ]
+            + [
+                {"id": r.credential_id, "revoked": True, "revocationDate": r.retired_at.isoformat()}
+                for r in retired
             ],
         }
     )

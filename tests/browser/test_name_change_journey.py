@@ -1,7 +1,8 @@
 """In Chromium: a holder who changes their profile name finds their certificate unchanged, asks
 for a name change with a PDF from their certificates page, staff approve it from the queue on the
 staff home, and the certificate PDF, the public verification page and the signed credential then
-show the new name (same number, same dates). Every new page passes axe."""
+show the new name (same number, same dates; the old credential is published as revoked). Every
+new page passes axe."""
 
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ def test_a_holder_asks_for_a_name_change_and_staff_approve_it(
     expect(alice.get_by_text("Your profile is saved.")).to_be_visible()
     alice.goto("/certificates/")
     assert "Alice Alvarez" in pdf_text(download(alice, pdf_link))
+    credential_link = f"Download the signed credential {certificate.number}"
+    old = verify_credential(download(alice, credential_link).decode(), jwks())
+    assert old["credentialSubject"]["identifier"][0]["identityHash"] == "Alice Alvarez"
     expect(alice.get_by_text("Your certificates show the name they were issued under")).to_contain_text(
         "Alice Alvarez"
     )
@@ -108,10 +112,12 @@ def test_a_holder_asks_for_a_name_change_and_staff_approve_it(
     assert "Reissued" in text
     ARTIFACTS.mkdir(exist_ok=True)
     pypdfium2.PdfDocument(pdf)[0].render(scale=2).to_pil().save(ARTIFACTS / "certificate-reissued.png")
-    token = download(alice, f"Download the signed credential {certificate.number}").decode()
-    claims = verify_credential(token, jwks())
+    claims = verify_credential(download(alice, credential_link).decode(), jwks())
     assert claims["credentialSubject"]["identifier"][0]["identityHash"] == "Alice Moreno"
     assert claims["sub"] == certificate.number
+    # The old credential (naming Alice Alvarez) is now on the public revocation list.
+    revoked = alice.request.get("/credentials/revocations/QISP.json").json()["revokedCredentials"]
+    assert [r["id"] for r in revoked] == [old["jti"]] and claims["jti"] != old["jti"]
 
     visitor = browser.new_context(base_url=base).new_page()
     visitor.goto(f"/verify/{certificate.number}/")

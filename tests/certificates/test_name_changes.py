@@ -178,6 +178,8 @@ def test_approval_reissues_every_current_certificate_under_the_new_name(
     )
     tor = certify(alice, program="IGP-TOR", issued_on=date(2026, 7, 1), years=1)
     request = asked(alice, document=pdf())
+    old_credential = credential(client_for(alice), qisp.number)
+    assert credential_name(old_credential) == "Alice Alvarez"
     staff = client_for(sara)
     queue = staff.get(QUEUE).content.decode()
     assert "Alice Alvarez" in queue and "Alice Moreno" in queue and "renames 2 certificates" in queue
@@ -217,7 +219,11 @@ def test_approval_reissues_every_current_certificate_under_the_new_name(
     claims = credential(holder, qisp.number)
     assert credential_name(claims) == "Alice Moreno"
     assert qisp.reissued_at is not None and claims["iat"] == int(qisp.reissued_at.timestamp())
-    assert claims["jti"] == qisp.credential_id  # the same credential, signed anew
+    # Signed anew under a new id; the old credential (naming the old name) is published as revoked.
+    assert claims["jti"] == qisp.credential_id != old_credential["jti"]
+    revoked = client.get("/credentials/revocations/QISP.json").json()["revokedCredentials"]
+    assert [r["id"] for r in revoked] == [old_credential["jti"]]
+    assert claims["credentialStatus"]["id"].endswith("/credentials/revocations/QISP.json")
     page, *answers = everything_public_says(client, qisp.number)
     assert "Alice Moreno" in page and answers == ["Alice Moreno"] * 5
     assert client.get("/api/directory", {"q": "moreno"}).json()["count"] == 2
