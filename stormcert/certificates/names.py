@@ -105,7 +105,10 @@ def request_name_change(
             f"Please keep the reason under {REASON_MAX} characters; attach a PDF for the rest."
         )
     old_name, _ = certified_name(person)
-    if f"{first_name} {last_name}" == old_name:
+    # Refused only when it would change nothing (certificates merged from another account may
+    # carry another name: asking for one name on all of them is a real change).
+    names = set(current_certificates(person).values_list("holder_name", flat=True))
+    if names == {f"{first_name} {last_name}"}:
         raise CertificateError(f"Your certificates already say {old_name}.")
     checked = None
     if document is not None:
@@ -113,7 +116,7 @@ def request_name_change(
             checked = check_pdf(document)
         except UploadRefused as exc:
             raise CertificateError(f"The supporting document was not accepted: {exc}") from None
-    waiting = "You already have a name change waiting for a decision; staff will email you about it."
+    waiting = "You already have a name change waiting for a decision; withdraw it first to send a new one."
     if NameChangeRequest.objects.filter(person=person, status=NameChangeStatus.PENDING).exists():
         raise CertificateError(waiting)
     request = NameChangeRequest(
