@@ -348,3 +348,14 @@ def test_the_holder_withdraws_a_waiting_request_and_may_ask_again(
     assert "already withdrawn; there is nothing to withdraw" in again
     assert asked(alice).is_pending  # the corrected one
     assert Certificate.objects.get().holder_name == "Alice Alvarez"
+
+
+def test_the_person_record_shows_the_certified_name_and_the_requests(
+    alice: User, sara: User, programs: None
+) -> None:
+    certify(alice)
+    request = asked(alice)
+    page = client_for(sara).get(reverse("backoffice:person", args=[alice.pk])).content.decode()
+    assert "<td>Alice Alvarez</td>" in page and "Alice Alvarez → Alice Moreno" in page
+    assert f"{QUEUE}#request-{request.pk}" in page
+    assert "certificates.name_change_requested" in page  # the request is in the person's history
