@@ -79,7 +79,10 @@ class Invalid(Schema):
 class VerificationOut(Schema):
     number: str
     status: str = Field(description="valid, expired, revoked, ended or unknown")
-    holder: str | None = None
+    holder: str | None = Field(
+        None,
+        description="The holder's name as certified: as issued, or as changed by a request staff approved",
+    )
     program: str | None = Field(None, description="QISP or IGP ToR")
     issued_on: date | None = None
     expires_on: date | None = None
@@ -152,7 +155,7 @@ def verify_batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
 
 
 class DirectoryEntry(Schema):
-    name: str
+    name: str = Field(description="The holder's name as certified (never an unreviewed profile edit)")
     certificate_number: str
     program: str
     expires_on: date | None

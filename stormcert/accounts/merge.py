@@ -155,7 +155,8 @@ def merge_accounts(
     source.set_unusable_password()
     source.save(update_fields=["is_active", "merged_into", "password"])
 
-    # The moved certificates' directory entries now show the target's name and contact choice.
+    # The moved certificates' directory entries follow the target's contact choice; each keeps
+    # the name it was issued under.
     profile_changed(target)
     record(
         actor=actor,

@@ -31,7 +31,7 @@ from stormcert.backoffice.forms import (
     SignInForm,
 )
 from stormcert.backoffice.models import ImportRun, RunStatus
-from stormcert.certificates.models import Certificate
+from stormcert.certificates.models import Certificate, NameChangeRequest
 from stormcert.courses.models import Seat
 from stormcert.emails.models import OutboundEmail
 from stormcert.enrollments.models import Enrollment
@@ -200,6 +200,7 @@ def _record(subject: User, enrollments: list[Enrollment]) -> dict[str, Any]:
     certificates = list(Certificate.objects.filter(holder=subject).select_related("program", "renews"))
     attempts = list(Attempt.objects.filter(user=subject).select_related("exam")[:50])
     seats = list(Seat.objects.filter(user=subject).select_related("session", "session__trainer")[:50])
+    name_changes = list(NameChangeRequest.objects.filter(person=subject)[:20])
     ids = {
         "accounts.user": [subject.pk],
         "enrollments.enrollment": [e.pk for e in enrollments],
@@ -207,6 +208,7 @@ def _record(subject: User, enrollments: list[Enrollment]) -> dict[str, Any]:
         "certificates.certificate": [c.pk for c in certificates],
         "exams.attempt": [a.pk for a in attempts],
         "courses.seat": [s.pk for s in seats],
+        "certificates.namechangerequest": [r.pk for r in name_changes],
     }
     about = Q(actor=subject)
     for kind, pks in ids.items():
@@ -218,6 +220,7 @@ def _record(subject: User, enrollments: list[Enrollment]) -> dict[str, Any]:
         "attempts": attempts,
         "orders": orders,
         "certificates": certificates,
+        "name_changes": name_changes,
         "seats": seats,
         "accommodations": Accommodation.objects.filter(user=subject)[:10],
         "legacy": LegacyRecord.objects.filter(holder=subject).select_related("program"),

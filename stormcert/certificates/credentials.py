@@ -170,7 +170,8 @@ def signed_credential(certificate: Certificate) -> str:
         "jti": credential["id"],
         "sub": certificate.number,
         "nbf": int(_instant(certificate.issued_on, program).timestamp()),
-        "iat": int(certificate.issued_at.timestamp()),
+        # Signed anew when an approved name change reissued the documents.
+        "iat": int((certificate.reissued_at or certificate.issued_at).timestamp()),
     }
     if certificate.expires_on is not None:
         claims["exp"] = int(_instant(certificate.expires_on, program, end=True).timestamp())

@@ -78,12 +78,17 @@ class Certificate(models.Model):
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=300, blank=True)
 
-    # The directory entry, kept current by `services.refresh_directory_entries` whenever the
-    # holder's name or contact details change. `search_text` holds only what the public may
-    # search by: the name and number always, company and city only when the holder opted in.
+    # The name as certified: set at issuance and changed only by an approved name change request
+    # (`names.decide_name_change`), never by editing a profile. Everything that shows who holds
+    # the certificate (PDF, credential, verification, directory, API) reads these two fields.
     holder_name = models.CharField(max_length=301)
     sort_name = models.CharField(max_length=301, db_index=True)
+    # What the public may search by: the certified name and the number always, company and city
+    # only when the holder opted in (`services.refresh_directory_entries` keeps the latter current).
     search_text = models.CharField(max_length=800)
+    # When an approved name change last reissued the documents (same number, same dates); the
+    # signed credential is dated from it.
+    reissued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -133,3 +138,110 @@ class Certificate(models.Model):
     @property
     def credential_id(self) -> str:
         return f"urn:uuid:{self.uid}"
+
+
+class RetiredCredential(models.Model):
+    """A credential id a certificate no longer answers to: when an approved name change reissues
+    a certificate, its credential is signed anew under a new id, and the old one (which names the
+    old name) is published as revoked, so a relying party checking offline credentials against
+    the revocation list cannot accept a credential naming someone the program no longer certifies."""
+
+    uid = models.UUIDField(unique=True)
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="retired_credentials")
+    retired_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["retired_at", "id"]
+
+    def __str__(self) -> str:
+        return f"urn:uuid:{self.uid} ({self.certificate_id})"
+
+    @property
+    def credential_id(self) -> str:
+        return f"urn:uuid:{self.uid}"
+
+
+class NameChangeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for staff"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+def _name_document_path(instance: NameChangeRequest, filename: str) -> str:
+    # Random, so neither the holder's file name nor a guessable id is on disk.
+    from stormcert.lib.uploads import random_pdf_name
+
+    return random_pdf_name("name-changes")
+
+
+class NameChangeRequest(models.Model):
+    """A holder asking for the certified name to change (marriage, a typo). A person has one
+    legal name, so an approval renames every certificate of theirs that is not superseded by a
+    renewal; staff approve or refuse with a reason either way, and the holder may withdraw it
+    while it waits. One request waits at a time per person: the partial unique constraint, not a
+    check in code."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="name_change_requests"
+    )
+    # The certified name when asked, so the queue shows "from" and "to" even after a decision.
+    old_name = models.CharField(max_length=301)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    reason = models.TextField()
+    document = models.FileField(upload_to=_name_document_path, blank=True)
+    document_name = models.CharField(max_length=255, blank=True, help_text="The uploader's file name.")
+    document_size = models.PositiveIntegerField(null=True, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=NameChangeStatus.choices, default=NameChangeStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="pending"),
+                name="certificates_one_pending_name_change",
+            ),
+            # Each state carries the facts that explain it: a decision has a decider, a time, a reason.
+            models.CheckConstraint(
+                condition=Q(
+                    status="pending",
+                    decided_at__isnull=True,
+                    decided_by__isnull=True,
+                    withdrawn_at__isnull=True,
+                )
+                | Q(status="withdrawn", withdrawn_at__isnull=False, decided_at__isnull=True)
+                | (
+                    Q(status__in=["approved", "refused"], decided_at__isnull=False, decided_by__isnull=False)
+                    & ~Q(decision_reason="")
+                ),
+                name="certificates_name_change_state_facts",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="certificates_name_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.old_name} → {self.new_name}"
+
+    @property
+    def new_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def new_sort_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip().lower()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == NameChangeStatus.PENDING

@@ -1,7 +1,8 @@
 """The printable certificate: one landscape Letter page with a QR code of its verification page.
 
-Rendered on request from the database (nothing stored), so a changed name or a revocation is
-never out of date in a file somewhere.
+Rendered on request from the database (nothing stored), so an approved name change or a
+revocation is never out of date in a file somewhere. The name drawn is the certified one
+(`Certificate.holder_name`), never the profile's.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import io
 
 import segno
 from django.urls import reverse
+from django.utils import timezone
 
 from stormcert.certificates.models import Certificate
 from stormcert.certificates.services import absolute
@@ -103,7 +105,11 @@ def certificate_pdf(certificate: Certificate) -> bytes:
                 else "Does not expire",
             ),
         ]
-        y = max(130, pdf.get_y() + 8)
+        if certificate.reissued_at is not None:
+            # Same number and dates; the reissue (after an approved name change) is dated too.
+            reissued = timezone.localtime(certificate.reissued_at, program.zone).date()
+            facts.append(("Reissued", reissued.strftime("%B %d, %Y").replace(" 0", " ")))
+        y = max(130 if len(facts) < 4 else 126, pdf.get_y() + 8)
         for label, value in facts:
             pdf.set_xy(40, y)
             pdf.set_font(font, "", 11)
@@ -112,7 +118,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
             pdf.set_font(font, "B", 14)
             pdf.set_text_color(*INK)
             pdf.cell(90, 8, t(value))
-            y += 11
+            y += 11 if len(facts) < 4 else 9
         url = verify_url(certificate)
         size = 44
         qr_x = width - 40 - size

@@ -34,25 +34,59 @@ def expiry_for(rules: Rules, issued_on: date) -> date:
     return add_years(issued_on, int(rules.value("certificate.validity_years")))
 
 
-def directory_fields(holder: User, number: str) -> dict[str, str]:
-    """The denormalised entry: what the directory shows and what the public may search by."""
-    profile = Profile.objects.filter(user=holder).first()
+def profile_name(holder: User) -> tuple[str, str]:
+    """(name, sort name) from the account: used only for a person's first certificate."""
     name = holder.get_full_name() or holder.email.split("@")[0]
+    return name, f"{holder.last_name} {holder.first_name}".strip().lower() or name.lower()
+
+
+def certified_name(holder: User, renews: Certificate | None = None) -> tuple[str, str]:
+    """The (name, sort name) a new certificate is issued under.
+
+    A person has one certified name: the one on the certificate being renewed, else on their
+    latest certificate still current (not superseded by a renewal), in any program (a ToR
+    certificate carries the name of its QISP certificate). Only someone never certified is
+    certified under their profile name. Changing it later takes an approved name change request
+    (`names.decide_name_change`); editing the profile never reaches a certificate."""
+    source = renews or (
+        Certificate.objects.filter(holder=holder, superseded_at__isnull=True)
+        .order_by("-issued_at", "-id")
+        .only("holder_name", "sort_name")
+        .first()
+    )
+    if source is not None and source.holder_name:
+        return source.holder_name, source.sort_name
+    return profile_name(holder)
+
+
+def search_text(name: str, number: str, profile: Profile | None) -> str:
+    """What the public may search a certificate by: the certified name and the number always,
+    company and city only when the holder opted in."""
     words = [name, number]
     if profile is not None and profile.show_contact_in_directory:
         words += [profile.company, profile.city]
+    return " ".join(w for w in words if w).lower()[:800]
+
+
+def directory_fields(holder: User, number: str, renews: Certificate | None = None) -> dict[str, str]:
+    """The denormalised entry of a certificate being issued."""
+    name, sort_name = certified_name(holder, renews)
     return {
         "holder_name": name,
-        "sort_name": f"{holder.last_name} {holder.first_name}".strip().lower() or name.lower(),
-        "search_text": " ".join(w for w in words if w).lower(),
+        "sort_name": sort_name,
+        "search_text": search_text(name, number, Profile.objects.filter(user=holder).first()),
     }
 
 
 def refresh_directory_entries(holder: User) -> int:
-    """Called when a holder's name or contact details change (accounts hook)."""
+    """Called when a holder's name or contact details change (accounts hook): the contact opt-in
+    reaches `search_text` at once. The name on each certificate stays the name as issued."""
+    profile = Profile.objects.filter(user=holder).first()
     updated = 0
-    for number in Certificate.objects.filter(holder=holder).values_list("number", flat=True):
-        updated += Certificate.objects.filter(number=number).update(**directory_fields(holder, number))
+    for pk, number, name in Certificate.objects.filter(holder=holder).values_list(
+        "pk", "number", "holder_name"
+    ):
+        updated += Certificate.objects.filter(pk=pk).update(search_text=search_text(name, number, profile))
     return updated
 
 
@@ -128,7 +162,7 @@ def issue_certificate(
                 cycle=cycle,
                 renews=renews,
                 issued_at=now,
-                **directory_fields(holder, number),
+                **directory_fields(holder, number, renews),
             )
             if renews is not None:
                 Certificate.objects.filter(pk=renews.pk).update(superseded_at=now)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,17 +23,32 @@ from stormcert.certificates.credentials import (
     jwks,
     signed_credential,
 )
-from stormcert.certificates.forms import ReasonForm
-from stormcert.certificates.models import Certificate
+from stormcert.certificates.forms import NameChangeForm, NameDecisionForm, ReasonForm
+from stormcert.certificates.models import (
+    Certificate,
+    NameChangeRequest,
+    NameChangeStatus,
+    RetiredCredential,
+)
+from stormcert.certificates.names import (
+    current_certificates,
+    current_certificates_counts,
+    decide_name_change,
+    get_name_change_document,
+    request_name_change,
+    withdraw_name_change,
+)
 from stormcert.certificates.pdf import certificate_pdf
 from stormcert.certificates.services import (
     CertificateError,
     absolute,
+    certified_name,
     get_certificate_for_user,
     reinstate_certificate,
     revoke_certificate,
 )
 from stormcert.lib.numbers import canonical_number
+from stormcert.lib.uploads import pdf_response
 from stormcert.programs.models import Program
 
 
@@ -44,7 +59,13 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "certificates/mine.html",
-        {"rows": [(c, c.status_at(now)) for c in certificates]},
+        {
+            "rows": [(c, c.status_at(now)) for c in certificates],
+            "certified_name": certified_name(cast(User, request.user))[0] if certificates else "",
+            "name_change_pending": NameChangeRequest.objects.filter(
+                person=cast(User, request.user), status=NameChangeStatus.PENDING
+            ).exists(),
+        },
     )
 
 
@@ -114,6 +135,8 @@ def revocations(request: HttpRequest, code: str) -> JsonResponse:
     revoked = Certificate.objects.filter(program=program).filter(
         Q(revoked_at__isnull=False) | Q(ended_on__lte=today)
     )
+    # Credentials replaced when a name change reissued the certificate: they name the old name.
+    retired = RetiredCredential.objects.filter(certificate__program=program).only("uid", "retired_at")
     return JsonResponse(
         {
             "id": absolute(reverse("certificates:revocations", args=[program.code])),
@@ -134,6 +157,10 @@ def revocations(request: HttpRequest, code: str) -> JsonResponse:
                 for c in revoked.only("uid", "revoked_at", "ended_on", "end_reason").order_by(
                     "revoked_at", "id"
                 )
+            ]
+            + [
+                {"id": r.credential_id, "revoked": True, "revocationDate": r.retired_at.isoformat()}
+                for r in retired
             ],
         }
     )
@@ -218,3 +245,140 @@ def staff_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, revoke=False)
+
+
+# --- Name changes ----------------------------------------------------------------------------
+
+
+@login_required
+def name_change(request: HttpRequest) -> HttpResponse:
+    """The holder's page: the certified name, the request waiting (if any), the form, the history."""
+    user = cast(User, request.user)
+    # Offered: the account's name (often already the new one: the profile is the holder's to edit).
+    form = NameChangeForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"first_name": user.first_name, "last_name": user.last_name},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                request_name_change(
+                    person=user,
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                    reason=form.cleaned_data["reason"],
+                    document=form.cleaned_data["document"],
+                )
+            except CertificateError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    "Your request was sent. We emailed you a copy; staff will email you their decision.",
+                )
+                return redirect("certificates:name_change")
+        status = 400
+    mine = list(NameChangeRequest.objects.filter(person=user))
+    certificates = list(current_certificates(user).select_related("program"))
+    return render(
+        request,
+        "certificates/name_change.html",
+        {
+            "form": form,
+            "requests": mine,
+            "pending": next((r for r in mine if r.is_pending), None),
+            "certificates": certificates,
+            "certified_name": certified_name(user)[0] if certificates else "",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def name_change_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    user = cast(User, request.user)
+    # The holder's own request, or 404: nobody learns whether someone else's exists.
+    found = get_object_or_404(NameChangeRequest, pk=pk, person=user)
+    try:
+        withdraw_name_change(request=found, person=user)
+        messages.success(request, "Your request was withdrawn; your certificates keep their name.")
+    except CertificateError as exc:
+        messages.info(request, str(exc))
+    return redirect("certificates:name_change")
+
+
+@login_required
+def name_change_document(request: HttpRequest, pk: int) -> FileResponse:
+    found = get_name_change_document(request.user, pk, staff=has_staff_powers(request))
+    # Not found rather than forbidden for anyone but the holder and staff: nothing leaks.
+    if found is None:
+        raise Http404("No such document.")
+    return pdf_response(found.document, found.document_name or "document.pdf")
+
+
+def _staff_name_changes(
+    request: HttpRequest, *, failed: int | None = None, form: NameDecisionForm | None = None
+) -> HttpResponse:
+    pending = list(
+        NameChangeRequest.objects.filter(status=NameChangeStatus.PENDING)
+        .select_related("person")
+        .order_by("requested_at", "id")
+    )
+    # How many certificates each approval would rename.
+    counts = dict(current_certificates_counts([r.person_id for r in pending]))
+    # A request no longer in the queue (decided meanwhile) has its error shown above the queue.
+    error = (
+        " ".join(str(e) for e in form.non_field_errors())
+        if form and all(r.pk != failed for r in pending)
+        else ""
+    )
+    for r in pending:
+        r.renames = counts.get(r.person_id, 0)  # type: ignore[attr-defined]
+        r.form = form if r.pk == failed else None  # type: ignore[attr-defined]
+    decided = (
+        NameChangeRequest.objects.exclude(status=NameChangeStatus.PENDING)
+        .select_related("person", "decided_by")
+        .order_by("-requested_at", "-id")[:50]
+    )
+    return render(
+        request,
+        "certificates/staff_name_changes.html",
+        {"pending": pending, "decided": decided, "error": error},
+        status=400 if failed is not None else 200,
+    )
+
+
+@staff_required
+def staff_name_changes(request: HttpRequest) -> HttpResponse:
+    return _staff_name_changes(request)
+
+
+@staff_required
+@require_POST
+def staff_name_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(NameChangeRequest, pk=pk)
+    form = NameDecisionForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            decided = decide_name_change(
+                request=found,
+                approve=approve,
+                reason=form.cleaned_data["reason"],
+                actor=cast(User, request.user),
+                staff=has_staff_powers(request),
+            )
+        except CertificateError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Approved: {decided.person.email}'s certificates now say {decided.new_name}; they were emailed."
+                if approve
+                else f"Refused; {decided.person.email} was emailed the reason.",
+            )
+            return redirect("certificates:staff_name_changes")
+    return _staff_name_changes(request, failed=found.pk, form=form)

@@ -13,6 +13,7 @@ from stormcert.accounts.claims import pending_claims
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
+from stormcert.certificates.names import pending_name_changes
 from stormcert.courses.models import CourseSession, PlanStatus
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
@@ -78,6 +79,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         ).count(),
         "claims_waiting": pending_claims(),
         "accommodations_waiting": pending_accommodation_requests(),
+        "name_changes_waiting": pending_name_changes(),
         "emails_failed": email_counts.get(EmailStatus.FAILED, 0),
         "checks_waiting": Payment.objects.filter(provider=Provider.CHECK, state=PaymentState.PENDING).count(),
         "emails_total": sum(email_counts.values()),

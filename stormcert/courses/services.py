@@ -623,9 +623,7 @@ def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | No
 # --- Attendance and the survey ------------------------------------------------------------------
 
 
-def check_can_teach(
-    *, user: Any, session: CourseSession, staff: bool, now: datetime | None = None
-) -> None:
+def check_can_teach(*, user: Any, session: CourseSession, staff: bool, now: datetime | None = None) -> None:
     """The session's trainer (in standing), or a request with staff powers (`has_staff_powers`,
     decided by the view): the roster, changes, the plan, attendance."""
     if not getattr(user, "is_authenticated", False) or (session.trainer_id != user.pk and not staff):

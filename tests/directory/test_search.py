@@ -80,7 +80,10 @@ def test_opting_in_from_the_profile_updates_the_directory_at_once(
     }
     update_profile(user=alice, data=data, actor=alice)
     page = rows(client, "q=bayside")
-    assert "Alice Alvarez-Ruiz" in page and "(510) 555-0134" in page
+    # The opt-in reaches the directory at once; the name stays the one certified.
+    assert "Alice Alvarez" in page and "(510) 555-0134" in page
+    assert "Alvarez-Ruiz" not in page
+    assert "No holders match" in rows(client, "q=alvarez-ruiz")
 
 
 def test_program_and_status_filters(holders: tuple[User, User], client: Client) -> None:

@@ -205,6 +205,8 @@ RULES: dict[str, Rule] = {
     "exams:accommodation": SIGNED_IN,
     "payments:orders": SIGNED_IN,
     "certificates:mine": SIGNED_IN,
+    # Asking to change the certified name (a holder sees the form, others are told they hold none).
+    "certificates:name_change": SIGNED_IN,
     "renewals:renewal": SIGNED_IN,
     "trainers:agreement": SIGNED_IN,
     "trainers:apply": post_only(*SELF),
@@ -239,6 +241,9 @@ RULES: dict[str, Rule] = {
     "payments:testmode_checkout": OWNER,
     "certificates:pdf": OWNER_OR_STAFF,
     "certificates:credential": OWNER_OR_STAFF,
+    # The document attached to her name change request.
+    "certificates:name_change_document": OWNER_OR_STAFF,
+    "certificates:name_change_withdraw": post_only("alice"),
     "renewals:start": post_only("alice"),
     # Her seat: she has not attended yet, so the survey sends her back to the session.
     "courses:survey": OWNER.but(alice=REDIRECT),
@@ -287,6 +292,8 @@ RULES: dict[str, Rule] = {
     "certificates:staff_detail": STAFF,
     "certificates:staff_revoke": STAFF_POST,
     "certificates:staff_reinstate": STAFF_POST,
+    "certificates:staff_name_changes": STAFF,
+    "certificates:staff_name_change_decide": STAFF_POST,
     "backoffice:people": STAFF,
     "backoffice:person": STAFF,
     "backoffice:imports": STAFF,

@@ -2,10 +2,11 @@
 each owned by a named persona, built through the real services at today's date.
 
 alice owns everything a candidate can own (enrollment, an exam attempt, orders and payments, a
-certificate, a course seat, a ToR application with a document, an accommodation request); bob is
-another candidate with nothing of hers; tom is a Trainer of Record with a session; rita reviews
-alice's statement; sara is staff with two-factor set up; sam and stan are staff accounts without
-two-factor in their session (sam has no authenticator app, stan has one).
+certificate, a course seat, a ToR application with a document, an accommodation request, a name
+change request with a document); bob is another candidate with nothing of hers; tom is a Trainer
+of Record with a session; rita reviews alice's statement; sara is staff with two-factor set up;
+sam and stan are staff accounts without two-factor in their session (sam has no authenticator
+app, stan has one).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from conftest import enable_totp, make_person
 from stormcert.accounts.models import ClaimRequest, Role, User
 from stormcert.backoffice.demo_legacy import load_demo_legacy
 from stormcert.backoffice.models import ImportRun
+from stormcert.certificates.names import request_name_change
 from stormcert.courses.models import Mode
 from stormcert.courses.services import register_for_session, submit_virtual_plan
 from stormcert.emails.models import OutboundEmail
@@ -142,6 +144,15 @@ def build_world() -> World:
         document=SimpleUploadedFile("letter.pdf", pdf().read(), content_type="application/pdf"),
         now=now,
     )
+    # Her request to change the name on her certificate, with a supporting PDF, waiting for staff.
+    name_change = request_name_change(
+        person=alice,
+        first_name="Alice",
+        last_name="Moreno",
+        reason="Married in February.",
+        document=SimpleUploadedFile("marriage.pdf", pdf().read(), content_type="application/pdf"),
+        now=now,
+    )
     # Her paid registration order (order page, receipts), and an order still open for payment
     # with a test-mode payment started on it (pay and checkout pages).
     registration_order = Order.objects.get(user=alice, lines__fee_code="registration")
@@ -179,6 +190,7 @@ def build_world() -> World:
             "document": document,
             "assignment": assignment,
             "accommodation": accommodation,
+            "name_change": name_change,
             "term_renewal": term_renewal.renewal if term_renewal else None,
             "term": term,
             "import_run": ImportRun.objects.order_by("pk").first(),
