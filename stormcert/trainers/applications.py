@@ -738,7 +738,28 @@ def public_trainers(now: datetime, *, in_standing_only: bool = True) -> list[Tra
         .select_related("user", "user__profile", "certificate")
         .order_by("user__last_name", "user__first_name")
     )
-    if not in_standing_only:
-        return terms
-    able = in_standing([t.user_id for t in terms], now)
-    return [t for t in terms if t.user_id in able]
+    if in_standing_only:
+        able = in_standing([t.user_id for t in terms], now)
+        terms = [t for t in terms if t.user_id in able]
+    _attach_certified_names(terms)
+    return terms
+
+
+def _attach_certified_names(terms: list[TrainerTerm]) -> None:
+    """`term.certified_name`: the name the program certified (the term's ToR certificate, else
+    the person's latest current certificate, as `certificates.services.certified_name` picks),
+    never the editable profile name; a term whose holder holds no certificate at all shows none."""
+    from stormcert.certificates.models import Certificate
+
+    latest: dict[int, str] = {}
+    rows = (
+        Certificate.objects.filter(holder_id__in={t.user_id for t in terms}, superseded_at__isnull=True)
+        .order_by("holder_id", "-issued_at", "-id")
+        .values_list("holder_id", "holder_name")
+    )
+    for holder_id, name in rows:
+        latest.setdefault(holder_id, name)
+    for term in terms:
+        term.certified_name = (  # type: ignore[attr-defined]
+            term.certificate.holder_name if term.certificate else latest.get(term.user_id, "")
+        )

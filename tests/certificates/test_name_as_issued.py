@@ -107,15 +107,15 @@ def test_the_contact_opt_in_still_reaches_the_directory_at_once(
 
 
 def test_the_public_trainer_list_shows_the_certified_name(tom: User, programs: None, client: Client) -> None:
-    from stormcert.trainers.models import TrainerTerm
+    from tests.trainers.builders import in_standing
 
-    certify(tom, issued_on=date(2026, 2, 1))
-    tor = certify(tom, program="IGP-TOR", issued_on=date(2026, 7, 1), years=1)
-    TrainerTerm.objects.create(
-        user=tom, program=tor.program, starts_on=date(2026, 7, 1), ends_on=date(2027, 6, 30), certificate=tor
-    )
+    # The public list shows Trainers of Record in standing (a term, a current QISP, the
+    # agreement signed): the name it shows is the certified one.
+    when = datetime(2026, 8, 1, 12, tzinfo=T0.tzinfo)
+    with time_machine.travel(when, tick=False):
+        in_standing(tom, when)
     rename_profile(tom, "Someone", "Else")
-    with time_machine.travel(datetime(2026, 8, 1, 12, tzinfo=T0.tzinfo), tick=False):
+    with time_machine.travel(when, tick=False):
         page = client.get(reverse("trainers:public_list")).content.decode()
     assert "Tom Nguyen" in page and "Someone Else" not in page
 
