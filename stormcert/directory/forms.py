@@ -7,6 +7,7 @@ from django.conf import settings
 
 from stormcert.certificates.models import Status
 from stormcert.directory.queries import public_program_choices
+from stormcert.lib.csvread import CsvLineError, csv_rows
 
 
 class SearchForm(forms.Form):
@@ -39,9 +40,6 @@ class BatchVerifyForm(forms.Form):
     )
 
     def clean_file(self) -> list[str]:
-        import csv
-        import io
-
         upload = self.cleaned_data["file"]
         if upload.size > 1_000_000:
             raise forms.ValidationError("The file is larger than 1 MB; split it into smaller files.")
@@ -50,11 +48,14 @@ class BatchVerifyForm(forms.Form):
         except UnicodeDecodeError:
             raise forms.ValidationError("The file is not UTF-8 text; save it as CSV (UTF-8).") from None
         numbers: list[str] = []
-        for index, row in enumerate(csv.reader(io.StringIO(text))):
-            cell = row[0].strip() if row else ""
-            if not cell or (index == 0 and not any(ch.isdigit() for ch in cell)):
-                continue  # blank lines and a header such as "certificate_number"
-            numbers.append(cell)
+        try:
+            for index, (_, row) in enumerate(csv_rows(text)):
+                cell = row[0].strip() if row else ""
+                if not cell or (index == 0 and not any(ch.isdigit() for ch in cell)):
+                    continue  # blank lines and a header such as "certificate_number"
+                numbers.append(cell)
+        except CsvLineError as exc:
+            raise forms.ValidationError(f"The file cannot be read. {exc}") from None
         if not numbers:
             raise forms.ValidationError("No certificate numbers found in the first column.")
         limit = settings.VERIFY_BATCH_MAX

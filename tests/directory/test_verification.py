@@ -97,6 +97,10 @@ def test_the_csv_upload_returns_a_csv(certificates: None, client: Client) -> Non
         (b"", "The submitted file is empty"),
         (b"number\r\n", "No certificate numbers found"),
         (b"\xff\xfe\x00Q", "not UTF-8"),
+        # A cell over the csv module's field limit was a 500 (_csv.Error).
+        (b"QISP-2026-00001\n" + b"Q" * 200_000 + b"\n", "Line 2: a cell is longer than 131,072"),
+        (b'QISP-2026-00001\n"QISP-2026-00002\n' + b"x" * 140_000, "Line 2: a cell is longer than"),
+        (b"QISP-2026-00001\nQISP\x00-1\n", "Line 2: this row holds a NUL character"),
     ],
 )
 def test_a_bad_upload_says_why(certificates: None, client: Client, content: bytes, message: str) -> None:
