@@ -225,8 +225,8 @@ class Context:
             .filter(upper_number__in=numbers)
             .select_related("holder")
         )
-        for r in found:
-            self.records[("n", r.certificate_number.upper())] = r
+        for numbered in found:
+            self.records[("n", numbered.certificate_number.upper())] = numbered
         for r in LegacyRecord.objects.filter(certificate_number="", email__in=emails).select_related(
             "holder"
         ):
