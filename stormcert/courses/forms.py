@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any, cast
 
 from django import forms
 
 from stormcert.courses.models import TIME_ZONES, CourseSession, Mode, QuestionKind, Seat, SurveyQuestion
+from stormcert.lib.wallclock import NonexistentTime, wall_time
 
 
 class SessionForm(forms.Form):
@@ -68,18 +69,24 @@ class SessionForm(forms.Form):
         data = super().clean() or {}
         day, start, end, zone_name = (data.get(k) for k in ("day", "start_time", "end_time", "time_zone"))
         if day and start and end and zone_name:
+            # Clock times in the daylight-saving gap are refused by name (lib.wallclock); the
+            # repeated hour in autumn is taken at its first occurrence.
             zone = zoneinfo.ZoneInfo(zone_name)
-            data["starts_at"] = datetime.combine(day, start, tzinfo=zone)
-            data["ends_at"] = datetime.combine(day, end, tzinfo=zone)
+            for name, at, key in (("start_time", start, "starts_at"), ("end_time", end, "ends_at")):
+                try:
+                    data[key] = wall_time(day, at, zone)
+                except NonexistentTime as exc:
+                    self.add_error(name, str(exc))
             if end <= start:
                 self.add_error("end_time", "The session must end after it starts.")
             closes = data.get("closes_on")
             if closes:
                 if closes >= day:
                     self.add_error("closes_on", "Choose a day before the session.")
-                data["registration_deadline"] = datetime.combine(
-                    closes + timedelta(days=1), time(0), tzinfo=zone
-                )
+                try:
+                    data["registration_deadline"] = wall_time(closes + timedelta(days=1), time(0), zone)
+                except NonexistentTime as exc:
+                    self.add_error("closes_on", str(exc))
         if data.get("mode") == Mode.IN_PERSON:
             for name in ("venue", "city"):
                 if not data.get(name):

@@ -337,7 +337,9 @@ def new_session(request: HttpRequest) -> HttpResponse:
                 return redirect("courses:plan", pk=session.pk)
             messages.success(request, "Published on the course calendar.")
             return redirect("courses:session", pk=session.pk)
-    return render(request, "courses/session_form.html", {"form": form, "session": None})
+    # A refused form is a 400, so a client (and the no-5xx fuzz test) can tell it from a page view.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "courses/session_form.html", {"form": form, "session": None}, status=status)
 
 
 @login_required
@@ -357,7 +359,8 @@ def edit_session(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved. Registrants have been told what changed.")
             return redirect("courses:session", pk=pk)
-    return render(request, "courses/session_form.html", {"form": form, "session": session})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "courses/session_form.html", {"form": form, "session": session}, status=status)
 
 
 @login_required
