@@ -44,6 +44,7 @@ from stormcert.courses.models import (
 from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
 from stormcert.enrollments.services import qualification_program
+from stormcert.lib.http import id_param
 from stormcert.trainers.services import active_term
 
 
@@ -501,12 +502,12 @@ def staff_surveys(request: HttpRequest) -> HttpResponse:
         list(SurveyQuestion.objects.filter(program=program, kind=QuestionKind.RATING)) if program else []
     )
     answers = SurveyAnswer.objects.filter(rating__isnull=False)
-    trainer_id = request.GET.get("trainer", "")
-    session_id = request.GET.get("session", "")
-    if trainer_id.isdigit():
-        answers = answers.filter(response__session__trainer_id=int(trainer_id))
-    if session_id.isdigit():
-        answers = answers.filter(response__session_id=int(session_id))
+    trainer_id = id_param(request.GET.get("trainer"))
+    session_id = id_param(request.GET.get("session"))
+    if trainer_id is not None:
+        answers = answers.filter(response__session__trainer_id=trainer_id)
+    if session_id is not None:
+        answers = answers.filter(response__session_id=session_id)
     by_question = {
         row["question_id"]: row
         for row in answers.values("question_id").annotate(avg=Avg("rating"), n=Count("id"))

@@ -46,7 +46,7 @@ from stormcert.exams.services import (
     topic_breakdown,
 )
 from stormcert.exams.stats import exam_stats
-from stormcert.lib.http import BadJSON, bounded_int, json_body
+from stormcert.lib.http import BadJSON, bounded_int, id_param, json_body
 from stormcert.lib.uploads import pdf_response
 
 SMALL_MAX = 32767  # PositiveSmallIntegerField's upper bound on every database Django supports
@@ -118,7 +118,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
             }
         )
     one_per_page = attempt.exam.navigation == Navigation.ONE
-    current = int(request.GET.get("q", "1")) if request.GET.get("q", "1").isdigit() else 1
+    current = id_param(request.GET.get("q")) or 1
     current = min(max(current, 1), len(items))
     return render(
         request,
@@ -227,7 +227,7 @@ def staff_exams(request: HttpRequest) -> HttpResponse:
     banks = QuestionBank.objects.all()
     report = None
     if request.method == "POST":
-        bank = QuestionBank.objects.filter(pk=request.POST.get("bank", "0")).first()
+        bank = QuestionBank.objects.filter(pk=id_param(request.POST.get("bank")) or 0).first()
         upload = request.FILES.get("file")
         if bank is None or upload is None:
             messages.error(request, "Choose a question bank and a GIFT or Moodle XML file.")
@@ -292,14 +292,14 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, f"{user.email} now has {factor}× time on every exam.")
             elif action == "revoke":
-                accommodation = get_object_or_404(Accommodation, pk=request.POST.get("id", "0"))
+                accommodation = get_object_or_404(Accommodation, pk=id_param(request.POST.get("id")) or 0)
                 revoke_accommodation(
                     accommodation=accommodation, actor=_user(request), reason=request.POST.get("reason", "")
                 )
                 messages.success(request, "Accommodation ended.")
             elif action == "decide":
                 asked = get_object_or_404(
-                    AccommodationRequest.objects.select_related("user"), pk=request.POST.get("id", "0")
+                    AccommodationRequest.objects.select_related("user"), pk=id_param(request.POST.get("id")) or 0
                 )
                 grant = request.POST.get("decision") == "grant"
                 decided = decide_accommodation_request(

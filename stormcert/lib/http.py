@@ -99,3 +99,12 @@ def bounded_int(value: Any, *, name: str, low: int, high: int) -> int:
     if not low <= number <= high:
         raise BadJSON(f"{name} must be between {low} and {high:,}.")
     return number
+
+
+def id_param(value: Any) -> int | None:
+    """A database id typed into a form or query string (`?bank=3`), or None for anything that is
+    not one (blank, text, negative, past the bigint range): filter(pk="") is a ValueError, a 500."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
