@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, RawPostDataException
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -84,7 +84,12 @@ def json_body(request: HttpRequest, **limits: int) -> Any:
         declared = 0
     if declared > max_bytes:
         raise BadJSON(f"The request body is larger than {max_bytes:,} bytes.")
-    return parse_json(request.body, **limits)
+    try:
+        data = request.body
+    except RawPostDataException:
+        # A multipart form body already parsed (by CSRF checking): it was never JSON.
+        raise BadJSON("The request body is a form, not JSON.") from None
+    return parse_json(data, **limits)
 
 
 def bounded_int(value: Any, *, name: str, low: int, high: int) -> int:
