@@ -19,7 +19,6 @@ original numbers and appear in the directory straight away.
 
 from __future__ import annotations
 
-import string
 import time as clock
 import uuid
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from stormcert.accounts.models import LegacyRecord, LegacyStatus, Profile, User
 from stormcert.audit.services import record as audit
 from stormcert.backoffice.models import ImportRun, RunStatus
 from stormcert.certificates.models import Certificate, Source
+from stormcert.certificates.number_check import number_problem
 from stormcert.certificates.services import refresh_directory_entries
 from stormcert.lib.csvread import CsvLineError, csv_rows
 from stormcert.programs.models import Program
@@ -302,25 +302,6 @@ def check_row(line: int, cells: dict[str, str], ctx: Context) -> Verdict:
     )
 
 
-NUMBER_CHARS = frozenset(string.ascii_letters + string.digits + "-_. ")
-
-
-def _number_problem(number: str) -> str:
-    """Why a certificate number cannot be one, or "". A number goes into URLs (/verify/<number>/),
-    file names (the PDF) and the signed credential: a slash cannot be routed, "..", a backslash
-    or a control character is a path or header trick, so only letters, digits, "-", "_", "." and
-    single spaces are taken, as every earlier number on file is written."""
-    bad = sorted({ch for ch in number if ch not in NUMBER_CHARS})
-    if bad:
-        shown = ", ".join(repr(ch) for ch in bad[:5])
-        return f"a certificate number may hold only letters, digits, '-', '_', '.' and spaces, not {shown}"
-    if ".." in number or "  " in number:
-        return "a certificate number may not hold '..' or two spaces in a row"
-    if not number[0].isalnum():
-        return "a certificate number starts with a letter or a digit"
-    return ""
-
-
 def _parse(line: int, cells: dict[str, str], ctx: Context) -> Row:
     name = " ".join(cells.get("name", "").split())
     if not name:
@@ -346,7 +327,7 @@ def _parse(line: int, cells: dict[str, str], ctx: Context) -> Row:
     number = cells.get("certificate_number", "").strip()
     if len(number) > 40:
         raise Reject("certificate_number", number, "the certificate number is longer than 40 characters")
-    if number and (bad := _number_problem(number)):
+    if number and (bad := number_problem(number)):
         raise Reject("certificate_number", number.encode("unicode_escape").decode(), bad)
     if status == LegacyStatus.IN_PROGRESS:
         if number:

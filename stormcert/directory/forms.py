@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from stormcert.certificates.models import Status
+from stormcert.certificates.number_check import number_problem
 from stormcert.directory.queries import public_program_choices
 from stormcert.lib.csvread import CsvLineError, csv_rows
 
@@ -30,6 +31,13 @@ class SearchForm(forms.Form):
 
 class VerifyForm(forms.Form):
     number = forms.CharField(label="Certificate number", max_length=40)
+
+    def clean_number(self) -> str:
+        number = str(self.cleaned_data["number"]).strip()
+        # "/" cannot go into the /verify/<number>/ URL (a NoReverseMatch, a 500, found by the fuzz test).
+        if problem := number_problem(number):
+            raise forms.ValidationError(f"No certificate is numbered like that: {problem}.")
+        return number
 
 
 class BatchVerifyForm(forms.Form):

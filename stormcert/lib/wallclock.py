@@ -8,12 +8,24 @@ in that gap with a message naming it.
 Where it ends (2027-11-07) 01:00 to 02:00 happens twice. We take the first occurrence (still
 daylight time, fold=0): it is what a person means by "01:30 that night" before the change, and
 what every calendar app does; the page then shows the moment with its zone abbreviation.
+
+Every form where a person types a local date and time uses this: the ToR session form
+(courses.forms, a day and clock times in the session's zone) and `WallClockDateTimeField` (a
+date and time in the program's zone: the application cycle's opening and deadline). Day-only
+limits (window ends, registration deadlines) are midnight, which no US zone skips.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.fields import BaseTemporalField
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 
 class NonexistentTime(ValueError):
@@ -52,3 +64,30 @@ def wall_time(day: date, at: time, zone: ZoneInfo | str) -> datetime:
             "(daylight saving time begins). Choose a time outside that hour."
         )
     return moment
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time typed in the current time zone (the program's, America/Los_Angeles), made a
+    moment by `wall_time`: a time in the spring gap is refused naming the gap, the repeated autumn
+    hour is its first occurrence. (Django's own field refuses both with one vague message.)
+    A value with its own offset is taken as it is."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            naive = value
+        elif isinstance(value, date):
+            naive = datetime(value.year, value.month, value.day)  # noqa: DTZ001 (made aware below)
+        else:
+            try:
+                parsed = parse_datetime(str(value).strip())
+            except ValueError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            naive = parsed or cast(datetime, BaseTemporalField.to_python(self, value))
+        if naive.tzinfo is not None:
+            return naive
+        try:
+            return wall_time(naive.date(), naive.time(), timezone.get_current_timezone())
+        except NonexistentTime as exc:
+            raise ValidationError(str(exc), code="nonexistent") from None

@@ -97,3 +97,30 @@ def test_wall_time_is_exact_either_side_of_the_gap() -> None:
     assert wall_time(date(2027, 3, 14), time(3, 0), "America/Los_Angeles") == datetime(
         2027, 3, 14, 10, 0, tzinfo=UTC
     )
+
+
+def _cycle(opens_at: str) -> dict[str, str]:
+    return {
+        "title": "2027 RFQ",
+        "rfq_text": "Apply by June 1.",
+        "opens_at": opens_at,
+        "closes_at": "2027-06-01T17:00",
+        "notice_on": "2027-06-15",
+        "criteria": "Experience | 3 | 5",
+        "soq_fee": "300.00",
+        "resubmittal_fee": "150.00",
+    }
+
+
+def test_an_application_cycle_time_in_the_gap_is_refused_the_same_way() -> None:
+    from stormcert.trainers.forms import CycleForm
+
+    gap = CycleForm(_cycle("2027-03-14T02:30"))
+    assert not gap.is_valid()
+    assert "02:30 on March 14, 2027 does not exist in America/Los_Angeles" in gap.errors["opens_at"][0]
+    fold = CycleForm(_cycle("2027-11-07T01:30"))
+    assert fold.is_valid(), fold.errors  # Django's own field refused the repeated hour outright
+    # (in UTC: an aware time in the repeated hour never compares equal across zones, PEP 495)
+    assert fold.cleaned_data["opens_at"].astimezone(UTC) == datetime(2027, 11, 7, 8, 30, tzinfo=UTC)
+    plain = CycleForm(_cycle("2027-04-01T09:00"))
+    assert plain.is_valid() and plain.cleaned_data["opens_at"] == datetime(2027, 4, 1, 16, 0, tzinfo=UTC)

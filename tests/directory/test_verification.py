@@ -40,6 +40,15 @@ def test_the_lookup_form_goes_to_the_page(certificates: None, client: Client) ->
     assert empty.status_code == 400 and "This field is required" in empty.content.decode()
 
 
+@pytest.mark.parametrize("typed", ["QISP/2026", "../etc/passwd", "<script>alert(1)</script>", "QISP\\1"])
+def test_the_lookup_form_refuses_what_no_number_is_written_with(
+    certificates: None, client: Client, typed: str
+) -> None:
+    # A "/" could not be put into /verify/<number>/: NoReverseMatch, a 500 (found by the fuzz test).
+    response = client.get("/verify/", {"number": typed})
+    assert response.status_code == 400 and "No certificate is numbered like that" in response.content.decode()
+
+
 def test_the_api_answers_one_number(certificates: None, client: Client) -> None:
     body = client.get("/api/verify/QISP-2026-00001").json()
     assert body == {
