@@ -56,7 +56,11 @@ def wall_time(day: date, at: time, zone: ZoneInfo | str) -> datetime:
     """The moment `at` on `day` in `zone`; NonexistentTime if the clocks skip it that day."""
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
     moment = datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=tz)
-    if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != moment.replace(tzinfo=None):
+    try:
+        round_trip = moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    except OverflowError:  # 9999-12-31 late in the day is past the last moment datetime can hold
+        raise NonexistentTime(f"{day.isoformat()} is outside the calendar this site can schedule.") from None
+    if round_trip != moment.replace(tzinfo=None):
         first, resumes = _gap(moment.replace(tzinfo=None), tz)
         raise NonexistentTime(
             f"{at:%H:%M} on {day:%B} {day.day}, {day.year} does not exist in {tz.key}: "

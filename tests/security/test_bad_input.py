@@ -115,6 +115,7 @@ HOSTILE_JSON = (
 class Form:
     method: str
     fields: dict[str, list[str]] = field(default_factory=dict)  # name -> option values (for selects)
+    types: dict[str, str] = field(default_factory=dict)  # name -> input type (date, time, number, ...)
     files: set[str] = field(default_factory=set)
 
 
@@ -142,6 +143,8 @@ class _FormParser(HTMLParser):
             form.files.add(name)
             return
         values = form.fields.setdefault(name, [])
+        if tag == "input" and a.get("type"):
+            form.types[name] = a["type"]
         if "value" in a:
             values.append(a["value"])
         if tag == "select":
@@ -157,9 +160,10 @@ class Target:
     route: Route
     url: str
     persona: str
-    post: Form = field(default_factory=lambda: Form("post"))
+    post: Form = field(default_factory=lambda: Form("post"))  # every field posted here, merged
     get: Form = field(default_factory=lambda: Form("get"))
     acts: bool = False  # a POST-only view, or a page with a form that posts to it
+    forms: list[Form] = field(default_factory=list)  # each form that posts or gets here, as it is
 
 
 def _actor(route: Route) -> str:
@@ -204,7 +208,9 @@ def survey(world: World) -> list[Target]:
             slot = receiver.post if form.method == "post" else receiver.get
             for name, values in form.fields.items():
                 slot.fields.setdefault(name, []).extend(values)
+            slot.types.update(form.types)
             slot.files |= form.files
+            receiver.forms.append(form)
             if form.method == "post":
                 receiver.acts = True
     for target in targets.values():
@@ -232,17 +238,49 @@ _json = st.recursive(
 )
 
 
-def form_bodies(form: Form) -> st.SearchStrategy[dict[str, Any]]:
+# Values shaped for the input's type, so a form gets past "enter a valid date" to the code behind
+# it: the ends of the calendar, the daylight-saving gap and repeated hour, huge numbers.
+_dates = st.one_of(
+    st.sampled_from(["0001-01-01", "9999-12-31"]),
+    st.sampled_from(["2027-03-14", "2027-11-07", "1900-01-01", "2199-12-31"]),
+    st.dates().map(lambda d: d.isoformat()),
+)
+_times = st.one_of(
+    st.sampled_from(["02:30", "01:30", "00:00", "23:59"]), st.times().map(lambda t: t.strftime("%H:%M"))
+)
+TYPED: dict[str, st.SearchStrategy[str]] = {
+    "date": _dates,
+    "time": _times,
+    "datetime-local": st.builds(lambda d, t: f"{d}T{t}", _dates, _times),
+    "number": st.one_of(st.integers().map(str), st.sampled_from(["1e309", "-0", "0.001", str(2**63)])),
+    "email": st.one_of(
+        st.emails(), st.sampled_from(["a@b", "a\x00@example.com", "x" * 300 + "@example.com"])
+    ),
+}
+
+
+def _one_form(form: Form) -> st.SearchStrategy[dict[str, Any]]:
     fields: dict[str, st.SearchStrategy[Any]] = {}
     for name, options in form.fields.items():
         choices = [o for o in options if o]
-        value = st.one_of(st.sampled_from(choices), _value) if choices else _value
-        fields[name] = st.one_of(st.none(), value, st.lists(value, max_size=3))
+        kind = form.types.get(name, "")
+        if kind in TYPED:
+            value = st.one_of(TYPED[kind], TYPED[kind], _value)
+        elif choices:  # a select, radio buttons, or a hidden input: mostly as the page has it
+            value = st.one_of(st.sampled_from(choices), st.sampled_from(choices), _value)
+        else:
+            value = _value
+        fields[name] = st.one_of(value, value, value, st.none(), st.lists(value, max_size=3))
     for name in form.files:
         content = st.one_of(st.sampled_from(HOSTILE_FILES), st.binary(max_size=300))
         fields[name] = st.one_of(st.none(), st.builds(lambda c: SimpleUploadedFile("upload.csv", c), content))
     fields["stray_field"] = st.one_of(st.none(), _value)
     return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
+
+
+def form_bodies(forms: list[Form], merged: Form) -> st.SearchStrategy[dict[str, Any]]:
+    """One of the page forms as it is (its hidden action, its selects), or every field seen."""
+    return st.sampled_from([*forms, merged]).flatmap(_one_form)
 
 
 def json_bodies(form: Form) -> st.SearchStrategy[bytes]:
@@ -254,9 +292,11 @@ def json_bodies(form: Form) -> st.SearchStrategy[bytes]:
 
 def requests_for(target: Target) -> st.SearchStrategy[tuple[str, Any]]:
     kinds = [st.tuples(st.just("json"), json_bodies(target.post))]
-    kinds.append(st.tuples(st.just("form"), form_bodies(target.post)))
+    posts = [f for f in target.forms if f.method == "post"]
+    kinds.append(st.tuples(st.just("form"), form_bodies(posts, target.post)))
     if target.get.fields:
-        kinds.append(st.tuples(st.just("query"), form_bodies(target.get)))
+        gets = [f for f in target.forms if f.method != "post"]
+        kinds.append(st.tuples(st.just("query"), form_bodies(gets, target.get)))
     return st.one_of(kinds)
 
 
