@@ -7,14 +7,14 @@ from typing import Any, cast
 from django import forms
 
 from stormcert.courses.models import TIME_ZONES, CourseSession, Mode, QuestionKind, Seat, SurveyQuestion
-from stormcert.lib.wallclock import NonexistentTime, wall_time
+from stormcert.lib.wallclock import CalendarDateField, NonexistentTime, wall_time
 
 
 class SessionForm(forms.Form):
     """Dates and times are entered as the trainer thinks of them: a day, clock times, a zone."""
 
     title = forms.CharField(max_length=200, initial="QISP one-day training course")
-    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    day = CalendarDateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(label="Starts at", widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label="Ends at", widget=forms.TimeInput(attrs={"type": "time"}))
     time_zone = forms.ChoiceField(choices=TIME_ZONES, initial="America/Los_Angeles")
@@ -28,7 +28,7 @@ class SessionForm(forms.Form):
         help_text="Virtual: the meeting link and dial-in. Only registered candidates see it.",
     )
     capacity = forms.IntegerField(min_value=1, max_value=500, label="Seats")
-    closes_on = forms.DateField(
+    closes_on = CalendarDateField(
         label="Registration closes",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="At the end of this day, in the session's time zone. Cancellations close then too.",

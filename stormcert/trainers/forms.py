@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from stormcert.lib.wallclock import WallClockDateTimeField
+from stormcert.lib.wallclock import CalendarDateField, WallClockDateTimeField
 from stormcert.trainers.applications import CriterionSpec
 from stormcert.trainers.models import Criterion, Delivery
 
@@ -24,7 +24,7 @@ class CycleForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Pacific time. Statements submitted after this moment are refused.",
     )
-    notice_on = forms.DateField(
+    notice_on = CalendarDateField(
         label="Selection notice date",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Every applicant is emailed their result on this day.",

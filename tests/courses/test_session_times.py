@@ -124,3 +124,13 @@ def test_an_application_cycle_time_in_the_gap_is_refused_the_same_way() -> None:
     assert fold.cleaned_data["opens_at"].astimezone(UTC) == datetime(2027, 11, 7, 8, 30, tzinfo=UTC)
     plain = CycleForm(_cycle("2027-04-01T09:00"))
     assert plain.is_valid() and plain.cleaned_data["opens_at"] == datetime(2027, 4, 1, 16, 0, tzinfo=UTC)
+
+
+def test_days_past_the_calendar_we_schedule_are_refused(tom_client: Client) -> None:
+    # closes_on=9999-12-31: the day after it overflowed (OverflowError, a 500, found by the fuzz test).
+    with time_machine.travel(T0):
+        late = tom_client.post("/teach/new/", form(closes_on="9999-12-31"))
+        early = tom_client.post("/teach/new/", form(day="0001-01-01", closes_on="0001-01-01"))
+    assert late.status_code == 400 and "Enter a date between 1900 and 2199." in late.content.decode()
+    assert early.status_code == 400 and "Enter a date between 1900 and 2199." in early.content.decode()
+    assert not CourseSession.objects.exists()
