@@ -299,7 +299,8 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Accommodation ended.")
             elif action == "decide":
                 asked = get_object_or_404(
-                    AccommodationRequest.objects.select_related("user"), pk=id_param(request.POST.get("id")) or 0
+                    AccommodationRequest.objects.select_related("user"),
+                    pk=id_param(request.POST.get("id")) or 0,
                 )
                 grant = request.POST.get("decision") == "grant"
                 decided = decide_accommodation_request(
