@@ -20,8 +20,6 @@ in the directory straight away.
 
 from __future__ import annotations
 
-import csv
-import io
 import time as clock
 import uuid
 from collections.abc import Iterator
@@ -33,6 +31,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from stormcert.accounts.models import LegacyRecord, LegacyStatus, Profile, User
@@ -40,7 +39,8 @@ from stormcert.audit.services import record as audit
 from stormcert.backoffice.models import ImportRun, RunStatus
 from stormcert.certificates.models import Certificate, Source
 from stormcert.certificates.services import refresh_directory_entries
-from stormcert.lib.numbers import canonical_number
+from stormcert.lib.csvread import CsvLineError, csv_rows
+from stormcert.lib.numbers import canonical_number, number_problem
 from stormcert.programs.models import Program
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -95,11 +95,12 @@ def _column(header: str) -> str | None:
 
 
 def read_header(text: str) -> dict[int, str]:
-    reader = csv.reader(io.StringIO(text))
     try:
-        header = next(reader)
+        _, header = next(csv_rows(text))
     except StopIteration:
         raise ImportFileError("The file is empty.") from None
+    except CsvLineError as exc:
+        raise ImportFileError(str(exc)) from None
     mapping = {i: col for i, h in enumerate(header) if (col := _column(h))}
     missing = [c for c in COLUMNS if c not in mapping.values() and c != "progress"]
     if missing:
@@ -114,17 +115,21 @@ def read_header(text: str) -> dict[int, str]:
 def rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) for each data row; blank lines are skipped."""
     mapping = read_header(text)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv_rows(text)
     next(reader)
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        values = {col: (cells[i].strip() if i < len(cells) else "") for i, col in mapping.items()}
-        if "certificate_number" in values:
-            # Stored as every number is (lib.numbers), so the keys, the checks against existing
-            # records and the certificates made all see one form.
-            values["certificate_number"] = canonical_number(values["certificate_number"])
-        yield (reader.line_num, values)
+    try:
+        for line, cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            values = {col: (cells[i].strip() if i < len(cells) else "") for i, col in mapping.items()}
+            if "certificate_number" in values:
+                # Stored as every number is (lib.numbers), so the keys, the checks against existing
+                # records and the certificates made all see one form.
+                values["certificate_number"] = canonical_number(values["certificate_number"])
+            yield line, values
+    except CsvLineError as exc:
+        # Counting the rows at upload reads the whole file, so a broken row is refused there.
+        raise ImportFileError(str(exc)) from None
 
 
 def decode(data: bytes) -> str:
@@ -158,7 +163,7 @@ class Row:
 
     @property
     def key(self) -> tuple[str, ...]:
-        return ("n", self.number) if self.number else ("p", str(self.program.pk), self.email)
+        return ("n", self.number.upper()) if self.number else ("p", str(self.program.pk), self.email)
 
 
 @dataclass
@@ -202,7 +207,9 @@ class Context:
     today: date
     seen: dict[tuple[str, ...], int] = field(default_factory=dict)  # key -> first line in the file
     records: dict[tuple[str, ...], LegacyRecord] = field(default_factory=dict)
-    taken_numbers: set[str] = field(default_factory=set)  # certificates issued here, not imported
+    # Every certificate whose number a chunk's rows use, by upper-cased number: one a row may only
+    # update if it is the certificate of the imported record that row matches.
+    certificates: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # pk, number, source
 
     @classmethod
     def build(cls, now: datetime) -> Context:
@@ -216,20 +223,26 @@ class Context:
 
     def load(self, chunk: list[tuple[int, dict[str, str]]]) -> None:
         """Fetch the existing records and certificates the chunk's rows could touch."""
-        numbers = {cells.get("certificate_number", "") for _, cells in chunk} - {""}
+        # Numbers are compared upper-cased: OWP-1 and owp-1 are one certificate to a reader.
+        numbers = {cells.get("certificate_number", "").upper() for _, cells in chunk} - {""}
         emails = {cells.get("email", "").lower() for _, cells in chunk if not cells.get("certificate_number")}
-        found = LegacyRecord.objects.filter(certificate_number__in=numbers).select_related("holder")
-        for r in found:
-            self.records[("n", r.certificate_number)] = r
+        found = (
+            LegacyRecord.objects.annotate(upper_number=Upper("certificate_number"))
+            .filter(upper_number__in=numbers)
+            .select_related("holder")
+        )
+        for numbered in found:
+            self.records[("n", numbered.certificate_number.upper())] = numbered
         for r in LegacyRecord.objects.filter(certificate_number="", email__in=emails).select_related(
             "holder"
         ):
             self.records[("p", str(r.program_id), r.email)] = r
-        self.taken_numbers |= set(
-            Certificate.objects.filter(number__in=numbers)
-            .exclude(source=Source.LEGACY)
-            .values_list("number", flat=True)
-        )
+        for pk, number, source in (
+            Certificate.objects.annotate(upper_number=Upper("number"))
+            .filter(upper_number__in=numbers)
+            .values_list("pk", "number", "source")
+        ):
+            self.certificates[number.upper()] = (pk, number, source)
 
 
 def check_row(line: int, cells: dict[str, str], ctx: Context) -> Verdict:
@@ -247,15 +260,24 @@ def check_row(line: int, cells: dict[str, str], ctx: Context) -> Verdict:
             value=row.number or row.email,
             reason=f"{what} is already on line {first}",
         )
-    if row.number and row.number in ctx.taken_numbers:
+    existing = ctx.records.get(row.key)
+    held = ctx.certificates.get(row.number.upper()) if row.number else None
+    if held is not None and (existing is None or existing.certificate_id != held[0]):
+        # The number is on a certificate that is not this record's: creating it again would fail
+        # on the unique number when applied (demo data and older imports hold legacy certificates
+        # without a record), so the dry run refuses the line.
+        _, number, source = held
         return Verdict(
             line,
             "reject",
             column="certificate_number",
             value=row.number,
-            reason="this number belongs to a certificate issued by stormcert, not an imported one",
+            reason=(
+                "this number belongs to a certificate issued by stormcert, not an imported one"
+                if source != Source.LEGACY
+                else f"certificate {number} already exists and was not imported from this record"
+            ),
         )
-    existing = ctx.records.get(row.key)
     note = ""
     if row.status == LegacyStatus.ACTIVE and row.expires_on and row.expires_on < ctx.today:
         note = "status says active but the expiry date has passed: it will show as expired"
@@ -311,6 +333,8 @@ def _parse(line: int, cells: dict[str, str], ctx: Context) -> Row:
     number = cells.get("certificate_number", "").strip()
     if len(number) > 40:
         raise Reject("certificate_number", number, "the certificate number is longer than 40 characters")
+    if number and (bad := number_problem(number)):
+        raise Reject("certificate_number", number.encode("unicode_escape").decode(), bad)
     if status == LegacyStatus.IN_PROGRESS:
         if number:
             raise Reject("status", status_text, "a record with a certificate number cannot be in progress")
@@ -424,7 +448,7 @@ def check_next(*, run: ImportRun, chunk: int = CHUNK, now: datetime | None = Non
 def _key_of(cells: dict[str, str], ctx: Context) -> tuple[str, ...]:
     number = cells.get("certificate_number", "").strip()
     if number:
-        return ("n", number)
+        return ("n", number.upper())
     program = ctx.programs.get(cells.get("program", "").strip().lower())
     return ("p", str(program.pk if program else ""), cells.get("email", "").strip().lower())
 

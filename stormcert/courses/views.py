@@ -46,6 +46,7 @@ from stormcert.courses.models import (
 from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
 from stormcert.enrollments.services import qualification_program
+from stormcert.lib.http import id_param
 
 
 def _upcoming(now: datetime) -> QuerySet[CourseSession]:
@@ -344,7 +345,9 @@ def new_session(request: HttpRequest) -> HttpResponse:
                 return redirect("courses:plan", pk=session.pk)
             messages.success(request, "Published on the course calendar.")
             return redirect("courses:session", pk=session.pk)
-    return render(request, "courses/session_form.html", {"form": form, "session": None})
+    # A refused form is a 400, so a client (and the no-5xx fuzz test) can tell it from a page view.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "courses/session_form.html", {"form": form, "session": None}, status=status)
 
 
 @login_required
@@ -364,7 +367,8 @@ def edit_session(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved. Registrants have been told what changed.")
             return redirect("courses:session", pk=pk)
-    return render(request, "courses/session_form.html", {"form": form, "session": session})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "courses/session_form.html", {"form": form, "session": session}, status=status)
 
 
 @login_required
@@ -514,12 +518,12 @@ def staff_surveys(request: HttpRequest) -> HttpResponse:
         list(SurveyQuestion.objects.filter(program=program, kind=QuestionKind.RATING)) if program else []
     )
     answers = SurveyAnswer.objects.filter(rating__isnull=False)
-    trainer_id = request.GET.get("trainer", "")
-    session_id = request.GET.get("session", "")
-    if trainer_id.isdigit():
-        answers = answers.filter(response__session__trainer_id=int(trainer_id))
-    if session_id.isdigit():
-        answers = answers.filter(response__session_id=int(session_id))
+    trainer_id = id_param(request.GET.get("trainer"))
+    session_id = id_param(request.GET.get("session"))
+    if trainer_id is not None:
+        answers = answers.filter(response__session__trainer_id=trainer_id)
+    if session_id is not None:
+        answers = answers.filter(response__session_id=session_id)
     by_question = {
         row["question_id"]: row
         for row in answers.values("question_id").annotate(avg=Avg("rating"), n=Count("id"))

@@ -487,6 +487,9 @@ def rules_for(enrollment: Enrollment, now: datetime) -> Any:
     return rules_for_version(version_for(enrollment, now), program_today(enrollment.program, now))
 
 
+EXTEND_MAX_DAYS = 3653  # ten years: far past any extension staff grant, short of the calendar's end
+
+
 @transaction.atomic
 def extend_window(
     *, enrollment: Enrollment, last_day: date, actor: User, reason: str, now: datetime | None = None
@@ -500,6 +503,9 @@ def extend_window(
     if not enrollment.is_registered():
         raise JourneyError("This person has not registered yet, so there is no window to extend.")
     zone = enrollment.program.zone
+    if last_day > timezone.localdate(now, zone) + timedelta(days=EXTEND_MAX_DAYS):
+        # 9999-12-31 overflowed the date arithmetic below: a 500 (found by the bad-input fuzz test).
+        raise JourneyError("Choose a last day within ten years from today.")
     new_end = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
     if enrollment.window_end is not None and new_end <= enrollment.window_end:
         current = journey_last_day(enrollment.window_end, zone)
