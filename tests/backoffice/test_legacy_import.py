@@ -287,7 +287,7 @@ def test_a_cell_over_the_csv_field_limit_is_refused_at_upload_with_its_line(
         imports.start_run(actor=sara, filename="x.csv", data=data)
     # An opened quote never closed swallows the rest of the file into one cell: same answer.
     unclosed = legacy_csv(GOOD[0], '"Open quote,' + "y" * 140_000)
-    staff = client_for(sara)
+    staff = client_for(sara, mfa=True)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = staff.post(reverse("backoffice:imports"), {"file": SimpleUploadedFile("x.csv", unclosed)})

@@ -87,7 +87,7 @@ def test_a_last_day_at_the_end_of_the_calendar_is_refused_not_a_500(
     registered: Enrollment, alice: User, sara: User
 ) -> None:
     # 9999-12-31 + 1 day overflowed: OverflowError, a 500 (found by tests/security/test_bad_input.py).
-    client = client_for(sara)
+    client = client_for(sara, mfa=True)
     for day, says in (
         ("9999-12-31", "Enter a date between 1900 and 2199."),  # the form's field
         ("2199-01-01", "Choose a last day within ten years from today"),  # the service
