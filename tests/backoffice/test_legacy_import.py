@@ -319,7 +319,7 @@ def test_a_number_that_already_exists_is_rejected_by_the_dry_run_not_the_apply(
     assert reasons == {
         2: "certificate OWP-000123 already exists and was not imported from this record",
         3: "certificate OWP-000777 already exists and was not imported from this record",
-        5: "certificate number Owp-000125 is already on line 4",
+        5: "certificate number OWP-000125 is already on line 4",
     }
     with pytest.raises(imports.ImportRejected):
         imports.apply_run(run=run, actor=sara)
