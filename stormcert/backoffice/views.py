@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from stormcert.accounts.claims import ClaimError, decide_claim, find_record
 from stormcert.accounts.merge import MergeError, check_merge, merge_accounts, preview
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
-from stormcert.accounts.permissions import staff_required
 from stormcert.accounts.services import AccountError, set_sign_in_allowed
 from stormcert.audit.models import AuditEvent
 from stormcert.backoffice import imports
@@ -47,6 +46,7 @@ from stormcert.exams.models import Accommodation, Attempt
 from stormcert.exams.services import ExamError, grant_accommodation
 from stormcert.lib import csvsafe
 from stormcert.lib.numbers import canonical_number
+from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from stormcert.accounts.models import Profile, User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import add_years, issue_certificate, refresh_directory_entries
+from stormcert.certificates.services import issue_certificate, refresh_directory_entries
+from stormcert.lib.dates import add_years
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today
 
