@@ -17,7 +17,6 @@ from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, U
 from stormcert.accounts.services import AccountError, set_sign_in_allowed
 from stormcert.audit.models import AuditEvent
 from stormcert.backoffice import imports
-from stormcert.backoffice.demo_legacy import SAMPLE
 from stormcert.backoffice.forms import (
     AccommodationForm,
     ClaimDecisionForm,
@@ -262,7 +261,7 @@ def imports_home(request: HttpRequest) -> HttpResponse:
 @staff_required
 def import_sample(request: HttpRequest) -> HttpResponse:
     """A small file in the expected shape, to start from."""
-    response = HttpResponse(SAMPLE.read_bytes(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(imports.SAMPLE.read_bytes(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="earlier-records-sample.csv"'
     return response
 

@@ -14,6 +14,8 @@ from stormcert.certificates.services import issue_certificate, refresh_directory
 from stormcert.lib.dates import add_years
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today
+from stormcert.trainers.applications import issue_term_certificate
+from stormcert.trainers.models import TrainerTerm
 
 # (first, last, company, city, phone, opted in, program, years before today issued, revoked)
 HOLDERS = [
@@ -60,9 +62,6 @@ def load_demo_certificates(password: str) -> int:
         qisp_issued = add_years(today, -1)
         _issue(tom, programs["QISP"], qisp_issued, add_years(qisp_issued, 2))
         # His ToR certificate belongs to his current term (granted by the course demo).
-        from stormcert.trainers.applications import issue_term_certificate
-        from stormcert.trainers.models import TrainerTerm
-
         term = TrainerTerm.objects.filter(user=tom, certificate__isnull=True).order_by("-starts_on").first()
         if term is not None:
             issue_term_certificate(term=term, actor=None, now=timezone.now())
