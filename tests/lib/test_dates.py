@@ -1,5 +1,5 @@
-"""The pure timing rules: the fee boundary, the new expiry (leap days too), opening and the
-requalification limit, and which reminder is due on a day."""
+"""The pure date rules (lib.dates): the one add_years, the fee boundary, the new expiry (leap
+days too), opening and the requalification limit, and which reminder is due on a day."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from datetime import date
 import pytest
 
 from stormcert.lib import dates
+
+
+def test_add_years_keeps_the_calendar_day_and_turns_29_february_into_28() -> None:
+    assert dates.add_years(date(2026, 11, 21), 2) == date(2028, 11, 21)
+    assert dates.add_years(date(2028, 2, 29), 1) == date(2029, 2, 28)
+    assert dates.add_years(date(2028, 2, 29), 4) == date(2032, 2, 29)
+    assert dates.add_years(date(2030, 2, 28), -2) == date(2028, 2, 28)  # demo and builders go back
 
 
 @pytest.mark.parametrize(
