@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -43,6 +44,8 @@ from stormcert.lib.csvread import CsvLineError, csv_rows
 from stormcert.lib.numbers import canonical_number, number_problem
 from stormcert.programs.models import Program
 
+# A small file in the expected shape: the staff page offers it to start from; the demo imports it.
+SAMPLE = Path(__file__).parent / "samples" / "owp_sample.csv"
 MAX_BYTES = 25 * 1024 * 1024
 CHUNK = 2000
 PLACEHOLDER_DOMAIN = "legacy.invalid"  # RFC 2606: never deliverable, never anyone's address

@@ -10,10 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from stormcert.accounts.permissions import staff_required
 from stormcert.backoffice import charts, reports
 from stormcert.backoffice.reports import Period, Table
 from stormcert.lib import csvsafe
+from stormcert.lib.staff import staff_required
 from stormcert.lib.wallclock import CalendarDateField
 
 # A longer period is still one query per report, but its monthly charts stop being readable.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from stormcert.accounts.models import Profile, User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, NumberCounter, Source
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.dates import add_years
 from stormcert.lib.numbers import canonical_number
 from stormcert.programs.models import Program
 from stormcert.programs.rules import Rules, program_today, rules_for_version, rules_in_force
@@ -22,12 +22,6 @@ from stormcert.programs.rules import Rules, program_today, rules_for_version, ru
 
 class CertificateError(Exception):
     """The certificate action cannot be done; the message says why in plain words."""
-
-
-def add_years(day: date, years: int) -> date:
-    """The same calendar day `years` later; 29 February becomes 28 February."""
-    year = day.year + years
-    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
 
 
 def expiry_for(rules: Rules, issued_on: date) -> date:

@@ -14,7 +14,6 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.credentials import (
     OB3_CONTEXT,
@@ -48,6 +47,7 @@ from stormcert.certificates.services import (
     revoke_certificate,
 )
 from stormcert.lib.numbers import canonical_number
+from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
 from stormcert.programs.models import Program
 

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.courses import services
 from stormcert.courses.forms import (
     AttendanceForm,
@@ -47,6 +46,7 @@ from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
 from stormcert.enrollments.services import qualification_program
 from stormcert.lib.http import id_param
+from stormcert.lib.staff import has_staff_powers, staff_required
 
 
 def _upcoming(now: datetime) -> QuerySet[CourseSession]:

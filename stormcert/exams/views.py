@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.enrollments.models import Enrollment
 from stormcert.exams.accommodations import (
     RequestAlreadyClosed,
@@ -47,6 +46,7 @@ from stormcert.exams.services import (
 )
 from stormcert.exams.stats import exam_stats
 from stormcert.lib.http import BadJSON, bounded_int, id_param, json_body
+from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
 
 SMALL_MAX = 32767  # PositiveSmallIntegerField's upper bound on every database Django supports

@@ -7,7 +7,7 @@ The rules as decided (every figure comes from the program's rules in force that 
   latest `effective_from` on or before today) completed once; a QISP who finished that module
   before (an earlier renewal) is not asked again.
 - The fee is `renewal` through the expiry day (Pacific) and `renewal_late` from the next day
-  (see `timing` for the boundary). It is fixed when the order is created: the order keeps its
+  (see `lib.dates` for the boundary). It is fixed when the order is created: the order keeps its
   line, so a fee change, or the expiry day passing, between creating the order and paying it
   changes nothing about the price ("the fee on the order wins").
 - The new expiry follows the day the renewal happens, which is the day the payment is confirmed
@@ -38,12 +38,12 @@ from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, Source
 from stormcert.certificates.services import absolute, issue_certificate
 from stormcert.emails.services import send_templated_email
+from stormcert.lib import dates
 from stormcert.lib.money import format_money
 from stormcert.payments.models import Order
 from stormcert.payments.services import create_order, pending_order
 from stormcert.programs.models import Fee, Program, ProgramKind
 from stormcert.programs.rules import RuleMissing, Rules, program_today, rules_in_force
-from stormcert.renewals import timing
 from stormcert.renewals.models import ReminderSent
 from stormcert.training.models import Course, CourseKind
 from stormcert.training.services import is_course_complete
@@ -184,7 +184,7 @@ def _renewal_rules(program: Program, day: date) -> Rules:
 
 
 def new_expiry_for(certificate: Certificate, renewed_on: date, rules: Rules) -> date:
-    return timing.new_expiry(
+    return dates.new_expiry(
         old_expiry=certificate.expires_on or renewed_on,
         renewed_on=renewed_on,
         validity_years=int(rules.value("certificate.validity_years")),
@@ -215,19 +215,19 @@ def renewal_status(certificate: Certificate, now: datetime | None = None) -> Ren
             problem=f"Renewal of {program} certificates is not set up yet; please contact the program office.",
         )
     expires = certificate.expires_on
-    opens = timing.opens_on(due_day=expires, days_before=int(rules.value("renewal.opens_days_before_expiry")))
-    last_day = timing.closes_after(
+    opens = dates.opens_on(due_day=expires, days_before=int(rules.value("renewal.opens_days_before_expiry")))
+    last_day = dates.closes_after(
         due_day=expires, days_after=int(rules.value("renewal.requalify_after_days"))
     )
     if today < opens:
         stage = Stage.NOT_YET
-    elif timing.is_on_time(due_day=expires, day=today):
+    elif dates.is_on_time(due_day=expires, day=today):
         stage = Stage.OPEN
     elif last_day is None or today <= last_day:
         stage = Stage.LATE
     else:
         stage = Stage.REQUALIFY
-    code = timing.fee_code_for(due_day=expires, day=today, on_time_code=ON_TIME_FEE, late_code=LATE_FEE)
+    code = dates.fee_code_for(due_day=expires, day=today, on_time_code=ON_TIME_FEE, late_code=LATE_FEE)
     review = required_review(program, today)
     return RenewalStatus(
         certificate=certificate,
@@ -390,7 +390,7 @@ def review_completed(user: Any, course: Course, now: datetime) -> None:
 
 
 def send_renewal_reminders(*, now: datetime | None = None) -> int:
-    """Email each certificate holder the reminder due today (see `timing.due_reminder`), once
+    """Email each certificate holder the reminder due today (see `lib.dates.due_reminder`), once
     per certificate and offset. Safe to run twice, concurrently, or after missing days."""
     now = now or timezone.now()
     sent = 0
@@ -430,12 +430,12 @@ def send_renewal_reminders(*, now: datetime | None = None) -> int:
         for certificate in candidates.iterator():
             if certificate.expires_on is None:  # excluded by the range; this tells the type checker
                 continue
-            offset = timing.due_reminder(
+            offset = dates.due_reminder(
                 due_day=certificate.expires_on, offsets=offsets, day=today, catch_up_days=catch_up
             )
             if offset is None:
                 continue
-            last_day = timing.closes_after(due_day=certificate.expires_on, days_after=limit)
+            last_day = dates.closes_after(due_day=certificate.expires_on, days_after=limit)
             if last_day is not None and today > last_day:
                 continue  # nothing left to renew: they must qualify again
             sent += _claim_and_send(certificate, offset, now)
@@ -451,7 +451,7 @@ def _claim_and_send(certificate: Certificate, offset: int, now: datetime) -> int
                 ReminderSent.objects.create(
                     certificate=certificate,
                     offset_days=offset,
-                    due_on=timing.reminder_day(due_day=certificate.expires_on, offset_days=offset),
+                    due_on=dates.reminder_day(due_day=certificate.expires_on, offset_days=offset),
                     sent_at=now,
                 )
         except IntegrityError:

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import Role, User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.lib.http import client_ip
 from stormcert.lib.markdown import render_markdown
+from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
 from stormcert.programs.rules import rules_in_force
 from stormcert.trainers import applications as apps

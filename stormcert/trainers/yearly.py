@@ -15,11 +15,11 @@ from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate
 from stormcert.courses.models import CourseSession, SessionStatus
+from stormcert.lib.dates import is_on_time
 from stormcert.payments.models import Order
 from stormcert.payments.services import create_order, pending_order
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
-from stormcert.renewals.timing import is_on_time
 from stormcert.trainers.applications import active_qisp, has_signed_current, issue_term_certificate
 from stormcert.trainers.models import TermRenewal, TrainerTerm
 from stormcert.trainers.services import (
@@ -43,7 +43,7 @@ def fee_due_day(program: Program, term_start: date) -> date:
 
 def is_late(due: date, day: date) -> bool:
     """Paid on the due day counts as on time; the late fee applies from the next day (Pacific):
-    the same rule as a QISP renewal's fee, from the renewals app's timing rules."""
+    the same rule as a QISP renewal's fee, from lib.dates."""
     return not is_on_time(due_day=due, day=day)
 
 
