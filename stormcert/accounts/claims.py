@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.merge import MergeError, merge_accounts
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
 from stormcert.audit.services import record as audit
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.links import absolute_url
 from stormcert.lib.numbers import canonical_number, could_be_a_number
 
 LINK_SALT = "stormcert.accounts.claim"
@@ -73,7 +72,7 @@ def send_claim_link(
         context={
             "record": found,
             "claimant": claimant,
-            "url": settings.SITE_URL + reverse("accounts:claim_confirm", args=[token]),
+            "url": absolute_url("accounts:claim_confirm", token),
             "days": LINK_DAYS,
         },
     )
@@ -235,7 +234,7 @@ def decide_claim(
         template="accounts/email/claim_decided",
         to=claim.requester.email,
         user=claim.requester,
-        context={"claim": claim, "joined": joined, "url": settings.SITE_URL + reverse("accounts:claim")},
+        context={"claim": claim, "joined": joined, "url": absolute_url("accounts:claim")},
     )
     return claim
 

@@ -20,10 +20,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import Profile, User
@@ -31,6 +29,7 @@ from stormcert.audit.services import changes, record
 from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus, RetiredCredential
 from stormcert.certificates.services import CertificateError, certified_name, search_text
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf
 
 REASON_MAX = 2000
@@ -59,7 +58,7 @@ def current_certificates_counts(person_ids: list[int]) -> list[tuple[int, int]]:
 
 
 def _page_url() -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("certificates:name_change")
+    return absolute_url("certificates:name_change")
 
 
 def _clean_name(value: str, label: str) -> str:
@@ -245,7 +244,7 @@ def decide_name_change(
             "request": locked,
             "certificates": reissued,
             "url": _page_url(),
-            "certificates_url": settings.SITE_URL.rstrip("/") + reverse("certificates:mine"),
+            "certificates_url": absolute_url("certificates:mine"),
         },
     )
     return locked

@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -21,6 +19,7 @@ from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
 from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN, AccommodationRequest, RequestStatus
 from stormcert.exams.services import ExamError, grant_accommodation
+from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf
 
 EXPLANATION_MAX = 5000
@@ -31,7 +30,7 @@ class RequestAlreadyClosed(ExamError):
 
 
 def _page_url() -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("exams:accommodation")
+    return absolute_url("exams:accommodation")
 
 
 def _check_factor(factor: Decimal | None) -> None:

@@ -16,7 +16,7 @@ from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate
 from stormcert.courses.models import CourseSession, SessionStatus
 from stormcert.payments.models import Order
-from stormcert.payments.services import create_order, pending_order
+from stormcert.payments.services import get_or_create_order, pending_order
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.renewals.timing import is_on_time
@@ -56,7 +56,7 @@ def renewal_term_start(user: User, program: Program, today: date) -> date:
 
 
 @dataclass(frozen=True)
-class RenewalStatus:
+class TermRenewalStatus:
     renewal: TermRenewal
     term_start: date
     term_end: date
@@ -88,7 +88,7 @@ def _renewal(user: User, program: Program, term_start: date, now: datetime) -> T
     return renewal
 
 
-def renewal_status(user: User, now: datetime | None = None) -> RenewalStatus | None:
+def term_renewal_status(user: User, now: datetime | None = None) -> TermRenewalStatus | None:
     """Where a ToR (or a former one) stands for the next term; None if they never were one."""
     now = now or timezone.now()
     program = trainer_program()
@@ -102,7 +102,7 @@ def renewal_status(user: User, now: datetime | None = None) -> RenewalStatus | N
     fees = rules_in_force(program, today)
     amount = fees.fee(FEE).amount + (fees.fee(LATE_FEE).amount if late else Decimal("0"))
     renewal = _renewal(user, program, term_start, now)
-    return RenewalStatus(
+    return TermRenewalStatus(
         renewal=renewal,
         term_start=term_start,
         term_end=term_end,
@@ -124,7 +124,7 @@ def record_meeting(*, user: User, how: str, now: datetime | None = None) -> Term
     now = now or timezone.now()
     if how not in ("attended", "viewed"):
         raise TrainerError("Say whether you attended the renewal meeting or viewed its recording.")
-    status = renewal_status(user, now)
+    status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The renewal is for Trainers of Record.")
     renewal = TermRenewal.objects.select_for_update().get(pk=status.renewal.pk)
@@ -141,24 +141,24 @@ def start_term_fee(*, user: User, now: datetime | None = None) -> Order:
     """The yearly fee order: the late fee is added when the order is made after the due day,
     and an order keeps the amount it was made at (like every order)."""
     now = now or timezone.now()
-    status = renewal_status(user, now)
+    status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The yearly fee is for Trainers of Record.")
     renewal = TermRenewal.objects.select_for_update().get(pk=status.renewal.pk)
     if renewal.paid_at is not None:
         raise TrainerError("The yearly fee for this term is already paid.")
-    if status.open_order is not None:
-        return status.open_order
-    return create_order(
+    order, _ = get_or_create_order(
         user=user,
         program=renewal.program,
         fee_code=FEE,
         surcharges=(LATE_FEE,) if status.late else (),
         purpose=TERM_FEE,
         reference={"renewal": renewal.pk},
+        key="renewal",
         description=f"IGP ToR yearly fee, term from {status.term_start:%B %-d, %Y}",
         now=now,
     )
+    return order
 
 
 def fulfil_term_fee(line: Any, now: datetime) -> None:
