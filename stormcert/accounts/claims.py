@@ -19,6 +19,7 @@ from stormcert.accounts.merge import MergeError, merge_accounts
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
 from stormcert.audit.services import record as audit
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.db import lock
 from stormcert.lib.links import absolute_url
 from stormcert.lib.numbers import canonical_number, could_be_a_number
 
@@ -119,7 +120,7 @@ def claim_record(
 ) -> list[LegacyRecord]:
     """Join the record (and everything else held for its address) to the claimant's account."""
     now = now or timezone.now()
-    record = LegacyRecord.objects.select_for_update().select_related("holder").get(pk=record.pk)
+    record = lock(record, "holder")
     if record.is_claimed or not record.holder.placeholder:
         raise ClaimError("This record has already been claimed.")
     if claimant.placeholder or not claimant.is_active:
@@ -206,7 +207,7 @@ def decide_claim(
     now = now or timezone.now()
     if not reason.strip():
         raise ClaimError("Give a reason: the decision is audited and sent to the person.")
-    claim = ClaimRequest.objects.select_for_update().select_related("requester").get(pk=claim.pk)
+    claim = lock(claim, "requester")
     if claim.status != ClaimStatus.PENDING:
         raise ClaimError(f"This request was already decided ({claim.get_status_display().lower()}).")
     joined: list[LegacyRecord] = []

@@ -29,8 +29,9 @@ from stormcert.audit.services import changes, record
 from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus, RetiredCredential
 from stormcert.certificates.services import CertificateError, certified_name, search_text
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.db import claim
 from stormcert.lib.links import absolute_url
-from stormcert.lib.uploads import UploadRefused, check_pdf
+from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
 REASON_MAX = 2000
 NAME_MAX = 150
@@ -103,12 +104,10 @@ def request_name_change(
     names = set(current_certificates(person).values_list("holder_name", flat=True))
     if names == {f"{first_name} {last_name}"}:
         raise CertificateError(f"Your certificates already say {old_name}.")
-    checked = None
-    if document is not None:
-        try:
-            checked = check_pdf(document)
-        except UploadRefused as exc:
-            raise CertificateError(f"The supporting document was not accepted: {exc}") from None
+    try:
+        checked = check_pdf(document) if document is not None else None
+    except UploadRefused as exc:
+        raise CertificateError(f"The supporting document was not accepted: {exc}") from None
     waiting = "You already have a name change waiting for a decision; withdraw it first to send a new one."
     if NameChangeRequest.objects.filter(person=person, status=NameChangeStatus.PENDING).exists():
         raise CertificateError(waiting)
@@ -120,14 +119,9 @@ def request_name_change(
         reason=reason,
         requested_at=now,
     )
-    if checked is not None and document is not None:
-        request.document_name = checked.original_name
-        request.document_size = checked.size
-        request.document_sha256 = checked.sha256
+    note_document(request, checked)
     try:
-        with transaction.atomic():
-            if document is not None:
-                request.document.save("upload.pdf", document, save=False)
+        with storing_document(request, document):
             request.save()
             record(
                 actor=person,
@@ -149,8 +143,6 @@ def request_name_change(
             )
     except IntegrityError:
         # Two submissions raced past the check above; the constraint let one through.
-        if request.document:
-            request.document.delete(save=False)
         raise CertificateError(waiting) from None
     return request
 
@@ -164,11 +156,9 @@ def withdraw_name_change(
     now = now or timezone.now()
     if request.person_id != person.pk:
         raise CertificateError("No such request.")
-    changed = NameChangeRequest.objects.filter(
-        pk=request.pk, person=person, status=NameChangeStatus.PENDING
-    ).update(status=NameChangeStatus.WITHDRAWN, withdrawn_at=now)
-    request.refresh_from_db()
-    if changed != 1:
+    if not claim(
+        request, {"status": NameChangeStatus.PENDING}, status=NameChangeStatus.WITHDRAWN, withdrawn_at=now
+    ):
         raise NameChangeClosed(
             f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
         )

@@ -19,8 +19,9 @@ from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
 from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN, AccommodationRequest, RequestStatus
 from stormcert.exams.services import ExamError, grant_accommodation
+from stormcert.lib.db import claim
 from stormcert.lib.links import absolute_url
-from stormcert.lib.uploads import UploadRefused, check_pdf
+from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
 EXPLANATION_MAX = 5000
 
@@ -59,24 +60,17 @@ def request_accommodation(
             f"Please keep the explanation under {EXPLANATION_MAX} characters; attach a PDF for the rest."
         )
     _check_factor(factor)
-    checked = None
-    if document is not None:
-        try:
-            checked = check_pdf(document)
-        except UploadRefused as exc:
-            raise ExamError(f"The supporting document was not accepted: {exc}") from None
+    try:
+        checked = check_pdf(document) if document is not None else None
+    except UploadRefused as exc:
+        raise ExamError(f"The supporting document was not accepted: {exc}") from None
     waiting = "You already have a request waiting for a decision; withdraw it first to send a new one."
     if AccommodationRequest.objects.filter(user=user, status=RequestStatus.PENDING).exists():
         raise ExamError(waiting)
     request = AccommodationRequest(user=user, explanation=explanation, factor=factor, requested_at=now)
-    if checked is not None and document is not None:
-        request.document_name = checked.original_name
-        request.document_size = checked.size
-        request.document_sha256 = checked.sha256
+    note_document(request, checked)
     try:
-        with transaction.atomic():
-            if document is not None:
-                request.document.save("upload.pdf", document, save=False)
+        with storing_document(request, document):
             request.save()
             record(
                 actor=user,
@@ -93,8 +87,6 @@ def request_accommodation(
             )
     except IntegrityError:
         # Two submissions raced past the check above; the constraint let one through.
-        if request.document:
-            request.document.delete(save=False)
         raise ExamError(waiting) from None
     return request
 
@@ -107,11 +99,9 @@ def withdraw_accommodation_request(
     now = now or timezone.now()
     if request.user_id != user.pk:
         raise ExamError("No such request.")
-    changed = AccommodationRequest.objects.filter(
-        pk=request.pk, user=user, status=RequestStatus.PENDING
-    ).update(status=RequestStatus.WITHDRAWN, withdrawn_at=now)
-    request.refresh_from_db()
-    if changed != 1:
+    if not claim(
+        request, {"status": RequestStatus.PENDING}, status=RequestStatus.WITHDRAWN, withdrawn_at=now
+    ):
         raise RequestAlreadyClosed(
             f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
         )

@@ -138,27 +138,18 @@ def create_order(
     order = Order.objects.create(user=user, total=total, currency=fee.currency, created_at=now)
     order.number = f"{day.year}-{order.pk:06d}"
     order.save(update_fields=["number"])
-    OrderLine.objects.create(
-        order=order,
-        program=program,
-        fee=fee,
-        fee_code=fee.code,
-        description=description or fee.name,
-        amount=fee.amount,
-        refundable=fee.refundable,
-        purpose=purpose,
-        reference=reference or {},
-    )
-    for extra in extras:
+    # The main line first (its fulfilment does the work), then one line per surcharge.
+    lines = [(fee, description or fee.name, purpose)] + [(extra, extra.name, SURCHARGE) for extra in extras]
+    for line_fee, line_description, line_purpose in lines:
         OrderLine.objects.create(
             order=order,
             program=program,
-            fee=extra,
-            fee_code=extra.code,
-            description=extra.name,
-            amount=extra.amount,
-            refundable=extra.refundable,
-            purpose=SURCHARGE,
+            fee=line_fee,
+            fee_code=line_fee.code,
+            description=line_description,
+            amount=line_fee.amount,
+            refundable=line_fee.refundable,
+            purpose=line_purpose,
             reference=reference or {},
         )
     record(

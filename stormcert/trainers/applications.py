@@ -22,7 +22,7 @@ from stormcert.certificates.models import Certificate, Source, Status
 from stormcert.certificates.services import issue_certificate
 from stormcert.emails.services import send_once, send_templated_email
 from stormcert.enrollments.services import qualification_program
-from stormcert.lib.db import claim_stamp
+from stormcert.lib.db import claim_stamp, lock
 from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf
 from stormcert.payments.models import Order
@@ -219,7 +219,7 @@ def open_fee_order(application: Application) -> Order | None:
 @transaction.atomic
 def start_fee_payment(*, application: Application, now: datetime | None = None) -> Order:
     now = now or timezone.now()
-    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
+    application = lock(application, "cycle")
     if application.paid_at is not None:
         raise TrainerError("The SOQ fee is already paid.")
     check_can_apply(user=application.applicant, cycle=application.cycle, now=now)
@@ -267,9 +267,7 @@ def save_draft(
     *, application: Application, answers: dict[str, str], now: datetime | None = None
 ) -> Application:
     now = now or timezone.now()
-    application = (
-        Application.objects.select_for_update().select_related("cycle__program").get(pk=application.pk)
-    )
+    application = lock(application, "cycle__program")
     _require_draft(application, now)
     for key in ANSWER_FIELDS:
         if key in answers:
@@ -344,9 +342,7 @@ def missing_for_submission(application: Application) -> list[str]:
 @transaction.atomic
 def submit_application(*, application: Application, now: datetime | None = None) -> Application:
     now = now or timezone.now()
-    application = (
-        Application.objects.select_for_update().select_related("cycle__program").get(pk=application.pk)
-    )
+    application = lock(application, "cycle__program")
     _require_draft(application, now)
     missing = missing_for_submission(application)
     if missing:
@@ -420,7 +416,7 @@ def declare_conflict(
     *, assignment: ReviewAssignment, conflict: bool, note: str, now: datetime | None = None
 ) -> ReviewAssignment:
     now = now or timezone.now()
-    assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment = lock(assignment)
     if assignment.declared_at is not None:
         raise TrainerError("You have already declared whether you have a conflict of interest.")
     if conflict and not note.strip():
@@ -445,11 +441,7 @@ def submit_scores(
     *, assignment: ReviewAssignment, scores: dict[int, int], comment: str, now: datetime | None = None
 ) -> ReviewAssignment:
     now = now or timezone.now()
-    assignment = (
-        ReviewAssignment.objects.select_for_update()
-        .select_related("application__cycle")
-        .get(pk=assignment.pk)
-    )
+    assignment = lock(assignment, "application__cycle")
     if assignment.declared_at is None:
         raise TrainerError("Declare first whether you have a conflict of interest.")
     if assignment.conflict:
@@ -488,7 +480,7 @@ def decide(
     now = now or timezone.now()
     if not reason.strip():
         raise TrainerError("Give a reason: it is kept in the audit log.")
-    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
+    application = lock(application, "cycle")
     if application.status == ApplicationStatus.DRAFT:
         raise TrainerError("This statement was never submitted.")
     if application.notified_at is not None:
@@ -622,7 +614,7 @@ def record_orientation(*, application: Application, how: str, now: datetime | No
     now = now or timezone.now()
     if how not in ("attended", "viewed"):
         raise TrainerError("Say whether you attended the orientation or viewed its recording.")
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = lock(application)
     if application.orientation_at is None:
         application.orientation_at = now
         application.orientation_how = how
@@ -640,7 +632,7 @@ def record_orientation(*, application: Application, how: str, now: datetime | No
 @transaction.atomic
 def acknowledge_course_info(*, application: Application, now: datetime | None = None) -> Application:
     now = now or timezone.now()
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = lock(application)
     if application.course_info_at is None:
         application.course_info_at = now
         application.save(update_fields=["course_info_at"])
@@ -667,11 +659,7 @@ def approve_candidate(
 ) -> TrainerTerm:
     """Staff approve a selected candidate: a ToR term and certificate for the current term."""
     now = now or timezone.now()
-    application = (
-        Application.objects.select_for_update()
-        .select_related("cycle__program", "applicant")
-        .get(pk=application.pk)
-    )
+    application = lock(application, "cycle__program", "applicant")
     if application.status != ApplicationStatus.SELECTED:
         raise TrainerError("Only selected candidates are approved.")
     if application.approved_at is not None:
@@ -690,7 +678,7 @@ def approve_candidate(
 
 def issue_term_certificate(*, term: TrainerTerm, actor: User | None, now: datetime) -> Certificate:
     """One ToR certificate per term, valid to the term's last day."""
-    term = TrainerTerm.objects.select_for_update().select_related("program", "user").get(pk=term.pk)
+    term = lock(term, "program", "user")
     if term.certificate_id is not None:
         return term.certificate  # type: ignore[return-value]
     if term.ended_on is not None:

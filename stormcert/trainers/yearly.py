@@ -15,6 +15,7 @@ from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate
 from stormcert.courses.models import CourseSession, SessionStatus
+from stormcert.lib.db import lock
 from stormcert.payments.models import Order
 from stormcert.payments.services import get_or_create_order, pending_order
 from stormcert.programs.models import Program
@@ -127,7 +128,7 @@ def record_meeting(*, user: User, how: str, now: datetime | None = None) -> Term
     status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The renewal is for Trainers of Record.")
-    renewal = TermRenewal.objects.select_for_update().get(pk=status.renewal.pk)
+    renewal = lock(status.renewal)
     if renewal.meeting_at is None:
         renewal.meeting_at = now
         renewal.meeting_how = how
@@ -144,7 +145,7 @@ def start_term_fee(*, user: User, now: datetime | None = None) -> Order:
     status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The yearly fee is for Trainers of Record.")
-    renewal = TermRenewal.objects.select_for_update().get(pk=status.renewal.pk)
+    renewal = lock(status.renewal)
     if renewal.paid_at is not None:
         raise TrainerError("The yearly fee for this term is already paid.")
     order, _ = get_or_create_order(
@@ -174,7 +175,7 @@ def confirm_renewal(
     now = now or timezone.now()
     if not reason.strip():
         raise TrainerError("Give a reason: confirmations are audited.")
-    renewal = TermRenewal.objects.select_for_update().select_related("user", "program").get(pk=renewal.pk)
+    renewal = lock(renewal, "user", "program")
     if renewal.confirmed_at is not None:
         raise TrainerError("This renewal is already confirmed.")
     missing = []
