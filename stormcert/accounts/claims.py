@@ -20,6 +20,7 @@ from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, U
 from stormcert.audit.services import record as audit
 from stormcert.emails.services import send_templated_email
 from stormcert.lib.db import lock
+from stormcert.lib.decisions import mark_decided
 from stormcert.lib.links import absolute_url
 from stormcert.lib.numbers import canonical_number, could_be_a_number
 
@@ -219,11 +220,8 @@ def decide_claim(
             record=record, claimant=claim.requester, actor=actor, how="staff approval", reason=reason, now=now
         )
         claim.record = record
-    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.DECLINED
-    claim.decided_by = actor
-    claim.decided_at = now
-    claim.decision_reason = reason.strip()
-    claim.save()
+    status = ClaimStatus.APPROVED if approve else ClaimStatus.DECLINED
+    mark_decided(claim, status=status, actor=actor, reason=reason.strip(), now=now, also=["record"])
     audit(
         actor=actor,
         verb="legacy.claim_approved" if approve else "legacy.claim_declined",

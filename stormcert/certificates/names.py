@@ -30,6 +30,7 @@ from stormcert.certificates.models import Certificate, NameChangeRequest, NameCh
 from stormcert.certificates.services import CertificateError, certified_name, search_text
 from stormcert.emails.services import send_templated_email
 from stormcert.lib.db import claim
+from stormcert.lib.decisions import lock_pending, mark_decided
 from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
@@ -190,12 +191,7 @@ def decide_name_change(
         raise CertificateError(
             "Give the reason for the decision: the holder is told it, and it is kept in the audit log."
         )
-    locked = NameChangeRequest.objects.select_for_update().select_related("person").get(pk=request.pk)
-    if locked.status != NameChangeStatus.PENDING:
-        who = f" by {locked.decided_by.email}" if locked.decided_by else ""
-        raise NameChangeClosed(
-            f"This request was already {locked.get_status_display().lower()}{who}; nothing was changed."
-        )
+    locked = lock_pending(request, "person", pending=NameChangeStatus.PENDING, closed=NameChangeClosed)
     if locked.person_id == actor.pk:
         raise CertificateError("Another staff member must decide a change of your own name.")
     person = locked.person
@@ -208,11 +204,8 @@ def decide_name_change(
             raise CertificateError(
                 f"{person.email} holds no current certificate; refuse the request instead."
             )
-    locked.status = NameChangeStatus.APPROVED if approve else NameChangeStatus.REFUSED
-    locked.decided_by = actor
-    locked.decided_at = now
-    locked.decision_reason = reason
-    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    status = NameChangeStatus.APPROVED if approve else NameChangeStatus.REFUSED
+    mark_decided(locked, status=status, actor=actor, reason=reason, now=now)
     record(
         actor=actor,
         verb=f"certificates.name_change_{locked.status}",

@@ -20,6 +20,7 @@ from stormcert.emails.services import send_templated_email
 from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN, AccommodationRequest, RequestStatus
 from stormcert.exams.services import ExamError, grant_accommodation
 from stormcert.lib.db import claim
+from stormcert.lib.decisions import lock_pending, mark_decided
 from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
@@ -134,12 +135,7 @@ def decide_accommodation_request(
         raise ExamError(
             "Give the reason for the decision: the candidate is told it, and it is kept in the audit log."
         )
-    locked = AccommodationRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
-    if locked.status != RequestStatus.PENDING:
-        who = f" by {locked.decided_by.email}" if locked.decided_by else ""
-        raise RequestAlreadyClosed(
-            f"This request was already {locked.get_status_display().lower()}{who}; nothing was changed."
-        )
+    locked = lock_pending(request, "user", pending=RequestStatus.PENDING, closed=RequestAlreadyClosed)
     if locked.user_id == actor.pk:
         raise ExamError("Another staff member must decide your own request.")
     if grant:
@@ -150,11 +146,8 @@ def decide_accommodation_request(
         locked.accommodation = grant_accommodation(
             user=locked.user, factor=factor, reason=reason, actor=actor, now=now
         )
-    locked.status = RequestStatus.GRANTED if grant else RequestStatus.DECLINED
-    locked.decided_by = actor
-    locked.decided_at = now
-    locked.decision_reason = reason
-    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "accommodation"])
+    status = RequestStatus.GRANTED if grant else RequestStatus.DECLINED
+    mark_decided(locked, status=status, actor=actor, reason=reason, now=now, also=["accommodation"])
     record(
         actor=actor,
         verb=f"exam.accommodation_request_{locked.status}",
