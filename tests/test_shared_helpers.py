@@ -102,7 +102,7 @@ def test_a_message_that_fails_after_the_claim_undoes_the_claim(alice: User) -> N
 
 def test_send_once_sends_for_the_winner(alice: User) -> None:
     User.objects.filter(pk=alice.pk).update(last_login=None)
-    context = {"claim": None, "joined": [], "url": absolute_url("accounts:claim")}
+    context: dict[str, Any] = {"claim": None, "joined": [], "url": absolute_url("accounts:claim")}
     assert _send(alice, lambda: claim_stamp(alice, "last_login", NOW), context) is True
     assert OutboundEmail.objects.filter(to=alice.email, template="accounts/email/claim_decided").count() == 1
     assert _send(alice, lambda: claim_stamp(alice, "last_login", NOW), context) is False
