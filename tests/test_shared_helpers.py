@@ -7,15 +7,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.urls import reverse
 
 from stormcert.accounts.models import Profile, User
+from stormcert.certificates.models import NameChangeRequest
 from stormcert.emails.models import OutboundEmail
 from stormcert.emails.services import send_once
 from stormcert.lib.db import claim_row, claim_stamp, lock
 from stormcert.lib.links import absolute_url
+from stormcert.lib.uploads import storing_document
 
 NOW = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
 
@@ -107,3 +110,20 @@ def test_send_once_sends_for_the_winner(alice: User) -> None:
     assert OutboundEmail.objects.filter(to=alice.email, template="accounts/email/claim_decided").count() == 1
     assert _send(alice, lambda: claim_stamp(alice, "last_login", NOW), context) is False
     assert OutboundEmail.objects.filter(to=alice.email).count() == 1
+
+
+def test_a_request_that_is_not_kept_leaves_no_file_and_says_one_is_waiting(
+    alice: User, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    request = NameChangeRequest(
+        person=alice, old_name="Alice Alvarez", first_name="Alice", last_name="Moreno"
+    )
+    upload = SimpleUploadedFile("marriage.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+    with (
+        pytest.raises(LookupError, match="already waiting"),
+        storing_document(request, upload, taken=LookupError("already waiting")),
+    ):
+        assert list(tmp_path.rglob("*.pdf"))  # written first, with the rows
+        raise IntegrityError("the partial unique constraint")
+    assert not list(tmp_path.rglob("*.pdf"))

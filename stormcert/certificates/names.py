@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from stormcert.accounts.models import Profile, User
@@ -121,30 +121,27 @@ def request_name_change(
         requested_at=now,
     )
     note_document(request, checked)
-    try:
-        with storing_document(request, document):
-            request.save()
-            record(
-                actor=person,
-                verb="certificates.name_change_requested",
-                obj=request,
-                data={
-                    "from": old_name,
-                    "to": request.new_name,
-                    "document_sha256": request.document_sha256 or None,
-                },
-                reason=reason,
-                now=now,
-            )
-            send_templated_email(
-                template="certificates/email/name_change_requested",
-                to=person.email,
-                user=person,
-                context={"request": request, "url": _page_url()},
-            )
-    except IntegrityError:
-        # Two submissions raced past the check above; the constraint let one through.
-        raise CertificateError(waiting) from None
+    # Two submissions may race past the check above; the constraint lets one through.
+    with storing_document(request, document, taken=CertificateError(waiting)):
+        request.save()
+        record(
+            actor=person,
+            verb="certificates.name_change_requested",
+            obj=request,
+            data={
+                "from": old_name,
+                "to": request.new_name,
+                "document_sha256": request.document_sha256 or None,
+            },
+            reason=reason,
+            now=now,
+        )
+        send_templated_email(
+            template="certificates/email/name_change_requested",
+            to=person.email,
+            user=person,
+            context={"request": request, "url": _page_url()},
+        )
     return request
 
 

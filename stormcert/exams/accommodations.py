@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -70,25 +70,22 @@ def request_accommodation(
         raise ExamError(waiting)
     request = AccommodationRequest(user=user, explanation=explanation, factor=factor, requested_at=now)
     note_document(request, checked)
-    try:
-        with storing_document(request, document):
-            request.save()
-            record(
-                actor=user,
-                verb="exam.accommodation_requested",
-                obj=request,
-                data={"factor": factor, "document_sha256": request.document_sha256 or None},
-                now=now,
-            )
-            send_templated_email(
-                template="exams/email/accommodation_requested",
-                to=user.email,
-                user=user,
-                context={"request": request, "url": _page_url()},
-            )
-    except IntegrityError:
-        # Two submissions raced past the check above; the constraint let one through.
-        raise ExamError(waiting) from None
+    # Two submissions may race past the check above; the constraint lets one through.
+    with storing_document(request, document, taken=ExamError(waiting)):
+        request.save()
+        record(
+            actor=user,
+            verb="exam.accommodation_requested",
+            obj=request,
+            data={"factor": factor, "document_sha256": request.document_sha256 or None},
+            now=now,
+        )
+        send_templated_email(
+            template="exams/email/accommodation_requested",
+            to=user.email,
+            user=user,
+            context={"request": request, "url": _page_url()},
+        )
     return request
 
 

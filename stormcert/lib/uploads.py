@@ -19,7 +19,7 @@ from django import forms
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import FileResponse
 
 PDF_MAGIC = b"%PDF-"
@@ -93,18 +93,21 @@ def note_document(instance: Any, checked: CheckedPdf | None) -> None:
 
 
 @contextmanager
-def storing_document(instance: Any, document: UploadedFile | None) -> Iterator[None]:
+def storing_document(instance: Any, document: UploadedFile | None, *, taken: Exception) -> Iterator[None]:
     """Write the request's supporting PDF to its `document` field, then (in the `with` block) the
-    rows, in one transaction. When the block fails (a concurrent request won a unique
-    constraint), the file is deleted again: a request that was not kept leaves nothing on disk."""
+    rows, in one transaction. When the block fails the file is deleted again: a request that was
+    not kept leaves nothing on disk. A unique constraint refusing the rows (a concurrent request
+    won the race past the caller's checks) raises `taken`, the caller's "already waiting"."""
     try:
         with transaction.atomic():
             if document is not None:
                 instance.document.save("upload.pdf", document, save=False)
             yield
-    except BaseException:
+    except BaseException as exc:
         if instance.document:
             instance.document.delete(save=False)
+        if isinstance(exc, IntegrityError):
+            raise taken from None
         raise
 
 
