@@ -39,7 +39,7 @@ from stormcert.accounts.models import LegacyRecord, LegacyStatus, Profile, User
 from stormcert.audit.services import record as audit
 from stormcert.backoffice.models import ImportRun, RunStatus
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import refresh_directory_entries
+from stormcert.certificates.services import entry_fields, refresh_directory_entries, sort_name_for
 from stormcert.lib.csvread import CsvLineError, csv_rows
 from stormcert.lib.numbers import canonical_number, number_problem
 from stormcert.programs.models import Program
@@ -522,15 +522,15 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def _directory(name: str, number: str) -> dict[str, str]:
-    """As certificates.services.directory_fields would give for the placeholder (name only:
-    a placeholder has no contact details to show)."""
+    """The directory entry of an imported certificate: its placeholder holder has a name and no
+    contact details to show."""
     first, last = _split_name(name)
-    shown = f"{first} {last}".strip()
-    return {
-        "holder_name": shown[:301],
-        "sort_name": f"{last} {first}".strip().lower()[:301] or name.lower()[:301],
-        "search_text": f"{shown} {number}".lower()[:800],
-    }
+    return entry_fields(
+        name=f"{first} {last}".strip()[:301],
+        sort_name=sort_name_for(first, last, name)[:301],
+        number=number,
+        profile=None,
+    )
 
 
 def _write(run: ImportRun, verdicts: list[Verdict], actor: User, now: datetime) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -46,6 +45,7 @@ from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
 from stormcert.enrollments.services import qualification_program
 from stormcert.lib.http import id_param
+from stormcert.lib.links import absolute_url
 from stormcert.lib.staff import has_staff_powers, staff_required
 
 
@@ -134,7 +134,7 @@ def _public_json(session: CourseSession, now: datetime) -> dict[str, Any]:
         "trainer": str(session.trainer),
         "contact": session.contact,
         "notes": session.notes,
-        "url": settings.SITE_URL.rstrip("/") + reverse("courses:session", args=[session.pk]),
+        "url": absolute_url("courses:session", session.pk),
     }
 
 

@@ -35,8 +35,9 @@ from stormcert.enrollments.models import (
     SelfAssessmentQuestion,
     StepRecord,
 )
+from stormcert.lib.db import lock
 from stormcert.payments.models import Order
-from stormcert.payments.services import create_order, pending_order
+from stormcert.payments.services import get_or_create_order
 from stormcert.programs.models import PolicyVersion, Program
 from stormcert.programs.rules import fees_in_force, program_today, rules_for_version, version_in_force
 
@@ -95,10 +96,6 @@ def journey_for(enrollment: Enrollment, now: datetime | None = None) -> Journey:
     return evaluate(facts_for(enrollment, now or timezone.now()))
 
 
-def _lock(enrollment: Enrollment) -> Enrollment:
-    return Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
-
-
 def _require_current(enrollment: Enrollment, step_code: str, now: datetime) -> Journey:
     """The step must be the one to act on at `now` (for exams: when the attempt started)."""
     journey = journey_for(enrollment, now)
@@ -130,7 +127,7 @@ def record_step_done(
     `as_of` is when the work began (an exam attempt's start): an attempt started in time counts
     even if it ends after the window closes."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     _require_current(enrollment, step_code, as_of or now)
     entry = StepRecord.objects.create(
         enrollment=enrollment,
@@ -168,7 +165,7 @@ def record_step_failure(
 ) -> Journey:
     """The one way an exam reports a failed attempt; returns the journey after it."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     journey = _require_current(enrollment, step_code, as_of or now)
     if journey.step(step_code).kind != "exam":
         raise JourneyError("Only exams have failed attempts.")
@@ -236,35 +233,28 @@ def submit_self_assessment(
     return hours
 
 
-def _open_order(enrollment: Enrollment, purpose: str) -> Order | None:
-    return pending_order(
-        user_id=enrollment.user_id, purpose=purpose, reference="enrollment", target=enrollment.pk
-    )
-
-
 @transaction.atomic
 def start_registration(*, enrollment: Enrollment, now: datetime | None = None) -> Order:
     """The registration order (one open at a time), at the fee in force today."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     step = next(s for s in enrollment.program.steps.all() if s.kind == "payment")
     _require_current(enrollment, step.code, now)
-    existing = _open_order(enrollment, REGISTRATION)
-    if existing is not None:
-        return existing
-    return create_order(
+    order, _ = get_or_create_order(
         user=enrollment.user,
         program=enrollment.program,
         fee_code=step.code,
         purpose=REGISTRATION,
         reference={"enrollment": enrollment.pk, "step": step.code},
+        key="enrollment",
         now=now,
     )
+    return order
 
 
 def fulfil_registration(line: Any, now: datetime) -> None:
     """Paying the registration opens the training window and fixes the rules version."""
-    enrollment = _lock(Enrollment.objects.get(pk=line.reference["enrollment"]))
+    enrollment = lock(Enrollment.objects.get(pk=line.reference["enrollment"]), "program")
     step_code = line.reference["step"]
     if enrollment.records.filter(step_code=step_code, outcome=Outcome.DONE, voided_at__isnull=True).exists():
         # Paid twice (two tabs, a check and a card): keep the money on record for staff to refund.
@@ -309,15 +299,12 @@ def fulfil_registration(line: Any, now: datetime) -> None:
 def start_resolution(*, enrollment: Enrollment, now: datetime | None = None) -> Order:
     """The order for what a failure or lapse costs (re-registration or extension)."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     journey = journey_for(enrollment, now)
     if journey.action is None:
         raise JourneyError("Nothing needs to be paid: you can go on with your next step.")
-    existing = _open_order(enrollment, CONSEQUENCE)
-    if existing is not None:
-        return existing
     rule = (version_for(enrollment, now).values.get(key=journey.action.consequence)).value
-    return create_order(
+    order, _ = get_or_create_order(
         user=enrollment.user,
         program=enrollment.program,
         fee_code=rule["fee"],
@@ -327,8 +314,10 @@ def start_resolution(*, enrollment: Enrollment, now: datetime | None = None) -> 
             "consequence": journey.action.consequence,
             "cycle": enrollment.cycle,
         },
+        key="enrollment",
         now=now,
     )
+    return order
 
 
 def fulfil_resolution(line: Any, now: datetime) -> None:
@@ -336,7 +325,7 @@ def fulfil_resolution(line: Any, now: datetime) -> None:
     from stormcert.training.models import Course, CourseKind
     from stormcert.training.services import void_progress
 
-    enrollment = _lock(Enrollment.objects.get(pk=line.reference["enrollment"]))
+    enrollment = lock(Enrollment.objects.get(pk=line.reference["enrollment"]), "program")
     key = line.reference["consequence"]
     journey = journey_for(enrollment, now)
     if (
@@ -401,7 +390,7 @@ def migrate_policy(
         raise JourneyError("Give a reason: moving someone to other rules is audited.")
     if version.program_id != enrollment.program_id:
         raise JourneyError("That rules version belongs to another program.")
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     before = enrollment.policy_version.name if enrollment.policy_version else None
     enrollment.policy_version = version
     enrollment.save(update_fields=["policy_version"])
@@ -434,7 +423,7 @@ def record_self_directed(
         raise JourneyError("Give the license number.")
     if not reason.strip():
         raise JourneyError("Give a reason: it is kept in the audit log.")
-    enrollment = _lock(get_enrollment(user=user, program=program, now=now))
+    enrollment = lock(get_enrollment(user=user, program=program, now=now), "program")
     if enrollment.completed_at is not None:
         raise JourneyError(f"{user} is already qualified in {program}.")
     enrollment.route = Route.SELF_DIRECTED
@@ -499,7 +488,7 @@ def extend_window(
     now = now or timezone.now()
     if not reason.strip():
         raise JourneyError("Give a reason: extending a window is audited.")
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     if not enrollment.is_registered():
         raise JourneyError("This person has not registered yet, so there is no window to extend.")
     zone = enrollment.program.zone
@@ -538,7 +527,7 @@ def grant_attempt(
     now = now or timezone.now()
     if not reason.strip():
         raise JourneyError("Give a reason: granting an attempt is audited.")
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     step = enrollment.program.steps.filter(code=step_code, kind="exam").first()
     if step is None:
         raise JourneyError(f"{enrollment.program} has no exam step {step_code!r}.")

@@ -26,22 +26,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import absolute, issue_certificate
-from stormcert.emails.services import send_templated_email
+from stormcert.certificates.services import issue_certificate
+from stormcert.emails.services import send_once
 from stormcert.lib import dates
+from stormcert.lib.db import claim_row, lock
+from stormcert.lib.links import absolute_url
 from stormcert.lib.money import format_money
 from stormcert.payments.models import Order
-from stormcert.payments.services import create_order, pending_order
+from stormcert.payments.services import get_or_create_order, pending_order
 from stormcert.programs.models import Fee, Program, ProgramKind
 from stormcert.programs.rules import RuleMissing, Rules, program_today, rules_in_force
 from stormcert.renewals.models import ReminderSent
@@ -250,9 +252,7 @@ def start_renewal(*, user: User, certificate: Certificate, now: datetime | None 
     """The renewal order (one open at a time per certificate), at the fee that applies today."""
     now = now or timezone.now()
     # The row lock makes two clicks (two tabs) wait for each other, so they share one order.
-    certificate = (
-        Certificate.objects.select_for_update().select_related("program", "holder").get(pk=certificate.pk)
-    )
+    certificate = lock(certificate, "program", "holder")
     if certificate.holder_id != user.pk:
         raise RenewalError("Only the holder of a certificate can renew it.")
     if certificate.superseded_at is not None:
@@ -262,22 +262,24 @@ def start_renewal(*, user: User, certificate: Certificate, now: datetime | None 
         raise RenewalError(
             f"Certificate {certificate.number} is not your current one; renew {current.number} instead."
         )
-    if certificate.revoked_at is None:
-        existing = open_order(certificate)
-        if existing is not None:
-            return existing  # the price it was created at stands
     status = renewal_status(certificate, now)
-    if not status.can_renew or status.fee is None:
+    # An order already open is reused at the price it was created at, even when renewal has
+    # stopped being possible since (a status without a fee: revoked, or not renewable, has no
+    # open order to offer).
+    if status.fee is None or (status.pending_order is None and not status.can_renew):
         raise RenewalError(status.blocker)
-    order = create_order(
+    order, created = get_or_create_order(
         user=user,
         program=certificate.program,
         fee_code=status.fee.code,
         purpose=PURPOSE,
         reference={"certificate": certificate.pk, "number": certificate.number},
+        key="certificate",
         description=f"{status.fee.name} (certificate {certificate.number})",
         now=now,
     )
+    if not created:
+        return order
     record(
         actor=user,
         verb="renewal.started",
@@ -445,33 +447,24 @@ def send_renewal_reminders(*, now: datetime | None = None) -> int:
 def _claim_and_send(certificate: Certificate, offset: int, now: datetime) -> int:
     if certificate.expires_on is None:
         return 0
+    holder = certificate.holder
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ReminderSent.objects.create(
-                    certificate=certificate,
-                    offset_days=offset,
-                    due_on=dates.reminder_day(due_day=certificate.expires_on, offset_days=offset),
-                    sent_at=now,
-                )
-        except IntegrityError:
-            return 0  # sent by an earlier (or a concurrent) run
-        status = renewal_status(certificate, now)
-        holder = certificate.holder
-        send_templated_email(
+        # The unique reminder row is the claim: an earlier (or a concurrent) run already sent it.
+        if not send_once(
+            claim=partial(
+                claim_row,
+                ReminderSent,
+                certificate=certificate,
+                offset_days=offset,
+                due_on=dates.reminder_day(due_day=certificate.expires_on, offset_days=offset),
+                sent_at=now,
+            ),
             template="renewals/email/renewal_reminder",
             to=holder.email,
             user=holder,
-            context={
-                "user": holder,
-                "certificate": certificate,
-                "status": status,
-                "days_left": (certificate.expires_on - status.today).days,
-                "fee": format_money(status.fee.amount) if status.fee else "",
-                "late_fee": format_money(status.late_fee.amount) if status.late_fee else "",
-                "renewal_url": absolute(reverse("renewals:renewal")),
-            },
-        )
+            context=partial(_reminder_context, certificate, now),
+        ):
+            return 0
         record(
             actor=None,
             verb="renewal.reminder_sent",
@@ -480,3 +473,17 @@ def _claim_and_send(certificate: Certificate, offset: int, now: datetime) -> int
             now=now,
         )
     return 1
+
+
+def _reminder_context(certificate: Certificate, now: datetime) -> dict[str, Any]:
+    status = renewal_status(certificate, now)
+    expires = status.expires_on
+    return {
+        "user": certificate.holder,
+        "certificate": certificate,
+        "status": status,
+        "days_left": (expires - status.today).days if expires else None,
+        "fee": format_money(status.fee.amount) if status.fee else "",
+        "late_fee": format_money(status.late_fee.amount) if status.late_fee else "",
+        "renewal_url": absolute_url("renewals:renewal"),
+    }

@@ -90,7 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "agreement": apps.agreement_in_force(tor_program, now) if tor_program else None,
                 "signed": apps.has_signed_current(me, tor_program, now) if tor_program else False,
                 "term": active_term(me, now),
-                "renewal": yearly.renewal_status(me, now),
+                "renewal": yearly.term_renewal_status(me, now),
                 "how_form": HowForm(),
             }
         )

@@ -57,7 +57,7 @@ from stormcert.trainers.applications import (
 )
 from stormcert.trainers.models import ApplicationCycle
 from stormcert.trainers.services import grant_term
-from stormcert.trainers.yearly import renewal_status
+from stormcert.trainers.yearly import term_renewal_status
 from stormcert.training.models import Course, Lesson, LessonKind
 from tests.certificates.builders import certify
 from tests.courses.conftest import PT, make_session
@@ -114,7 +114,7 @@ def build_world() -> World:
         meeting_details="Zoom link sent to registrants",
     )
     submit_virtual_plan(session=virtual, actor=tom, plan="Breakout rooms and a shared whiteboard.", now=now)
-    term_renewal = renewal_status(tom, now=now)
+    term_renewal = term_renewal_status(tom, now=now)
 
     # Alice: registered and trained (her paid registration order), a graded midterm attempt,
     # credit for the midterm, a seat in Tom's session, a certificate, and a ToR application.
