@@ -6,8 +6,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core; PYTEST_WORKERS=0 runs the suite in this process.
+PYTEST_WORKERS ?= auto
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
 
-.PHONY: run test check setup env migrate demo serve lock bench load bench-directory bench-import clean totp
+.PHONY: run test chromium check setup env migrate demo serve lock bench load bench-directory bench-import clean totp
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -39,9 +43,28 @@ serve:
 totp: setup ## the demo staff member's current two-factor code
 	@$(BIN)/python manage.py demo_totp
 
-test: setup ## the whole suite, browsers included
+# Each worker has its own test database (test-db.sqlite3_gw0, test_<name>_gw0 on PostgreSQL),
+# live server port, browser, media and key folders (conftest.py). --dist loadfile keeps a file's
+# tests together, so a browser journey file warms one worker's pages once.
+test: setup chromium ## the whole suite, browsers included
 	$(BIN)/python manage.py collectstatic --no-input -v0 >/dev/null 2>&1 || true
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (tests/browser/conftest.py). When it is missing,
+# root installs it here (CI, a fresh container); anyone else is told the one command to run.
+chromium:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$(CHROMIUM_PATH)" = /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing Chromium for the browser tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null || exit 1; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM_PATH), which is missing. Install it with:" >&2; \
+	    echo "  sudo apt-get install -y chromium fonts-dejavu-core" >&2; \
+	    echo "(or point CHROMIUM_PATH at a Chromium), then run make test again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 check: setup
 	$(BIN)/ruff check .

@@ -138,13 +138,24 @@ def _fresh_cache() -> Any:
     cache.clear()
 
 
+# The password hasher tests use. Production hashes with Django's PBKDF2 (a million rounds, slow
+# by design); every persona and every browser sign-in would pay that, minutes over the suite.
+# tests/test_account_enumeration.py checks that sign-up still calls the hasher where timing
+# matters, and that the production settings keep a slow one.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True, scope="session")
-def _credential_keys(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    # Signing keys for credentials: generated once per test session in a scratch folder,
-    # never the development keys under var/keys.
+def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    # Once per test session, and so once per xdist worker, each in a scratch folder of its own:
+    # signing keys for credentials (never the development keys under var/keys) and uploaded
+    # documents (never the development media folder; tests that look at files set their own).
     from django.test import override_settings
 
     with override_settings(
-        CREDENTIAL_KEYS_DIR=tmp_path_factory.mktemp("keys"), CREDENTIAL_KEYS_GENERATE=True
+        CREDENTIAL_KEYS_DIR=tmp_path_factory.mktemp("keys"),
+        CREDENTIAL_KEYS_GENERATE=True,
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+        PASSWORD_HASHERS=TEST_PASSWORD_HASHERS,
     ):
         yield

@@ -128,6 +128,21 @@ def test_a_taken_address_still_costs_a_password_hash(
     assert hashed == [PASSWORD]
 
 
+def test_only_the_suite_hashes_passwords_fast() -> None:
+    # The suite swaps in MD5 (conftest.TEST_PASSWORD_HASHERS) to save minutes; the hash the test
+    # above counts is slow only if the settings people run with keep a slow hasher first.
+    from django.conf import global_settings
+    from django.contrib.auth.hashers import get_hasher
+
+    import stormcert.settings as production
+    from conftest import TEST_PASSWORD_HASHERS
+
+    hashers = getattr(production, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+    assert hashers[0] not in TEST_PASSWORD_HASHERS
+    assert hashers[0].endswith(("PBKDF2PasswordHasher", "Argon2PasswordHasher", "ScryptPasswordHasher"))
+    assert get_hasher().algorithm == "md5"  # and the suite does run with the fast one
+
+
 def test_adding_an_address_another_account_has_answers_like_any_other(alice: User, eve: User) -> None:
     from allauth.account.models import EmailAddress
 
