@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
@@ -39,7 +40,10 @@ def test_a_term_ended_early_sends_the_session_to_staff_who_cancel_it(
     tom = in_standing(
         make_person("tom@example.com", roles=(Role.TRAINER,), first_name="Tom", last_name="Nguyen"), now
     )
-    certificate = issue_term_certificate(term=TrainerTerm.objects.get(user=tom), actor=None, now=now)
+    # As its callers do (approval, yearly renewal): it locks the term row, which PostgreSQL allows
+    # only inside a transaction, and this browser test runs in autocommit.
+    with transaction.atomic():
+        certificate = issue_term_certificate(term=TrainerTerm.objects.get(user=tom), actor=None, now=now)
     alice = make_person("alice@example.com", first_name="Alice", last_name="Alvarez")
     ready_for_course(alice, now)
     program = Program.objects.get(code="QISP")
