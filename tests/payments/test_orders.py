@@ -409,3 +409,31 @@ def test_a_payment_for_an_item_nobody_delivers_any_more_is_kept_and_flagged(
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and order.lines.get().fulfilled_at is None
     assert AuditEvent.objects.filter(verb="order.fulfilment_missing").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_a_check_bounds_its_wait_for_the_sqlite_write_lock(
+    programs: None, alice: User, sara: User, settings: Any
+) -> None:
+    """bounded_transaction sets SQLite's busy timeout only as the outermost transaction; an
+    @transaction.atomic around record_manual_payment used to open one first, so a check recorded
+    during a long write waited the default timeout instead of PAYMENTS_LOCK_TIMEOUT_MS."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the busy timeout is SQLite's; PostgreSQL sets lock_timeout in any transaction")
+    settings.PAYMENTS_LOCK_TIMEOUT_MS = 1234
+    order = make_order(alice)
+    with CaptureQueriesContext(connection) as queries:
+        record_manual_payment(
+            order=order,
+            actor=sara,
+            reference="CHK-77",
+            amount=order.total,
+            received_on=date(2026, 11, 1),
+            reason="Check arrived by mail",
+        )
+    assert any("PRAGMA busy_timeout = 1234" in q["sql"] for q in queries.captured_queries)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
