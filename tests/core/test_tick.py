@@ -70,7 +70,7 @@ def test_the_exit_status_from_the_command_line_is_one_when_a_job_fails(tmp_path:
         "    setattr(tick, name, (lambda: 0) if name != 'send_notices' else boom)\n"
         "execute_from_command_line(['manage.py', 'tick'])\n"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+    result = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,
         text=True,
