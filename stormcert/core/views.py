@@ -17,7 +17,7 @@ from stormcert.certificates.names import pending_name_changes
 from stormcert.courses.models import CourseSession, PlanStatus
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
-from stormcert.enrollments.services import get_enrollment, journey_for, qualification_program
+from stormcert.enrollments.services import journey_for, peek_enrollment, qualification_program
 from stormcert.exams.services import pending_accommodation_requests
 from stormcert.payments.models import Payment, PaymentState, Provider
 from stormcert.programs.models import Program
@@ -48,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     verified = EmailAddress.objects.filter(user=request.user, verified=True).exists()
     journey = None
     if program is not None:
-        journey = journey_for(get_enrollment(user=cast(User, request.user), program=program))
+        journey = journey_for(peek_enrollment(user=cast(User, request.user), program=program))
     return render(
         request, "core/dashboard.html", {"program": program, "email_verified": verified, "journey": journey}
     )

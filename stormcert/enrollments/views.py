@@ -27,6 +27,7 @@ from stormcert.enrollments.services import (
     get_enrollment,
     journey_for,
     migrate_policy,
+    peek_enrollment,
     qualification_program,
     record_self_directed,
     rules_for,
@@ -44,7 +45,9 @@ def _my_enrollment(request: HttpRequest) -> Enrollment | None:
     program = qualification_program()
     if program is None:
         return None
-    return get_enrollment(user=cast(User, request.user), program=program)
+    # Reading a page writes nothing: the enrollment row is made by the first POST that acts.
+    find = get_enrollment if request.method == "POST" else peek_enrollment
+    return find(user=cast(User, request.user), program=program)
 
 
 @login_required
@@ -67,7 +70,9 @@ def qualification(request: HttpRequest) -> HttpResponse:
         "ack_form": AcknowledgeForm(),
         "guides": next((s.resources for s in enrollment.program.steps.all() if s.kind == "acknowledge"), []),
         "pending_orders": Order.objects.filter(user=cast(User, request.user), status=OrderStatus.PENDING),
-        "estimate": enrollment.records.filter(
+        "estimate": None
+        if enrollment.pk is None
+        else enrollment.records.filter(
             step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"], voided_at__isnull=True
         )
         .values_list("data__estimated_hours", flat=True)
