@@ -481,7 +481,10 @@ def refund_payment(
 
 
 def cancel_order(*, order: Order, actor: User, reason: str, now: datetime | None = None) -> None:
+    """Staff cancel an unpaid order; like every staff action it needs a reason for the audit log."""
     now = now or timezone.now()
+    if not reason.strip():
+        raise PaymentError("Give a reason for canceling: it is kept in the audit log.")
     with bounded_transaction():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
@@ -496,4 +499,4 @@ def cancel_order(*, order: Order, actor: User, reason: str, now: datetime | None
         locked.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(
             state=PaymentState.CANCELED
         )
-        record(actor=actor, verb="order.canceled", obj=locked, reason=reason, now=now)
+        record(actor=actor, verb="order.canceled", obj=locked, reason=reason.strip(), now=now)

@@ -437,3 +437,14 @@ def test_recording_a_check_bounds_its_wait_for_the_sqlite_write_lock(
     assert any("PRAGMA busy_timeout = 1234" in q["sql"] for q in queries.captured_queries)
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
+
+
+def test_canceling_an_order_needs_a_reason(alice: User, sara: User) -> None:
+    from stormcert.payments.services import PaymentError, cancel_order
+
+    order = make_order(alice)
+    with pytest.raises(PaymentError, match="Give a reason"):
+        cancel_order(order=order, actor=sara, reason="  ")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert not AuditEvent.objects.filter(verb="order.canceled").exists()
