@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import cast
 
@@ -9,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import has_staff_powers, staff_required
@@ -20,7 +21,12 @@ from stormcert.exams.accommodations import (
     request_accommodation,
     withdraw_accommodation_request,
 )
-from stormcert.exams.forms import AccommodationRequestForm
+from stormcert.exams.forms import (
+    AccommodationRequestForm,
+    DecideRequestForm,
+    EndAccommodationForm,
+    GrantAccommodationForm,
+)
 from stormcert.exams.models import (
     Accommodation,
     AccommodationRequest,
@@ -266,71 +272,37 @@ def _factor(text: str) -> Decimal | None:
     return factor
 
 
-@staff_required
-def staff_accommodations(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "grant":
-                user = User.objects.filter(email__iexact=request.POST.get("email", "").strip()).first()
-                if user is None:
-                    raise ExamError("No account uses that email address.")
-                factor = _factor(request.POST.get("factor", ""))
-                if factor is None:
-                    raise ExamError("Give the time factor as a number, for example 1.5.")
-                grant_accommodation(
-                    user=user, factor=factor, reason=request.POST.get("reason", ""), actor=_user(request)
-                )
-                messages.success(request, f"{user.email} now has {factor}× time on every exam.")
-            elif action == "revoke":
-                accommodation = get_object_or_404(Accommodation, pk=request.POST.get("id", "0"))
-                revoke_accommodation(
-                    accommodation=accommodation, actor=_user(request), reason=request.POST.get("reason", "")
-                )
-                messages.success(request, "Accommodation ended.")
-            elif action == "decide":
-                asked = get_object_or_404(
-                    AccommodationRequest.objects.select_related("user"), pk=request.POST.get("id", "0")
-                )
-                grant = request.POST.get("decision") == "grant"
-                decided = decide_accommodation_request(
-                    request=asked,
-                    grant=grant,
-                    factor=_factor(request.POST.get("factor", "")) if grant else None,
-                    reason=request.POST.get("reason", ""),
-                    actor=_user(request),
-                    staff=has_staff_powers(request),
-                )
-                if grant and decided.accommodation is not None:
-                    messages.success(
-                        request,
-                        f"Granted: {asked.user.email} now has {decided.accommodation.factor}× time on every exam; "
-                        "they have been emailed.",
-                    )
-                else:
-                    messages.success(
-                        request, f"Declined {asked.user.email}'s request; they have been emailed."
-                    )
-            return redirect("exams:staff_accommodations")
-        except RequestAlreadyClosed as exc:
-            messages.info(request, str(exc))
-            return redirect("exams:staff_accommodations")
-        except ExamError as exc:
-            messages.error(request, str(exc))
-    posted = request.POST if request.method == "POST" else {}
+@dataclass
+class PendingRequest:
+    """A waiting request as the staff page shows it: with the person's current accommodation
+    and the decision form (bound to what staff typed, when their decision was refused)."""
+
+    request: AccommodationRequest
+    current: Accommodation | None
+    form: DecideRequestForm
+
+
+def _accommodations_page(
+    request: HttpRequest,
+    *,
+    grant_form: GrantAccommodationForm | None = None,
+    refused: tuple[int, DecideRequestForm] | None = None,
+) -> HttpResponse:
     active = list(Accommodation.objects.filter(revoked_at__isnull=True).select_related("user", "granted_by"))
     current = {a.user_id: a for a in active}
-    pending = list(
-        AccommodationRequest.objects.filter(status=RequestStatus.PENDING)
+    pending = [
+        PendingRequest(
+            request=asked,
+            current=current.get(asked.user_id),
+            # What staff typed stays in the form of the request it was typed for.
+            form=refused[1]
+            if refused and refused[0] == asked.pk
+            else DecideRequestForm(initial={"factor": asked.factor or ""}),
+        )
+        for asked in AccommodationRequest.objects.filter(status=RequestStatus.PENDING)
         .select_related("user")
         .order_by("requested_at", "id")
-    )
-    for asked in pending:
-        # What staff typed stays in the form of the request it was typed for when a decision is refused.
-        mine = posted.get("action") == "decide" and posted.get("id") == str(asked.pk)
-        asked.typed_factor = posted.get("factor", "") if mine else (asked.factor or "")  # type: ignore[attr-defined]
-        asked.typed_reason = posted.get("reason", "") if mine else ""  # type: ignore[attr-defined]
-        asked.current = current.get(asked.user_id)  # type: ignore[attr-defined]
+    ]
     closed = (
         AccommodationRequest.objects.exclude(status=RequestStatus.PENDING)
         .select_related("user", "decided_by", "accommodation")
@@ -343,9 +315,90 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
             "active": active,
             "pending": pending,
             "decided": closed,
-            "posted": posted if posted.get("action") == "grant" else {},
+            "grant_form": grant_form or GrantAccommodationForm(initial={"factor": "1.5"}),
         },
     )
+
+
+@staff_required
+@require_GET
+def staff_accommodations(request: HttpRequest) -> HttpResponse:
+    return _accommodations_page(request)
+
+
+@staff_required
+@require_POST
+def staff_accommodation_grant(request: HttpRequest) -> HttpResponse:
+    form = GrantAccommodationForm(request.POST)
+    form.is_valid()  # every field is optional text: the checks below say what is missing
+    data = form.cleaned_data
+    try:
+        user = User.objects.filter(email__iexact=data.get("email", "").strip()).first()
+        if user is None:
+            raise ExamError("No account uses that email address.")
+        factor = _factor(data.get("factor", ""))
+        if factor is None:
+            raise ExamError("Give the time factor as a number, for example 1.5.")
+        grant_accommodation(user=user, factor=factor, reason=data.get("reason", ""), actor=_user(request))
+    except ExamError as exc:
+        messages.error(request, str(exc))
+        return _accommodations_page(request, grant_form=form)
+    messages.success(request, f"{user.email} now has {factor}× time on every exam.")
+    return redirect("exams:staff_accommodations")
+
+
+@staff_required
+@require_POST
+def staff_accommodation_end(request: HttpRequest, pk: int) -> HttpResponse:
+    accommodation = get_object_or_404(Accommodation, pk=pk)
+    form = EndAccommodationForm(request.POST)
+    form.is_valid()
+    try:
+        ended = revoke_accommodation(
+            accommodation=accommodation, actor=_user(request), reason=form.cleaned_data.get("reason", "")
+        )
+    except ExamError as exc:
+        messages.error(request, str(exc))
+    else:
+        if ended:
+            messages.success(request, "Accommodation ended.")
+        else:
+            messages.info(request, "That accommodation had already ended; nothing was changed.")
+    return redirect("exams:staff_accommodations")
+
+
+@staff_required
+@require_POST
+def staff_accommodation_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    asked = get_object_or_404(AccommodationRequest.objects.select_related("user"), pk=pk)
+    form = DecideRequestForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    grant = data.get("decision") == "grant"
+    try:
+        decided = decide_accommodation_request(
+            request=asked,
+            grant=grant,
+            factor=_factor(data.get("factor", "")) if grant else None,
+            reason=data.get("reason", ""),
+            actor=_user(request),
+            staff=has_staff_powers(request),
+        )
+    except RequestAlreadyClosed as exc:
+        messages.info(request, str(exc))
+        return redirect("exams:staff_accommodations")
+    except ExamError as exc:
+        messages.error(request, str(exc))
+        return _accommodations_page(request, refused=(asked.pk, form))
+    if grant and decided.accommodation is not None:
+        messages.success(
+            request,
+            f"Granted: {asked.user.email} now has {decided.accommodation.factor}× time on every exam; "
+            "they have been emailed.",
+        )
+    else:
+        messages.success(request, f"Declined {asked.user.email}'s request; they have been emailed.")
+    return redirect("exams:staff_accommodations")
 
 
 # --- Candidates: asking for an accommodation ------------------------------------------------

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import has_staff_powers, staff_required
@@ -216,60 +216,104 @@ def staff_orders(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/staff_orders.html", {"form": form, "page": page, "query": query})
 
 
-@staff_required
-def staff_order(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_object_or_404(Order.objects.select_related("user"), number=number)
-    actor = _user(request)
-    refundable = [p for p in order.payments.filter(state=PaymentState.CONFIRMED) if p.refundable_amount() > 0]
-    pay_form = ManualPaymentForm(initial={"amount": order.amount_due()}, prefix="pay")
-    refund_form = RefundForm(payments=refundable, prefix="refund")
-    cancel_form = CancelForm(prefix="cancel")
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "record_payment":
-                pay_form = ManualPaymentForm(request.POST, prefix="pay")
-                if pay_form.is_valid():
-                    d = pay_form.cleaned_data
-                    record_manual_payment(
-                        order=order,
-                        actor=actor,
-                        reference=d["reference"],
-                        amount=d["amount"],
-                        received_on=d["received_on"],
-                        reason=d["reason"],
-                    )
-                    messages.success(request, f"Payment {d['reference']} recorded.")
-                    return redirect("payments:staff_order", number=number)
-            elif action == "refund":
-                refund_form = RefundForm(request.POST, payments=refundable, prefix="refund")
-                if refund_form.is_valid():
-                    d = refund_form.cleaned_data
-                    refund = refund_payment(
-                        payment=d["payment"],
-                        amount=d["amount"],
-                        actor=actor,
-                        reason=d["reason"],
-                        override_nonrefundable=d["override_nonrefundable"],
-                    )
-                    messages.success(request, f"Refunded ${refund.amount}.")
-                    return redirect("payments:staff_order", number=number)
-            elif action == "cancel":
-                cancel_form = CancelForm(request.POST, prefix="cancel")
-                if cancel_form.is_valid():
-                    cancel_order(order=order, actor=actor, reason=cancel_form.cleaned_data["reason"])
-                    messages.success(request, f"Order {number} canceled.")
-                    return redirect("payments:staff_order", number=number)
-        except PaymentError as exc:
-            messages.error(request, str(exc))
+def _refundable(order: Order) -> list[Payment]:
+    return [p for p in order.payments.filter(state=PaymentState.CONFIRMED) if p.refundable_amount() > 0]
+
+
+def _staff_order_page(
+    request: HttpRequest,
+    order: Order,
+    *,
+    pay_form: ManualPaymentForm | None = None,
+    refund_form: RefundForm | None = None,
+    cancel_form: CancelForm | None = None,
+) -> HttpResponse:
+    """The staff order page with its three action forms; an action whose form did not validate
+    passes its bound form, so the page shows it with the errors."""
     return render(
         request,
         "payments/staff_order.html",
         {
             "order": order,
-            "pay_form": pay_form,
-            "refund_form": refund_form,
-            "cancel_form": cancel_form,
-            "refundable": refundable,
+            "pay_form": pay_form or ManualPaymentForm(initial={"amount": order.amount_due()}, prefix="pay"),
+            "refund_form": refund_form or RefundForm(payments=_refundable(order), prefix="refund"),
+            "cancel_form": cancel_form or CancelForm(prefix="cancel"),
+            "refundable": _refundable(order),
         },
     )
+
+
+def _staff_get_order(number: str) -> Order:
+    return get_object_or_404(Order.objects.select_related("user"), number=number)
+
+
+@staff_required
+@require_GET
+def staff_order(request: HttpRequest, number: str) -> HttpResponse:
+    return _staff_order_page(request, _staff_get_order(number))
+
+
+# One view per staff action, each with its own form and URL (as pretix does for order actions).
+
+
+@staff_required
+@require_POST
+def staff_order_record_payment(request: HttpRequest, number: str) -> HttpResponse:
+    order = _staff_get_order(number)
+    form = ManualPaymentForm(request.POST, prefix="pay")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            record_manual_payment(
+                order=order,
+                actor=_user(request),
+                reference=d["reference"],
+                amount=d["amount"],
+                received_on=d["received_on"],
+                reason=d["reason"],
+            )
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Payment {d['reference']} recorded.")
+            return redirect("payments:staff_order", number=number)
+    return _staff_order_page(request, order, pay_form=form)
+
+
+@staff_required
+@require_POST
+def staff_order_refund(request: HttpRequest, number: str) -> HttpResponse:
+    order = _staff_get_order(number)
+    form = RefundForm(request.POST, payments=_refundable(order), prefix="refund")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            refund = refund_payment(
+                payment=d["payment"],
+                amount=d["amount"],
+                actor=_user(request),
+                reason=d["reason"],
+                override_nonrefundable=d["override_nonrefundable"],
+            )
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Refunded ${refund.amount}.")
+            return redirect("payments:staff_order", number=number)
+    return _staff_order_page(request, order, refund_form=form)
+
+
+@staff_required
+@require_POST
+def staff_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    order = _staff_get_order(number)
+    form = CancelForm(request.POST, prefix="cancel")
+    if form.is_valid():
+        try:
+            cancel_order(order=order, actor=_user(request), reason=form.cleaned_data["reason"])
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Order {number} canceled.")
+            return redirect("payments:staff_order", number=number)
+    return _staff_order_page(request, order, cancel_form=form)

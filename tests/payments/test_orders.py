@@ -163,11 +163,10 @@ def test_check_payment_waits_with_instructions_until_staff_record_it(
     page = alice_client.post(reverse("payments:pay", args=[order.number]), {"provider": "check"}, follow=True)
     body = page.content.decode()
     assert "Awaiting your check or purchase order." in body and "payable to" in body and order.number in body
-    staff_url = reverse("payments:staff_order", args=[order.number])
+    staff_url = reverse("payments:staff_order_record_payment", args=[order.number])
     no_reason = sara_client.post(
         staff_url,
         {
-            "action": "record_payment",
             "pay-reference": "1234",
             "pay-amount": "505.00",
             "pay-received_on": "2026-11-20",
@@ -178,7 +177,6 @@ def test_check_payment_waits_with_instructions_until_staff_record_it(
     done = sara_client.post(
         staff_url,
         {
-            "action": "record_payment",
             "pay-reference": "1234",
             "pay-amount": "505.00",
             "pay-received_on": "2026-11-20",
@@ -294,17 +292,16 @@ def test_staff_refund_all_or_part_with_a_reason(
     order = make_order(alice)
     pay_in_test_mode(alice_client, order)
     payment = order.payments.get()
-    url = reverse("payments:staff_order", args=[order.number])
+    url = reverse("payments:staff_order_refund", args=[order.number])
     too_much = sara_client.post(
         url,
-        {"action": "refund", "refund-payment": payment.pk, "refund-amount": "600", "refund-reason": "oops"},
+        {"refund-payment": payment.pk, "refund-amount": "600", "refund-reason": "oops"},
         follow=True,
     )
     assert "Refund between $0.01 and $505.00 of this payment." in too_much.content.decode()
     sara_client.post(
         url,
         {
-            "action": "refund",
             "refund-payment": payment.pk,
             "refund-amount": "100",
             "refund-reason": "Goodwill",
@@ -315,7 +312,6 @@ def test_staff_refund_all_or_part_with_a_reason(
     sara_client.post(
         url,
         {
-            "action": "refund",
             "refund-payment": payment.pk,
             "refund-amount": "405",
             "refund-reason": "Withdrew from the program",
@@ -372,8 +368,11 @@ def test_staff_filter_orders(alice: User, sara_client: Client, alice_client: Cli
 
 def test_staff_cancel_an_unpaid_order_with_a_reason(alice: User, sara: User, sara_client: Client) -> None:
     order = make_order(alice)
-    url = reverse("payments:staff_order", args=[order.number])
-    sara_client.post(url, {"action": "cancel", "cancel-reason": "Duplicate order"})
+    url = reverse("payments:staff_order_cancel", args=[order.number])
+    blank = sara_client.post(url, {"cancel-reason": " "})
+    assert blank.status_code == 200 and "This field is required." in blank.content.decode()
+    assert Order.objects.get().status == OrderStatus.PENDING
+    sara_client.post(url, {"cancel-reason": "Duplicate order"})
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELED
     assert AuditEvent.objects.get(verb="order.canceled").reason == "Duplicate order"
