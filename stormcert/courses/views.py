@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import has_staff_powers, staff_required
@@ -600,36 +600,25 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "courses/staff_queue.html", {"rows": rows})
 
 
-@staff_required
-def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
-    """One session from the queue: reassign it to a ToR in standing, or cancel it; both need a
-    reason, are audited and email the registrants (the services do both)."""
-    session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
-    now = timezone.now()
+def _able_trainers(session: CourseSession, now: datetime) -> tuple[set[int], list[User]]:
+    """Who may take this session over: Trainers of Record in standing, except its own trainer."""
     able = who_may_teach(None, now) - {session.trainer_id}
-    trainers = list(User.objects.filter(pk__in=able).order_by("last_name", "first_name", "email"))
-    reassign_form = ReassignForm(
-        request.POST if "reassign" in request.POST else None, trainers=trainers, prefix="reassign"
-    )
-    cancel_form = ReasonForm(request.POST if "cancel" in request.POST else None, prefix="cancel")
-    staff = cast(User, request.user)
-    if request.method == "POST":
-        try:
-            if "reassign" in request.POST and reassign_form.is_valid():
-                trainer = get_object_or_404(User, pk=int(reassign_form.cleaned_data["trainer"]), pk__in=able)
-                services.reassign_session(
-                    session=session, trainer=trainer, actor=staff, reason=reassign_form.cleaned_data["reason"]
-                )
-                messages.success(request, f"The session is now {trainer}'s; its registrants have been told.")
-                return redirect("courses:staff_queue")
-            if "cancel" in request.POST and cancel_form.is_valid():
-                services.cancel_session(
-                    session=session, actor=staff, reason=cancel_form.cleaned_data["reason"]
-                )
-                messages.success(request, "The session is cancelled and its registrants have been told.")
-                return redirect("courses:staff_queue")
-        except CourseError as exc:
-            (reassign_form if "reassign" in request.POST else cancel_form).add_error(None, str(exc))
+    return able, list(User.objects.filter(pk__in=able).order_by("last_name", "first_name", "email"))
+
+
+def _queue_session(pk: int) -> CourseSession:
+    return get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
+
+
+def _queue_session_page(
+    request: HttpRequest,
+    session: CourseSession,
+    *,
+    reassign_form: ReassignForm | None = None,
+    cancel_form: ReasonForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    _, trainers = _able_trainers(session, now)
     registrants = session.seats.filter(
         status__in=[SeatStatus.REGISTERED, SeatStatus.OFFERED, SeatStatus.WAITING]
     ).select_related("user")
@@ -640,8 +629,57 @@ def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "problems": teaching_problems(session.trainer, now),
             "registrants": registrants,
-            "reassign_form": reassign_form,
-            "cancel_form": cancel_form,
+            "reassign_form": reassign_form or ReassignForm(trainers=trainers, prefix="reassign"),
+            "cancel_form": cancel_form or ReasonForm(prefix="cancel"),
             "has_trainers": bool(trainers),
         },
     )
+
+
+@staff_required
+@require_GET
+def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """One session from the queue: reassign it to a ToR in standing, or cancel it (each its own
+    view below); both need a reason, are audited and email the registrants (the services do both)."""
+    return _queue_session_page(request, _queue_session(pk))
+
+
+@staff_required
+@require_POST
+def staff_queue_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _queue_session(pk)
+    able, trainers = _able_trainers(session, timezone.now())
+    form = ReassignForm(request.POST, trainers=trainers, prefix="reassign")
+    if form.is_valid():
+        trainer = get_object_or_404(User, pk=int(form.cleaned_data["trainer"]), pk__in=able)
+        try:
+            services.reassign_session(
+                session=session,
+                trainer=trainer,
+                actor=cast(User, request.user),
+                reason=form.cleaned_data["reason"],
+            )
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"The session is now {trainer}'s; its registrants have been told.")
+            return redirect("courses:staff_queue")
+    return _queue_session_page(request, session, reassign_form=form)
+
+
+@staff_required
+@require_POST
+def staff_queue_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _queue_session(pk)
+    form = ReasonForm(request.POST, prefix="cancel")
+    if form.is_valid():
+        try:
+            services.cancel_session(
+                session=session, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
+            )
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "The session is cancelled and its registrants have been told.")
+            return redirect("courses:staff_queue")
+    return _queue_session_page(request, session, cancel_form=form)

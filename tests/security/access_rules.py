@@ -288,6 +288,8 @@ RULES: dict[str, Rule] = {
     "courses:staff_surveys": STAFF,
     "courses:staff_queue": STAFF,
     "courses:staff_queue_session": STAFF,
+    "courses:staff_queue_reassign": STAFF_POST,
+    "courses:staff_queue_cancel": STAFF_POST,
     "trainers:staff_home": STAFF,
     "trainers:staff_new_cycle": STAFF,
     "trainers:staff_cycle": STAFF,
