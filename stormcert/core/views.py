@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from allauth.account.models import EmailAddress
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -12,6 +10,7 @@ from django.templatetags.static import static
 from stormcert.accounts.claims import pending_claims
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.names import pending_name_changes
 from stormcert.courses.models import CourseSession, PlanStatus
@@ -43,12 +42,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     program = qualification_program()
     verified = EmailAddress.objects.filter(user=request.user, verified=True).exists()
     journey = None
     if program is not None:
-        journey = journey_for(peek_enrollment(user=cast(User, request.user), program=program))
+        journey = journey_for(peek_enrollment(user=request.user, program=program))
     return render(
         request, "core/dashboard.html", {"program": program, "email_verified": verified, "journey": journey}
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import has_staff_powers, staff_required
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.courses import services
 from stormcert.courses.forms import (
     AttendanceForm,
@@ -95,7 +96,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     page = Paginator(sessions, 20).get_page(request.GET.get("page"))
     user = request.user
     program = qualification_program()
-    seat = services.live_seat(cast(User, user), program) if user.is_authenticated and program else None
+    seat = services.live_seat(user, program) if isinstance(user, User) and program else None
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -212,10 +213,10 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def register(request: HttpRequest, pk: int) -> HttpResponse:
+def register(request: AuthedRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(CourseSession, pk=pk)
     try:
-        result = services.register_for_session(user=cast(User, request.user), session=session)
+        result = services.register_for_session(user=request.user, session=session)
     except CourseError as exc:
         messages.error(request, str(exc))
         return redirect("courses:session", pk=pk)
@@ -241,10 +242,10 @@ def _my_seat(request: HttpRequest, seat_id: int) -> Seat:
 
 @login_required
 @require_POST
-def accept_offer(request: HttpRequest, seat_id: int) -> HttpResponse:
+def accept_offer(request: AuthedRequest, seat_id: int) -> HttpResponse:
     seat = _my_seat(request, seat_id)
     try:
-        services.accept_offer(seat=seat, user=cast(User, request.user))
+        services.accept_offer(seat=seat, user=request.user)
         messages.success(request, "The seat is yours. A calendar invitation is on its way by email.")
     except CourseError as exc:
         messages.error(request, str(exc))
@@ -253,11 +254,11 @@ def accept_offer(request: HttpRequest, seat_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel_seat(request: HttpRequest, seat_id: int) -> HttpResponse:
+def cancel_seat(request: AuthedRequest, seat_id: int) -> HttpResponse:
     seat = _my_seat(request, seat_id)
     was = seat.status
     try:
-        services.cancel_seat(seat=seat, actor=cast(User, request.user))
+        services.cancel_seat(seat=seat, actor=request.user)
         messages.success(
             request,
             "You left the waitlist."
@@ -270,7 +271,7 @@ def cancel_seat(request: HttpRequest, seat_id: int) -> HttpResponse:
 
 
 @login_required
-def survey(request: HttpRequest, seat_id: int) -> HttpResponse:
+def survey(request: AuthedRequest, seat_id: int) -> HttpResponse:
     seat = _my_seat(request, seat_id)
     questions = services.survey_questions(seat.session.program)
     try:
@@ -281,7 +282,7 @@ def survey(request: HttpRequest, seat_id: int) -> HttpResponse:
     form = SurveyForm(request.POST or None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_survey(seat=seat, user=cast(User, request.user), answers=form.answers())
+            services.submit_survey(seat=seat, user=request.user, answers=form.answers())
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -303,8 +304,8 @@ def _trainer_session(request: HttpRequest, pk: int) -> CourseSession:
 
 
 @login_required
-def mine(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)
+def mine(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     now = timezone.now()
     problems = teaching_problems(user, now)
     sessions = CourseSession.objects.filter(trainer=user).with_seats(now).order_by("-starts_at")
@@ -323,8 +324,8 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def new_session(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)
+def new_session(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     try:
         services.check_can_publish(user, timezone.now())
     except CourseError as exc:
@@ -348,14 +349,14 @@ def new_session(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def edit_session(request: HttpRequest, pk: int) -> HttpResponse:
+def edit_session(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     form = SessionEditForm(request.POST or None, initial=SessionEditForm.initial_for(session))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_session(
                 session=session,
-                actor=cast(User, request.user),
+                actor=request.user,
                 fields=form.cleaned_data,
                 reason=form.cleaned_data["reason"],
             )
@@ -368,14 +369,12 @@ def edit_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def cancel_session(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_session(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.cancel_session(
-                session=session, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
-            )
+            services.cancel_session(session=session, actor=request.user, reason=form.cleaned_data["reason"])
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -390,14 +389,12 @@ def cancel_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def plan(request: HttpRequest, pk: int) -> HttpResponse:
+def plan(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     form = PlanForm(request.POST or None, initial={"plan": session.virtual_plan})
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_virtual_plan(
-                session=session, actor=cast(User, request.user), plan=form.cleaned_data["plan"]
-            )
+            services.submit_virtual_plan(session=session, actor=request.user, plan=form.cleaned_data["plan"])
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -415,15 +412,13 @@ def _roster(session: CourseSession) -> list[Seat]:
 
 
 @login_required
-def roster(request: HttpRequest, pk: int) -> HttpResponse:
+def roster(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     seats = _roster(session)
     form = AttendanceForm(request.POST or None, seats=seats)
     if request.method == "POST" and form.is_valid():
         try:
-            problems = services.record_attendance(
-                session=session, actor=cast(User, request.user), marks=form.marks()
-            )
+            problems = services.record_attendance(session=session, actor=request.user, marks=form.marks())
         except CourseError as exc:
             messages.error(request, str(exc))
         else:
@@ -488,14 +483,14 @@ def staff_plans(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(CourseSession.objects.select_related("trainer"), pk=pk)
     form = PlanDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.decide_virtual_plan(
                 session=session,
-                actor=cast(User, request.user),
+                actor=request.user,
                 accept=form.cleaned_data["decision"] == "accept",
                 reason=form.cleaned_data["reason"],
             )
@@ -646,7 +641,7 @@ def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_queue_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_queue_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _queue_session(pk)
     able, trainers = _able_trainers(session, timezone.now())
     form = ReassignForm(request.POST, trainers=trainers, prefix="reassign")
@@ -656,7 +651,7 @@ def staff_queue_reassign(request: HttpRequest, pk: int) -> HttpResponse:
             services.reassign_session(
                 session=session,
                 trainer=trainer,
-                actor=cast(User, request.user),
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except CourseError as exc:
@@ -669,14 +664,12 @@ def staff_queue_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_queue_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_queue_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _queue_session(pk)
     form = ReasonForm(request.POST, prefix="cancel")
     if form.is_valid():
         try:
-            services.cancel_session(
-                session=session, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
-            )
+            services.cancel_session(session=session, actor=request.user, reason=form.cleaned_data["reason"])
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import staff_required
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.courses.models import Seat
 from stormcert.enrollments.forms import (
     AcknowledgeForm,
@@ -41,17 +41,17 @@ from stormcert.training.models import Course, CourseKind
 from stormcert.training.services import course_progress
 
 
-def _my_enrollment(request: HttpRequest) -> Enrollment | None:
+def _my_enrollment(request: AuthedRequest) -> Enrollment | None:
     program = qualification_program()
     if program is None:
         return None
     # Reading a page writes nothing: the enrollment row is made by the first POST that acts.
     find = get_enrollment if request.method == "POST" else peek_enrollment
-    return find(user=cast(User, request.user), program=program)
+    return find(user=request.user, program=program)
 
 
 @login_required
-def qualification(request: HttpRequest) -> HttpResponse:
+def qualification(request: AuthedRequest) -> HttpResponse:
     enrollment = _my_enrollment(request)
     if enrollment is None:
         return render(request, "enrollments/qualification.html", {"enrollment": None})
@@ -69,7 +69,7 @@ def qualification(request: HttpRequest) -> HttpResponse:
         "progress": course_progress(request.user, course) if course and enrollment.is_registered() else None,
         "ack_form": AcknowledgeForm(),
         "guides": next((s.resources for s in enrollment.program.steps.all() if s.kind == "acknowledge"), []),
-        "pending_orders": Order.objects.filter(user=cast(User, request.user), status=OrderStatus.PENDING),
+        "pending_orders": Order.objects.filter(user=request.user, status=OrderStatus.PENDING),
         "estimate": None
         if enrollment.pk is None
         else enrollment.records.filter(
@@ -79,7 +79,7 @@ def qualification(request: HttpRequest) -> HttpResponse:
         .first(),
         "current_kind": current.kind if current else None,
         "course_seat": Seat.objects.filter(
-            user=cast(User, request.user), program=enrollment.program, cycle=enrollment.cycle
+            user=request.user, program=enrollment.program, cycle=enrollment.cycle
         )
         .select_related("session", "session__trainer")
         .order_by("-created_at")
@@ -97,7 +97,7 @@ def qualification(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def acknowledge_view(request: HttpRequest) -> HttpResponse:
+def acknowledge_view(request: AuthedRequest) -> HttpResponse:
     enrollment = _my_enrollment(request)
     form = AcknowledgeForm(request.POST)
     if enrollment is None:
@@ -114,7 +114,7 @@ def acknowledge_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def self_assessment(request: HttpRequest) -> HttpResponse:
+def self_assessment(request: AuthedRequest) -> HttpResponse:
     enrollment = _my_enrollment(request)
     if enrollment is None:
         return redirect("enrollments:qualification")
@@ -133,7 +133,7 @@ def self_assessment(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollments/self_assessment.html", {"form": form, "enrollment": enrollment})
 
 
-def _pay_for(request: HttpRequest, start: Callable[..., Order]) -> HttpResponse:
+def _pay_for(request: AuthedRequest, start: Callable[..., Order]) -> HttpResponse:
     """Create (or reuse) the order a journey step needs and send the person to pay it."""
     enrollment = _my_enrollment(request)
     if enrollment is None:
@@ -148,13 +148,13 @@ def _pay_for(request: HttpRequest, start: Callable[..., Order]) -> HttpResponse:
 
 @login_required
 @require_POST
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthedRequest) -> HttpResponse:
     return _pay_for(request, start_registration)
 
 
 @login_required
 @require_POST
-def resolve(request: HttpRequest) -> HttpResponse:
+def resolve(request: AuthedRequest) -> HttpResponse:
     return _pay_for(request, start_resolution)
 
 
@@ -182,7 +182,7 @@ def staff_enrollments(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_self_directed(request: HttpRequest) -> HttpResponse:
+def staff_self_directed(request: AuthedRequest) -> HttpResponse:
     form = SelfDirectedForm(request.POST, prefix="sd")
     program = qualification_program()
     if form.is_valid() and program is not None:
@@ -196,7 +196,7 @@ def staff_self_directed(request: HttpRequest) -> HttpResponse:
                     program=program,
                     license_type=form.cleaned_data["license_type"],
                     license_number=form.cleaned_data["license_number"],
-                    actor=cast(User, request.user),
+                    actor=request.user,
                     reason=form.cleaned_data["reason"],
                 )
                 messages.success(request, f"{user} is recorded as a QISP by the self-directed route.")
@@ -215,7 +215,7 @@ def staff_self_directed(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     enrollment = get_object_or_404(
         Enrollment.objects.select_related("user", "program", "policy_version"), pk=pk
     )
@@ -225,7 +225,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             migrate_policy(
                 enrollment=enrollment,
                 version=form.cleaned_data["version"],
-                actor=cast(User, request.user),
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
             messages.success(request, f"Moved to the rules “{form.cleaned_data['version'].name}”.")

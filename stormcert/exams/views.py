@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import has_staff_powers, staff_required
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.enrollments.models import Enrollment
 from stormcert.exams.accommodations import (
     RequestAlreadyClosed,
@@ -56,10 +56,6 @@ from stormcert.exams.stats import exam_stats
 from stormcert.lib.uploads import pdf_response
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
     """The candidate's own attempt, or 404: nobody reads or saves into someone else's."""
     attempt = Attempt.objects.select_related("exam", "enrollment").filter(pk=attempt_id, user=user).first()
@@ -69,12 +65,12 @@ def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
 
 
 @login_required
-def exam_intro(request: HttpRequest, step_code: str) -> HttpResponse:
+def exam_intro(request: AuthedRequest, step_code: str) -> HttpResponse:
     exam = get_object_or_404(Exam.objects.select_related("program"), step_code=step_code)
-    if not Enrollment.objects.filter(user=_user(request), program=exam.program).exists():
+    if not Enrollment.objects.filter(user=request.user, program=exam.program).exists():
         return redirect("enrollments:qualification")
     try:
-        status = exam_status(user=_user(request), exam=exam)
+        status = exam_status(user=request.user, exam=exam)
     except ExamError as exc:
         messages.error(request, str(exc))
         return redirect("enrollments:qualification")
@@ -83,10 +79,10 @@ def exam_intro(request: HttpRequest, step_code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def start(request: HttpRequest, step_code: str) -> HttpResponse:
+def start(request: AuthedRequest, step_code: str) -> HttpResponse:
     exam = get_object_or_404(Exam, step_code=step_code)
     try:
-        attempt = start_attempt(user=_user(request), exam=exam)
+        attempt = start_attempt(user=request.user, exam=exam)
     except (ExamError, Enrollment.DoesNotExist) as exc:
         messages.error(request, str(exc) if isinstance(exc, ExamError) else "Register for the program first.")
         return redirect("exams:intro", step_code=step_code)
@@ -94,8 +90,8 @@ def start(request: HttpRequest, step_code: str) -> HttpResponse:
 
 
 @login_required
-def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_attempt_for_user(_user(request), attempt_id)
+def attempt_page(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(request.user, attempt_id)
     now = timezone.now()
     if attempt.is_overdue(now):
         submit_attempt(attempt_id=attempt.pk, now=now, timed_out=True)
@@ -177,15 +173,15 @@ def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
 
 @login_required
 @require_POST
-def submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_attempt_for_user(_user(request), attempt_id)
+def submit(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(request.user, attempt_id)
     submit_attempt(attempt_id=attempt.pk)
     return redirect("exams:result", attempt_id=attempt.pk)
 
 
 @login_required
-def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_attempt_for_user(_user(request), attempt_id)
+def result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(request.user, attempt_id)
     if attempt.status == AttemptStatus.IN_PROGRESS:
         if not attempt.is_overdue(timezone.now()):
             return redirect("exams:attempt", attempt_id=attempt.pk)
@@ -211,7 +207,7 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 }
             )
         context["rows"] = rows
-    status = exam_status(user=_user(request), exam=attempt.exam)
+    status = exam_status(user=request.user, exam=attempt.exam)
     context["status"] = status
     return render(request, "exams/result.html", context)
 
@@ -220,7 +216,7 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 @staff_required
-def staff_exams(request: HttpRequest) -> HttpResponse:
+def staff_exams(request: AuthedRequest) -> HttpResponse:
     banks = QuestionBank.objects.all()
     report = None
     if request.method == "POST":
@@ -232,7 +228,7 @@ def staff_exams(request: HttpRequest) -> HttpResponse:
             messages.error(request, "That file is larger than 5 MB; split it into smaller files.")
         else:
             report = import_questions(
-                bank=bank, name=upload.name or "upload", content=upload.read(), actor=_user(request)
+                bank=bank, name=upload.name or "upload", content=upload.read(), actor=request.user
             )
             if report.rejected:
                 messages.error(
@@ -328,7 +324,7 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_accommodation_grant(request: HttpRequest) -> HttpResponse:
+def staff_accommodation_grant(request: AuthedRequest) -> HttpResponse:
     form = GrantAccommodationForm(request.POST)
     form.is_valid()  # every field is optional text: the checks below say what is missing
     data = form.cleaned_data
@@ -339,7 +335,7 @@ def staff_accommodation_grant(request: HttpRequest) -> HttpResponse:
         factor = _factor(data.get("factor", ""))
         if factor is None:
             raise ExamError("Give the time factor as a number, for example 1.5.")
-        grant_accommodation(user=user, factor=factor, reason=data.get("reason", ""), actor=_user(request))
+        grant_accommodation(user=user, factor=factor, reason=data.get("reason", ""), actor=request.user)
     except ExamError as exc:
         messages.error(request, str(exc))
         return _accommodations_page(request, grant_form=form)
@@ -349,13 +345,13 @@ def staff_accommodation_grant(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_accommodation_end(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_accommodation_end(request: AuthedRequest, pk: int) -> HttpResponse:
     accommodation = get_object_or_404(Accommodation, pk=pk)
     form = EndAccommodationForm(request.POST)
     form.is_valid()
     try:
         ended = revoke_accommodation(
-            accommodation=accommodation, actor=_user(request), reason=form.cleaned_data.get("reason", "")
+            accommodation=accommodation, actor=request.user, reason=form.cleaned_data.get("reason", "")
         )
     except ExamError as exc:
         messages.error(request, str(exc))
@@ -369,7 +365,7 @@ def staff_accommodation_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_accommodation_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_accommodation_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     asked = get_object_or_404(AccommodationRequest.objects.select_related("user"), pk=pk)
     form = DecideRequestForm(request.POST)
     form.is_valid()
@@ -381,7 +377,7 @@ def staff_accommodation_decide(request: HttpRequest, pk: int) -> HttpResponse:
             grant=grant,
             factor=_factor(data.get("factor", "")) if grant else None,
             reason=data.get("reason", ""),
-            actor=_user(request),
+            actor=request.user,
             staff=has_staff_powers(request),
         )
     except RequestAlreadyClosed as exc:
@@ -413,8 +409,8 @@ def get_request_for_user(user: User, pk: int) -> AccommodationRequest:
 
 
 @login_required
-def accommodation(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def accommodation(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     form = AccommodationRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -447,10 +443,10 @@ def accommodation(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def accommodation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    found = get_request_for_user(_user(request), pk)
+def accommodation_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    found = get_request_for_user(request.user, pk)
     try:
-        withdraw_accommodation_request(request=found, user=_user(request))
+        withdraw_accommodation_request(request=found, user=request.user)
         messages.success(request, "Your request was withdrawn.")
     except ExamError as exc:
         messages.info(request, str(exc))
@@ -458,8 +454,8 @@ def accommodation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def accommodation_document(request: HttpRequest, pk: int) -> FileResponse:
-    user = _user(request)
+def accommodation_document(request: AuthedRequest, pk: int) -> FileResponse:
+    user = request.user
     found = AccommodationRequest.objects.filter(pk=pk).first()
     # Not found rather than forbidden for anyone but the candidate and staff: nothing leaks.
     if found is None or not found.document or not (found.user_id == user.pk or has_staff_powers(request)):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.permissions import has_staff_powers, staff_required
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.payments.forms import CancelForm, ManualPaymentForm, OrderFilterForm, RefundForm
 from stormcert.payments.models import Order, Payment, PaymentState, Provider
 from stormcert.payments.providers import PROVIDERS, ProviderError, available_providers
@@ -41,22 +41,18 @@ def get_order_for_user(user: User, number: str, *, staff: bool) -> Order:
     return order
 
 
-def _order(request: HttpRequest, number: str) -> Order:
-    return get_order_for_user(_user(request), number, staff=has_staff_powers(request))
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
+def _order(request: AuthedRequest, number: str) -> Order:
+    return get_order_for_user(request.user, number, staff=has_staff_powers(request))
 
 
 @login_required
-def order_list(request: HttpRequest) -> HttpResponse:
-    orders = Order.objects.filter(user=_user(request)).prefetch_related("lines", "payments", "refunds")
+def order_list(request: AuthedRequest) -> HttpResponse:
+    orders = Order.objects.filter(user=request.user).prefetch_related("lines", "payments", "refunds")
     return render(request, "payments/order_list.html", {"orders": orders})
 
 
 @login_required
-def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+def order_detail(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     pending_check = order.payments.filter(provider=Provider.CHECK, state=PaymentState.PENDING).first()
     return render(
@@ -74,7 +70,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def pay(request: HttpRequest, number: str) -> HttpResponse:
+def pay(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     if order.user_id != request.user.pk:
         raise Http404("No such order.")  # staff record payments; they don't pay for others
@@ -83,7 +79,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
         started = start_payment(
             order=order,
             provider_code=request.POST.get("provider", ""),
-            actor=_user(request),
+            actor=request.user,
             return_url=request.build_absolute_uri(reverse("payments:stripe_return", args=[order.number])),
             cancel_url=request.build_absolute_uri(detail_url),
         )
@@ -103,7 +99,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
+def testmode_checkout(request: AuthedRequest, payment_id: int) -> HttpResponse:
     payment = get_object_or_404(
         Payment.objects.select_related("order"), pk=payment_id, provider=Provider.TESTMODE
     )
@@ -120,12 +116,12 @@ def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
                 payment_id=payment.pk,
                 provider_id=f"test_{payment.pk}",
                 info={"test_mode": True},
-                actor=_user(request),
+                actor=request.user,
                 only_if_open=True,
             )
         else:
             declined = fail_payment(
-                payment_id=payment.pk, reason="declined on the test-mode page", actor=_user(request)
+                payment_id=payment.pk, reason="declined on the test-mode page", actor=request.user
             )
         state = Payment.objects.values_list("state", flat=True).get(pk=payment.pk)
         if state == PaymentState.CONFIRMED and approve:
@@ -145,7 +141,7 @@ def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
 
 
 @login_required
-def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
+def stripe_return(request: AuthedRequest, number: str) -> HttpResponse:
     """Back from Stripe: re-fetch the session from Stripe itself; the query string proves nothing."""
     order = _order(request, number)
     session_id = request.GET.get("session_id", "")
@@ -169,7 +165,7 @@ def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def receipt(request: HttpRequest, number: str) -> HttpResponse:
+def receipt(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
         messages.info(request, "A receipt is available once a payment is received.")
@@ -178,7 +174,7 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
+def receipt_download(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
         raise Http404("No payment yet, so no receipt.")
@@ -258,7 +254,7 @@ def staff_order(request: HttpRequest, number: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_order_record_payment(request: HttpRequest, number: str) -> HttpResponse:
+def staff_order_record_payment(request: AuthedRequest, number: str) -> HttpResponse:
     order = _staff_get_order(number)
     form = ManualPaymentForm(request.POST, prefix="pay")
     if form.is_valid():
@@ -266,7 +262,7 @@ def staff_order_record_payment(request: HttpRequest, number: str) -> HttpRespons
         try:
             record_manual_payment(
                 order=order,
-                actor=_user(request),
+                actor=request.user,
                 reference=d["reference"],
                 amount=d["amount"],
                 received_on=d["received_on"],
@@ -282,7 +278,7 @@ def staff_order_record_payment(request: HttpRequest, number: str) -> HttpRespons
 
 @staff_required
 @require_POST
-def staff_order_refund(request: HttpRequest, number: str) -> HttpResponse:
+def staff_order_refund(request: AuthedRequest, number: str) -> HttpResponse:
     order = _staff_get_order(number)
     form = RefundForm(request.POST, payments=_refundable(order), prefix="refund")
     if form.is_valid():
@@ -291,7 +287,7 @@ def staff_order_refund(request: HttpRequest, number: str) -> HttpResponse:
             refund = refund_payment(
                 payment=d["payment"],
                 amount=d["amount"],
-                actor=_user(request),
+                actor=request.user,
                 reason=d["reason"],
                 override_nonrefundable=d["override_nonrefundable"],
             )
@@ -305,12 +301,12 @@ def staff_order_refund(request: HttpRequest, number: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+def staff_order_cancel(request: AuthedRequest, number: str) -> HttpResponse:
     order = _staff_get_order(number)
     form = CancelForm(request.POST, prefix="cancel")
     if form.is_valid():
         try:
-            cancel_order(order=order, actor=_user(request), reason=form.cleaned_data["reason"])
+            cancel_order(order=order, actor=request.user, reason=form.cleaned_data["reason"])
         except PaymentError as exc:
             messages.error(request, str(exc))
         else:

@@ -200,7 +200,9 @@ RULES: dict[str, Rule] = {
     "enrollments:acknowledge": post_only(*SELF),
     "enrollments:register": post_only(*SELF),
     "enrollments:resolve": post_only(*SELF),
-    "exams:intro": SIGNED_IN,
+    # Only alice is enrolled in the world; everyone else is sent to the Qualification page to start.
+    # (They used to get OK only because an earlier GET of the dashboard had enrolled them.)
+    "exams:intro": SIGNED_IN.but(bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT),
     "exams:start": post_only(*SELF),
     "exams:accommodation": SIGNED_IN,
     "payments:orders": SIGNED_IN,
