@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from conftest import client_for
 from stormcert.accounts.models import User
@@ -129,3 +130,17 @@ def test_the_program_page_shows_the_renewal_checklist(tor: User) -> None:
         page = client_for(tor).get("/tor/").content.decode()
     assert "Yearly renewal: term July 1, 2027 to June 30, 2028" in page
     assert "$65.00 today" in page and "due by June 30, 2027" in page
+
+
+def test_the_trainer_home_page_shows_the_renewal_without_saving_a_row(tor: User) -> None:
+    from django.urls import reverse
+
+    from stormcert.trainers.models import TermRenewal
+
+    spring = datetime(2027, 5, 15, 10, tzinfo=PT)
+    with time_machine.travel(spring, tick=False):
+        page = client_for(tor).get(reverse("trainers:home"))
+    assert page.status_code == 200 and "renewal meeting" in page.content.decode()
+    assert not TermRenewal.objects.exists()
+    record_meeting(user=tor, how="viewed", now=spring)
+    assert TermRenewal.objects.get().meeting_how == "viewed"
