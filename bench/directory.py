@@ -51,7 +51,7 @@ from django.utils import timezone
 
 from stormcert.accounts.models import Profile, User
 from stormcert.certificates.models import Certificate, NumberCounter, Source
-from stormcert.certificates.services import add_years
+from stormcert.lib.dates import add_years
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from stormcert.programs.models import Program
 

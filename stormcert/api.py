@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from stormcert.certificates.models import Status
 from stormcert.directory.queries import (
@@ -125,6 +126,14 @@ def verify_one(request: HttpRequest, number: str) -> dict[str, Any]:
 
 class BatchIn(Schema):
     numbers: list[str] = Field(..., description="Certificate numbers, at most VERIFY_BATCH_MAX (1,000)")
+
+    @field_validator("numbers")
+    @classmethod
+    def _no_nul(cls, numbers: list[str]) -> list[str]:
+        # PostgreSQL cannot compare text holding NUL (a DataError, a 500): refuse it as invalid.
+        if any("\x00" in number for number in numbers):
+            raise ValueError("a certificate number cannot contain a NUL character")
+        return numbers
 
 
 class BatchOut(Schema):

@@ -44,7 +44,7 @@ def test_demo_data_is_idempotent() -> None:
     emails = sorted(User.objects.values_list("email", flat=True))
     assert emails == first
     # The demo logins; the directory's sample holders and the reports' past candidates
-    # (stormcert/backoffice/demo.py) live under their own domains, and imported earlier-system
+    # (stormcert/core/demo/history.py) live under their own domains, and imported earlier-system
     # records are held by placeholders under @legacy.invalid.
     demo_domains = ("@holders.example.org", "@history.example.org", "@legacy.invalid")
     assert [e for e in emails if not e.endswith(demo_domains)] == [

@@ -129,7 +129,7 @@ def test_a_two_factor_record_of_another_account_does_not_count(sara: User) -> No
 
 
 def test_a_disabled_staff_account_has_no_powers(rf: RequestFactory, sara: User) -> None:
-    from stormcert.accounts.permissions import has_staff_powers
+    from stormcert.lib.staff import has_staff_powers
 
     client = client_for(sara, mfa=True)
     request = rf.get("/")

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 class StaffAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
-        from stormcert.accounts.permissions import has_staff_powers
+        from stormcert.lib.staff import has_staff_powers
 
         # Django's own test is `is_active and is_staff`: without two-factor in this session a
         # staff account is refused here too, not only by StaffMFAMiddleware's /admin/ prefix.

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.merge import MergeError, merge_accounts
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
 from stormcert.audit.services import record as audit
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.db import lock
+from stormcert.lib.decisions import mark_decided
+from stormcert.lib.links import absolute_url
 from stormcert.lib.numbers import canonical_number, could_be_a_number
 
 LINK_SALT = "stormcert.accounts.claim"
@@ -73,7 +74,7 @@ def send_claim_link(
         context={
             "record": found,
             "claimant": claimant,
-            "url": settings.SITE_URL + reverse("accounts:claim_confirm", args=[token]),
+            "url": absolute_url("accounts:claim_confirm", token),
             "days": LINK_DAYS,
         },
     )
@@ -120,7 +121,7 @@ def claim_record(
 ) -> list[LegacyRecord]:
     """Join the record (and everything else held for its address) to the claimant's account."""
     now = now or timezone.now()
-    record = LegacyRecord.objects.select_for_update().select_related("holder").get(pk=record.pk)
+    record = lock(record, "holder")
     if record.is_claimed or not record.holder.placeholder:
         raise ClaimError("This record has already been claimed.")
     if claimant.placeholder or not claimant.is_active:
@@ -207,7 +208,7 @@ def decide_claim(
     now = now or timezone.now()
     if not reason.strip():
         raise ClaimError("Give a reason: the decision is audited and sent to the person.")
-    claim = ClaimRequest.objects.select_for_update().select_related("requester").get(pk=claim.pk)
+    claim = lock(claim, "requester")
     if claim.status != ClaimStatus.PENDING:
         raise ClaimError(f"This request was already decided ({claim.get_status_display().lower()}).")
     joined: list[LegacyRecord] = []
@@ -219,11 +220,8 @@ def decide_claim(
             record=record, claimant=claim.requester, actor=actor, how="staff approval", reason=reason, now=now
         )
         claim.record = record
-    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.DECLINED
-    claim.decided_by = actor
-    claim.decided_at = now
-    claim.decision_reason = reason.strip()
-    claim.save()
+    status = ClaimStatus.APPROVED if approve else ClaimStatus.DECLINED
+    mark_decided(claim, status=status, actor=actor, reason=reason.strip(), now=now, also=["record"])
     audit(
         actor=actor,
         verb="legacy.claim_approved" if approve else "legacy.claim_declined",
@@ -235,7 +233,7 @@ def decide_claim(
         template="accounts/email/claim_decided",
         to=claim.requester.email,
         user=claim.requester,
-        context={"claim": claim, "joined": joined, "url": settings.SITE_URL + reverse("accounts:claim")},
+        context={"claim": claim, "joined": joined, "url": absolute_url("accounts:claim")},
     )
     return claim
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from stormcert.accounts.permissions import has_staff_powers
+from stormcert.lib.staff import has_staff_powers
 
 STAFF_PREFIXES = ("/staff/", "/admin/")
 

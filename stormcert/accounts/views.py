@@ -19,11 +19,11 @@ from stormcert.accounts.claims import (
 )
 from stormcert.accounts.forms import ClaimLinkForm, ClaimRequestForm, ProfileForm
 from stormcert.accounts.models import ClaimRequest, LegacyRecord, Profile
-from stormcert.accounts.permissions import record_two_factor_activation
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.accounts.services import update_profile
 from stormcert.lib.http import client_ip
 from stormcert.lib.ratelimit import Rate, limit_message, retry_after
+from stormcert.lib.staff import record_two_factor_activation
 
 
 @login_required

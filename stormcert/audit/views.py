@@ -7,8 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from stormcert.accounts.permissions import staff_required
 from stormcert.audit.models import AuditEvent
+from stormcert.lib.staff import staff_required
 
 
 def _parse_day(value: str) -> date | None:

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from stormcert.enrollments.models import LicenseType
+from stormcert.lib.wallclock import CalendarDateField
 
 REASON_HELP = "Kept in the audit log."
 
@@ -20,7 +21,7 @@ class PeopleSearchForm(forms.Form):
 
 class ExtendWindowForm(forms.Form):
     enrollment = forms.TypedChoiceField(coerce=int, label="Enrollment")
-    last_day = forms.DateField(
+    last_day = CalendarDateField(
         label="New last day",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Access runs through this day.",

@@ -20,29 +20,32 @@ in the directory straight away.
 
 from __future__ import annotations
 
-import csv
-import io
 import time as clock
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from stormcert.accounts.models import LegacyRecord, LegacyStatus, Profile, User
 from stormcert.audit.services import record as audit
 from stormcert.backoffice.models import ImportRun, RunStatus
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import refresh_directory_entries
-from stormcert.lib.numbers import canonical_number
+from stormcert.certificates.services import entry_fields, refresh_directory_entries, sort_name_for
+from stormcert.lib.csvread import CsvLineError, csv_rows
+from stormcert.lib.numbers import canonical_number, number_problem
 from stormcert.programs.models import Program
 
+# A small file in the expected shape: the staff page offers it to start from; the demo imports it.
+SAMPLE = Path(__file__).parent / "samples" / "owp_sample.csv"
 MAX_BYTES = 25 * 1024 * 1024
 CHUNK = 2000
 PLACEHOLDER_DOMAIN = "legacy.invalid"  # RFC 2606: never deliverable, never anyone's address
@@ -95,11 +98,12 @@ def _column(header: str) -> str | None:
 
 
 def read_header(text: str) -> dict[int, str]:
-    reader = csv.reader(io.StringIO(text))
     try:
-        header = next(reader)
+        _, header = next(csv_rows(text))
     except StopIteration:
         raise ImportFileError("The file is empty.") from None
+    except CsvLineError as exc:
+        raise ImportFileError(str(exc)) from None
     mapping = {i: col for i, h in enumerate(header) if (col := _column(h))}
     missing = [c for c in COLUMNS if c not in mapping.values() and c != "progress"]
     if missing:
@@ -114,17 +118,21 @@ def read_header(text: str) -> dict[int, str]:
 def rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) for each data row; blank lines are skipped."""
     mapping = read_header(text)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv_rows(text)
     next(reader)
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        values = {col: (cells[i].strip() if i < len(cells) else "") for i, col in mapping.items()}
-        if "certificate_number" in values:
-            # Stored as every number is (lib.numbers), so the keys, the checks against existing
-            # records and the certificates made all see one form.
-            values["certificate_number"] = canonical_number(values["certificate_number"])
-        yield (reader.line_num, values)
+    try:
+        for line, cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            values = {col: (cells[i].strip() if i < len(cells) else "") for i, col in mapping.items()}
+            if "certificate_number" in values:
+                # Stored as every number is (lib.numbers), so the keys, the checks against existing
+                # records and the certificates made all see one form.
+                values["certificate_number"] = canonical_number(values["certificate_number"])
+            yield line, values
+    except CsvLineError as exc:
+        # Counting the rows at upload reads the whole file, so a broken row is refused there.
+        raise ImportFileError(str(exc)) from None
 
 
 def decode(data: bytes) -> str:
@@ -158,7 +166,7 @@ class Row:
 
     @property
     def key(self) -> tuple[str, ...]:
-        return ("n", self.number) if self.number else ("p", str(self.program.pk), self.email)
+        return ("n", self.number.upper()) if self.number else ("p", str(self.program.pk), self.email)
 
 
 @dataclass
@@ -202,7 +210,9 @@ class Context:
     today: date
     seen: dict[tuple[str, ...], int] = field(default_factory=dict)  # key -> first line in the file
     records: dict[tuple[str, ...], LegacyRecord] = field(default_factory=dict)
-    taken_numbers: set[str] = field(default_factory=set)  # certificates issued here, not imported
+    # Every certificate whose number a chunk's rows use, by upper-cased number: one a row may only
+    # update if it is the certificate of the imported record that row matches.
+    certificates: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # pk, number, source
 
     @classmethod
     def build(cls, now: datetime) -> Context:
@@ -216,20 +226,26 @@ class Context:
 
     def load(self, chunk: list[tuple[int, dict[str, str]]]) -> None:
         """Fetch the existing records and certificates the chunk's rows could touch."""
-        numbers = {cells.get("certificate_number", "") for _, cells in chunk} - {""}
+        # Numbers are compared upper-cased: OWP-1 and owp-1 are one certificate to a reader.
+        numbers = {cells.get("certificate_number", "").upper() for _, cells in chunk} - {""}
         emails = {cells.get("email", "").lower() for _, cells in chunk if not cells.get("certificate_number")}
-        found = LegacyRecord.objects.filter(certificate_number__in=numbers).select_related("holder")
-        for r in found:
-            self.records[("n", r.certificate_number)] = r
+        found = (
+            LegacyRecord.objects.annotate(upper_number=Upper("certificate_number"))
+            .filter(upper_number__in=numbers)
+            .select_related("holder")
+        )
+        for numbered in found:
+            self.records[("n", numbered.certificate_number.upper())] = numbered
         for r in LegacyRecord.objects.filter(certificate_number="", email__in=emails).select_related(
             "holder"
         ):
             self.records[("p", str(r.program_id), r.email)] = r
-        self.taken_numbers |= set(
-            Certificate.objects.filter(number__in=numbers)
-            .exclude(source=Source.LEGACY)
-            .values_list("number", flat=True)
-        )
+        for pk, number, source in (
+            Certificate.objects.annotate(upper_number=Upper("number"))
+            .filter(upper_number__in=numbers)
+            .values_list("pk", "number", "source")
+        ):
+            self.certificates[number.upper()] = (pk, number, source)
 
 
 def check_row(line: int, cells: dict[str, str], ctx: Context) -> Verdict:
@@ -247,15 +263,24 @@ def check_row(line: int, cells: dict[str, str], ctx: Context) -> Verdict:
             value=row.number or row.email,
             reason=f"{what} is already on line {first}",
         )
-    if row.number and row.number in ctx.taken_numbers:
+    existing = ctx.records.get(row.key)
+    held = ctx.certificates.get(row.number.upper()) if row.number else None
+    if held is not None and (existing is None or existing.certificate_id != held[0]):
+        # The number is on a certificate that is not this record's: creating it again would fail
+        # on the unique number when applied (demo data and older imports hold legacy certificates
+        # without a record), so the dry run refuses the line.
+        _, number, source = held
         return Verdict(
             line,
             "reject",
             column="certificate_number",
             value=row.number,
-            reason="this number belongs to a certificate issued by stormcert, not an imported one",
+            reason=(
+                "this number belongs to a certificate issued by stormcert, not an imported one"
+                if source != Source.LEGACY
+                else f"certificate {number} already exists and was not imported from this record"
+            ),
         )
-    existing = ctx.records.get(row.key)
     note = ""
     if row.status == LegacyStatus.ACTIVE and row.expires_on and row.expires_on < ctx.today:
         note = "status says active but the expiry date has passed: it will show as expired"
@@ -311,6 +336,8 @@ def _parse(line: int, cells: dict[str, str], ctx: Context) -> Row:
     number = cells.get("certificate_number", "").strip()
     if len(number) > 40:
         raise Reject("certificate_number", number, "the certificate number is longer than 40 characters")
+    if number and (bad := number_problem(number)):
+        raise Reject("certificate_number", number.encode("unicode_escape").decode(), bad)
     if status == LegacyStatus.IN_PROGRESS:
         if number:
             raise Reject("status", status_text, "a record with a certificate number cannot be in progress")
@@ -424,7 +451,7 @@ def check_next(*, run: ImportRun, chunk: int = CHUNK, now: datetime | None = Non
 def _key_of(cells: dict[str, str], ctx: Context) -> tuple[str, ...]:
     number = cells.get("certificate_number", "").strip()
     if number:
-        return ("n", number)
+        return ("n", number.upper())
     program = ctx.programs.get(cells.get("program", "").strip().lower())
     return ("p", str(program.pk if program else ""), cells.get("email", "").strip().lower())
 
@@ -495,15 +522,15 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def _directory(name: str, number: str) -> dict[str, str]:
-    """As certificates.services.directory_fields would give for the placeholder (name only:
-    a placeholder has no contact details to show)."""
+    """The directory entry of an imported certificate: its placeholder holder has a name and no
+    contact details to show."""
     first, last = _split_name(name)
-    shown = f"{first} {last}".strip()
-    return {
-        "holder_name": shown[:301],
-        "sort_name": f"{last} {first}".strip().lower()[:301] or name.lower()[:301],
-        "search_text": f"{shown} {number}".lower()[:800],
-    }
+    return entry_fields(
+        name=f"{first} {last}".strip()[:301],
+        sort_name=sort_name_for(first, last, name)[:301],
+        number=number,
+        profile=None,
+    )
 
 
 def _write(run: ImportRun, verdicts: list[Verdict], actor: User, now: datetime) -> None:

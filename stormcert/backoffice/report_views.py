@@ -10,10 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from stormcert.accounts.permissions import staff_required
 from stormcert.backoffice import charts, reports
 from stormcert.backoffice.reports import Period, Table
 from stormcert.lib import csvsafe
+from stormcert.lib.staff import staff_required
+from stormcert.lib.wallclock import CalendarDateField
 
 # A longer period is still one query per report, but its monthly charts stop being readable.
 MAX_PERIOD_DAYS = 366 * 5
@@ -21,8 +22,8 @@ MAX_PERIOD_DAYS = 366 * 5
 
 class PeriodForm(forms.Form):
     # The template writes the <input type="date"> itself, with the typed text kept on an error.
-    start = forms.DateField(label="From", required=False, input_formats=["%Y-%m-%d"])
-    end = forms.DateField(label="To", required=False, input_formats=["%Y-%m-%d"])
+    start = CalendarDateField(label="From", required=False, input_formats=["%Y-%m-%d"])
+    end = CalendarDateField(label="To", required=False, input_formats=["%Y-%m-%d"])
 
     def __init__(self, *args: object, default: Period, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -14,12 +14,10 @@ from django.views.decorators.http import require_POST
 from stormcert.accounts.claims import ClaimError, decide_claim, find_record
 from stormcert.accounts.merge import MergeError, check_merge, merge_accounts, preview
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
-from stormcert.accounts.permissions import staff_required
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.accounts.services import AccountError, set_sign_in_allowed
 from stormcert.audit.models import AuditEvent
 from stormcert.backoffice import imports
-from stormcert.backoffice.demo_legacy import SAMPLE
 from stormcert.backoffice.forms import (
     AccommodationForm,
     ClaimDecisionForm,
@@ -48,6 +46,7 @@ from stormcert.exams.models import Accommodation, Attempt
 from stormcert.exams.services import ExamError, grant_accommodation
 from stormcert.lib import csvsafe
 from stormcert.lib.numbers import canonical_number
+from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
 
 
@@ -263,7 +262,7 @@ def imports_home(request: AuthedRequest) -> HttpResponse:
 @staff_required
 def import_sample(request: HttpRequest) -> HttpResponse:
     """A small file in the expected shape, to start from."""
-    response = HttpResponse(SAMPLE.read_bytes(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(imports.SAMPLE.read_bytes(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="earlier-records-sample.csv"'
     return response
 

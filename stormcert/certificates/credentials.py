@@ -30,10 +30,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import reverse
 
 from stormcert.certificates.models import Certificate
-from stormcert.certificates.services import absolute
+from stormcert.lib.links import absolute_url
 from stormcert.programs.models import Program
 
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -103,7 +102,7 @@ def jwks() -> dict[str, Any]:
 
 def issuer_profile(program: Program) -> dict[str, Any]:
     return {
-        "id": absolute(reverse("certificates:issuer", args=[program.code])),
+        "id": absolute_url("certificates:issuer", program.code),
         "type": ["Profile"],
         "name": f"{program.name} Program",
         "url": settings.SITE_URL,
@@ -118,7 +117,7 @@ def _instant(day: Any, program: Program, end: bool = False) -> datetime:
 def credential_for(certificate: Certificate) -> dict[str, Any]:
     """The Open Badges 3.0 OpenBadgeCredential (W3C VC data model 2.0)."""
     program = certificate.program
-    verify_url = absolute(reverse("directory:verify", args=[certificate.number]))
+    verify_url = absolute_url("directory:verify", certificate.number)
     credential: dict[str, Any] = {
         "@context": [VC2_CONTEXT, OB3_CONTEXT],
         "id": certificate.credential_id,
@@ -137,18 +136,18 @@ def credential_for(certificate: Certificate) -> dict[str, Any]:
                 }
             ],
             "achievement": {
-                "id": absolute(reverse("certificates:achievement", args=[program.code])),
+                "id": absolute_url("certificates:achievement", program.code),
                 "type": ["Achievement"],
                 "achievementType": "Certificate",
                 "name": program.name,
                 "description": program.summary.strip(),
-                "criteria": {"id": absolute(reverse("home")) + "#steps"},
+                "criteria": {"id": absolute_url("home") + "#steps"},
                 "humanCode": program.short_name,
             },
             "result": [{"type": ["Result"], "value": certificate.number}],
         },
         "credentialStatus": {
-            "id": absolute(reverse("certificates:revocations", args=[program.code])),
+            "id": absolute_url("certificates:revocations", program.code),
             "type": "1EdTechRevocationList",
         },
         "evidence": [{"id": verify_url, "type": ["Evidence"], "name": "Public verification page"}],

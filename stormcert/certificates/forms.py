@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 
 from stormcert.accounts.forms import printable_name
-from stormcert.lib.uploads import UploadRefused, check_pdf
+from stormcert.lib.uploads import SupportingPdfField
 
 
 class ReasonForm(forms.Form):
@@ -41,27 +40,12 @@ class NameChangeForm(forms.Form):
         help_text="For example: “I married and took my spouse’s name” or “My last name was misspelled.”",
         error_messages={"required": "Say why the name should change: staff decide from what you write here."},
     )
-    document = forms.FileField(
-        label="Supporting document (PDF)",
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+    document = SupportingPdfField(
         help_text=(
             "For example a marriage certificate or an ID showing the name. A PDF of up to "
             f"{settings.UPLOAD_MAX_BYTES // 1_048_576} MB; only you and program staff can open it."
         ),
     )
-
-    def clean_document(self) -> UploadedFile | None:
-        # Checked here too (the service checks again) so the message sits next to the field.
-        upload: UploadedFile | None = self.cleaned_data.get("document")
-        if upload is not None:
-            try:
-                check_pdf(upload)
-            except UploadRefused as exc:
-                raise forms.ValidationError(
-                    f"{exc} Choose the file again, or send the request without it."
-                ) from None
-        return upload
 
 
 class NameDecisionForm(forms.Form):

@@ -20,10 +20,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 
 from stormcert.accounts.models import Profile, User
@@ -31,7 +29,10 @@ from stormcert.audit.services import changes, record
 from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus, RetiredCredential
 from stormcert.certificates.services import CertificateError, certified_name, search_text
 from stormcert.emails.services import send_templated_email
-from stormcert.lib.uploads import UploadRefused, check_pdf
+from stormcert.lib.db import claim
+from stormcert.lib.decisions import lock_pending, mark_decided
+from stormcert.lib.links import absolute_url
+from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
 REASON_MAX = 2000
 NAME_MAX = 150
@@ -59,7 +60,7 @@ def current_certificates_counts(person_ids: list[int]) -> list[tuple[int, int]]:
 
 
 def _page_url() -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("certificates:name_change")
+    return absolute_url("certificates:name_change")
 
 
 def _clean_name(value: str, label: str) -> str:
@@ -104,12 +105,10 @@ def request_name_change(
     names = set(current_certificates(person).values_list("holder_name", flat=True))
     if names == {f"{first_name} {last_name}"}:
         raise CertificateError(f"Your certificates already say {old_name}.")
-    checked = None
-    if document is not None:
-        try:
-            checked = check_pdf(document)
-        except UploadRefused as exc:
-            raise CertificateError(f"The supporting document was not accepted: {exc}") from None
+    try:
+        checked = check_pdf(document) if document is not None else None
+    except UploadRefused as exc:
+        raise CertificateError(f"The supporting document was not accepted: {exc}") from None
     waiting = "You already have a name change waiting for a decision; withdraw it first to send a new one."
     if NameChangeRequest.objects.filter(person=person, status=NameChangeStatus.PENDING).exists():
         raise CertificateError(waiting)
@@ -121,38 +120,28 @@ def request_name_change(
         reason=reason,
         requested_at=now,
     )
-    if checked is not None and document is not None:
-        request.document_name = checked.original_name
-        request.document_size = checked.size
-        request.document_sha256 = checked.sha256
-    try:
-        with transaction.atomic():
-            if document is not None:
-                request.document.save("upload.pdf", document, save=False)
-            request.save()
-            record(
-                actor=person,
-                verb="certificates.name_change_requested",
-                obj=request,
-                data={
-                    "from": old_name,
-                    "to": request.new_name,
-                    "document_sha256": request.document_sha256 or None,
-                },
-                reason=reason,
-                now=now,
-            )
-            send_templated_email(
-                template="certificates/email/name_change_requested",
-                to=person.email,
-                user=person,
-                context={"request": request, "url": _page_url()},
-            )
-    except IntegrityError:
-        # Two submissions raced past the check above; the constraint let one through.
-        if request.document:
-            request.document.delete(save=False)
-        raise CertificateError(waiting) from None
+    note_document(request, checked)
+    # Two submissions may race past the check above; the constraint lets one through.
+    with storing_document(request, document, taken=CertificateError(waiting)):
+        request.save()
+        record(
+            actor=person,
+            verb="certificates.name_change_requested",
+            obj=request,
+            data={
+                "from": old_name,
+                "to": request.new_name,
+                "document_sha256": request.document_sha256 or None,
+            },
+            reason=reason,
+            now=now,
+        )
+        send_templated_email(
+            template="certificates/email/name_change_requested",
+            to=person.email,
+            user=person,
+            context={"request": request, "url": _page_url()},
+        )
     return request
 
 
@@ -165,11 +154,9 @@ def withdraw_name_change(
     now = now or timezone.now()
     if request.person_id != person.pk:
         raise CertificateError("No such request.")
-    changed = NameChangeRequest.objects.filter(
-        pk=request.pk, person=person, status=NameChangeStatus.PENDING
-    ).update(status=NameChangeStatus.WITHDRAWN, withdrawn_at=now)
-    request.refresh_from_db()
-    if changed != 1:
+    if not claim(
+        request, {"status": NameChangeStatus.PENDING}, status=NameChangeStatus.WITHDRAWN, withdrawn_at=now
+    ):
         raise NameChangeClosed(
             f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
         )
@@ -201,12 +188,7 @@ def decide_name_change(
         raise CertificateError(
             "Give the reason for the decision: the holder is told it, and it is kept in the audit log."
         )
-    locked = NameChangeRequest.objects.select_for_update().select_related("person").get(pk=request.pk)
-    if locked.status != NameChangeStatus.PENDING:
-        who = f" by {locked.decided_by.email}" if locked.decided_by else ""
-        raise NameChangeClosed(
-            f"This request was already {locked.get_status_display().lower()}{who}; nothing was changed."
-        )
+    locked = lock_pending(request, "person", pending=NameChangeStatus.PENDING, closed=NameChangeClosed)
     if locked.person_id == actor.pk:
         raise CertificateError("Another staff member must decide a change of your own name.")
     person = locked.person
@@ -219,11 +201,8 @@ def decide_name_change(
             raise CertificateError(
                 f"{person.email} holds no current certificate; refuse the request instead."
             )
-    locked.status = NameChangeStatus.APPROVED if approve else NameChangeStatus.REFUSED
-    locked.decided_by = actor
-    locked.decided_at = now
-    locked.decision_reason = reason
-    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    status = NameChangeStatus.APPROVED if approve else NameChangeStatus.REFUSED
+    mark_decided(locked, status=status, actor=actor, reason=reason, now=now)
     record(
         actor=actor,
         verb=f"certificates.name_change_{locked.status}",
@@ -245,7 +224,7 @@ def decide_name_change(
             "request": locked,
             "certificates": reissued,
             "url": _page_url(),
-            "certificates_url": settings.SITE_URL.rstrip("/") + reverse("certificates:mine"),
+            "certificates_url": absolute_url("certificates:mine"),
         },
     )
     return locked

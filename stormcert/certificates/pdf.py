@@ -10,11 +10,10 @@ from __future__ import annotations
 import io
 
 import segno
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.certificates.models import Certificate
-from stormcert.certificates.services import absolute
+from stormcert.lib.links import absolute_url
 from stormcert.lib.pdf import Document
 
 GREEN = (11, 93, 75)
@@ -23,7 +22,7 @@ MUTED = (90, 107, 102)
 
 
 def verify_url(certificate: Certificate) -> str:
-    return absolute(reverse("directory:verify", args=[certificate.number]))
+    return absolute_url("directory:verify", certificate.number)
 
 
 def qr_png(url: str) -> bytes:

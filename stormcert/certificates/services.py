@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import Profile, User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, NumberCounter, Source
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.dates import add_years
+from stormcert.lib.db import lock
+from stormcert.lib.links import absolute_url
 from stormcert.lib.numbers import canonical_number
 from stormcert.programs.models import Program
 from stormcert.programs.rules import Rules, program_today, rules_for_version, rules_in_force
@@ -24,20 +24,19 @@ class CertificateError(Exception):
     """The certificate action cannot be done; the message says why in plain words."""
 
 
-def add_years(day: date, years: int) -> date:
-    """The same calendar day `years` later; 29 February becomes 28 February."""
-    year = day.year + years
-    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
-
-
 def expiry_for(rules: Rules, issued_on: date) -> date:
     return add_years(issued_on, int(rules.value("certificate.validity_years")))
+
+
+def sort_name_for(first: str, last: str, name: str) -> str:
+    """The directory sorts by last name, then first; a name without parts sorts as written."""
+    return f"{last} {first}".strip().lower() or name.lower()
 
 
 def profile_name(holder: User) -> tuple[str, str]:
     """(name, sort name) from the account: used only for a person's first certificate."""
     name = holder.get_full_name() or holder.email.split("@")[0]
-    return name, f"{holder.last_name} {holder.first_name}".strip().lower() or name.lower()
+    return name, sort_name_for(holder.first_name, holder.last_name, name)
 
 
 def certified_name(holder: User, renews: Certificate | None = None) -> tuple[str, str]:
@@ -68,14 +67,16 @@ def search_text(name: str, number: str, profile: Profile | None) -> str:
     return " ".join(w for w in words if w).lower()[:800]
 
 
+def entry_fields(*, name: str, sort_name: str, number: str, profile: Profile | None) -> dict[str, str]:
+    """A certificate's denormalised directory entry: every place that writes one uses this."""
+    return {"holder_name": name, "sort_name": sort_name, "search_text": search_text(name, number, profile)}
+
+
 def directory_fields(holder: User, number: str, renews: Certificate | None = None) -> dict[str, str]:
-    """The denormalised entry of a certificate being issued."""
+    """The directory entry of a certificate being issued."""
     name, sort_name = certified_name(holder, renews)
-    return {
-        "holder_name": name,
-        "sort_name": sort_name,
-        "search_text": search_text(name, number, Profile.objects.filter(user=holder).first()),
-    }
+    profile = Profile.objects.filter(user=holder).first()
+    return entry_fields(name=name, sort_name=sort_name, number=number, profile=profile)
 
 
 def refresh_directory_entries(holder: User) -> int:
@@ -104,10 +105,6 @@ def _next_number(program: Program, pattern: str, issued_on: date) -> str:
             break
     counter.save(update_fields=["last"])
     return number
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 @transaction.atomic
@@ -194,9 +191,9 @@ def issue_certificate(
             context={
                 "user": holder,
                 "certificate": certificate,
-                "certificates_url": absolute(reverse("certificates:mine")),
-                "pdf_url": absolute(reverse("certificates:pdf", args=[certificate.number])),
-                "verify_url": absolute(reverse("directory:verify", args=[certificate.number])),
+                "certificates_url": absolute_url("certificates:mine"),
+                "pdf_url": absolute_url("certificates:pdf", certificate.number),
+                "verify_url": absolute_url("directory:verify", certificate.number),
             },
         )
     return certificate
@@ -234,10 +231,6 @@ def issue_for_completion(enrollment: Any, actor: Any, now: datetime) -> None:
     )
 
 
-def _lock(certificate: Certificate) -> Certificate:
-    return Certificate.objects.select_for_update().select_related("program").get(pk=certificate.pk)
-
-
 @transaction.atomic
 def revoke_certificate(
     *, certificate: Certificate, actor: User, reason: str, now: datetime | None = None
@@ -246,7 +239,7 @@ def revoke_certificate(
     now = now or timezone.now()
     if not reason.strip():
         raise CertificateError("Give a reason: revoking a certificate is audited.")
-    certificate = _lock(certificate)
+    certificate = lock(certificate, "program")
     if certificate.revoked_at is not None:
         raise CertificateError(f"Certificate {certificate.number} is already revoked.")
     certificate.revoked_at = now
@@ -270,7 +263,7 @@ def reinstate_certificate(
     now = now or timezone.now()
     if not reason.strip():
         raise CertificateError("Give a reason: reinstating a certificate is audited.")
-    certificate = _lock(certificate)
+    certificate = lock(certificate, "program")
     if certificate.revoked_at is None:
         raise CertificateError(f"Certificate {certificate.number} is not revoked.")
     before = {"revoked_at": certificate.revoked_at, "revoked_reason": certificate.revoked_reason}
@@ -309,7 +302,7 @@ def end_certificate(
     now = now or timezone.now()
     if not reason.strip():
         raise CertificateError("Give a reason: ending a certificate is audited.")
-    certificate = _lock(certificate)
+    certificate = lock(certificate, "program")
     if certificate.ended_on is not None and certificate.ended_on <= ended_on:
         return certificate
     before = {"ended_on": certificate.ended_on.isoformat() if certificate.ended_on else None}

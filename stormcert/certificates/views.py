@@ -6,12 +6,10 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.credentials import (
@@ -39,13 +37,14 @@ from stormcert.certificates.names import (
 from stormcert.certificates.pdf import certificate_pdf
 from stormcert.certificates.services import (
     CertificateError,
-    absolute,
     certified_name,
     get_certificate_for_user,
     reinstate_certificate,
     revoke_certificate,
 )
+from stormcert.lib.links import absolute_url
 from stormcert.lib.numbers import canonical_number
+from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
 from stormcert.programs.models import Program
 
@@ -113,7 +112,7 @@ def achievement(request: HttpRequest, code: str) -> JsonResponse:
     return JsonResponse(
         {
             "@context": [VC2_CONTEXT, OB3_CONTEXT],
-            "id": absolute(reverse("certificates:achievement", args=[program.code])),
+            "id": absolute_url("certificates:achievement", program.code),
             "type": ["Achievement"],
             "achievementType": "Certificate",
             "name": program.name,
@@ -137,7 +136,7 @@ def revocations(request: HttpRequest, code: str) -> JsonResponse:
     retired = RetiredCredential.objects.filter(certificate__program=program).only("uid", "retired_at")
     return JsonResponse(
         {
-            "id": absolute(reverse("certificates:revocations", args=[program.code])),
+            "id": absolute_url("certificates:revocations", program.code),
             "issuer": issuer_profile(program)["id"],
             "revokedCredentials": [
                 {

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from stormcert.accounts.permissions import has_staff_powers
+from stormcert.lib.staff import has_staff_powers
 
 
 def site(request: HttpRequest) -> dict[str, Any]:

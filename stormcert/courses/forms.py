@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any, cast
 
 from django import forms
 
 from stormcert.courses.models import TIME_ZONES, CourseSession, Mode, QuestionKind, Seat, SurveyQuestion
+from stormcert.lib.wallclock import CalendarDateField, NonexistentTime, wall_time
 
 
 class SessionForm(forms.Form):
     """Dates and times are entered as the trainer thinks of them: a day, clock times, a zone."""
 
     title = forms.CharField(max_length=200, initial="QISP one-day training course")
-    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    day = CalendarDateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(label="Starts at", widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label="Ends at", widget=forms.TimeInput(attrs={"type": "time"}))
     time_zone = forms.ChoiceField(choices=TIME_ZONES, initial="America/Los_Angeles")
@@ -27,7 +28,7 @@ class SessionForm(forms.Form):
         help_text="Virtual: the meeting link and dial-in. Only registered candidates see it.",
     )
     capacity = forms.IntegerField(min_value=1, max_value=500, label="Seats")
-    closes_on = forms.DateField(
+    closes_on = CalendarDateField(
         label="Registration closes",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="At the end of this day, in the session's time zone. Cancellations close then too.",
@@ -68,18 +69,24 @@ class SessionForm(forms.Form):
         data = super().clean() or {}
         day, start, end, zone_name = (data.get(k) for k in ("day", "start_time", "end_time", "time_zone"))
         if day and start and end and zone_name:
+            # Clock times in the daylight-saving gap are refused by name (lib.wallclock); the
+            # repeated hour in autumn is taken at its first occurrence.
             zone = zoneinfo.ZoneInfo(zone_name)
-            data["starts_at"] = datetime.combine(day, start, tzinfo=zone)
-            data["ends_at"] = datetime.combine(day, end, tzinfo=zone)
+            for name, at, key in (("start_time", start, "starts_at"), ("end_time", end, "ends_at")):
+                try:
+                    data[key] = wall_time(day, at, zone)
+                except NonexistentTime as exc:
+                    self.add_error(name, str(exc))
             if end <= start:
                 self.add_error("end_time", "The session must end after it starts.")
             closes = data.get("closes_on")
             if closes:
                 if closes >= day:
                     self.add_error("closes_on", "Choose a day before the session.")
-                data["registration_deadline"] = datetime.combine(
-                    closes + timedelta(days=1), time(0), tzinfo=zone
-                )
+                try:
+                    data["registration_deadline"] = wall_time(closes + timedelta(days=1), time(0), zone)
+                except NonexistentTime as exc:
+                    self.add_error("closes_on", str(exc))
         if data.get("mode") == Mode.IN_PERSON:
             for name in ("venue", "city"):
                 if not data.get(name):

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.urls import reverse
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from stormcert.courses.models import CourseSession, Mode
+from stormcert.lib.links import absolute_url
 
 PRODID = "-//stormcert//QISP Training Course Calendar//EN"
 
@@ -22,7 +22,7 @@ def _event(session: CourseSession, *, stamp: datetime, with_details: bool) -> Ev
     event.add("dtstart", session.local_start)
     event.add("dtend", session.local_end)
     event.add("summary", f"{session.title} ({session.get_mode_display().lower()})")
-    url = settings.SITE_URL.rstrip("/") + reverse("courses:session", args=[session.pk])
+    url = absolute_url("courses:session", session.pk)
     event.add("url", url)
     if session.mode == Mode.IN_PERSON:
         event.add("location", vText(session.place()))

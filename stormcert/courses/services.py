@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -34,7 +33,7 @@ from stormcert.courses.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from stormcert.emails.services import send_templated_email
+from stormcert.emails.services import send_once, send_templated_email
 from stormcert.enrollments.journey import StepState
 from stormcert.enrollments.models import Enrollment, StepRecord
 from stormcert.enrollments.services import (
@@ -43,6 +42,8 @@ from stormcert.enrollments.services import (
     qualification_program,
     record_step_done,
 )
+from stormcert.lib.db import claim_stamp, lock
+from stormcert.lib.links import absolute_url
 from stormcert.programs.models import Program
 from stormcert.programs.rules import Rules, program_today, rules_in_force
 
@@ -84,14 +85,6 @@ def _step_code(program: Program, kind: str) -> str:
     if step is None:
         raise CourseError(f"{program} has no {kind} step.")
     return step.code
-
-
-def _url(name: str, *args: Any) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
-
-
-def _lock(session: CourseSession) -> CourseSession:
-    return CourseSession.objects.select_for_update().select_related("program", "trainer").get(pk=session.pk)
 
 
 def _day(moment: datetime, session: CourseSession) -> str:
@@ -194,19 +187,40 @@ def _registrants(session: CourseSession) -> list[Seat]:
     )
 
 
+# What a trainer is asked for when they change or cancel a session without a reason.
+_ASK_REASON = {
+    "changed": "Give a reason for the change: registrants are told what changed and why.",
+    "cancelled": "Give a reason for cancelling: registrants are told why.",
+}
+
+
+def _lock_ahead(
+    session: CourseSession, *, actor: User, reason: str, now: datetime, done: str
+) -> CourseSession:
+    """What changing and cancelling a session check first, in this order: a reason, the session's
+    row lock, the actor's standing, and a session neither cancelled nor started (after which it
+    can no longer be `done`: "changed" or "cancelled")."""
+    if not reason.strip():
+        raise CourseError(_ASK_REASON[done])
+    session = lock(session, "program", "trainer")
+    check_trainer_standing(actor=actor, session=session, now=now)
+    if session.is_cancelled:
+        raise CourseError(
+            "This session is already cancelled."
+            if done == "cancelled"
+            else f"This session was cancelled; it can no longer be {done}."
+        )
+    if session.has_started(now):
+        raise CourseError(f"This session has started; it can no longer be {done}.")
+    return session
+
+
 @transaction.atomic
 def update_session(
     *, session: CourseSession, actor: User, fields: dict[str, Any], reason: str, now: datetime | None = None
 ) -> CourseSession:
     now = now or timezone.now()
-    if not reason.strip():
-        raise CourseError("Give a reason for the change: registrants are told what changed and why.")
-    session = _lock(session)
-    check_trainer_standing(actor=actor, session=session, now=now)
-    if session.is_cancelled:
-        raise CourseError("This session was cancelled; it can no longer be changed.")
-    if session.has_started(now):
-        raise CourseError("This session has started; it can no longer be changed.")
+    session = _lock_ahead(session, actor=actor, reason=reason, now=now, done="changed")
     _check_fields(fields, program=session.program, now=now, session=session)
     changes = {
         k: [str(getattr(session, k)), str(fields[k])]
@@ -240,7 +254,7 @@ def update_session(
                 "session": session,
                 "changed": sorted(labels[k] for k in changes),
                 "reason": reason,
-                "url": _url("courses:session", session.pk),
+                "url": absolute_url("courses:session", session.pk),
             },
             attachments=[invitation(session, stamp=now)] if seat.status == SeatStatus.REGISTERED else None,
         )
@@ -253,14 +267,7 @@ def cancel_session(
     *, session: CourseSession, actor: User, reason: str, now: datetime | None = None
 ) -> CourseSession:
     now = now or timezone.now()
-    if not reason.strip():
-        raise CourseError("Give a reason for cancelling: registrants are told why.")
-    session = _lock(session)
-    check_trainer_standing(actor=actor, session=session, now=now)
-    if session.is_cancelled:
-        raise CourseError("This session is already cancelled.")
-    if session.has_started(now):
-        raise CourseError("This session has started; it can no longer be cancelled.")
+    session = _lock_ahead(session, actor=actor, reason=reason, now=now, done="cancelled")
     session.status = SessionStatus.CANCELLED
     session.cancelled_at = now
     session.cancel_reason = reason
@@ -273,7 +280,12 @@ def cancel_session(
             template="courses/email/session_cancelled",
             to=seat.user.email,
             user=seat.user,
-            context={"seat": seat, "session": session, "reason": reason, "url": _url("courses:calendar")},
+            context={
+                "seat": seat,
+                "session": session,
+                "reason": reason,
+                "url": absolute_url("courses:calendar"),
+            },
             attachments=[invitation(session, stamp=now)],
         )
     record(
@@ -292,7 +304,7 @@ def submit_virtual_plan(
     *, session: CourseSession, actor: User, plan: str, now: datetime | None = None
 ) -> CourseSession:
     now = now or timezone.now()
-    session = _lock(session)
+    session = lock(session, "program", "trainer")
     check_trainer_standing(actor=actor, session=session, now=now)
     if session.mode != Mode.VIRTUAL:
         raise CourseError("Only a virtual session needs a virtual training plan.")
@@ -323,7 +335,7 @@ def decide_virtual_plan(
     now = now or timezone.now()
     if not reason.strip():
         raise CourseError("Give a reason: the trainer sees it and it is kept in the audit log.")
-    session = _lock(session)
+    session = lock(session, "program", "trainer")
     if session.plan_status != PlanStatus.SUBMITTED:
         raise CourseError(f"There is no plan waiting for a decision ({session.get_plan_status_display()}).")
     session.plan_status = PlanStatus.ACCEPTED if accept else PlanStatus.REJECTED
@@ -342,7 +354,12 @@ def decide_virtual_plan(
         template="courses/email/plan_decided",
         to=session.trainer.email,
         user=session.trainer,
-        context={"session": session, "accepted": accept, "reason": reason, "url": _url("courses:mine")},
+        context={
+            "session": session,
+            "accepted": accept,
+            "reason": reason,
+            "url": absolute_url("courses:mine"),
+        },
     )
     return session
 
@@ -416,7 +433,11 @@ def _confirm(seat: Seat, now: datetime) -> None:
         template="courses/email/registered",
         to=seat.user.email,
         user=seat.user,
-        context={"seat": seat, "session": seat.session, "url": _url("courses:session", seat.session_id)},
+        context={
+            "seat": seat,
+            "session": seat.session,
+            "url": absolute_url("courses:session", seat.session_id),
+        },
         attachments=[invitation(seat.session, stamp=now)],
     )
 
@@ -433,7 +454,7 @@ def _expire_offers(session: CourseSession, now: datetime) -> int:
             template="courses/email/offer_lapsed",
             to=seat.user.email,
             user=seat.user,
-            context={"seat": seat, "session": session, "url": _url("courses:calendar")},
+            context={"seat": seat, "session": session, "url": absolute_url("courses:calendar")},
         )
     return len(lapsed)
 
@@ -472,7 +493,7 @@ def _fill_from_waitlist(session: CourseSession, now: datetime) -> int:
                 "seat": seat,
                 "session": session,
                 "expires": _day(expires, session),
-                "url": _url("courses:session", session.pk),
+                "url": absolute_url("courses:session", session.pk),
             },
         )
         offered += 1
@@ -488,7 +509,7 @@ def _close_waitlist(session: CourseSession, now: datetime) -> None:
             template="courses/email/waitlist_closed",
             to=seat.user.email,
             user=seat.user,
-            context={"seat": seat, "session": session, "url": _url("courses:calendar")},
+            context={"seat": seat, "session": session, "url": absolute_url("courses:calendar")},
         )
 
 
@@ -503,7 +524,7 @@ class Registration:
 def register_for_session(*, user: User, session: CourseSession, now: datetime | None = None) -> Registration:
     now = now or timezone.now()
     enrollment = check_can_register(user=user, session=session, now=now)
-    session = _lock(session)
+    session = lock(session, "program", "trainer")
     _expire_offers(session, now)
     # People already waiting come first, even if a seat has just come free.
     registered = session.seats_left(now) > 0 and not session.waiting().exists()
@@ -547,7 +568,7 @@ def register_for_session(*, user: User, session: CourseSession, now: datetime | 
             "session": session,
             "position": position,
             "hours": _rules(session.program, now).value("course.waitlist_offer_hours"),
-            "url": _url("courses:session", session.pk),
+            "url": absolute_url("courses:session", session.pk),
         },
     )
     return Registration(seat, True, position)
@@ -565,7 +586,7 @@ def get_seat_for_user(*, user: Any, seat_id: int) -> Seat:
 @transaction.atomic
 def accept_offer(*, seat: Seat, user: User, now: datetime | None = None) -> Seat:
     now = now or timezone.now()
-    session = _lock(seat.session)
+    session = lock(seat.session, "program", "trainer")
     seat = Seat.objects.select_for_update().get(pk=seat.pk, user=user)
     if seat.status == SeatStatus.REGISTERED:
         return seat
@@ -591,7 +612,7 @@ def accept_offer(*, seat: Seat, user: User, now: datetime | None = None) -> Seat
 def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | None = None) -> Seat:
     """The holder gives up a place (or declines an offer) before registration closes."""
     now = now or timezone.now()
-    session = _lock(seat.session)
+    session = lock(seat.session, "program", "trainer")
     seat = Seat.objects.select_for_update().select_related("user").get(pk=seat.pk)
     if not seat.is_live:
         raise CourseError(f"This place is already {seat.get_status_display().lower()}.")
@@ -614,7 +635,7 @@ def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | No
         template="courses/email/seat_cancelled",
         to=seat.user.email,
         user=seat.user,
-        context={"seat": seat, "session": session, "was": was, "url": _url("courses:calendar")},
+        context={"seat": seat, "session": session, "was": was, "url": absolute_url("courses:calendar")},
     )
     _fill_from_waitlist(session, now)
     return seat
@@ -657,7 +678,7 @@ def record_attendance(
     Marking present gives the candidate the course step; a correction to absent takes it back,
     unless the candidate has gone on to answer the survey (then staff must sort it out)."""
     now = now or timezone.now()
-    session = _lock(session)
+    session = lock(session, "program", "trainer")
     if session.is_cancelled:
         raise CourseError("This session was cancelled.")
     check_trainer_standing(actor=actor, session=session, now=now)
@@ -711,7 +732,7 @@ def record_attendance(
                 template="courses/email/survey_invite",
                 to=seat.user.email,
                 user=seat.user,
-                context={"seat": seat, "session": session, "url": _url("courses:survey", seat.pk)},
+                context={"seat": seat, "session": session, "url": absolute_url("courses:survey", seat.pk)},
             )
     return problems
 
@@ -808,24 +829,20 @@ def send_reminders(*, now: datetime | None = None) -> int:
             hours_by_program[program.pk] = _rules(program, now).value("course.reminder_hours_before")
         if seat.session.starts_at > now + timedelta(hours=hours_by_program[program.pk]):
             continue
-        with transaction.atomic():
-            # Claim the seat's reminder: a second tick running at the same time skips it.
-            if not Seat.objects.filter(pk=seat.pk, reminder_sent_at__isnull=True).update(
-                reminder_sent_at=now
-            ):
-                continue
-            send_templated_email(
-                template="courses/email/reminder",
-                to=seat.user.email,
-                user=seat.user,
-                context={
-                    "seat": seat,
-                    "session": seat.session,
-                    "url": _url("courses:session", seat.session_id),
-                },
-                attachments=[invitation(seat.session, stamp=now)],
-            )
-        sent += 1
+        # A second tick running at the same time loses the claim and skips the seat.
+        if send_once(
+            claim=partial(claim_stamp, seat, "reminder_sent_at", now),
+            template="courses/email/reminder",
+            to=seat.user.email,
+            user=seat.user,
+            context={
+                "seat": seat,
+                "session": seat.session,
+                "url": absolute_url("courses:session", seat.session_id),
+            },
+            attachments=[invitation(seat.session, stamp=now)],
+        ):
+            sent += 1
     return sent
 
 
@@ -843,7 +860,7 @@ def process_waitlists(*, now: datetime | None = None) -> int:
     offered = 0
     for session in due:
         with transaction.atomic():
-            offered += _fill_from_waitlist(_lock(session), now)
+            offered += _fill_from_waitlist(lock(session, "program", "trainer"), now)
     return offered
 
 
@@ -872,7 +889,7 @@ def reassign_session(
     now = now or timezone.now()
     if not reason.strip():
         raise CourseError("Give a reason: registrants are told why their trainer changed.")
-    session = _lock(session)
+    session = lock(session, "program", "trainer")
     if session.is_cancelled:
         raise CourseError("This session was cancelled; it cannot be reassigned.")
     if session.has_started(now):
@@ -905,7 +922,7 @@ def reassign_session(
                 "seat": seat,
                 "session": session,
                 "reason": reason.strip(),
-                "url": _url("courses:session", session.pk),
+                "url": absolute_url("courses:session", session.pk),
             },
             attachments=[invitation(session, stamp=now)] if seat.status == SeatStatus.REGISTERED else None,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +17,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.courses import services
 from stormcert.courses.forms import (
@@ -47,6 +45,9 @@ from stormcert.courses.models import (
 from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
 from stormcert.enrollments.services import qualification_program
+from stormcert.lib.http import id_param
+from stormcert.lib.links import absolute_url
+from stormcert.lib.staff import has_staff_powers, staff_required
 
 
 def _upcoming(now: datetime) -> QuerySet[CourseSession]:
@@ -134,7 +135,7 @@ def _public_json(session: CourseSession, now: datetime) -> dict[str, Any]:
         "trainer": str(session.trainer),
         "contact": session.contact,
         "notes": session.notes,
-        "url": settings.SITE_URL.rstrip("/") + reverse("courses:session", args=[session.pk]),
+        "url": absolute_url("courses:session", session.pk),
     }
 
 
@@ -345,7 +346,9 @@ def new_session(request: AuthedRequest) -> HttpResponse:
                 return redirect("courses:plan", pk=session.pk)
             messages.success(request, "Published on the course calendar.")
             return redirect("courses:session", pk=session.pk)
-    return render(request, "courses/session_form.html", {"form": form, "session": None})
+    # A refused form is a 400, so a client (and the no-5xx fuzz test) can tell it from a page view.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "courses/session_form.html", {"form": form, "session": None}, status=status)
 
 
 @login_required
@@ -365,7 +368,8 @@ def edit_session(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved. Registrants have been told what changed.")
             return redirect("courses:session", pk=pk)
-    return render(request, "courses/session_form.html", {"form": form, "session": session})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "courses/session_form.html", {"form": form, "session": session}, status=status)
 
 
 @login_required
@@ -509,12 +513,12 @@ def staff_surveys(request: HttpRequest) -> HttpResponse:
         list(SurveyQuestion.objects.filter(program=program, kind=QuestionKind.RATING)) if program else []
     )
     answers = SurveyAnswer.objects.filter(rating__isnull=False)
-    trainer_id = request.GET.get("trainer", "")
-    session_id = request.GET.get("session", "")
-    if trainer_id.isdigit():
-        answers = answers.filter(response__session__trainer_id=int(trainer_id))
-    if session_id.isdigit():
-        answers = answers.filter(response__session_id=int(session_id))
+    trainer_id = id_param(request.GET.get("trainer"))
+    session_id = id_param(request.GET.get("session"))
+    if trainer_id is not None:
+        answers = answers.filter(response__session__trainer_id=trainer_id)
+    if session_id is not None:
+        answers = answers.filter(response__session_id=session_id)
     by_question = {
         row["question_id"]: row
         for row in answers.values("question_id").annotate(avg=Avg("rating"), n=Count("id"))

@@ -7,7 +7,8 @@ from django.conf import settings
 
 from stormcert.certificates.models import Status
 from stormcert.directory.queries import public_program_choices
-from stormcert.lib.numbers import canonical_number
+from stormcert.lib.csvread import CsvLineError, csv_rows
+from stormcert.lib.numbers import canonical_number, number_problem
 
 
 class SearchForm(forms.Form):
@@ -35,6 +36,9 @@ class VerifyForm(forms.Form):
         number = canonical_number(self.cleaned_data["number"])
         if not number:  # only invisible characters (a zero-width space, say)
             raise forms.ValidationError("Type the certificate number.")
+        # "/" cannot go into the /verify/<number>/ URL (a NoReverseMatch, a 500, found by the fuzz test).
+        if problem := number_problem(number):
+            raise forms.ValidationError(f"No certificate is numbered like that: {problem}.")
         return number
 
 
@@ -46,9 +50,6 @@ class BatchVerifyForm(forms.Form):
     )
 
     def clean_file(self) -> list[str]:
-        import csv
-        import io
-
         upload = self.cleaned_data["file"]
         if upload.size > 1_000_000:
             raise forms.ValidationError("The file is larger than 1 MB; split it into smaller files.")
@@ -57,11 +58,14 @@ class BatchVerifyForm(forms.Form):
         except UnicodeDecodeError:
             raise forms.ValidationError("The file is not UTF-8 text; save it as CSV (UTF-8).") from None
         numbers: list[str] = []
-        for index, row in enumerate(csv.reader(io.StringIO(text))):
-            cell = canonical_number(row[0]) if row else ""
-            if not cell or (index == 0 and not any(ch.isdigit() for ch in cell)):
-                continue  # blank lines and a header such as "certificate_number"
-            numbers.append(cell)
+        try:
+            for index, (_, row) in enumerate(csv_rows(text)):
+                cell = canonical_number(row[0]) if row else ""
+                if not cell or (index == 0 and not any(ch.isdigit() for ch in cell)):
+                    continue  # blank lines and a header such as "certificate_number"
+                numbers.append(cell)
+        except CsvLineError as exc:
+            raise forms.ValidationError(f"The file cannot be read. {exc}") from None
         if not numbers:
             raise forms.ValidationError("No certificate numbers found in the first column.")
         limit = settings.VERIFY_BATCH_MAX

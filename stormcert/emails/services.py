@@ -7,6 +7,7 @@ transaction commits, so a rolled-back workflow never sends mail.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -74,6 +75,37 @@ def send_templated_email(
         user=user,
         attachments=attachments,
     )
+
+
+def send_once(
+    *,
+    claim: Callable[[], bool],
+    template: str,
+    to: str,
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    user: Any | None = None,
+    attachments: list[dict[str, str]] | None = None,
+) -> bool:
+    """Send a message that must go out once (a reminder, a notice): `claim` marks it sent, on a
+    row, and says whether this call won (`lib.db.claim_stamp`, `lib.db.claim_row`); only the
+    winner renders and queues the message. True when this call sent it.
+
+    The claim and the queued message commit together (the caller's transaction, else one of
+    its own): a second `tick` at the same moment sends nothing, and a failure after the claim
+    undoes it, so the next run sends the message. `context` may be a function, for context that
+    costs queries: it is built only once the claim is won. The caller audits the sending in the
+    same transaction."""
+    with transaction.atomic():
+        if not claim():
+            return False
+        send_templated_email(
+            template=template,
+            to=to,
+            user=user,
+            context=dict(context() if callable(context) else context),
+            attachments=attachments,
+        )
+    return True
 
 
 def queue_rendered(

@@ -6,8 +6,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from stormcert.accounts.permissions import staff_required
 from stormcert.emails.models import EmailStatus, OutboundEmail
+from stormcert.lib.staff import staff_required
 
 
 @staff_required

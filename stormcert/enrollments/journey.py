@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from stormcert.lib.dates import add_years
 from stormcert.programs.describe import consequence_text, duration_words
 
 
@@ -101,13 +102,6 @@ class Journey:
 
     def step(self, code: str) -> StepView:
         return next(s for s in self.steps if s.code == code)
-
-
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # February 29 in a year without one
-        return day.replace(year=day.year + years, day=28)
 
 
 def window_end_for(start: datetime, years: int, zone: ZoneInfo) -> datetime:

@@ -35,8 +35,9 @@ from stormcert.enrollments.models import (
     SelfAssessmentQuestion,
     StepRecord,
 )
+from stormcert.lib.db import lock
 from stormcert.payments.models import Order
-from stormcert.payments.services import create_order, pending_order
+from stormcert.payments.services import get_or_create_order
 from stormcert.programs.models import PolicyVersion, Program
 from stormcert.programs.rules import fees_in_force, program_today, rules_for_version, version_in_force
 
@@ -105,10 +106,6 @@ def journey_for(enrollment: Enrollment, now: datetime | None = None) -> Journey:
     return evaluate(facts_for(enrollment, now or timezone.now()))
 
 
-def _lock(enrollment: Enrollment) -> Enrollment:
-    return Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
-
-
 def _require_current(enrollment: Enrollment, step_code: str, now: datetime) -> Journey:
     """The step must be the one to act on at `now` (for exams: when the attempt started)."""
     journey = journey_for(enrollment, now)
@@ -140,7 +137,7 @@ def record_step_done(
     `as_of` is when the work began (an exam attempt's start): an attempt started in time counts
     even if it ends after the window closes."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     _require_current(enrollment, step_code, as_of or now)
     entry = StepRecord.objects.create(
         enrollment=enrollment,
@@ -178,7 +175,7 @@ def record_step_failure(
 ) -> Journey:
     """The one way an exam reports a failed attempt; returns the journey after it."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     journey = _require_current(enrollment, step_code, as_of or now)
     if journey.step(step_code).kind != "exam":
         raise JourneyError("Only exams have failed attempts.")
@@ -246,35 +243,28 @@ def submit_self_assessment(
     return hours
 
 
-def _open_order(enrollment: Enrollment, purpose: str) -> Order | None:
-    return pending_order(
-        user_id=enrollment.user_id, purpose=purpose, reference="enrollment", target=enrollment.pk
-    )
-
-
 @transaction.atomic
 def start_registration(*, enrollment: Enrollment, now: datetime | None = None) -> Order:
     """The registration order (one open at a time), at the fee in force today."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     step = next(s for s in enrollment.program.steps.all() if s.kind == "payment")
     _require_current(enrollment, step.code, now)
-    existing = _open_order(enrollment, REGISTRATION)
-    if existing is not None:
-        return existing
-    return create_order(
+    order, _ = get_or_create_order(
         user=enrollment.user,
         program=enrollment.program,
         fee_code=step.code,
         purpose=REGISTRATION,
         reference={"enrollment": enrollment.pk, "step": step.code},
+        key="enrollment",
         now=now,
     )
+    return order
 
 
 def fulfil_registration(line: Any, now: datetime) -> None:
     """Paying the registration opens the training window and fixes the rules version."""
-    enrollment = _lock(Enrollment.objects.get(pk=line.reference["enrollment"]))
+    enrollment = lock(Enrollment.objects.get(pk=line.reference["enrollment"]), "program")
     step_code = line.reference["step"]
     if enrollment.records.filter(step_code=step_code, outcome=Outcome.DONE, voided_at__isnull=True).exists():
         # Paid twice (two tabs, a check and a card): keep the money on record for staff to refund.
@@ -319,15 +309,12 @@ def fulfil_registration(line: Any, now: datetime) -> None:
 def start_resolution(*, enrollment: Enrollment, now: datetime | None = None) -> Order:
     """The order for what a failure or lapse costs (re-registration or extension)."""
     now = now or timezone.now()
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     journey = journey_for(enrollment, now)
     if journey.action is None:
         raise JourneyError("Nothing needs to be paid: you can go on with your next step.")
-    existing = _open_order(enrollment, CONSEQUENCE)
-    if existing is not None:
-        return existing
     rule = (version_for(enrollment, now).values.get(key=journey.action.consequence)).value
-    return create_order(
+    order, _ = get_or_create_order(
         user=enrollment.user,
         program=enrollment.program,
         fee_code=rule["fee"],
@@ -337,8 +324,10 @@ def start_resolution(*, enrollment: Enrollment, now: datetime | None = None) -> 
             "consequence": journey.action.consequence,
             "cycle": enrollment.cycle,
         },
+        key="enrollment",
         now=now,
     )
+    return order
 
 
 def fulfil_resolution(line: Any, now: datetime) -> None:
@@ -346,7 +335,7 @@ def fulfil_resolution(line: Any, now: datetime) -> None:
     from stormcert.training.models import Course, CourseKind
     from stormcert.training.services import void_progress
 
-    enrollment = _lock(Enrollment.objects.get(pk=line.reference["enrollment"]))
+    enrollment = lock(Enrollment.objects.get(pk=line.reference["enrollment"]), "program")
     key = line.reference["consequence"]
     journey = journey_for(enrollment, now)
     if (
@@ -411,7 +400,7 @@ def migrate_policy(
         raise JourneyError("Give a reason: moving someone to other rules is audited.")
     if version.program_id != enrollment.program_id:
         raise JourneyError("That rules version belongs to another program.")
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     before = enrollment.policy_version.name if enrollment.policy_version else None
     enrollment.policy_version = version
     enrollment.save(update_fields=["policy_version"])
@@ -444,7 +433,7 @@ def record_self_directed(
         raise JourneyError("Give the license number.")
     if not reason.strip():
         raise JourneyError("Give a reason: it is kept in the audit log.")
-    enrollment = _lock(get_enrollment(user=user, program=program, now=now))
+    enrollment = lock(get_enrollment(user=user, program=program, now=now), "program")
     if enrollment.completed_at is not None:
         raise JourneyError(f"{user} is already qualified in {program}.")
     enrollment.route = Route.SELF_DIRECTED
@@ -497,6 +486,9 @@ def rules_for(enrollment: Enrollment, now: datetime) -> Any:
     return rules_for_version(version_for(enrollment, now), program_today(enrollment.program, now))
 
 
+EXTEND_MAX_DAYS = 3653  # ten years: far past any extension staff grant, short of the calendar's end
+
+
 @transaction.atomic
 def extend_window(
     *, enrollment: Enrollment, last_day: date, actor: User, reason: str, now: datetime | None = None
@@ -506,10 +498,13 @@ def extend_window(
     now = now or timezone.now()
     if not reason.strip():
         raise JourneyError("Give a reason: extending a window is audited.")
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     if not enrollment.is_registered():
         raise JourneyError("This person has not registered yet, so there is no window to extend.")
     zone = enrollment.program.zone
+    if last_day > timezone.localdate(now, zone) + timedelta(days=EXTEND_MAX_DAYS):
+        # 9999-12-31 overflowed the date arithmetic below: a 500 (found by the bad-input fuzz test).
+        raise JourneyError("Choose a last day within ten years from today.")
     new_end = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
     if enrollment.window_end is not None and new_end <= enrollment.window_end:
         current = journey_last_day(enrollment.window_end, zone)
@@ -542,7 +537,7 @@ def grant_attempt(
     now = now or timezone.now()
     if not reason.strip():
         raise JourneyError("Give a reason: granting an attempt is audited.")
-    enrollment = _lock(enrollment)
+    enrollment = lock(enrollment, "program")
     step = enrollment.program.steps.filter(code=step_code, kind="exam").first()
     if step is None:
         raise JourneyError(f"{enrollment.program} has no exam step {step_code!r}.")

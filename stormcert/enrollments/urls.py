@@ -4,7 +4,6 @@ from stormcert.enrollments import views
 
 app_name = "enrollments"
 urlpatterns = [
-    path("qualification/", views.qualification, name="qualification"),
     path("qualification/acknowledge/", views.acknowledge_view, name="acknowledge"),
     path("qualification/self-assessment/", views.self_assessment, name="self_assessment"),
     path("qualification/register/", views.register, name="register"),

@@ -7,13 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import staff_required
 from stormcert.accounts.requests import AuthedRequest
-from stormcert.courses.models import Seat
 from stormcert.enrollments.forms import (
     AcknowledgeForm,
     MigratePolicyForm,
@@ -30,15 +27,12 @@ from stormcert.enrollments.services import (
     peek_enrollment,
     qualification_program,
     record_self_directed,
-    rules_for,
     start_registration,
     start_resolution,
     submit_self_assessment,
 )
-from stormcert.exams.models import Exam
-from stormcert.payments.models import Order, OrderStatus
-from stormcert.training.models import Course, CourseKind
-from stormcert.training.services import course_progress
+from stormcert.lib.staff import staff_required
+from stormcert.payments.models import Order
 
 
 def _my_enrollment(request: AuthedRequest) -> Enrollment | None:
@@ -48,51 +42,6 @@ def _my_enrollment(request: AuthedRequest) -> Enrollment | None:
     # Reading a page writes nothing: the enrollment row is made by the first POST that acts.
     find = get_enrollment if request.method == "POST" else peek_enrollment
     return find(user=request.user, program=program)
-
-
-@login_required
-def qualification(request: AuthedRequest) -> HttpResponse:
-    enrollment = _my_enrollment(request)
-    if enrollment is None:
-        return render(request, "enrollments/qualification.html", {"enrollment": None})
-    now = timezone.now()
-    journey = journey_for(enrollment, now)
-    course = Course.objects.filter(
-        program=enrollment.program, kind=CourseKind.TRAINING, is_published=True
-    ).first()
-    current = journey.current
-    context = {
-        "enrollment": enrollment,
-        "journey": journey,
-        "rules": rules_for(enrollment, now),
-        "course": course,
-        "progress": course_progress(request.user, course) if course and enrollment.is_registered() else None,
-        "ack_form": AcknowledgeForm(),
-        "guides": next((s.resources for s in enrollment.program.steps.all() if s.kind == "acknowledge"), []),
-        "pending_orders": Order.objects.filter(user=request.user, status=OrderStatus.PENDING),
-        "estimate": None
-        if enrollment.pk is None
-        else enrollment.records.filter(
-            step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"], voided_at__isnull=True
-        )
-        .values_list("data__estimated_hours", flat=True)
-        .first(),
-        "current_kind": current.kind if current else None,
-        "course_seat": Seat.objects.filter(
-            user=request.user, program=enrollment.program, cycle=enrollment.cycle
-        )
-        .select_related("session", "session__trainer")
-        .order_by("-created_at")
-        .first()
-        if current and current.kind in ("course", "survey")
-        else None,
-        "exam_ready": bool(
-            current
-            and current.kind == "exam"
-            and Exam.objects.filter(program=enrollment.program, step_code=current.code).exists()
-        ),
-    }
-    return render(request, "enrollments/qualification.html", context)
 
 
 @login_required

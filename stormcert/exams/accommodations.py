@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -21,7 +19,10 @@ from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
 from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN, AccommodationRequest, RequestStatus
 from stormcert.exams.services import ExamError, grant_accommodation
-from stormcert.lib.uploads import UploadRefused, check_pdf
+from stormcert.lib.db import claim
+from stormcert.lib.decisions import lock_pending, mark_decided
+from stormcert.lib.links import absolute_url
+from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
 EXPLANATION_MAX = 5000
 
@@ -31,7 +32,7 @@ class RequestAlreadyClosed(ExamError):
 
 
 def _page_url() -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("exams:accommodation")
+    return absolute_url("exams:accommodation")
 
 
 def _check_factor(factor: Decimal | None) -> None:
@@ -60,43 +61,31 @@ def request_accommodation(
             f"Please keep the explanation under {EXPLANATION_MAX} characters; attach a PDF for the rest."
         )
     _check_factor(factor)
-    checked = None
-    if document is not None:
-        try:
-            checked = check_pdf(document)
-        except UploadRefused as exc:
-            raise ExamError(f"The supporting document was not accepted: {exc}") from None
+    try:
+        checked = check_pdf(document) if document is not None else None
+    except UploadRefused as exc:
+        raise ExamError(f"The supporting document was not accepted: {exc}") from None
     waiting = "You already have a request waiting for a decision; withdraw it first to send a new one."
     if AccommodationRequest.objects.filter(user=user, status=RequestStatus.PENDING).exists():
         raise ExamError(waiting)
     request = AccommodationRequest(user=user, explanation=explanation, factor=factor, requested_at=now)
-    if checked is not None and document is not None:
-        request.document_name = checked.original_name
-        request.document_size = checked.size
-        request.document_sha256 = checked.sha256
-    try:
-        with transaction.atomic():
-            if document is not None:
-                request.document.save("upload.pdf", document, save=False)
-            request.save()
-            record(
-                actor=user,
-                verb="exam.accommodation_requested",
-                obj=request,
-                data={"factor": factor, "document_sha256": request.document_sha256 or None},
-                now=now,
-            )
-            send_templated_email(
-                template="exams/email/accommodation_requested",
-                to=user.email,
-                user=user,
-                context={"request": request, "url": _page_url()},
-            )
-    except IntegrityError:
-        # Two submissions raced past the check above; the constraint let one through.
-        if request.document:
-            request.document.delete(save=False)
-        raise ExamError(waiting) from None
+    note_document(request, checked)
+    # Two submissions may race past the check above; the constraint lets one through.
+    with storing_document(request, document, taken=ExamError(waiting)):
+        request.save()
+        record(
+            actor=user,
+            verb="exam.accommodation_requested",
+            obj=request,
+            data={"factor": factor, "document_sha256": request.document_sha256 or None},
+            now=now,
+        )
+        send_templated_email(
+            template="exams/email/accommodation_requested",
+            to=user.email,
+            user=user,
+            context={"request": request, "url": _page_url()},
+        )
     return request
 
 
@@ -108,11 +97,9 @@ def withdraw_accommodation_request(
     now = now or timezone.now()
     if request.user_id != user.pk:
         raise ExamError("No such request.")
-    changed = AccommodationRequest.objects.filter(
-        pk=request.pk, user=user, status=RequestStatus.PENDING
-    ).update(status=RequestStatus.WITHDRAWN, withdrawn_at=now)
-    request.refresh_from_db()
-    if changed != 1:
+    if not claim(
+        request, {"status": RequestStatus.PENDING}, status=RequestStatus.WITHDRAWN, withdrawn_at=now
+    ):
         raise RequestAlreadyClosed(
             f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
         )
@@ -145,12 +132,7 @@ def decide_accommodation_request(
         raise ExamError(
             "Give the reason for the decision: the candidate is told it, and it is kept in the audit log."
         )
-    locked = AccommodationRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
-    if locked.status != RequestStatus.PENDING:
-        who = f" by {locked.decided_by.email}" if locked.decided_by else ""
-        raise RequestAlreadyClosed(
-            f"This request was already {locked.get_status_display().lower()}{who}; nothing was changed."
-        )
+    locked = lock_pending(request, "user", pending=RequestStatus.PENDING, closed=RequestAlreadyClosed)
     if locked.user_id == actor.pk:
         raise ExamError("Another staff member must decide your own request.")
     if grant:
@@ -161,11 +143,8 @@ def decide_accommodation_request(
         locked.accommodation = grant_accommodation(
             user=locked.user, factor=factor, reason=reason, actor=actor, now=now
         )
-    locked.status = RequestStatus.GRANTED if grant else RequestStatus.DECLINED
-    locked.decided_by = actor
-    locked.decided_at = now
-    locked.decision_reason = reason
-    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "accommodation"])
+    status = RequestStatus.GRANTED if grant else RequestStatus.DECLINED
+    mark_decided(locked, status=status, actor=actor, reason=reason, now=now, also=["accommodation"])
     record(
         actor=actor,
         verb=f"exam.accommodation_request_{locked.status}",

@@ -4,10 +4,9 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 
 from stormcert.exams.accommodations import EXPLANATION_MAX
-from stormcert.lib.uploads import UploadRefused, check_pdf
+from stormcert.lib.uploads import SupportingPdfField
 
 # The factors a candidate can pick; staff may grant any factor from 1.00 to 3.00.
 FACTOR_CHOICES = [
@@ -36,27 +35,12 @@ class AccommodationRequestForm(forms.Form):
         empty_value=None,
         required=False,
     )
-    document = forms.FileField(
-        label="Supporting document (PDF)",
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+    document = SupportingPdfField(
         help_text=(
             f"For example a letter from a doctor or school. A PDF of up to {settings.UPLOAD_MAX_BYTES // 1_048_576} MB; "
             "only program staff can open it."
         ),
     )
-
-    def clean_document(self) -> UploadedFile | None:
-        # Checked here too (the service checks again) so the message sits next to the field.
-        upload: UploadedFile | None = self.cleaned_data.get("document")
-        if upload is not None:
-            try:
-                check_pdf(upload)
-            except UploadRefused as exc:
-                raise forms.ValidationError(
-                    f"{exc} Choose the file again, or send the request without it."
-                ) from None
-        return upload
 
 
 # The staff accommodation page's three actions, one form each. Fields are plain text: the views

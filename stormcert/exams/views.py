@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -12,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.enrollments.models import Enrollment
 from stormcert.exams.accommodations import (
@@ -53,7 +51,12 @@ from stormcert.exams.services import (
     topic_breakdown,
 )
 from stormcert.exams.stats import exam_stats
+from stormcert.lib.http import BadJSON, bounded_int, id_param, json_body
+from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
+
+SMALL_MAX = 32767  # PositiveSmallIntegerField's upper bound on every database Django supports
+BIG_MAX = 2**63 - 1  # PositiveBigIntegerField's
 
 
 def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
@@ -117,7 +120,7 @@ def attempt_page(request: AuthedRequest, attempt_id: int) -> HttpResponse:
             }
         )
     one_per_page = attempt.exam.navigation == Navigation.ONE
-    current = int(request.GET.get("q", "1")) if request.GET.get("q", "1").isdigit() else 1
+    current = id_param(request.GET.get("q")) or 1
     current = min(max(current, 1), len(items))
     return render(
         request,
@@ -137,23 +140,29 @@ def attempt_page(request: AuthedRequest, attempt_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
-    """The autosave endpoint: small JSON in, small JSON out, ownership checked in the same query."""
+    """The autosave endpoint: small JSON in, small JSON out, ownership checked in the same query.
+
+    Numbers are bounded by their columns (position and choice: PositiveSmallIntegerField; seq:
+    PositiveBigIntegerField), so a forged one is a 400 rather than an integer overflow."""
     try:
-        payload = json.loads(request.body)
-        position = int(payload["position"])
+        payload = json_body(request)
+        if not isinstance(payload, dict):
+            raise BadJSON("Send a JSON object.")
+        position = bounded_int(payload.get("position"), name="position", low=0, high=SMALL_MAX)
         choice = payload.get("choice")
-        choice = None if choice is None else int(choice)
+        choice = None if choice is None else bounded_int(choice, name="choice", low=0, high=SMALL_MAX)
+        seq = bounded_int(payload.get("seq"), name="seq", low=0, high=BIG_MAX)
         result = save_answer(
             attempt_id=attempt_id,
             user_id=request.user.pk,
             position=position,
             choice=choice,
             flagged=bool(payload.get("flagged", False)),
-            seq=int(payload["seq"]),
+            seq=seq,
         )
-    except (ValueError, KeyError, TypeError):
+    except BadJSON as exc:
         return JsonResponse(
-            {"error": "Send JSON with position, choice (or null), flagged and seq."}, status=400
+            {"error": f"{exc} Send JSON with position, choice (or null), flagged and seq."}, status=400
         )
     except AttemptNotFound:
         return JsonResponse({"error": "No such attempt."}, status=404)
@@ -220,7 +229,7 @@ def staff_exams(request: AuthedRequest) -> HttpResponse:
     banks = QuestionBank.objects.all()
     report = None
     if request.method == "POST":
-        bank = QuestionBank.objects.filter(pk=request.POST.get("bank", "0")).first()
+        bank = QuestionBank.objects.filter(pk=id_param(request.POST.get("bank")) or 0).first()
         upload = request.FILES.get("file")
         if bank is None or upload is None:
             messages.error(request, "Choose a question bank and a GIFT or Moodle XML file.")

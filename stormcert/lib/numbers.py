@@ -23,6 +23,7 @@ them could make two different imported numbers one. A lookup that contains one s
 
 from __future__ import annotations
 
+import string
 import unicodedata
 
 # Dashes that look like "-" but are not: a number typed with one is answered "unknown", and the
@@ -60,3 +61,25 @@ def could_be_a_number(number: str, max_length: int = 40) -> bool:
     column, no control characters (PostgreSQL refuses a NUL in a query, and no number has
     one). Lookups answer "unknown" for anything else without asking the database."""
     return 0 < len(number) <= max_length and not any(unicodedata.category(ch) == "Cc" for ch in number)
+
+
+# What a certificate number may be written with. A number goes into URLs (/verify/<number>/,
+# where a slash cannot be routed), file names (the PDF) and the signed credential; "..", a
+# backslash or a control character there is a path or header trick. Every number stormcert
+# issues (QISP-2026-00013) and every earlier system's number on file is letters, digits, "-",
+# "_", "." and single spaces, so nothing else is taken: the legacy import refuses such a row by
+# line, the Verify form says no number is written that way.
+NUMBER_CHARS = frozenset(string.ascii_letters + string.digits + "-_. ")
+
+
+def number_problem(number: str) -> str:
+    """Why `number` (already stripped) cannot be a certificate number, or "" if it can."""
+    bad = sorted({ch for ch in number if ch not in NUMBER_CHARS})
+    if bad:
+        shown = ", ".join(repr(ch) for ch in bad[:5])
+        return f"a certificate number may hold only letters, digits, '-', '_', '.' and spaces, not {shown}"
+    if ".." in number or "  " in number:
+        return "a certificate number may not hold '..' or two spaces in a row"
+    if number and not number[0].isalnum():
+        return "a certificate number starts with a letter or a digit"
+    return ""

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
 from django.http import FileResponse
 
 PDF_MAGIC = b"%PDF-"
@@ -52,6 +57,58 @@ def check_pdf(upload: UploadedFile) -> CheckedPdf:
     return CheckedPdf(
         original_name=(upload.name or "document.pdf")[:255], size=upload.size, sha256=digest.hexdigest()
     )
+
+
+class SupportingPdfField(forms.FileField):
+    """An optional supporting PDF on a request form. Checked as the form is cleaned (the service
+    checks again) so the message sits next to the field."""
+
+    def __init__(self, *, help_text: str) -> None:
+        super().__init__(
+            label="Supporting document (PDF)",
+            required=False,
+            widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+            help_text=help_text,
+        )
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload:
+            try:
+                check_pdf(upload)
+            except UploadRefused as exc:
+                raise forms.ValidationError(
+                    f"{exc} Choose the file again, or send the request without it."
+                ) from None
+        return upload
+
+
+def note_document(instance: Any, checked: CheckedPdf | None) -> None:
+    """Copy what the check learnt about a supporting PDF onto the request that keeps it (its
+    `document_name`, `document_size` and `document_sha256`)."""
+    if checked is not None:
+        instance.document_name = checked.original_name
+        instance.document_size = checked.size
+        instance.document_sha256 = checked.sha256
+
+
+@contextmanager
+def storing_document(instance: Any, document: UploadedFile | None, *, taken: Exception) -> Iterator[None]:
+    """Write the request's supporting PDF to its `document` field, then (in the `with` block) the
+    rows, in one transaction. When the block fails the file is deleted again: a request that was
+    not kept leaves nothing on disk. A unique constraint refusing the rows (a concurrent request
+    won the race past the caller's checks) raises `taken`, the caller's "already waiting"."""
+    try:
+        with transaction.atomic():
+            if document is not None:
+                instance.document.save("upload.pdf", document, save=False)
+            yield
+    except BaseException as exc:
+        if instance.document:
+            instance.document.delete(save=False)
+        if isinstance(exc, IntegrityError):
+            raise taken from None
+        raise
 
 
 def random_pdf_name(folder: str) -> str:

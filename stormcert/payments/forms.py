@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from stormcert.lib.wallclock import CalendarDateField
 from stormcert.payments.models import OrderStatus, Payment
 
 
@@ -13,7 +14,7 @@ class ManualPaymentForm(forms.Form):
     amount = forms.DecimalField(
         label="Amount received ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01")
     )
-    received_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = CalendarDateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
         label="Reason / note", widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the audit log."
     )
@@ -47,6 +48,6 @@ class CancelForm(forms.Form):
 class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *OrderStatus.choices], required=False)
     item = forms.CharField(label="Item (fee code)", required=False)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = CalendarDateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = CalendarDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(label="Order number or email", required=False)

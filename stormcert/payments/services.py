@@ -11,12 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
+from stormcert.lib.links import absolute_url
 from stormcert.lib.money import ZERO, format_money, money
 from stormcert.payments.fulfilment import SURCHARGE, fulfil_order, is_registered
 from stormcert.payments.models import (
@@ -79,6 +79,39 @@ def pending_order(*, user_id: int, purpose: str, reference: str, target: int) ->
 
 
 @transaction.atomic
+def get_or_create_order(
+    *,
+    user: User,
+    program: Program,
+    fee_code: str,
+    purpose: str,
+    reference: dict[str, Any],
+    key: str,
+    description: str | None = None,
+    surcharges: Sequence[str] = (),
+    now: datetime | None = None,
+) -> tuple[Order, bool]:
+    """The person's open order for `purpose` on the object `reference[key]` names, else a new one
+    (True when made now). A second "Pay" (another tab, a back button) reuses the first order,
+    whose amount stands even when the fee has changed since. The caller holds the row lock of
+    that object, so two concurrent clicks share one order."""
+    existing = pending_order(user_id=user.pk, purpose=purpose, reference=key, target=reference[key])
+    if existing is not None:
+        return existing, False
+    order = create_order(
+        user=user,
+        program=program,
+        fee_code=fee_code,
+        purpose=purpose,
+        reference=reference,
+        description=description,
+        surcharges=surcharges,
+        now=now,
+    )
+    return order, True
+
+
+@transaction.atomic
 def create_order(
     *,
     user: User,
@@ -105,27 +138,18 @@ def create_order(
     order = Order.objects.create(user=user, total=total, currency=fee.currency, created_at=now)
     order.number = f"{day.year}-{order.pk:06d}"
     order.save(update_fields=["number"])
-    OrderLine.objects.create(
-        order=order,
-        program=program,
-        fee=fee,
-        fee_code=fee.code,
-        description=description or fee.name,
-        amount=fee.amount,
-        refundable=fee.refundable,
-        purpose=purpose,
-        reference=reference or {},
-    )
-    for extra in extras:
+    # The main line first (its fulfilment does the work), then one line per surcharge.
+    lines = [(fee, description or fee.name, purpose)] + [(extra, extra.name, SURCHARGE) for extra in extras]
+    for line_fee, line_description, line_purpose in lines:
         OrderLine.objects.create(
             order=order,
             program=program,
-            fee=extra,
-            fee_code=extra.code,
-            description=extra.name,
-            amount=extra.amount,
-            refundable=extra.refundable,
-            purpose=SURCHARGE,
+            fee=line_fee,
+            fee_code=line_fee.code,
+            description=line_description,
+            amount=line_fee.amount,
+            refundable=line_fee.refundable,
+            purpose=line_purpose,
             reference=reference or {},
         )
     record(
@@ -294,7 +318,7 @@ def confirm_payment(
                 "payment": payment,
                 "user": order.user,
                 "amount": format_money(payment.amount),
-                "receipt_url": settings.SITE_URL + reverse("payments:receipt", args=[order.number]),
+                "receipt_url": absolute_url("payments:receipt", order.number),
             },
         )
         if order.status == OrderStatus.PENDING and order.is_covered():

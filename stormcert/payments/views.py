@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.accounts.requests import AuthedRequest
+from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.payments.forms import CancelForm, ManualPaymentForm, OrderFilterForm, RefundForm
 from stormcert.payments.models import Order, Payment, PaymentState, Provider
 from stormcert.payments.providers import PROVIDERS, ProviderError, available_providers

@@ -7,7 +7,7 @@ The rules as decided (every figure comes from the program's rules in force that 
   latest `effective_from` on or before today) completed once; a QISP who finished that module
   before (an earlier renewal) is not asked again.
 - The fee is `renewal` through the expiry day (Pacific) and `renewal_late` from the next day
-  (see `timing` for the boundary). It is fixed when the order is created: the order keeps its
+  (see `lib.dates` for the boundary). It is fixed when the order is created: the order keeps its
   line, so a fee change, or the expiry day passing, between creating the order and paying it
   changes nothing about the price ("the fee on the order wins").
 - The new expiry follows the day the renewal happens, which is the day the payment is confirmed
@@ -26,24 +26,26 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import absolute, issue_certificate
-from stormcert.emails.services import send_templated_email
+from stormcert.certificates.services import issue_certificate
+from stormcert.emails.services import send_once
+from stormcert.lib import dates
+from stormcert.lib.db import claim_row, lock
+from stormcert.lib.links import absolute_url
 from stormcert.lib.money import format_money
 from stormcert.payments.models import Order
-from stormcert.payments.services import create_order, pending_order
+from stormcert.payments.services import get_or_create_order, pending_order
 from stormcert.programs.models import Fee, Program, ProgramKind
 from stormcert.programs.rules import RuleMissing, Rules, program_today, rules_in_force
-from stormcert.renewals import timing
 from stormcert.renewals.models import ReminderSent
 from stormcert.training.models import Course, CourseKind
 from stormcert.training.services import is_course_complete
@@ -184,7 +186,7 @@ def _renewal_rules(program: Program, day: date) -> Rules:
 
 
 def new_expiry_for(certificate: Certificate, renewed_on: date, rules: Rules) -> date:
-    return timing.new_expiry(
+    return dates.new_expiry(
         old_expiry=certificate.expires_on or renewed_on,
         renewed_on=renewed_on,
         validity_years=int(rules.value("certificate.validity_years")),
@@ -215,19 +217,19 @@ def renewal_status(certificate: Certificate, now: datetime | None = None) -> Ren
             problem=f"Renewal of {program} certificates is not set up yet; please contact the program office.",
         )
     expires = certificate.expires_on
-    opens = timing.opens_on(due_day=expires, days_before=int(rules.value("renewal.opens_days_before_expiry")))
-    last_day = timing.closes_after(
+    opens = dates.opens_on(due_day=expires, days_before=int(rules.value("renewal.opens_days_before_expiry")))
+    last_day = dates.closes_after(
         due_day=expires, days_after=int(rules.value("renewal.requalify_after_days"))
     )
     if today < opens:
         stage = Stage.NOT_YET
-    elif timing.is_on_time(due_day=expires, day=today):
+    elif dates.is_on_time(due_day=expires, day=today):
         stage = Stage.OPEN
     elif last_day is None or today <= last_day:
         stage = Stage.LATE
     else:
         stage = Stage.REQUALIFY
-    code = timing.fee_code_for(due_day=expires, day=today, on_time_code=ON_TIME_FEE, late_code=LATE_FEE)
+    code = dates.fee_code_for(due_day=expires, day=today, on_time_code=ON_TIME_FEE, late_code=LATE_FEE)
     review = required_review(program, today)
     return RenewalStatus(
         certificate=certificate,
@@ -250,9 +252,7 @@ def start_renewal(*, user: User, certificate: Certificate, now: datetime | None 
     """The renewal order (one open at a time per certificate), at the fee that applies today."""
     now = now or timezone.now()
     # The row lock makes two clicks (two tabs) wait for each other, so they share one order.
-    certificate = (
-        Certificate.objects.select_for_update().select_related("program", "holder").get(pk=certificate.pk)
-    )
+    certificate = lock(certificate, "program", "holder")
     if certificate.holder_id != user.pk:
         raise RenewalError("Only the holder of a certificate can renew it.")
     if certificate.superseded_at is not None:
@@ -262,22 +262,24 @@ def start_renewal(*, user: User, certificate: Certificate, now: datetime | None 
         raise RenewalError(
             f"Certificate {certificate.number} is not your current one; renew {current.number} instead."
         )
-    if certificate.revoked_at is None:
-        existing = open_order(certificate)
-        if existing is not None:
-            return existing  # the price it was created at stands
     status = renewal_status(certificate, now)
-    if not status.can_renew or status.fee is None:
+    # An order already open is reused at the price it was created at, even when renewal has
+    # stopped being possible since (a status without a fee: revoked, or not renewable, has no
+    # open order to offer).
+    if status.fee is None or (status.pending_order is None and not status.can_renew):
         raise RenewalError(status.blocker)
-    order = create_order(
+    order, created = get_or_create_order(
         user=user,
         program=certificate.program,
         fee_code=status.fee.code,
         purpose=PURPOSE,
         reference={"certificate": certificate.pk, "number": certificate.number},
+        key="certificate",
         description=f"{status.fee.name} (certificate {certificate.number})",
         now=now,
     )
+    if not created:
+        return order
     record(
         actor=user,
         verb="renewal.started",
@@ -390,7 +392,7 @@ def review_completed(user: Any, course: Course, now: datetime) -> None:
 
 
 def send_renewal_reminders(*, now: datetime | None = None) -> int:
-    """Email each certificate holder the reminder due today (see `timing.due_reminder`), once
+    """Email each certificate holder the reminder due today (see `lib.dates.due_reminder`), once
     per certificate and offset. Safe to run twice, concurrently, or after missing days."""
     now = now or timezone.now()
     sent = 0
@@ -430,12 +432,12 @@ def send_renewal_reminders(*, now: datetime | None = None) -> int:
         for certificate in candidates.iterator():
             if certificate.expires_on is None:  # excluded by the range; this tells the type checker
                 continue
-            offset = timing.due_reminder(
+            offset = dates.due_reminder(
                 due_day=certificate.expires_on, offsets=offsets, day=today, catch_up_days=catch_up
             )
             if offset is None:
                 continue
-            last_day = timing.closes_after(due_day=certificate.expires_on, days_after=limit)
+            last_day = dates.closes_after(due_day=certificate.expires_on, days_after=limit)
             if last_day is not None and today > last_day:
                 continue  # nothing left to renew: they must qualify again
             sent += _claim_and_send(certificate, offset, now)
@@ -445,33 +447,24 @@ def send_renewal_reminders(*, now: datetime | None = None) -> int:
 def _claim_and_send(certificate: Certificate, offset: int, now: datetime) -> int:
     if certificate.expires_on is None:
         return 0
+    holder = certificate.holder
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ReminderSent.objects.create(
-                    certificate=certificate,
-                    offset_days=offset,
-                    due_on=timing.reminder_day(due_day=certificate.expires_on, offset_days=offset),
-                    sent_at=now,
-                )
-        except IntegrityError:
-            return 0  # sent by an earlier (or a concurrent) run
-        status = renewal_status(certificate, now)
-        holder = certificate.holder
-        send_templated_email(
+        # The unique reminder row is the claim: an earlier (or a concurrent) run already sent it.
+        if not send_once(
+            claim=partial(
+                claim_row,
+                ReminderSent,
+                certificate=certificate,
+                offset_days=offset,
+                due_on=dates.reminder_day(due_day=certificate.expires_on, offset_days=offset),
+                sent_at=now,
+            ),
             template="renewals/email/renewal_reminder",
             to=holder.email,
             user=holder,
-            context={
-                "user": holder,
-                "certificate": certificate,
-                "status": status,
-                "days_left": (certificate.expires_on - status.today).days,
-                "fee": format_money(status.fee.amount) if status.fee else "",
-                "late_fee": format_money(status.late_fee.amount) if status.late_fee else "",
-                "renewal_url": absolute(reverse("renewals:renewal")),
-            },
-        )
+            context=partial(_reminder_context, certificate, now),
+        ):
+            return 0
         record(
             actor=None,
             verb="renewal.reminder_sent",
@@ -480,3 +473,17 @@ def _claim_and_send(certificate: Certificate, offset: int, now: datetime) -> int
             now=now,
         )
     return 1
+
+
+def _reminder_context(certificate: Certificate, now: datetime) -> dict[str, Any]:
+    status = renewal_status(certificate, now)
+    expires = status.expires_on
+    return {
+        "user": certificate.holder,
+        "certificate": certificate,
+        "status": status,
+        "days_left": (expires - status.today).days if expires else None,
+        "fee": format_money(status.fee.amount) if status.fee else "",
+        "late_fee": format_money(status.late_fee.amount) if status.late_fee else "",
+        "renewal_url": absolute_url("renewals:renewal"),
+    }

@@ -9,23 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.models import Role, User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, Source, Status
 from stormcert.certificates.services import issue_certificate
-from stormcert.emails.services import send_templated_email
+from stormcert.emails.services import send_once, send_templated_email
 from stormcert.enrollments.services import qualification_program
+from stormcert.lib.db import claim_stamp, lock
+from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf
 from stormcert.payments.models import Order
-from stormcert.payments.services import create_order, pending_order
+from stormcert.payments.services import get_or_create_order, pending_order
 from stormcert.programs.models import Fee, Program
 from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.trainers.models import (
@@ -43,10 +44,6 @@ from stormcert.trainers.models import (
 from stormcert.trainers.services import TrainerError, grant_term, trainer_program
 
 SOQ = "trainers.soq"
-
-
-def _url(name: str, *args: Any) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
 
 
 def active_qisp(user: User, now: datetime) -> Certificate | None:
@@ -175,7 +172,7 @@ def current_cycle(now: datetime) -> ApplicationCycle | None:
 # --- Applying -----------------------------------------------------------------------------------
 
 
-def fee_code_for(applicant: User, cycle: ApplicationCycle) -> str:
+def soq_fee_code(applicant: User, cycle: ApplicationCycle) -> str:
     """Earlier applicants who were not selected pay the lower resubmittal fee."""
     earlier = Application.objects.filter(
         applicant=applicant, status=ApplicationStatus.NOT_SELECTED, cycle__opens_at__lt=cycle.opens_at
@@ -206,7 +203,7 @@ def start_application(*, user: User, cycle: ApplicationCycle, now: datetime | No
     application, created = Application.objects.get_or_create(
         cycle=cycle,
         applicant=user,
-        defaults={"qisp_number": qisp.number, "fee_code": fee_code_for(user, cycle), "created_at": now},
+        defaults={"qisp_number": qisp.number, "fee_code": soq_fee_code(user, cycle), "created_at": now},
     )
     if created:
         record(actor=user, verb="trainers.application_started", obj=application, now=now)
@@ -222,22 +219,21 @@ def open_fee_order(application: Application) -> Order | None:
 @transaction.atomic
 def start_fee_payment(*, application: Application, now: datetime | None = None) -> Order:
     now = now or timezone.now()
-    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
+    application = lock(application, "cycle")
     if application.paid_at is not None:
         raise TrainerError("The SOQ fee is already paid.")
     check_can_apply(user=application.applicant, cycle=application.cycle, now=now)
-    existing = open_fee_order(application)
-    if existing is not None:
-        return existing
-    return create_order(
+    order, _ = get_or_create_order(
         user=application.applicant,
         program=application.cycle.program,
         fee_code=application.fee_code,
         purpose=SOQ,
         reference={"application": application.pk},
+        key="application",
         description=f"SOQ submittal fee: {application.cycle.title}",
         now=now,
     )
+    return order
 
 
 def fulfil_soq(line: Any, now: datetime) -> None:
@@ -271,9 +267,7 @@ def save_draft(
     *, application: Application, answers: dict[str, str], now: datetime | None = None
 ) -> Application:
     now = now or timezone.now()
-    application = (
-        Application.objects.select_for_update().select_related("cycle__program").get(pk=application.pk)
-    )
+    application = lock(application, "cycle__program")
     _require_draft(application, now)
     for key in ANSWER_FIELDS:
         if key in answers:
@@ -348,9 +342,7 @@ def missing_for_submission(application: Application) -> list[str]:
 @transaction.atomic
 def submit_application(*, application: Application, now: datetime | None = None) -> Application:
     now = now or timezone.now()
-    application = (
-        Application.objects.select_for_update().select_related("cycle__program").get(pk=application.pk)
-    )
+    application = lock(application, "cycle__program")
     _require_draft(application, now)
     missing = missing_for_submission(application)
     if missing:
@@ -363,7 +355,7 @@ def submit_application(*, application: Application, now: datetime | None = None)
         template="trainers/email/application_submitted",
         to=application.applicant.email,
         user=application.applicant,
-        context={"application": application, "url": _url("trainers:home")},
+        context={"application": application, "url": absolute_url("trainers:home")},
     )
     return application
 
@@ -424,7 +416,7 @@ def declare_conflict(
     *, assignment: ReviewAssignment, conflict: bool, note: str, now: datetime | None = None
 ) -> ReviewAssignment:
     now = now or timezone.now()
-    assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment = lock(assignment)
     if assignment.declared_at is not None:
         raise TrainerError("You have already declared whether you have a conflict of interest.")
     if conflict and not note.strip():
@@ -449,11 +441,7 @@ def submit_scores(
     *, assignment: ReviewAssignment, scores: dict[int, int], comment: str, now: datetime | None = None
 ) -> ReviewAssignment:
     now = now or timezone.now()
-    assignment = (
-        ReviewAssignment.objects.select_for_update()
-        .select_related("application__cycle")
-        .get(pk=assignment.pk)
-    )
+    assignment = lock(assignment, "application__cycle")
     if assignment.declared_at is None:
         raise TrainerError("Declare first whether you have a conflict of interest.")
     if assignment.conflict:
@@ -492,7 +480,7 @@ def decide(
     now = now or timezone.now()
     if not reason.strip():
         raise TrainerError("Give a reason: it is kept in the audit log.")
-    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
+    application = lock(application, "cycle")
     if application.status == ApplicationStatus.DRAFT:
         raise TrainerError("This statement was never submitted.")
     if application.notified_at is not None:
@@ -528,21 +516,19 @@ def send_notices(*, now: datetime | None = None) -> int:
         ).select_related("applicant")
         for application in decided:
             with transaction.atomic():
-                # Claim the notice: a second tick at the same moment sends nothing.
-                if not Application.objects.filter(pk=application.pk, notified_at__isnull=True).update(
-                    notified_at=now
-                ):
-                    continue
-                send_templated_email(
+                # A second tick at the same moment loses the claim and sends nothing.
+                if not send_once(
+                    claim=partial(claim_stamp, application, "notified_at", now),
                     template="trainers/email/result",
                     to=application.applicant.email,
                     user=application.applicant,
                     context={
                         "application": application,
                         "selected": application.status == ApplicationStatus.SELECTED,
-                        "url": _url("trainers:home"),
+                        "url": absolute_url("trainers:home"),
                     },
-                )
+                ):
+                    continue
                 record(
                     actor=None,
                     verb="trainers.result_sent",
@@ -628,7 +614,7 @@ def record_orientation(*, application: Application, how: str, now: datetime | No
     now = now or timezone.now()
     if how not in ("attended", "viewed"):
         raise TrainerError("Say whether you attended the orientation or viewed its recording.")
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = lock(application)
     if application.orientation_at is None:
         application.orientation_at = now
         application.orientation_how = how
@@ -646,7 +632,7 @@ def record_orientation(*, application: Application, how: str, now: datetime | No
 @transaction.atomic
 def acknowledge_course_info(*, application: Application, now: datetime | None = None) -> Application:
     now = now or timezone.now()
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = lock(application)
     if application.course_info_at is None:
         application.course_info_at = now
         application.save(update_fields=["course_info_at"])
@@ -673,11 +659,7 @@ def approve_candidate(
 ) -> TrainerTerm:
     """Staff approve a selected candidate: a ToR term and certificate for the current term."""
     now = now or timezone.now()
-    application = (
-        Application.objects.select_for_update()
-        .select_related("cycle__program", "applicant")
-        .get(pk=application.pk)
-    )
+    application = lock(application, "cycle__program", "applicant")
     if application.status != ApplicationStatus.SELECTED:
         raise TrainerError("Only selected candidates are approved.")
     if application.approved_at is not None:
@@ -696,7 +678,7 @@ def approve_candidate(
 
 def issue_term_certificate(*, term: TrainerTerm, actor: User | None, now: datetime) -> Certificate:
     """One ToR certificate per term, valid to the term's last day."""
-    term = TrainerTerm.objects.select_for_update().select_related("program", "user").get(pk=term.pk)
+    term = lock(term, "program", "user")
     if term.certificate_id is not None:
         return term.certificate  # type: ignore[return-value]
     if term.ended_on is not None:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from stormcert.lib.wallclock import CalendarDateField, WallClockDateTimeField
 from stormcert.trainers.applications import CriterionSpec
 from stormcert.trainers.models import Criterion, Delivery
 
@@ -15,15 +16,15 @@ class CycleForm(forms.Form):
         label="Request for Qualifications", widget=forms.Textarea(attrs={"rows": 10}), help_text="Markdown."
     )
     rfq_document = forms.FileField(label="RFQ document (PDF)", required=False)
-    opens_at = forms.DateTimeField(
+    opens_at = WallClockDateTimeField(
         label="Opens", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), help_text="Pacific time."
     )
-    closes_at = forms.DateTimeField(
+    closes_at = WallClockDateTimeField(
         label="Closes (deadline)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Pacific time. Statements submitted after this moment are refused.",
     )
-    notice_on = forms.DateField(
+    notice_on = CalendarDateField(
         label="Selection notice date",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Every applicant is emailed their result on this day.",

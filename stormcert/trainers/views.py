@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import Role, User
-from stormcert.accounts.permissions import has_staff_powers, staff_required
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.lib.http import client_ip
 from stormcert.lib.markdown import render_markdown
+from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
 from stormcert.programs.rules import rules_in_force
 from stormcert.trainers import applications as apps
@@ -85,7 +85,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "agreement": apps.agreement_in_force(tor_program, now) if tor_program else None,
                 "signed": apps.has_signed_current(me, tor_program, now) if tor_program else False,
                 "term": active_term(me, now),
-                "renewal": yearly.renewal_status(me, now),
+                "renewal": yearly.term_renewal_status(me, now),
                 "how_form": HowForm(),
             }
         )

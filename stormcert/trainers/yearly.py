@@ -15,11 +15,12 @@ from stormcert.accounts.models import User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate
 from stormcert.courses.models import CourseSession, SessionStatus
+from stormcert.lib.dates import is_on_time
+from stormcert.lib.db import lock
 from stormcert.payments.models import Order
-from stormcert.payments.services import create_order, pending_order
+from stormcert.payments.services import get_or_create_order, pending_order
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
-from stormcert.renewals.timing import is_on_time
 from stormcert.trainers.applications import active_qisp, has_signed_current, issue_term_certificate
 from stormcert.trainers.models import TermRenewal, TrainerTerm
 from stormcert.trainers.services import (
@@ -43,7 +44,7 @@ def fee_due_day(program: Program, term_start: date) -> date:
 
 def is_late(due: date, day: date) -> bool:
     """Paid on the due day counts as on time; the late fee applies from the next day (Pacific):
-    the same rule as a QISP renewal's fee, from the renewals app's timing rules."""
+    the same rule as a QISP renewal's fee, from lib.dates."""
     return not is_on_time(due_day=due, day=day)
 
 
@@ -56,7 +57,7 @@ def renewal_term_start(user: User, program: Program, today: date) -> date:
 
 
 @dataclass(frozen=True)
-class RenewalStatus:
+class TermRenewalStatus:
     renewal: TermRenewal
     term_start: date
     term_end: date
@@ -89,17 +90,17 @@ def _renewal(user: User, program: Program, term_start: date, now: datetime) -> T
 
 
 def _locked(renewal: TermRenewal) -> TermRenewal:
-    """The renewal row saved (made now if it was only read so far) and locked."""
+    """The renewal row saved (made now if it was only read so far) and locked (`lib.db.lock`)."""
     saved, _ = TermRenewal.objects.get_or_create(
         user=renewal.user,
         program=renewal.program,
         term_start=renewal.term_start,
         defaults={"created_at": renewal.created_at},
     )
-    return TermRenewal.objects.select_for_update().get(pk=saved.pk)
+    return lock(saved)
 
 
-def renewal_status(user: User, now: datetime | None = None) -> RenewalStatus | None:
+def term_renewal_status(user: User, now: datetime | None = None) -> TermRenewalStatus | None:
     """Where a ToR (or a former one) stands for the next term; None if they never were one."""
     now = now or timezone.now()
     program = trainer_program()
@@ -113,7 +114,7 @@ def renewal_status(user: User, now: datetime | None = None) -> RenewalStatus | N
     fees = rules_in_force(program, today)
     amount = fees.fee(FEE).amount + (fees.fee(LATE_FEE).amount if late else Decimal("0"))
     renewal = _renewal(user, program, term_start, now)
-    return RenewalStatus(
+    return TermRenewalStatus(
         renewal=renewal,
         term_start=term_start,
         term_end=term_end,
@@ -137,7 +138,7 @@ def record_meeting(*, user: User, how: str, now: datetime | None = None) -> Term
     now = now or timezone.now()
     if how not in ("attended", "viewed"):
         raise TrainerError("Say whether you attended the renewal meeting or viewed its recording.")
-    status = renewal_status(user, now)
+    status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The renewal is for Trainers of Record.")
     renewal = _locked(status.renewal)
@@ -154,24 +155,24 @@ def start_term_fee(*, user: User, now: datetime | None = None) -> Order:
     """The yearly fee order: the late fee is added when the order is made after the due day,
     and an order keeps the amount it was made at (like every order)."""
     now = now or timezone.now()
-    status = renewal_status(user, now)
+    status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The yearly fee is for Trainers of Record.")
     renewal = _locked(status.renewal)
     if renewal.paid_at is not None:
         raise TrainerError("The yearly fee for this term is already paid.")
-    if status.open_order is not None:
-        return status.open_order
-    return create_order(
+    order, _ = get_or_create_order(
         user=user,
         program=renewal.program,
         fee_code=FEE,
         surcharges=(LATE_FEE,) if status.late else (),
         purpose=TERM_FEE,
         reference={"renewal": renewal.pk},
+        key="renewal",
         description=f"IGP ToR yearly fee, term from {status.term_start:%B %-d, %Y}",
         now=now,
     )
+    return order
 
 
 def fulfil_term_fee(line: Any, now: datetime) -> None:
@@ -187,7 +188,7 @@ def confirm_renewal(
     now = now or timezone.now()
     if not reason.strip():
         raise TrainerError("Give a reason: confirmations are audited.")
-    renewal = TermRenewal.objects.select_for_update().select_related("user", "program").get(pk=renewal.pk)
+    renewal = lock(renewal, "user", "program")
     if renewal.confirmed_at is not None:
         raise TrainerError("This renewal is already confirmed.")
     missing = []

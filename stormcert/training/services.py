@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,24 +16,36 @@ class TrainingError(Exception):
     pass
 
 
+class _Counts(Protocol):
+    @property
+    def required_done(self) -> int: ...
+
+    @property
+    def required_total(self) -> int: ...
+
+
+class _Completion:
+    """A unit's and a course's completion, from their required lessons done and in all."""
+
+    @property
+    def complete(self: _Counts) -> bool:
+        return self.required_done >= self.required_total
+
+    @property
+    def percent(self: _Counts) -> int:
+        return round(100 * self.required_done / self.required_total) if self.required_total else 100
+
+
 @dataclass
-class UnitProgress:
+class UnitProgress(_Completion):
     unit: Any
     lessons: list[tuple[Lesson, bool]]
     required_done: int
     required_total: int
 
-    @property
-    def complete(self) -> bool:
-        return self.required_done >= self.required_total
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.required_done / self.required_total) if self.required_total else 100
-
 
 @dataclass
-class CourseProgress:
+class CourseProgress(_Completion):
     course: Course
     units: list[UnitProgress] = field(default_factory=list)
 
@@ -44,14 +56,6 @@ class CourseProgress:
     @property
     def required_total(self) -> int:
         return sum(u.required_total for u in self.units)
-
-    @property
-    def complete(self) -> bool:
-        return self.required_done >= self.required_total
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.required_done / self.required_total) if self.required_total else 100
 
     @property
     def next_lesson(self) -> Lesson | None:

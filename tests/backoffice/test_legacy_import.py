@@ -275,3 +275,83 @@ def test_only_staff_may_import(programs: None, alice: User) -> None:
     client = client_for(alice)
     assert upload(client, legacy_csv(*GOOD)).status_code == 403
     assert client.get(reverse("backoffice:imports")).status_code == 403
+
+
+def test_a_cell_over_the_csv_field_limit_is_refused_at_upload_with_its_line(
+    programs: None, sara: User, client: Client
+) -> None:
+    # _csv.Error "field larger than field limit" was a 500 at upload.
+    huge = "Maria " + "x" * 200_000
+    data = legacy_csv(GOOD[0], f"{huge},m@example.com,OWP-9,QISP,2025-03-14,2027-03-14,active,")
+    with pytest.raises(imports.ImportFileError, match=r"Line 3: a cell is longer than 131,072 characters"):
+        imports.start_run(actor=sara, filename="x.csv", data=data)
+    # An opened quote never closed swallows the rest of the file into one cell: same answer.
+    unclosed = legacy_csv(GOOD[0], '"Open quote,' + "y" * 140_000)
+    staff = client_for(sara, mfa=True)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = staff.post(reverse("backoffice:imports"), {"file": SimpleUploadedFile("x.csv", unclosed)})
+    assert response.status_code == 400
+    assert "Line 3: a cell is longer than" in response.content.decode()
+    with pytest.raises(imports.ImportFileError, match="Line 2: this row holds a NUL character"):
+        imports.start_run(actor=sara, filename="x.csv", data=legacy_csv(GOOD[0].replace("Maria", "Ma\0ria")))
+
+
+def test_a_number_that_already_exists_is_rejected_by_the_dry_run_not_the_apply(
+    programs: None, sara: User, alice: User
+) -> None:
+    # A legacy certificate without a record of ours (demo data; an earlier system's number typed
+    # in again in another case): the dry run passed it and apply failed on the unique number.
+    certify(alice, number="OWP-000123")
+    Certificate.objects.filter(number="OWP-000123").update(source=Source.LEGACY)
+    certify(alice, number="OWP-000777")
+    Certificate.objects.filter(number="OWP-000777").update(source=Source.LEGACY)
+    run = dry_run(
+        sara,
+        legacy_csv(
+            GOOD[0],
+            GOOD[1].replace("OWP-000124", "owp-000777 "),
+            GOOD[2],
+            GOOD[2].replace("Pat", "Patricia").replace("OWP-000125", "Owp-000125"),
+        ),
+    )
+    reasons = {r["line"]: r["reason"] for r in run.report["reject"]}
+    assert reasons == {
+        2: "certificate OWP-000123 already exists and was not imported from this record",
+        3: "certificate OWP-000777 already exists and was not imported from this record",
+        5: "certificate number OWP-000125 is already on line 4",
+    }
+    with pytest.raises(imports.ImportRejected):
+        imports.apply_run(run=run, actor=sara)
+    assert LegacyRecord.objects.count() == 0
+
+
+def test_a_number_imported_before_still_updates_in_any_case(programs: None, sara: User) -> None:
+    import_file(sara, legacy_csv(*GOOD))
+    again = import_file(sara, legacy_csv(GOOD[0].replace("OWP-000123", "owp-000123"), *GOOD[1:]))
+    assert again.count("reject") == 0 and again.count("unchanged") == 4
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "OWP/1",
+        "OWP\\1",
+        "OWP..1",
+        "OWP\x071",
+        "OWP-1\nX",
+        "OWP\t1",
+        "../../etc",
+        "OWP-1%2F",
+        ".OWP",
+        "OWP\u202e1",
+    ],
+)
+def test_numbers_with_path_or_control_characters_are_refused_by_line(
+    programs: None, sara: User, number: str
+) -> None:
+    row = f'A B,a@example.com,"{number}",QISP,2024-01-01,2026-01-01,expired,'
+    run = dry_run(sara, legacy_csv(GOOD[0], row))
+    [rejected] = run.report["reject"]
+    assert rejected["line"] == 3 and rejected["field"] == "certificate_number"
+    assert "certificate number" in rejected["reason"]

@@ -83,6 +83,21 @@ def test_extend_a_window(registered: Enrollment, alice: User, sara: User) -> Non
     assert event.reason == "Surgery." and event.actor == sara
 
 
+def test_a_last_day_at_the_end_of_the_calendar_is_refused_not_a_500(
+    registered: Enrollment, alice: User, sara: User
+) -> None:
+    # 9999-12-31 + 1 day overflowed: OverflowError, a 500 (found by tests/security/test_bad_input.py).
+    client = client_for(sara, mfa=True)
+    for day, says in (
+        ("9999-12-31", "Enter a date between 1900 and 2199."),  # the form's field
+        ("2199-01-01", "Choose a last day within ten years from today"),  # the service
+    ):
+        response = act(client, alice, "extend", "extend", enrollment=registered.pk, last_day=day, reason="x")
+        assert response.status_code == 400 and says in response.content.decode()
+    registered.refresh_from_db()
+    assert not AuditEvent.objects.filter(verb="enrollment.window_extended").exists()
+
+
 def test_grant_an_attempt_unblocks_someone_who_failed_out(
     registered: Enrollment, alice: User, sara: User
 ) -> None:

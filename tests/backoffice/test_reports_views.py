@@ -79,6 +79,17 @@ def test_invalid_dates_show_an_error_and_keep_what_was_typed(dataset: None, sara
     assert csv_response.status_code == 400 and "Enter a valid date." in csv_response.content.decode()
 
 
+def test_a_period_at_the_end_of_the_calendar_is_refused_not_a_500(dataset: None, sara_client: Client) -> None:
+    # end=9999-12-31: the day after it overflowed (OverflowError, a 500, found by the fuzz test).
+    body = sara_client.get(URL, {"start": "9999-12-31", "end": "9999-12-31"}).content.decode()
+    assert "Enter a date between 1900 and 2199." in body
+    csv_response = sara_client.get(URL + "revenue.csv", {"start": "2026-01-01", "end": "9999-12-31"})
+    assert (
+        csv_response.status_code == 400
+        and "Enter a date between 1900 and 2199." in csv_response.content.decode()
+    )
+
+
 def test_an_empty_period_says_so(dataset: None, sara_client: Client) -> None:
     body = sara_client.get(URL, {"start": "2020-01-01", "end": "2020-03-31"}).content.decode()
     assert body.count("No data in this period.") == 5

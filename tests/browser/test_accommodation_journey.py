@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from conftest import enable_totp, make_person
 from stormcert.accounts.models import Role
-from stormcert.exams.demo import load_demo_exams
+from stormcert.core.demo.exams import load_demo_exams
 from stormcert.exams.models import AccommodationRequest, RequestStatus
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from tests.browser.conftest import assert_accessible, signed_in

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD, make_person
 from stormcert.certificates.models import Certificate
-from stormcert.exams.demo import load_demo_exams
+from stormcert.core.demo.exams import load_demo_exams
 from stormcert.exams.models import Attempt
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from tests.browser.conftest import ARTIFACTS, assert_accessible

@@ -12,9 +12,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD, make_person
-from stormcert.courses.demo import QUESTIONS
+from stormcert.core.demo.courses import QUESTIONS
+from stormcert.core.demo.exams import load_demo_exams
 from stormcert.courses.models import CourseSession, SeatStatus, SurveyQuestion
-from stormcert.exams.demo import load_demo_exams
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from stormcert.programs.models import Program
 from tests.browser.conftest import assert_accessible

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD, make_person
-from stormcert.exams.demo import load_demo_exams
+from stormcert.core.demo.exams import load_demo_exams
 from stormcert.exams.models import Answer, Attempt, AttemptStatus
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from tests.browser.conftest import assert_accessible

@@ -8,10 +8,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from stormcert.core.demo.training import load_demo_content
 from stormcert.emails.models import OutboundEmail
 from stormcert.enrollments.models import Enrollment
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
-from stormcert.training.demo import load_demo_content
 from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

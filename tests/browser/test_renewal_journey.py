@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD, make_person
 from stormcert.certificates.models import Certificate
-from stormcert.certificates.services import add_years
+from stormcert.lib.dates import add_years
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from stormcert.programs.rules import program_today
 from tests.browser.conftest import assert_accessible

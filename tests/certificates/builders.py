@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta
 
 from stormcert.accounts.models import User
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import add_years, issue_certificate
+from stormcert.certificates.services import issue_certificate
 from stormcert.enrollments.models import Enrollment
+from stormcert.lib.dates import add_years
 from stormcert.programs.models import Program
 from tests.enrollments.builders import done
 from tests.exams.conftest import T0, ready_for_midterm

@@ -19,8 +19,9 @@ from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus, Source
 from stormcert.certificates.names import NameChangeClosed, decide_name_change, request_name_change
-from stormcert.certificates.services import CertificateError, add_years, issue_certificate
+from stormcert.certificates.services import CertificateError, issue_certificate
 from stormcert.emails.models import OutboundEmail
+from stormcert.lib.dates import add_years
 from tests.certificates.builders import certify
 from tests.certificates.test_name_as_issued import (
     credential,

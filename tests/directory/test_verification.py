@@ -40,6 +40,15 @@ def test_the_lookup_form_goes_to_the_page(certificates: None, client: Client) ->
     assert empty.status_code == 400 and "This field is required" in empty.content.decode()
 
 
+@pytest.mark.parametrize("typed", ["QISP/2026", "../etc/passwd", "<script>alert(1)</script>", "QISP\\1"])
+def test_the_lookup_form_refuses_what_no_number_is_written_with(
+    certificates: None, client: Client, typed: str
+) -> None:
+    # A "/" could not be put into /verify/<number>/: NoReverseMatch, a 500 (found by the fuzz test).
+    response = client.get("/verify/", {"number": typed})
+    assert response.status_code == 400 and "No certificate is numbered like that" in response.content.decode()
+
+
 def test_the_api_answers_one_number(certificates: None, client: Client) -> None:
     body = client.get("/api/verify/QISP-2026-00001").json()
     assert body == {
@@ -99,6 +108,10 @@ def test_the_csv_upload_returns_a_csv(certificates: None, client: Client) -> Non
         (b"", "The submitted file is empty"),
         (b"number\r\n", "No certificate numbers found"),
         (b"\xff\xfe\x00Q", "not UTF-8"),
+        # A cell over the csv module's field limit was a 500 (_csv.Error).
+        (b"QISP-2026-00001\n" + b"Q" * 200_000 + b"\n", "Line 2: a cell is longer than 131,072"),
+        (b'QISP-2026-00001\n"QISP-2026-00002\n' + b"x" * 140_000, "Line 2: a cell is longer than"),
+        (b"QISP-2026-00001\nQISP\x00-1\n", "Line 2: this row holds a NUL character"),
     ],
 )
 def test_a_bad_upload_says_why(certificates: None, client: Client, content: bytes, message: str) -> None:

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from stormcert.accounts.models import User
+from stormcert.core.demo.exams import load_demo_exams
 from stormcert.enrollments.models import Enrollment
-from stormcert.exams.demo import load_demo_exams
 from stormcert.exams.models import Exam
 from stormcert.programs.models import Program
 from stormcert.training.models import Course

@@ -246,6 +246,58 @@ def test_save_endpoint_explains_bad_input_and_closed_attempts(
     assert closed.status_code == 409 and closed.json()["closed"]
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"position": 1, "choice": 0, "seq": 2**63}, "seq must be between 0 and"),
+        ({"position": 1, "choice": 0, "seq": 10**30}, "seq must be between 0 and"),
+        ({"position": 1, "choice": 0, "seq": -1}, "seq must be between 0 and"),
+        ({"position": 2**63, "choice": 0, "seq": 1}, "position must be between"),
+        ({"position": 1, "choice": 2**63, "seq": 1}, "choice must be between"),
+        ({"position": 1, "choice": 0, "seq": 1.5}, "seq must be a whole number"),
+        ({"position": 1, "choice": 0, "seq": [1]}, "seq must be a whole number"),
+        ([1, 2], "Send a JSON object"),
+    ],
+)
+def test_save_refuses_numbers_its_columns_cannot_hold(
+    alice: User, midterm: Exam, alice_client: Client, body: object, says: str
+) -> None:
+    # seq of 2**63 overflowed the database integer: a 500 on every backend.
+    ready_for_midterm(alice)
+    attempt = start_attempt(user=alice, exam=midterm)
+    url = reverse("exams:save", args=[attempt.pk])
+    response = alice_client.post(url, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and says in response.json()["error"]
+    assert not Answer.objects.filter(attempt=attempt, seq__gt=0).exists()
+    # The largest seq the column holds is still a valid save.
+    biggest = {"position": 1, "choice": 0, "seq": 2**63 - 1}
+    ok = alice_client.post(url, data=json.dumps(biggest), content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["seq"] == 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "larger than"),  # refused by size before depth
+        ("[" * 30_000 + "]" * 30_000, "nested more than"),
+        ('{"position": 1, "choice": 0, "seq": 1, "x": ' + "[" * 50 + "]" * 50 + "}", "nested more than"),
+        ('{"position": 1, "choice": 0, "seq": ' + "9" * 5000 + "}", "not valid JSON"),
+        ('{"position": 1, "choice": 0, "seq": NaN}', "NaN is not a number"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        ('{"position": 1, "seq": 1, "pad": "' + "x" * 70_000 + '"}', "larger than"),
+    ],
+)
+def test_save_refuses_hostile_json_bodies_with_a_400(
+    alice: User, midterm: Exam, alice_client: Client, raw: str | bytes, says: str
+) -> None:
+    # A body nested 100,000 deep raised RecursionError inside json.loads: a 500.
+    ready_for_midterm(alice)
+    attempt = start_attempt(user=alice, exam=midterm)
+    url = reverse("exams:save", args=[attempt.pk])
+    response = alice_client.post(url, data=raw, content_type="application/json")
+    assert response.status_code == 400 and says in response.json()["error"]
+
+
 def test_result_page_shows_score_and_topics(alice: User, midterm: Exam, alice_client: Client) -> None:
     ready_for_midterm(alice)
     attempt = start_attempt(user=alice, exam=midterm)
@@ -254,3 +306,13 @@ def test_result_page_shows_score_and_topics(alice: User, midterm: Exam, alice_cl
     page = alice_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
     assert "Your score: 100.00%" in page and "By topic" in page and "Minimum BMPs" in page
     assert re.search(r"12 / 12", page)
+
+
+def test_json_parser_counts_depth_outside_strings_only() -> None:
+    from stormcert.lib.http import BadJSON, json_depth, parse_json
+
+    assert json_depth('{"a": "[[[[[[", "b": [1, {"c": "\\"]]]"}]}') == 3
+    assert parse_json(b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}') == {"a": "[" * 33}
+    # 100,000 deep with the size cap lifted: still a BadJSON, never a RecursionError.
+    with pytest.raises(BadJSON, match="nested more than 20"):
+        parse_json(b"[" * 100_000 + b"]" * 100_000, max_bytes=10**6)

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from stormcert.accounts.models import User
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import add_years, issue_certificate
+from stormcert.certificates.services import issue_certificate
+from stormcert.lib.dates import add_years
 from stormcert.payments.models import Order
 from stormcert.programs.models import Program
 from stormcert.renewals.services import start_renewal

@@ -25,7 +25,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import client_for
-from stormcert.training.demo import COURSE_CODE
+from stormcert.core.demo.training import COURSE_CODE
 from tests.security.access_rules import (
     NOT_ALLOWED,
     PERSONAS,

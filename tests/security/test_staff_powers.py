@@ -134,7 +134,7 @@ ROOT = Path(settings.BASE_DIR) / "stormcert"
 
 # Reading the account flag is allowed only where it is not a decision about this request's powers.
 ALLOWED: dict[str, str] = {
-    "accounts/permissions.py": "the one place that decides staff powers (has_staff_powers)",
+    "lib/staff.py": "the one place that decides staff powers (has_staff_powers)",
     "accounts/middleware.py": "sends staff accounts without two-factor to set it up; grants nothing",
     "accounts/models.py": "the field itself, and the account's role",
     "accounts/merge.py": "a data rule about the accounts merged (staff accounts never are), not a power",
@@ -166,7 +166,7 @@ def test_no_view_service_or_template_checks_is_staff_on_its_own() -> None:
     found = bare_staff_checks(ROOT)
     offending = {name: lines for name, lines in found.items() if name not in ALLOWED}
     assert not offending, (
-        "Staff powers are decided by stormcert.accounts.permissions.has_staff_powers(request) "
+        "Staff powers are decided by stormcert.lib.staff.has_staff_powers(request) "
         "(staff_required, a `staff=` argument to services, `staff_powers` in templates), never by "
         "the account's is_staff flag alone (a staff account without two-factor would get them):\n"
         + "\n".join(f"  {name}:{line}" for name, lines in offending.items() for line in lines)

@@ -22,9 +22,12 @@ from django.utils import timezone
 
 from conftest import enable_totp, make_person
 from stormcert.accounts.models import ClaimRequest, Role, User
-from stormcert.backoffice.demo_legacy import load_demo_legacy
 from stormcert.backoffice.models import ImportRun
 from stormcert.certificates.names import request_name_change
+from stormcert.core.demo.exams import load_demo_exams
+from stormcert.core.demo.legacy import load_demo_legacy
+from stormcert.core.demo.trainers import load_demo_trainer_program
+from stormcert.core.demo.training import COURSE_CODE, load_demo_content
 from stormcert.courses.models import Mode
 from stormcert.courses.services import register_for_session, submit_virtual_plan
 from stormcert.emails.models import OutboundEmail
@@ -36,7 +39,6 @@ from stormcert.enrollments.services import (
     submit_self_assessment,
 )
 from stormcert.exams.accommodations import request_accommodation
-from stormcert.exams.demo import load_demo_exams
 from stormcert.exams.models import Exam
 from stormcert.exams.services import start_attempt, submit_attempt
 from stormcert.payments.fulfilment import register
@@ -53,11 +55,9 @@ from stormcert.trainers.applications import (
     start_fee_payment,
     submit_application,
 )
-from stormcert.trainers.demo import load_demo_trainer_program
 from stormcert.trainers.models import ApplicationCycle
 from stormcert.trainers.services import grant_term
-from stormcert.trainers.yearly import renewal_status
-from stormcert.training.demo import COURSE_CODE, load_demo_content
+from stormcert.trainers.yearly import term_renewal_status
 from stormcert.training.models import Course, Lesson, LessonKind
 from tests.certificates.builders import certify
 from tests.courses.conftest import PT, make_session
@@ -114,7 +114,7 @@ def build_world() -> World:
         meeting_details="Zoom link sent to registrants",
     )
     submit_virtual_plan(session=virtual, actor=tom, plan="Breakout rooms and a shared whiteboard.", now=now)
-    term_renewal = renewal_status(tom, now=now)
+    term_renewal = term_renewal_status(tom, now=now)
     if term_renewal is not None:
         # The row staff confirm (reading the status saves none; the first action would).
         term_renewal.renewal.save()

@@ -18,9 +18,9 @@ from stormcert.trainers.services import TrainerError, grant_term
 from stormcert.trainers.yearly import (
     confirm_renewal,
     record_meeting,
-    renewal_status,
     sessions_without_a_term,
     start_term_fee,
+    term_renewal_status,
 )
 from tests.courses.conftest import T0, make_session
 from tests.enrollments.builders import pay
@@ -46,7 +46,7 @@ def tor(programs: None, tom: User) -> User:
 
 
 def test_the_fee_on_june_30_is_65_and_from_july_1_it_is_90(tor: User) -> None:
-    on_time = renewal_status(tor, LAST_SECOND)
+    on_time = term_renewal_status(tor, LAST_SECOND)
     assert on_time is not None
     assert (on_time.term_start, on_time.due, on_time.late, on_time.amount) == (
         date(2027, 7, 1),
@@ -54,7 +54,7 @@ def test_the_fee_on_june_30_is_65_and_from_july_1_it_is_90(tor: User) -> None:
         False,
         Decimal("65.00"),
     )
-    late = renewal_status(tor, FIRST_SECOND)
+    late = term_renewal_status(tor, FIRST_SECOND)
     assert late is not None
     # The current term has lapsed unrenewed: the renewal is for the term that began today.
     assert (late.term_start, late.late, late.amount) == (date(2027, 7, 1), True, Decimal("90.00"))
@@ -72,7 +72,7 @@ def test_the_fee_on_the_order_wins_when_paid_after_the_due_day(tor: User) -> Non
     # Paid a day later, the order placed on time keeps its amount, and the same order is reused.
     assert start_term_fee(user=tor, now=FIRST_SECOND + timedelta(days=1)) == order
     pay(order, FIRST_SECOND + timedelta(days=1))
-    status = renewal_status(tor, FIRST_SECOND + timedelta(days=1))
+    status = term_renewal_status(tor, FIRST_SECOND + timedelta(days=1))
     assert status is not None and status.renewal.paid_at is not None
     with pytest.raises(TrainerError, match="already paid"):
         start_term_fee(user=tor, now=FIRST_SECOND + timedelta(days=2))
@@ -80,11 +80,11 @@ def test_the_fee_on_the_order_wins_when_paid_after_the_due_day(tor: User) -> Non
 
 def test_staff_confirm_only_when_all_four_steps_are_in(tor: User, sara: User) -> None:
     spring = datetime(2027, 5, 15, 10, tzinfo=PT)
-    status = renewal_status(tor, spring)
+    status = term_renewal_status(tor, spring)
     # Reading where the ToR stands saves nothing: the renewal row is made by the first action.
     assert status is not None and status.renewal.pk is None
     order = start_term_fee(user=tor, now=spring)
-    status = renewal_status(tor, spring)
+    status = term_renewal_status(tor, spring)
     assert status is not None and status.renewal.pk is not None
     with pytest.raises(TrainerError, match="the renewal meeting; the yearly fee"):
         confirm_renewal(renewal=status.renewal, actor=sara, reason="check", now=spring)
@@ -116,7 +116,7 @@ def test_a_lapsed_qisp_blocks_confirmation(tor: User, sara: User) -> None:
     grant_term(user=tor, actor=None, reason="test", starts_on=date(2027, 7, 1), now=later)
     record_meeting(user=tor, how="attended", now=later)
     pay(start_term_fee(user=tor, now=later), later)
-    status = renewal_status(tor, later)
+    status = term_renewal_status(tor, later)
     assert status is not None and status.qisp is None
     with pytest.raises(TrainerError, match="an active QISP certificate"):
         confirm_renewal(renewal=status.renewal, actor=sara, reason="check", now=later)

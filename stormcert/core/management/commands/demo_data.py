@@ -13,14 +13,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
-from stormcert.backoffice.demo import load_demo_history
-from stormcert.backoffice.demo_legacy import load_demo_legacy
-from stormcert.certificates.demo import load_demo_certificates
-from stormcert.courses.demo import advance_past_midterm, load_demo_courses
-from stormcert.exams.demo import load_demo_exams
-from stormcert.renewals.demo import load_demo_renewal
-from stormcert.trainers.demo import load_demo_trainer_program
-from stormcert.training.demo import load_demo_content
+from stormcert.core.demo.certificates import load_demo_certificates
+from stormcert.core.demo.courses import advance_past_midterm, load_demo_courses
+from stormcert.core.demo.exams import load_demo_exams
+from stormcert.core.demo.history import load_demo_history
+from stormcert.core.demo.legacy import load_demo_legacy
+from stormcert.core.demo.renewals import load_demo_renewal
+from stormcert.core.demo.trainers import load_demo_trainer_program
+from stormcert.core.demo.training import load_demo_content
 
 DEMO_PASSWORD = "stormcert-demo"  # noqa: S105 - documented demo login, never used in production
 # Base32 secret of the demo staff member's authenticator; `manage.py demo_totp` prints codes.

@@ -12,7 +12,8 @@ from django.db import transaction
 
 from stormcert.accounts.models import Profile, User
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import add_years, issue_certificate
+from stormcert.certificates.services import issue_certificate
+from stormcert.lib.dates import add_years
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today
 from stormcert.training.models import Course, CourseKind, Lesson, QuizQuestion, Unit

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from stormcert.accounts.models import Profile, Role, User
 from stormcert.certificates.models import Source
-from stormcert.certificates.services import add_years, issue_certificate
+from stormcert.certificates.services import issue_certificate
 from stormcert.courses.models import CourseSession, Mode, QuestionKind, Seat, SurveyQuestion
 from stormcert.courses.services import publish_session, record_attendance, register_for_session, submit_survey
 from stormcert.enrollments.models import SelfAssessmentQuestion
@@ -38,6 +38,7 @@ from stormcert.enrollments.services import (
 )
 from stormcert.exams.models import Answer, Attempt, Exam
 from stormcert.exams.services import start_attempt, submit_attempt
+from stormcert.lib.dates import add_years
 from stormcert.payments.models import Payment, PaymentState
 from stormcert.payments.services import confirm_payment, refund_payment, start_payment
 from stormcert.programs.models import Program

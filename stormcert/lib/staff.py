@@ -9,7 +9,8 @@ and is sent to set up or give its code on the staff pages (StaffMFAMiddleware).
 Views ask `has_staff_powers(request)`; services that grant staff rights take the answer as a
 `staff: bool` argument from their view, and templates read `staff_powers` (core's context
 processor). tests/security/test_staff_powers.py keeps bare `is_staff` checks out of views,
-services and templates.
+services and templates. It lives in lib, below every app (it needs only allauth), so the audit
+log and the outbox use the same decorator as the apps above them.
 """
 
 from __future__ import annotations

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from allauth.account.models import EmailAddress
 
 from stormcert.accounts.claims import request_claim
 from stormcert.accounts.models import ClaimRequest, LegacyRecord, User
 from stormcert.backoffice import imports
-
-SAMPLE = Path(__file__).parent / "samples" / "owp_sample.csv"
 
 
 def load_demo_legacy(staff: User, password: str) -> bool:
@@ -18,7 +14,7 @@ def load_demo_legacy(staff: User, password: str) -> bool:
     Dana, who can claim her record by email link, and Lee, whose request waits for staff."""
     if LegacyRecord.objects.exists():
         return False
-    run = imports.start_run(actor=staff, filename=SAMPLE.name, data=SAMPLE.read_bytes())
+    run = imports.start_run(actor=staff, filename=imports.SAMPLE.name, data=imports.SAMPLE.read_bytes())
     imports.apply_run(run=imports.check_all(run=run), actor=staff)
     for email, first, last in (("dana@example.com", "Dana", "Reyes"), ("lee@example.com", "Lee", "Wong")):
         if not User.objects.filter(email=email).exists():

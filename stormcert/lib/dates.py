@@ -1,6 +1,7 @@
-"""When things happen around a due day: pure functions of dates, no database.
+"""Calendar rules: pure functions of dates, no database.
 
-The QISP renewal uses them with the certificate's expiry day as the due day; the Trainer of
+`add_years` is the one "same day N years later" (certificate validity, the qualification's access
+window, renewals). The rest say when things happen around a due day: the QISP renewal uses them with the certificate's expiry day as the due day; the Trainer of
 Record yearly term can use them with its fee-due day (June 30) the same way.
 
 **The boundary.** A due day is the last day that counts as on time, in the program's time zone:
@@ -11,10 +12,15 @@ up to 23:59:59 Pacific, is on time, and from 00:00 Pacific the next day it is la
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from stormcert.certificates.services import add_years
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later (or earlier); 29 February becomes 28 February."""
+    year = day.year + years
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
 
 
 def is_on_time(*, due_day: date, day: date) -> bool:

@@ -1,5 +1,5 @@
-"""The pure timing rules: the fee boundary, the new expiry (leap days too), opening and the
-requalification limit, and which reminder is due on a day."""
+"""The pure date rules (lib.dates): the one add_years, the fee boundary, the new expiry (leap
+days too), opening and the requalification limit, and which reminder is due on a day."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from datetime import date
 
 import pytest
 
-from stormcert.renewals import timing
+from stormcert.lib import dates
+
+
+def test_add_years_keeps_the_calendar_day_and_turns_29_february_into_28() -> None:
+    assert dates.add_years(date(2026, 11, 21), 2) == date(2028, 11, 21)
+    assert dates.add_years(date(2028, 2, 29), 1) == date(2029, 2, 28)
+    assert dates.add_years(date(2028, 2, 29), 4) == date(2032, 2, 29)
+    assert dates.add_years(date(2030, 2, 28), -2) == date(2028, 2, 28)  # demo and builders go back
 
 
 @pytest.mark.parametrize(
@@ -16,7 +23,7 @@ from stormcert.renewals import timing
 )
 def test_the_due_day_itself_is_on_time(day: date, code: str) -> None:
     assert (
-        timing.fee_code_for(due_day=date(2028, 1, 15), day=day, on_time_code="on_time", late_code="late")
+        dates.fee_code_for(due_day=date(2028, 1, 15), day=day, on_time_code="on_time", late_code="late")
         == code
     )
 
@@ -24,11 +31,11 @@ def test_the_due_day_itself_is_on_time(day: date, code: str) -> None:
 def test_the_same_helper_serves_a_yearly_term_fee_due_june_30() -> None:
     due = date(2027, 6, 30)
     assert (
-        timing.fee_code_for(due_day=due, day=date(2027, 6, 30), on_time_code="tor", late_code="tor_late")
+        dates.fee_code_for(due_day=due, day=date(2027, 6, 30), on_time_code="tor", late_code="tor_late")
         == "tor"
     )
     assert (
-        timing.fee_code_for(due_day=due, day=date(2027, 7, 1), on_time_code="tor", late_code="tor_late")
+        dates.fee_code_for(due_day=due, day=date(2027, 7, 1), on_time_code="tor", late_code="tor_late")
         == "tor_late"
     )
 
@@ -43,37 +50,37 @@ def test_the_same_helper_serves_a_yearly_term_fee_due_june_30() -> None:
     ],
 )
 def test_new_expiry(renewed_on: date, expected: date) -> None:
-    got = timing.new_expiry(
+    got = dates.new_expiry(
         old_expiry=date(2028, 1, 15), renewed_on=renewed_on, validity_years=2, extend_from_expiry=True
     )
     assert got == expected
 
 
 def test_new_expiry_from_the_renewal_day_when_the_rule_says_so() -> None:
-    got = timing.new_expiry(
+    got = dates.new_expiry(
         old_expiry=date(2028, 1, 15), renewed_on=date(2027, 12, 1), validity_years=2, extend_from_expiry=False
     )
     assert got == date(2029, 12, 1)
 
 
 def test_leap_day_expiry_renewed_on_time_ends_on_28_february() -> None:
-    got = timing.new_expiry(
+    got = dates.new_expiry(
         old_expiry=date(2028, 2, 29), renewed_on=date(2028, 2, 29), validity_years=2, extend_from_expiry=True
     )
     assert got == date(2030, 2, 28)
 
 
 def test_renewed_late_on_a_leap_day() -> None:
-    got = timing.new_expiry(
+    got = dates.new_expiry(
         old_expiry=date(2028, 2, 28), renewed_on=date(2028, 2, 29), validity_years=2, extend_from_expiry=True
     )
     assert got == date(2030, 2, 28)
 
 
 def test_opening_and_the_requalification_limit() -> None:
-    assert timing.opens_on(due_day=date(2028, 1, 15), days_before=90) == date(2027, 10, 17)
-    assert timing.closes_after(due_day=date(2028, 1, 15), days_after=0) is None
-    assert timing.closes_after(due_day=date(2028, 1, 15), days_after=365) == date(2029, 1, 14)
+    assert dates.opens_on(due_day=date(2028, 1, 15), days_before=90) == date(2027, 10, 17)
+    assert dates.closes_after(due_day=date(2028, 1, 15), days_after=0) is None
+    assert dates.closes_after(due_day=date(2028, 1, 15), days_after=365) == date(2029, 1, 14)
 
 
 OFFSETS = [90, 21, 0, -30]
@@ -97,9 +104,9 @@ EXPIRY = date(2028, 1, 15)
     ],
 )
 def test_due_reminder(day: date, offset: int | None) -> None:
-    assert timing.due_reminder(due_day=EXPIRY, offsets=OFFSETS, day=day, catch_up_days=7) == offset
+    assert dates.due_reminder(due_day=EXPIRY, offsets=OFFSETS, day=day, catch_up_days=7) == offset
 
 
 def test_an_overtaken_reminder_is_never_sent() -> None:
     # 10 days before expiry the 90-day reminder is overdue, but the 21-day one replaced it.
-    assert timing.due_reminder(due_day=EXPIRY, offsets=OFFSETS, day=date(2028, 1, 5), catch_up_days=365) == 21
+    assert dates.due_reminder(due_day=EXPIRY, offsets=OFFSETS, day=date(2028, 1, 5), catch_up_days=365) == 21

@@ -10,9 +10,12 @@ from django.utils import timezone
 from stormcert.accounts.models import Profile, User
 from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, Source
-from stormcert.certificates.services import add_years, issue_certificate, refresh_directory_entries
+from stormcert.certificates.services import issue_certificate, refresh_directory_entries
+from stormcert.lib.dates import add_years
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today
+from stormcert.trainers.applications import issue_term_certificate
+from stormcert.trainers.models import TrainerTerm
 
 # (first, last, company, city, phone, opted in, program, years before today issued, revoked)
 HOLDERS = [
@@ -59,9 +62,6 @@ def load_demo_certificates(password: str) -> int:
         qisp_issued = add_years(today, -1)
         _issue(tom, programs["QISP"], qisp_issued, add_years(qisp_issued, 2))
         # His ToR certificate belongs to his current term (granted by the course demo).
-        from stormcert.trainers.applications import issue_term_certificate
-        from stormcert.trainers.models import TrainerTerm
-
         term = TrainerTerm.objects.filter(user=tom, certificate__isnull=True).order_by("-starts_on").first()
         if term is not None:
             issue_term_certificate(term=term, actor=None, now=timezone.now())

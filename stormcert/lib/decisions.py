@@ -1,0 +1,40 @@
+"""Requests that staff decide once (a name change, an exam accommodation, a claim of an earlier
+record): each has `status`, `decided_by`, `decided_at` and `decision_reason`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import models
+
+from stormcert.lib.db import lock
+
+R = TypeVar("R", bound=models.Model)
+
+
+def lock_pending(request: R, *related: str, pending: str, closed: type[Exception]) -> R:
+    """The request's row, locked, while it still waits for a decision. A double click, or two
+    staff members deciding at once, decide it once: the second is told (`closed`) who decided
+    it first."""
+    locked = lock(request, *related)
+    current: Any = locked
+    if current.status != pending:
+        who = f" by {current.decided_by.email}" if current.decided_by else ""
+        raise closed(
+            f"This request was already {current.get_status_display().lower()}{who}; nothing was changed."
+        )
+    return locked
+
+
+def mark_decided(
+    request: models.Model, *, status: str, actor: Any, reason: str, now: datetime, also: Iterable[str] = ()
+) -> None:
+    """Write the decision on the (locked) request: `also` names other fields the decision set."""
+    current: Any = request
+    current.status = status
+    current.decided_by = actor
+    current.decided_at = now
+    current.decision_reason = reason
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", *also])
