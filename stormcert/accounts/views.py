@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.views import ActivateTOTPView as AllauthActivateTOTPView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from stormcert.accounts.claims import (
@@ -18,7 +18,8 @@ from stormcert.accounts.claims import (
     send_claim_link,
 )
 from stormcert.accounts.forms import ClaimLinkForm, ClaimRequestForm, ProfileForm
-from stormcert.accounts.models import ClaimRequest, LegacyRecord, Profile, User
+from stormcert.accounts.models import ClaimRequest, LegacyRecord, Profile
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.accounts.services import update_profile
 from stormcert.lib.http import client_ip
 from stormcert.lib.ratelimit import Rate, limit_message, retry_after
@@ -26,8 +27,8 @@ from stormcert.lib.staff import record_two_factor_activation
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)  # login_required guarantees a real user
+def profile(request: AuthedRequest) -> HttpResponse:
+    user = request.user  # login_required guarantees a real user
     instance, _ = Profile.objects.get_or_create(user=user)
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=instance, user=user)
     if request.method == "POST" and form.is_valid():
@@ -43,8 +44,8 @@ CLAIM_RATE = Rate(10, 3600)
 
 
 @login_required
-def claim(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)
+def claim(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     link_form = ClaimLinkForm(prefix="link")
     request_form = ClaimRequestForm(prefix="ask")
     status = 200
@@ -94,8 +95,8 @@ def claim(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def claim_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    user = cast(User, request.user)
+def claim_confirm(request: AuthedRequest, token: str) -> HttpResponse:
+    user = request.user
     try:
         found = record_for_token(token=token, claimant=user)
     except ClaimError as exc:
@@ -120,8 +121,7 @@ class ActivateTOTPView(AllauthActivateTOTPView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        user = cast(User, self.request.user)
-        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        authenticator = Authenticator.objects.get(user_id=self.request.user.pk, type=Authenticator.Type.TOTP)
         record_two_factor_activation(self.request, authenticator)
         return response
 

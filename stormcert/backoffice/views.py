@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from stormcert.accounts.claims import ClaimError, decide_claim, find_record
 from stormcert.accounts.merge import MergeError, check_merge, merge_accounts, preview
 from stormcert.accounts.models import ClaimRequest, ClaimStatus, LegacyRecord, User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.accounts.services import AccountError, set_sign_in_allowed
 from stormcert.audit.models import AuditEvent
 from stormcert.backoffice import imports
@@ -49,8 +50,8 @@ from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
 
 
-def _staff(request: HttpRequest) -> User:
-    return cast(User, request.user)
+def _staff(request: AuthedRequest) -> User:
+    return request.user
 
 
 # --- People -----------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ def _exam_choices(enrollments: list[Enrollment]) -> list[tuple[str, str]]:
 
 
 @staff_required
-def person(request: HttpRequest, pk: int) -> HttpResponse:
+def person(request: AuthedRequest, pk: int) -> HttpResponse:
     subject = get_object_or_404(User.objects.select_related("profile", "merged_into"), pk=pk)
     enrollments = list(
         Enrollment.objects.filter(user=subject)
@@ -136,7 +137,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest, action: str, form: Any, subject: User, enrollments: list[Enrollment]
+    request: AuthedRequest, action: str, form: Any, subject: User, enrollments: list[Enrollment]
 ) -> str | None:
     """Carry out one staff action; the message to show, or None when the merge needs confirming."""
     staff = _staff(request)
@@ -234,7 +235,7 @@ def _record(subject: User, enrollments: list[Enrollment]) -> dict[str, Any]:
 
 
 @staff_required
-def imports_home(request: HttpRequest) -> HttpResponse:
+def imports_home(request: AuthedRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -295,7 +296,7 @@ def import_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+def import_apply(request: AuthedRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
     try:
         run = imports.apply_run(run=run, actor=_staff(request))
@@ -357,7 +358,7 @@ def _claim_form(claim: ClaimRequest, data: Any = None) -> ClaimDecisionForm:
 
 @staff_required
 @require_POST
-def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def claim_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(ClaimRequest.objects.select_related("requester", "record"), pk=pk)
     form = _claim_form(claim, request.POST)
     if form.is_valid():

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
-from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.credentials import (
     OB3_CONTEXT,
@@ -52,17 +50,17 @@ from stormcert.programs.models import Program
 
 
 @login_required
-def mine(request: HttpRequest) -> HttpResponse:
-    certificates = Certificate.objects.filter(holder=cast(User, request.user)).select_related("program")
+def mine(request: AuthedRequest) -> HttpResponse:
+    certificates = Certificate.objects.filter(holder=request.user).select_related("program")
     now = timezone.now()
     return render(
         request,
         "certificates/mine.html",
         {
             "rows": [(c, c.status_at(now)) for c in certificates],
-            "certified_name": certified_name(cast(User, request.user))[0] if certificates else "",
+            "certified_name": certified_name(request.user)[0] if certificates else "",
             "name_change_pending": NameChangeRequest.objects.filter(
-                person=cast(User, request.user), status=NameChangeStatus.PENDING
+                person=request.user, status=NameChangeStatus.PENDING
             ).exists(),
         },
     )
@@ -215,15 +213,13 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _staff_action(request: HttpRequest, pk: int, *, revoke: bool) -> HttpResponse:
+def _staff_action(request: AuthedRequest, pk: int, *, revoke: bool) -> HttpResponse:
     certificate = get_object_or_404(Certificate.objects.select_related("program", "holder"), pk=pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
         action = revoke_certificate if revoke else reinstate_certificate
         try:
-            action(
-                certificate=certificate, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
-            )
+            action(certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"])
         except CertificateError as exc:
             form.add_error(None, str(exc))
         else:
@@ -236,13 +232,13 @@ def _staff_action(request: HttpRequest, pk: int, *, revoke: bool) -> HttpRespons
 
 @staff_required
 @require_POST
-def staff_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, revoke=True)
 
 
 @staff_required
 @require_POST
-def staff_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_reinstate(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, revoke=False)
 
 
@@ -250,9 +246,9 @@ def staff_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def name_change(request: HttpRequest) -> HttpResponse:
+def name_change(request: AuthedRequest) -> HttpResponse:
     """The holder's page: the certified name, the request waiting (if any), the form, the history."""
-    user = cast(User, request.user)
+    user = request.user
     # Offered: the account's name (often already the new one: the profile is the holder's to edit).
     form = NameChangeForm(
         request.POST or None,
@@ -297,8 +293,8 @@ def name_change(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def name_change_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    user = cast(User, request.user)
+def name_change_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     # The holder's own request, or 404: nobody learns whether someone else's exists.
     found = get_object_or_404(NameChangeRequest, pk=pk, person=user)
     try:
@@ -357,7 +353,7 @@ def staff_name_changes(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_name_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_name_change_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(NameChangeRequest, pk=pk)
     form = NameDecisionForm(request.POST)
     if form.is_valid():
@@ -367,7 +363,7 @@ def staff_name_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 request=found,
                 approve=approve,
                 reason=form.cleaned_data["reason"],
-                actor=cast(User, request.user),
+                actor=request.user,
                 staff=has_staff_powers(request),
             )
         except CertificateError as exc:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from allauth.account.models import EmailAddress
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -12,13 +10,14 @@ from django.utils import timezone
 
 from stormcert.accounts.claims import pending_claims
 from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.names import pending_name_changes
 from stormcert.courses.models import CourseSession, PlanStatus, Seat
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.forms import AcknowledgeForm
-from stormcert.enrollments.services import get_enrollment, journey_for, qualification_program, rules_for
+from stormcert.enrollments.services import journey_for, peek_enrollment, qualification_program, rules_for
 from stormcert.exams.models import Exam
 from stormcert.exams.services import pending_accommodation_requests
 from stormcert.lib.staff import staff_required
@@ -48,27 +47,28 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     program = qualification_program()
     verified = EmailAddress.objects.filter(user=request.user, verified=True).exists()
     journey = None
     if program is not None:
-        journey = journey_for(get_enrollment(user=cast(User, request.user), program=program))
+        journey = journey_for(peek_enrollment(user=request.user, program=program))
     return render(
         request, "core/dashboard.html", {"program": program, "email_verified": verified, "journey": journey}
     )
 
 
 @login_required
-def qualification(request: HttpRequest) -> HttpResponse:
+def qualification(request: AuthedRequest) -> HttpResponse:
     """The Qualification page: every step of the person's QISP journey with what to do next.
 
     It lives here, in the composition root, because it shows the state of every app the journey
     passes through (enrollment, training, the course seat, the exam, orders); its URL keeps the
-    name `enrollments:qualification` (stormcert/urls.py)."""
-    user = cast(User, request.user)
+    name `enrollments:qualification` (stormcert/urls.py). Reading it writes nothing: the
+    enrollment row is made by the first POST that acts."""
+    user = request.user
     program = qualification_program()
-    enrollment = get_enrollment(user=user, program=program) if program is not None else None
+    enrollment = peek_enrollment(user=user, program=program) if program is not None else None
     if enrollment is None:
         return render(request, "core/qualification.html", {"enrollment": None})
     now = timezone.now()
@@ -86,7 +86,9 @@ def qualification(request: HttpRequest) -> HttpResponse:
         "ack_form": AcknowledgeForm(),
         "guides": next((s.resources for s in enrollment.program.steps.all() if s.kind == "acknowledge"), []),
         "pending_orders": Order.objects.filter(user=user, status=OrderStatus.PENDING),
-        "estimate": enrollment.records.filter(
+        "estimate": None
+        if enrollment.pk is None
+        else enrollment.records.filter(
             step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"], voided_at__isnull=True
         )
         .values_list("data__estimated_hours", flat=True)

@@ -27,4 +27,14 @@ urlpatterns = [
     # Sessions whose trainer lost standing: reassign or cancel.
     path("staff/courses/trainer-queue/", views.staff_queue, name="staff_queue"),
     path("staff/courses/trainer-queue/<int:pk>/", views.staff_queue_session, name="staff_queue_session"),
+    path(
+        "staff/courses/trainer-queue/<int:pk>/reassign/",
+        views.staff_queue_reassign,
+        name="staff_queue_reassign",
+    ),
+    path(
+        "staff/courses/trainer-queue/<int:pk>/cancel/",
+        views.staff_queue_cancel,
+        name="staff_queue_cancel",
+    ),
 ]

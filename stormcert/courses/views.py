@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,9 +14,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.courses import services
 from stormcert.courses.forms import (
     AttendanceForm,
@@ -96,7 +97,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     page = Paginator(sessions, 20).get_page(request.GET.get("page"))
     user = request.user
     program = qualification_program()
-    seat = services.live_seat(cast(User, user), program) if user.is_authenticated and program else None
+    seat = services.live_seat(user, program) if isinstance(user, User) and program else None
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -213,10 +214,10 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def register(request: HttpRequest, pk: int) -> HttpResponse:
+def register(request: AuthedRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(CourseSession, pk=pk)
     try:
-        result = services.register_for_session(user=cast(User, request.user), session=session)
+        result = services.register_for_session(user=request.user, session=session)
     except CourseError as exc:
         messages.error(request, str(exc))
         return redirect("courses:session", pk=pk)
@@ -242,10 +243,10 @@ def _my_seat(request: HttpRequest, seat_id: int) -> Seat:
 
 @login_required
 @require_POST
-def accept_offer(request: HttpRequest, seat_id: int) -> HttpResponse:
+def accept_offer(request: AuthedRequest, seat_id: int) -> HttpResponse:
     seat = _my_seat(request, seat_id)
     try:
-        services.accept_offer(seat=seat, user=cast(User, request.user))
+        services.accept_offer(seat=seat, user=request.user)
         messages.success(request, "The seat is yours. A calendar invitation is on its way by email.")
     except CourseError as exc:
         messages.error(request, str(exc))
@@ -254,11 +255,11 @@ def accept_offer(request: HttpRequest, seat_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel_seat(request: HttpRequest, seat_id: int) -> HttpResponse:
+def cancel_seat(request: AuthedRequest, seat_id: int) -> HttpResponse:
     seat = _my_seat(request, seat_id)
     was = seat.status
     try:
-        services.cancel_seat(seat=seat, actor=cast(User, request.user))
+        services.cancel_seat(seat=seat, actor=request.user)
         messages.success(
             request,
             "You left the waitlist."
@@ -271,7 +272,7 @@ def cancel_seat(request: HttpRequest, seat_id: int) -> HttpResponse:
 
 
 @login_required
-def survey(request: HttpRequest, seat_id: int) -> HttpResponse:
+def survey(request: AuthedRequest, seat_id: int) -> HttpResponse:
     seat = _my_seat(request, seat_id)
     questions = services.survey_questions(seat.session.program)
     try:
@@ -282,7 +283,7 @@ def survey(request: HttpRequest, seat_id: int) -> HttpResponse:
     form = SurveyForm(request.POST or None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_survey(seat=seat, user=cast(User, request.user), answers=form.answers())
+            services.submit_survey(seat=seat, user=request.user, answers=form.answers())
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -304,8 +305,8 @@ def _trainer_session(request: HttpRequest, pk: int) -> CourseSession:
 
 
 @login_required
-def mine(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)
+def mine(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     now = timezone.now()
     problems = teaching_problems(user, now)
     sessions = CourseSession.objects.filter(trainer=user).with_seats(now).order_by("-starts_at")
@@ -324,8 +325,8 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def new_session(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)
+def new_session(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     try:
         services.check_can_publish(user, timezone.now())
     except CourseError as exc:
@@ -351,14 +352,14 @@ def new_session(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def edit_session(request: HttpRequest, pk: int) -> HttpResponse:
+def edit_session(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     form = SessionEditForm(request.POST or None, initial=SessionEditForm.initial_for(session))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_session(
                 session=session,
-                actor=cast(User, request.user),
+                actor=request.user,
                 fields=form.cleaned_data,
                 reason=form.cleaned_data["reason"],
             )
@@ -372,14 +373,12 @@ def edit_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def cancel_session(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_session(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.cancel_session(
-                session=session, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
-            )
+            services.cancel_session(session=session, actor=request.user, reason=form.cleaned_data["reason"])
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -394,14 +393,12 @@ def cancel_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def plan(request: HttpRequest, pk: int) -> HttpResponse:
+def plan(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     form = PlanForm(request.POST or None, initial={"plan": session.virtual_plan})
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_virtual_plan(
-                session=session, actor=cast(User, request.user), plan=form.cleaned_data["plan"]
-            )
+            services.submit_virtual_plan(session=session, actor=request.user, plan=form.cleaned_data["plan"])
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -419,15 +416,13 @@ def _roster(session: CourseSession) -> list[Seat]:
 
 
 @login_required
-def roster(request: HttpRequest, pk: int) -> HttpResponse:
+def roster(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _trainer_session(request, pk)
     seats = _roster(session)
     form = AttendanceForm(request.POST or None, seats=seats)
     if request.method == "POST" and form.is_valid():
         try:
-            problems = services.record_attendance(
-                session=session, actor=cast(User, request.user), marks=form.marks()
-            )
+            problems = services.record_attendance(session=session, actor=request.user, marks=form.marks())
         except CourseError as exc:
             messages.error(request, str(exc))
         else:
@@ -492,14 +487,14 @@ def staff_plans(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(CourseSession.objects.select_related("trainer"), pk=pk)
     form = PlanDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.decide_virtual_plan(
                 session=session,
-                actor=cast(User, request.user),
+                actor=request.user,
                 accept=form.cleaned_data["decision"] == "accept",
                 reason=form.cleaned_data["reason"],
             )
@@ -604,36 +599,25 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "courses/staff_queue.html", {"rows": rows})
 
 
-@staff_required
-def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
-    """One session from the queue: reassign it to a ToR in standing, or cancel it; both need a
-    reason, are audited and email the registrants (the services do both)."""
-    session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
-    now = timezone.now()
+def _able_trainers(session: CourseSession, now: datetime) -> tuple[set[int], list[User]]:
+    """Who may take this session over: Trainers of Record in standing, except its own trainer."""
     able = who_may_teach(None, now) - {session.trainer_id}
-    trainers = list(User.objects.filter(pk__in=able).order_by("last_name", "first_name", "email"))
-    reassign_form = ReassignForm(
-        request.POST if "reassign" in request.POST else None, trainers=trainers, prefix="reassign"
-    )
-    cancel_form = ReasonForm(request.POST if "cancel" in request.POST else None, prefix="cancel")
-    staff = cast(User, request.user)
-    if request.method == "POST":
-        try:
-            if "reassign" in request.POST and reassign_form.is_valid():
-                trainer = get_object_or_404(User, pk=int(reassign_form.cleaned_data["trainer"]), pk__in=able)
-                services.reassign_session(
-                    session=session, trainer=trainer, actor=staff, reason=reassign_form.cleaned_data["reason"]
-                )
-                messages.success(request, f"The session is now {trainer}'s; its registrants have been told.")
-                return redirect("courses:staff_queue")
-            if "cancel" in request.POST and cancel_form.is_valid():
-                services.cancel_session(
-                    session=session, actor=staff, reason=cancel_form.cleaned_data["reason"]
-                )
-                messages.success(request, "The session is cancelled and its registrants have been told.")
-                return redirect("courses:staff_queue")
-        except CourseError as exc:
-            (reassign_form if "reassign" in request.POST else cancel_form).add_error(None, str(exc))
+    return able, list(User.objects.filter(pk__in=able).order_by("last_name", "first_name", "email"))
+
+
+def _queue_session(pk: int) -> CourseSession:
+    return get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
+
+
+def _queue_session_page(
+    request: HttpRequest,
+    session: CourseSession,
+    *,
+    reassign_form: ReassignForm | None = None,
+    cancel_form: ReasonForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    _, trainers = _able_trainers(session, now)
     registrants = session.seats.filter(
         status__in=[SeatStatus.REGISTERED, SeatStatus.OFFERED, SeatStatus.WAITING]
     ).select_related("user")
@@ -644,8 +628,55 @@ def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "problems": teaching_problems(session.trainer, now),
             "registrants": registrants,
-            "reassign_form": reassign_form,
-            "cancel_form": cancel_form,
+            "reassign_form": reassign_form or ReassignForm(trainers=trainers, prefix="reassign"),
+            "cancel_form": cancel_form or ReasonForm(prefix="cancel"),
             "has_trainers": bool(trainers),
         },
     )
+
+
+@staff_required
+@require_GET
+def staff_queue_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """One session from the queue: reassign it to a ToR in standing, or cancel it (each its own
+    view below); both need a reason, are audited and email the registrants (the services do both)."""
+    return _queue_session_page(request, _queue_session(pk))
+
+
+@staff_required
+@require_POST
+def staff_queue_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
+    session = _queue_session(pk)
+    able, trainers = _able_trainers(session, timezone.now())
+    form = ReassignForm(request.POST, trainers=trainers, prefix="reassign")
+    if form.is_valid():
+        trainer = get_object_or_404(User, pk=int(form.cleaned_data["trainer"]), pk__in=able)
+        try:
+            services.reassign_session(
+                session=session,
+                trainer=trainer,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"The session is now {trainer}'s; its registrants have been told.")
+            return redirect("courses:staff_queue")
+    return _queue_session_page(request, session, reassign_form=form)
+
+
+@staff_required
+@require_POST
+def staff_queue_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
+    session = _queue_session(pk)
+    form = ReasonForm(request.POST, prefix="cancel")
+    if form.is_valid():
+        try:
+            services.cancel_session(session=session, actor=request.user, reason=form.cleaned_data["reason"])
+        except CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "The session is cancelled and its registrants have been told.")
+            return redirect("courses:staff_queue")
+    return _queue_session_page(request, session, cancel_form=form)

@@ -62,6 +62,14 @@ def get_enrollment(*, user: User, program: Program, now: datetime | None = None)
     return enrollment
 
 
+def peek_enrollment(*, user: User, program: Program, now: datetime | None = None) -> Enrollment:
+    """The person's enrollment for reading a page: the saved one, or an unsaved one at the start
+    of the program (no records). A GET changes nothing; the first action saves it
+    (`get_enrollment`)."""
+    found = Enrollment.objects.filter(user=user, program=program).first()
+    return found or Enrollment(user=user, program=program, created_at=now or timezone.now())
+
+
 def version_for(enrollment: Enrollment, now: datetime) -> PolicyVersion:
     """The kept version once registered; until then, whatever is in force today."""
     return enrollment.policy_version or version_in_force(
@@ -81,7 +89,9 @@ def facts_for(enrollment: Enrollment, now: datetime) -> Facts:
         window_start=enrollment.window_start,
         window_end=enrollment.window_end,
         cycle=enrollment.cycle,
-        records=tuple(
+        records=()
+        if enrollment.pk is None
+        else tuple(
             RecordFact(r.step_code, r.outcome, r.cycle)
             for r in enrollment.records.filter(voided_at__isnull=True).only("step_code", "outcome", "cycle")
         ),

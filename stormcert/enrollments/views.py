@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.enrollments.forms import (
     AcknowledgeForm,
     MigratePolicyForm,
@@ -24,6 +24,7 @@ from stormcert.enrollments.services import (
     get_enrollment,
     journey_for,
     migrate_policy,
+    peek_enrollment,
     qualification_program,
     record_self_directed,
     start_registration,
@@ -34,16 +35,18 @@ from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
 
 
-def _my_enrollment(request: HttpRequest) -> Enrollment | None:
+def _my_enrollment(request: AuthedRequest) -> Enrollment | None:
     program = qualification_program()
     if program is None:
         return None
-    return get_enrollment(user=cast(User, request.user), program=program)
+    # Reading a page writes nothing: the enrollment row is made by the first POST that acts.
+    find = get_enrollment if request.method == "POST" else peek_enrollment
+    return find(user=request.user, program=program)
 
 
 @login_required
 @require_POST
-def acknowledge_view(request: HttpRequest) -> HttpResponse:
+def acknowledge_view(request: AuthedRequest) -> HttpResponse:
     enrollment = _my_enrollment(request)
     form = AcknowledgeForm(request.POST)
     if enrollment is None:
@@ -60,7 +63,7 @@ def acknowledge_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def self_assessment(request: HttpRequest) -> HttpResponse:
+def self_assessment(request: AuthedRequest) -> HttpResponse:
     enrollment = _my_enrollment(request)
     if enrollment is None:
         return redirect("enrollments:qualification")
@@ -79,7 +82,7 @@ def self_assessment(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollments/self_assessment.html", {"form": form, "enrollment": enrollment})
 
 
-def _pay_for(request: HttpRequest, start: Callable[..., Order]) -> HttpResponse:
+def _pay_for(request: AuthedRequest, start: Callable[..., Order]) -> HttpResponse:
     """Create (or reuse) the order a journey step needs and send the person to pay it."""
     enrollment = _my_enrollment(request)
     if enrollment is None:
@@ -94,13 +97,13 @@ def _pay_for(request: HttpRequest, start: Callable[..., Order]) -> HttpResponse:
 
 @login_required
 @require_POST
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthedRequest) -> HttpResponse:
     return _pay_for(request, start_registration)
 
 
 @login_required
 @require_POST
-def resolve(request: HttpRequest) -> HttpResponse:
+def resolve(request: AuthedRequest) -> HttpResponse:
     return _pay_for(request, start_resolution)
 
 
@@ -128,7 +131,7 @@ def staff_enrollments(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_self_directed(request: HttpRequest) -> HttpResponse:
+def staff_self_directed(request: AuthedRequest) -> HttpResponse:
     form = SelfDirectedForm(request.POST, prefix="sd")
     program = qualification_program()
     if form.is_valid() and program is not None:
@@ -142,7 +145,7 @@ def staff_self_directed(request: HttpRequest) -> HttpResponse:
                     program=program,
                     license_type=form.cleaned_data["license_type"],
                     license_number=form.cleaned_data["license_number"],
-                    actor=cast(User, request.user),
+                    actor=request.user,
                     reason=form.cleaned_data["reason"],
                 )
                 messages.success(request, f"{user} is recorded as a QISP by the self-directed route.")
@@ -161,7 +164,7 @@ def staff_self_directed(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     enrollment = get_object_or_404(
         Enrollment.objects.select_related("user", "program", "policy_version"), pk=pk
     )
@@ -171,7 +174,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             migrate_policy(
                 enrollment=enrollment,
                 version=form.cleaned_data["version"],
-                actor=cast(User, request.user),
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
             messages.success(request, f"Moved to the rules “{form.cleaned_data['version'].name}”.")

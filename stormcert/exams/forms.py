@@ -41,3 +41,21 @@ class AccommodationRequestForm(forms.Form):
             "only program staff can open it."
         ),
     )
+
+
+# The staff accommodation page's three actions, one form each. Fields are plain text: the views
+# say what is wrong in the words the page has always used (the factor is parsed by `_factor`).
+class GrantAccommodationForm(forms.Form):
+    email = forms.CharField(required=False)
+    factor = forms.CharField(required=False)
+    reason = forms.CharField(required=False, strip=False)
+
+
+class EndAccommodationForm(forms.Form):
+    reason = forms.CharField(required=False, strip=False)
+
+
+class DecideRequestForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("grant", "Grant"), ("decline", "Decline")], required=False)
+    factor = forms.CharField(required=False)
+    reason = forms.CharField(required=False, strip=False)

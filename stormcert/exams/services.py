@@ -375,13 +375,18 @@ def grant_accommodation(
 @transaction.atomic
 def revoke_accommodation(
     *, accommodation: Accommodation, actor: User, reason: str, now: datetime | None = None
-) -> None:
+) -> bool:
+    """End an accommodation; True if it changed. Revoking one already ended (a second click,
+    or a newer grant replaced it) changes nothing and so writes no audit event."""
     if not reason.strip():
         raise ExamError("Give the reason: it is kept in the audit log.")
-    Accommodation.objects.filter(pk=accommodation.pk, revoked_at__isnull=True).update(
-        revoked_at=now or timezone.now()
+    now = now or timezone.now()
+    changed = Accommodation.objects.filter(pk=accommodation.pk, revoked_at__isnull=True).update(
+        revoked_at=now
     )
-    record(actor=actor, verb="exam.accommodation_revoked", obj=accommodation.user, reason=reason, now=now)
+    if changed:
+        record(actor=actor, verb="exam.accommodation_revoked", obj=accommodation.user, reason=reason, now=now)
+    return bool(changed)
 
 
 def pending_accommodation_requests() -> int:

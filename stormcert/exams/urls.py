@@ -24,4 +24,19 @@ urlpatterns = [
     path("staff/exams/", views.staff_exams, name="staff_exams"),
     path("staff/exams/<int:exam_id>/statistics/", views.staff_stats, name="staff_stats"),
     path("staff/exams/accommodations/", views.staff_accommodations, name="staff_accommodations"),
+    path(
+        "staff/exams/accommodations/grant/",
+        views.staff_accommodation_grant,
+        name="staff_accommodation_grant",
+    ),
+    path(
+        "staff/exams/accommodations/<int:pk>/end/",
+        views.staff_accommodation_end,
+        name="staff_accommodation_end",
+    ),
+    path(
+        "staff/exams/accommodations/requests/<int:pk>/decide/",
+        views.staff_accommodation_decide,
+        name="staff_accommodation_decide",
+    ),
 ]

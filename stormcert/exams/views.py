@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.enrollments.models import Enrollment
 from stormcert.exams.accommodations import (
     RequestAlreadyClosed,
@@ -18,7 +19,12 @@ from stormcert.exams.accommodations import (
     request_accommodation,
     withdraw_accommodation_request,
 )
-from stormcert.exams.forms import AccommodationRequestForm
+from stormcert.exams.forms import (
+    AccommodationRequestForm,
+    DecideRequestForm,
+    EndAccommodationForm,
+    GrantAccommodationForm,
+)
 from stormcert.exams.models import (
     Accommodation,
     AccommodationRequest,
@@ -53,10 +59,6 @@ SMALL_MAX = 32767  # PositiveSmallIntegerField's upper bound on every database D
 BIG_MAX = 2**63 - 1  # PositiveBigIntegerField's
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
     """The candidate's own attempt, or 404: nobody reads or saves into someone else's."""
     attempt = Attempt.objects.select_related("exam", "enrollment").filter(pk=attempt_id, user=user).first()
@@ -66,12 +68,12 @@ def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
 
 
 @login_required
-def exam_intro(request: HttpRequest, step_code: str) -> HttpResponse:
+def exam_intro(request: AuthedRequest, step_code: str) -> HttpResponse:
     exam = get_object_or_404(Exam.objects.select_related("program"), step_code=step_code)
-    if not Enrollment.objects.filter(user=_user(request), program=exam.program).exists():
+    if not Enrollment.objects.filter(user=request.user, program=exam.program).exists():
         return redirect("enrollments:qualification")
     try:
-        status = exam_status(user=_user(request), exam=exam)
+        status = exam_status(user=request.user, exam=exam)
     except ExamError as exc:
         messages.error(request, str(exc))
         return redirect("enrollments:qualification")
@@ -80,10 +82,10 @@ def exam_intro(request: HttpRequest, step_code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def start(request: HttpRequest, step_code: str) -> HttpResponse:
+def start(request: AuthedRequest, step_code: str) -> HttpResponse:
     exam = get_object_or_404(Exam, step_code=step_code)
     try:
-        attempt = start_attempt(user=_user(request), exam=exam)
+        attempt = start_attempt(user=request.user, exam=exam)
     except (ExamError, Enrollment.DoesNotExist) as exc:
         messages.error(request, str(exc) if isinstance(exc, ExamError) else "Register for the program first.")
         return redirect("exams:intro", step_code=step_code)
@@ -91,8 +93,8 @@ def start(request: HttpRequest, step_code: str) -> HttpResponse:
 
 
 @login_required
-def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_attempt_for_user(_user(request), attempt_id)
+def attempt_page(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(request.user, attempt_id)
     now = timezone.now()
     if attempt.is_overdue(now):
         submit_attempt(attempt_id=attempt.pk, now=now, timed_out=True)
@@ -180,15 +182,15 @@ def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
 
 @login_required
 @require_POST
-def submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_attempt_for_user(_user(request), attempt_id)
+def submit(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(request.user, attempt_id)
     submit_attempt(attempt_id=attempt.pk)
     return redirect("exams:result", attempt_id=attempt.pk)
 
 
 @login_required
-def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_attempt_for_user(_user(request), attempt_id)
+def result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_attempt_for_user(request.user, attempt_id)
     if attempt.status == AttemptStatus.IN_PROGRESS:
         if not attempt.is_overdue(timezone.now()):
             return redirect("exams:attempt", attempt_id=attempt.pk)
@@ -214,7 +216,7 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 }
             )
         context["rows"] = rows
-    status = exam_status(user=_user(request), exam=attempt.exam)
+    status = exam_status(user=request.user, exam=attempt.exam)
     context["status"] = status
     return render(request, "exams/result.html", context)
 
@@ -223,7 +225,7 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 @staff_required
-def staff_exams(request: HttpRequest) -> HttpResponse:
+def staff_exams(request: AuthedRequest) -> HttpResponse:
     banks = QuestionBank.objects.all()
     report = None
     if request.method == "POST":
@@ -235,7 +237,7 @@ def staff_exams(request: HttpRequest) -> HttpResponse:
             messages.error(request, "That file is larger than 5 MB; split it into smaller files.")
         else:
             report = import_questions(
-                bank=bank, name=upload.name or "upload", content=upload.read(), actor=_user(request)
+                bank=bank, name=upload.name or "upload", content=upload.read(), actor=request.user
             )
             if report.rejected:
                 messages.error(
@@ -275,72 +277,37 @@ def _factor(text: str) -> Decimal | None:
     return factor
 
 
-@staff_required
-def staff_accommodations(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "grant":
-                user = User.objects.filter(email__iexact=request.POST.get("email", "").strip()).first()
-                if user is None:
-                    raise ExamError("No account uses that email address.")
-                factor = _factor(request.POST.get("factor", ""))
-                if factor is None:
-                    raise ExamError("Give the time factor as a number, for example 1.5.")
-                grant_accommodation(
-                    user=user, factor=factor, reason=request.POST.get("reason", ""), actor=_user(request)
-                )
-                messages.success(request, f"{user.email} now has {factor}× time on every exam.")
-            elif action == "revoke":
-                accommodation = get_object_or_404(Accommodation, pk=id_param(request.POST.get("id")) or 0)
-                revoke_accommodation(
-                    accommodation=accommodation, actor=_user(request), reason=request.POST.get("reason", "")
-                )
-                messages.success(request, "Accommodation ended.")
-            elif action == "decide":
-                asked = get_object_or_404(
-                    AccommodationRequest.objects.select_related("user"),
-                    pk=id_param(request.POST.get("id")) or 0,
-                )
-                grant = request.POST.get("decision") == "grant"
-                decided = decide_accommodation_request(
-                    request=asked,
-                    grant=grant,
-                    factor=_factor(request.POST.get("factor", "")) if grant else None,
-                    reason=request.POST.get("reason", ""),
-                    actor=_user(request),
-                    staff=has_staff_powers(request),
-                )
-                if grant and decided.accommodation is not None:
-                    messages.success(
-                        request,
-                        f"Granted: {asked.user.email} now has {decided.accommodation.factor}× time on every exam; "
-                        "they have been emailed.",
-                    )
-                else:
-                    messages.success(
-                        request, f"Declined {asked.user.email}'s request; they have been emailed."
-                    )
-            return redirect("exams:staff_accommodations")
-        except RequestAlreadyClosed as exc:
-            messages.info(request, str(exc))
-            return redirect("exams:staff_accommodations")
-        except ExamError as exc:
-            messages.error(request, str(exc))
-    posted = request.POST if request.method == "POST" else {}
+@dataclass
+class PendingRequest:
+    """A waiting request as the staff page shows it: with the person's current accommodation
+    and the decision form (bound to what staff typed, when their decision was refused)."""
+
+    request: AccommodationRequest
+    current: Accommodation | None
+    form: DecideRequestForm
+
+
+def _accommodations_page(
+    request: HttpRequest,
+    *,
+    grant_form: GrantAccommodationForm | None = None,
+    refused: tuple[int, DecideRequestForm] | None = None,
+) -> HttpResponse:
     active = list(Accommodation.objects.filter(revoked_at__isnull=True).select_related("user", "granted_by"))
     current = {a.user_id: a for a in active}
-    pending = list(
-        AccommodationRequest.objects.filter(status=RequestStatus.PENDING)
+    pending = [
+        PendingRequest(
+            request=asked,
+            current=current.get(asked.user_id),
+            # What staff typed stays in the form of the request it was typed for.
+            form=refused[1]
+            if refused and refused[0] == asked.pk
+            else DecideRequestForm(initial={"factor": asked.factor or ""}),
+        )
+        for asked in AccommodationRequest.objects.filter(status=RequestStatus.PENDING)
         .select_related("user")
         .order_by("requested_at", "id")
-    )
-    for asked in pending:
-        # What staff typed stays in the form of the request it was typed for when a decision is refused.
-        mine = posted.get("action") == "decide" and posted.get("id") == str(asked.pk)
-        asked.typed_factor = posted.get("factor", "") if mine else (asked.factor or "")  # type: ignore[attr-defined]
-        asked.typed_reason = posted.get("reason", "") if mine else ""  # type: ignore[attr-defined]
-        asked.current = current.get(asked.user_id)  # type: ignore[attr-defined]
+    ]
     closed = (
         AccommodationRequest.objects.exclude(status=RequestStatus.PENDING)
         .select_related("user", "decided_by", "accommodation")
@@ -353,9 +320,90 @@ def staff_accommodations(request: HttpRequest) -> HttpResponse:
             "active": active,
             "pending": pending,
             "decided": closed,
-            "posted": posted if posted.get("action") == "grant" else {},
+            "grant_form": grant_form or GrantAccommodationForm(initial={"factor": "1.5"}),
         },
     )
+
+
+@staff_required
+@require_GET
+def staff_accommodations(request: HttpRequest) -> HttpResponse:
+    return _accommodations_page(request)
+
+
+@staff_required
+@require_POST
+def staff_accommodation_grant(request: AuthedRequest) -> HttpResponse:
+    form = GrantAccommodationForm(request.POST)
+    form.is_valid()  # every field is optional text: the checks below say what is missing
+    data = form.cleaned_data
+    try:
+        user = User.objects.filter(email__iexact=data.get("email", "").strip()).first()
+        if user is None:
+            raise ExamError("No account uses that email address.")
+        factor = _factor(data.get("factor", ""))
+        if factor is None:
+            raise ExamError("Give the time factor as a number, for example 1.5.")
+        grant_accommodation(user=user, factor=factor, reason=data.get("reason", ""), actor=request.user)
+    except ExamError as exc:
+        messages.error(request, str(exc))
+        return _accommodations_page(request, grant_form=form)
+    messages.success(request, f"{user.email} now has {factor}× time on every exam.")
+    return redirect("exams:staff_accommodations")
+
+
+@staff_required
+@require_POST
+def staff_accommodation_end(request: AuthedRequest, pk: int) -> HttpResponse:
+    accommodation = get_object_or_404(Accommodation, pk=pk)
+    form = EndAccommodationForm(request.POST)
+    form.is_valid()
+    try:
+        ended = revoke_accommodation(
+            accommodation=accommodation, actor=request.user, reason=form.cleaned_data.get("reason", "")
+        )
+    except ExamError as exc:
+        messages.error(request, str(exc))
+    else:
+        if ended:
+            messages.success(request, "Accommodation ended.")
+        else:
+            messages.info(request, "That accommodation had already ended; nothing was changed.")
+    return redirect("exams:staff_accommodations")
+
+
+@staff_required
+@require_POST
+def staff_accommodation_decide(request: AuthedRequest, pk: int) -> HttpResponse:
+    asked = get_object_or_404(AccommodationRequest.objects.select_related("user"), pk=pk)
+    form = DecideRequestForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    grant = data.get("decision") == "grant"
+    try:
+        decided = decide_accommodation_request(
+            request=asked,
+            grant=grant,
+            factor=_factor(data.get("factor", "")) if grant else None,
+            reason=data.get("reason", ""),
+            actor=request.user,
+            staff=has_staff_powers(request),
+        )
+    except RequestAlreadyClosed as exc:
+        messages.info(request, str(exc))
+        return redirect("exams:staff_accommodations")
+    except ExamError as exc:
+        messages.error(request, str(exc))
+        return _accommodations_page(request, refused=(asked.pk, form))
+    if grant and decided.accommodation is not None:
+        messages.success(
+            request,
+            f"Granted: {asked.user.email} now has {decided.accommodation.factor}× time on every exam; "
+            "they have been emailed.",
+        )
+    else:
+        messages.success(request, f"Declined {asked.user.email}'s request; they have been emailed.")
+    return redirect("exams:staff_accommodations")
 
 
 # --- Candidates: asking for an accommodation ------------------------------------------------
@@ -370,8 +418,8 @@ def get_request_for_user(user: User, pk: int) -> AccommodationRequest:
 
 
 @login_required
-def accommodation(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def accommodation(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     form = AccommodationRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -404,10 +452,10 @@ def accommodation(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def accommodation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    found = get_request_for_user(_user(request), pk)
+def accommodation_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    found = get_request_for_user(request.user, pk)
     try:
-        withdraw_accommodation_request(request=found, user=_user(request))
+        withdraw_accommodation_request(request=found, user=request.user)
         messages.success(request, "Your request was withdrawn.")
     except ExamError as exc:
         messages.info(request, str(exc))
@@ -415,8 +463,8 @@ def accommodation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def accommodation_document(request: HttpRequest, pk: int) -> FileResponse:
-    user = _user(request)
+def accommodation_document(request: AuthedRequest, pk: int) -> FileResponse:
+    user = request.user
     found = AccommodationRequest.objects.filter(pk=pk).first()
     # Not found rather than forbidden for anyone but the candidate and staff: nothing leaks.
     if found is None or not found.document or not (found.user_id == user.pk or has_staff_powers(request)):

@@ -29,7 +29,7 @@ from stormcert.payments.models import (
     Refund,
     RefundState,
 )
-from stormcert.payments.providers import ProviderError, get_provider
+from stormcert.payments.providers import PaymentProvider, ProviderError, get_provider
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
 
@@ -185,42 +185,86 @@ def start_payment(
     cancel_url: str,
     now: datetime | None = None,
 ) -> Started:
-    """Begin paying an order with a provider. Clicking Pay twice reuses the open attempt."""
+    """Begin paying an order with a provider. Clicking Pay twice reuses the open attempt.
+
+    The provider is called (Stripe: over the network) with no lock held: the payment row is made
+    under the order's lock, the checkout created outside it, and recorded under the lock again.
+    Two clicks at once may each create a checkout; the first recorded is kept and the other is
+    canceled here and closed at the provider, so the person has one page to pay on."""
     now = now or timezone.now()
     try:
         provider = get_provider(provider_code)
     except ProviderError as exc:
         raise PaymentError(str(exc)) from None
     with bounded_transaction():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        if locked.status != OrderStatus.PENDING:
-            raise PaymentError(
-                f"Order {locked.number} is {locked.get_status_display().lower()}; there is nothing to pay."
-            )
-        open_attempt = locked.payments.filter(
-            provider=provider.code, state__in=[PaymentState.CREATED, PaymentState.PENDING]
-        ).first()
-        if open_attempt is not None:
-            url = provider.resume_url(open_attempt)
-            if url:
-                return Started(open_attempt, url)
-            if open_attempt.state == PaymentState.PENDING:
-                return Started(open_attempt, cancel_url)
+        locked = _lock_payable(order.pk)
+        resumed = _resume(locked, provider, cancel_url)
+        if resumed is not None:
+            return resumed
         payment = Payment.objects.create(
             order=locked, provider=provider.code, amount=locked.amount_due(), created_at=now
         )
-        try:
-            url = provider.start(payment=payment, return_url=return_url, cancel_url=cancel_url)
-        except ProviderError as exc:
-            raise PaymentError(str(exc)) from None
-        record(
-            actor=actor,
-            verb="payment.started",
-            obj=locked,
-            data={"provider": provider.code, "payment": payment.pk},
-            now=now,
+    try:
+        checkout = provider.start(payment=payment, return_url=return_url, cancel_url=cancel_url)
+    except ProviderError as exc:
+        fail_payment(payment_id=payment.pk, reason=str(exc), now=now, actor=actor)
+        raise PaymentError(str(exc)) from None
+    try:
+        with bounded_transaction():
+            locked = _lock_payable(order.pk)
+            # Another click recorded its checkout while ours was being made: keep that one.
+            kept = _resume(locked, provider, cancel_url, other_than=payment)
+            if kept is None:
+                payment.provider_id = checkout.provider_id
+                payment.info = {**payment.info, **checkout.info}
+                if checkout.pending:
+                    payment.state = PaymentState.PENDING
+                payment.save(update_fields=["provider_id", "info", "state"])
+                record(
+                    actor=actor,
+                    verb="payment.started",
+                    obj=locked,
+                    data={"provider": provider.code, "payment": payment.pk},
+                    now=now,
+                )
+                return Started(payment, checkout.url)
+            payment.state = PaymentState.CANCELED
+            payment.save(update_fields=["state"])
+    except PaymentError:
+        # The order was paid or canceled meanwhile: our checkout must not stay payable.
+        Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).update(state=PaymentState.CANCELED)
+        provider.discard(checkout)
+        raise
+    provider.discard(checkout)
+    return kept
+
+
+def _lock_payable(order_id: int) -> Order:
+    locked = Order.objects.select_for_update().get(pk=order_id)
+    if locked.status != OrderStatus.PENDING:
+        raise PaymentError(
+            f"Order {locked.number} is {locked.get_status_display().lower()}; there is nothing to pay."
         )
-        return Started(payment, url)
+    return locked
+
+
+def _resume(
+    order: Order, provider: PaymentProvider, cancel_url: str, *, other_than: Payment | None = None
+) -> Started | None:
+    """The open attempt with this provider that a second click goes back to, if there is one
+    (a checkout still being made has no page to go back to yet)."""
+    attempts = order.payments.filter(
+        provider=provider.code, state__in=[PaymentState.CREATED, PaymentState.PENDING]
+    ).order_by("pk")
+    if other_than is not None:
+        attempts = attempts.exclude(pk=other_than.pk)
+    for attempt in attempts:
+        url = provider.resume_url(attempt)
+        if url:
+            return Started(attempt, url)
+        if attempt.state == PaymentState.PENDING:
+            return Started(attempt, cancel_url)
+    return None
 
 
 def confirm_payment(
@@ -335,7 +379,6 @@ def fail_payment(
     return bool(changed)
 
 
-@transaction.atomic
 def record_manual_payment(
     *,
     order: Order,
@@ -375,7 +418,10 @@ def record_manual_payment(
                 payment.save()
         except IntegrityError:
             raise PaymentError(f"A payment with reference {reference!r} is already recorded.") from None
-    confirm_payment(payment_id=payment.pk, actor=actor, reason=reason, now=now)
+        # Under the same lock: a reference is never recorded without its payment confirmed.
+        # (No @transaction.atomic around this function: the outermost bounded_transaction is
+        # the one that bounds SQLite's wait for the write lock.)
+        confirm_payment(payment_id=payment.pk, actor=actor, reason=reason, now=now)
     payment.refresh_from_db()
     return payment
 
@@ -459,7 +505,10 @@ def refund_payment(
 
 
 def cancel_order(*, order: Order, actor: User, reason: str, now: datetime | None = None) -> None:
+    """Staff cancel an unpaid order; like every staff action it needs a reason for the audit log."""
     now = now or timezone.now()
+    if not reason.strip():
+        raise PaymentError("Give a reason for canceling: it is kept in the audit log.")
     with bounded_transaction():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
@@ -474,4 +523,4 @@ def cancel_order(*, order: Order, actor: User, reason: str, now: datetime | None
         locked.payments.filter(state__in=[PaymentState.CREATED, PaymentState.PENDING]).update(
             state=PaymentState.CANCELED
         )
-        record(actor=actor, verb="order.canceled", obj=locked, reason=reason, now=now)
+        record(actor=actor, verb="order.canceled", obj=locked, reason=reason.strip(), now=now)

@@ -14,4 +14,11 @@ urlpatterns = [
     path("payments/stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
     path("staff/orders/", views.staff_orders, name="staff_orders"),
     path("staff/orders/<str:number>/", views.staff_order, name="staff_order"),
+    path(
+        "staff/orders/<str:number>/record-payment/",
+        views.staff_order_record_payment,
+        name="staff_order_record_payment",
+    ),
+    path("staff/orders/<str:number>/refund/", views.staff_order_refund, name="staff_order_refund"),
+    path("staff/orders/<str:number>/cancel/", views.staff_order_cancel, name="staff_order_cancel"),
 ]

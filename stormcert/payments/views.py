@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,9 +11,10 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.payments.forms import CancelForm, ManualPaymentForm, OrderFilterForm, RefundForm
 from stormcert.payments.models import Order, Payment, PaymentState, Provider
@@ -41,22 +41,18 @@ def get_order_for_user(user: User, number: str, *, staff: bool) -> Order:
     return order
 
 
-def _order(request: HttpRequest, number: str) -> Order:
-    return get_order_for_user(_user(request), number, staff=has_staff_powers(request))
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
+def _order(request: AuthedRequest, number: str) -> Order:
+    return get_order_for_user(request.user, number, staff=has_staff_powers(request))
 
 
 @login_required
-def order_list(request: HttpRequest) -> HttpResponse:
-    orders = Order.objects.filter(user=_user(request)).prefetch_related("lines", "payments", "refunds")
+def order_list(request: AuthedRequest) -> HttpResponse:
+    orders = Order.objects.filter(user=request.user).prefetch_related("lines", "payments", "refunds")
     return render(request, "payments/order_list.html", {"orders": orders})
 
 
 @login_required
-def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+def order_detail(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     pending_check = order.payments.filter(provider=Provider.CHECK, state=PaymentState.PENDING).first()
     return render(
@@ -74,7 +70,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def pay(request: HttpRequest, number: str) -> HttpResponse:
+def pay(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     if order.user_id != request.user.pk:
         raise Http404("No such order.")  # staff record payments; they don't pay for others
@@ -83,7 +79,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
         started = start_payment(
             order=order,
             provider_code=request.POST.get("provider", ""),
-            actor=_user(request),
+            actor=request.user,
             return_url=request.build_absolute_uri(reverse("payments:stripe_return", args=[order.number])),
             cancel_url=request.build_absolute_uri(detail_url),
         )
@@ -103,7 +99,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
+def testmode_checkout(request: AuthedRequest, payment_id: int) -> HttpResponse:
     payment = get_object_or_404(
         Payment.objects.select_related("order"), pk=payment_id, provider=Provider.TESTMODE
     )
@@ -120,12 +116,12 @@ def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
                 payment_id=payment.pk,
                 provider_id=f"test_{payment.pk}",
                 info={"test_mode": True},
-                actor=_user(request),
+                actor=request.user,
                 only_if_open=True,
             )
         else:
             declined = fail_payment(
-                payment_id=payment.pk, reason="declined on the test-mode page", actor=_user(request)
+                payment_id=payment.pk, reason="declined on the test-mode page", actor=request.user
             )
         state = Payment.objects.values_list("state", flat=True).get(pk=payment.pk)
         if state == PaymentState.CONFIRMED and approve:
@@ -145,7 +141,7 @@ def testmode_checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
 
 
 @login_required
-def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
+def stripe_return(request: AuthedRequest, number: str) -> HttpResponse:
     """Back from Stripe: re-fetch the session from Stripe itself; the query string proves nothing."""
     order = _order(request, number)
     session_id = request.GET.get("session_id", "")
@@ -169,7 +165,7 @@ def stripe_return(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def receipt(request: HttpRequest, number: str) -> HttpResponse:
+def receipt(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
         messages.info(request, "A receipt is available once a payment is received.")
@@ -178,7 +174,7 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
+def receipt_download(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
         raise Http404("No payment yet, so no receipt.")
@@ -216,60 +212,104 @@ def staff_orders(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/staff_orders.html", {"form": form, "page": page, "query": query})
 
 
-@staff_required
-def staff_order(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_object_or_404(Order.objects.select_related("user"), number=number)
-    actor = _user(request)
-    refundable = [p for p in order.payments.filter(state=PaymentState.CONFIRMED) if p.refundable_amount() > 0]
-    pay_form = ManualPaymentForm(initial={"amount": order.amount_due()}, prefix="pay")
-    refund_form = RefundForm(payments=refundable, prefix="refund")
-    cancel_form = CancelForm(prefix="cancel")
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "record_payment":
-                pay_form = ManualPaymentForm(request.POST, prefix="pay")
-                if pay_form.is_valid():
-                    d = pay_form.cleaned_data
-                    record_manual_payment(
-                        order=order,
-                        actor=actor,
-                        reference=d["reference"],
-                        amount=d["amount"],
-                        received_on=d["received_on"],
-                        reason=d["reason"],
-                    )
-                    messages.success(request, f"Payment {d['reference']} recorded.")
-                    return redirect("payments:staff_order", number=number)
-            elif action == "refund":
-                refund_form = RefundForm(request.POST, payments=refundable, prefix="refund")
-                if refund_form.is_valid():
-                    d = refund_form.cleaned_data
-                    refund = refund_payment(
-                        payment=d["payment"],
-                        amount=d["amount"],
-                        actor=actor,
-                        reason=d["reason"],
-                        override_nonrefundable=d["override_nonrefundable"],
-                    )
-                    messages.success(request, f"Refunded ${refund.amount}.")
-                    return redirect("payments:staff_order", number=number)
-            elif action == "cancel":
-                cancel_form = CancelForm(request.POST, prefix="cancel")
-                if cancel_form.is_valid():
-                    cancel_order(order=order, actor=actor, reason=cancel_form.cleaned_data["reason"])
-                    messages.success(request, f"Order {number} canceled.")
-                    return redirect("payments:staff_order", number=number)
-        except PaymentError as exc:
-            messages.error(request, str(exc))
+def _refundable(order: Order) -> list[Payment]:
+    return [p for p in order.payments.filter(state=PaymentState.CONFIRMED) if p.refundable_amount() > 0]
+
+
+def _staff_order_page(
+    request: HttpRequest,
+    order: Order,
+    *,
+    pay_form: ManualPaymentForm | None = None,
+    refund_form: RefundForm | None = None,
+    cancel_form: CancelForm | None = None,
+) -> HttpResponse:
+    """The staff order page with its three action forms; an action whose form did not validate
+    passes its bound form, so the page shows it with the errors."""
     return render(
         request,
         "payments/staff_order.html",
         {
             "order": order,
-            "pay_form": pay_form,
-            "refund_form": refund_form,
-            "cancel_form": cancel_form,
-            "refundable": refundable,
+            "pay_form": pay_form or ManualPaymentForm(initial={"amount": order.amount_due()}, prefix="pay"),
+            "refund_form": refund_form or RefundForm(payments=_refundable(order), prefix="refund"),
+            "cancel_form": cancel_form or CancelForm(prefix="cancel"),
+            "refundable": _refundable(order),
         },
     )
+
+
+def _staff_get_order(number: str) -> Order:
+    return get_object_or_404(Order.objects.select_related("user"), number=number)
+
+
+@staff_required
+@require_GET
+def staff_order(request: HttpRequest, number: str) -> HttpResponse:
+    return _staff_order_page(request, _staff_get_order(number))
+
+
+# One view per staff action, each with its own form and URL (as pretix does for order actions).
+
+
+@staff_required
+@require_POST
+def staff_order_record_payment(request: AuthedRequest, number: str) -> HttpResponse:
+    order = _staff_get_order(number)
+    form = ManualPaymentForm(request.POST, prefix="pay")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            record_manual_payment(
+                order=order,
+                actor=request.user,
+                reference=d["reference"],
+                amount=d["amount"],
+                received_on=d["received_on"],
+                reason=d["reason"],
+            )
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Payment {d['reference']} recorded.")
+            return redirect("payments:staff_order", number=number)
+    return _staff_order_page(request, order, pay_form=form)
+
+
+@staff_required
+@require_POST
+def staff_order_refund(request: AuthedRequest, number: str) -> HttpResponse:
+    order = _staff_get_order(number)
+    form = RefundForm(request.POST, payments=_refundable(order), prefix="refund")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            refund = refund_payment(
+                payment=d["payment"],
+                amount=d["amount"],
+                actor=request.user,
+                reason=d["reason"],
+                override_nonrefundable=d["override_nonrefundable"],
+            )
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Refunded ${refund.amount}.")
+            return redirect("payments:staff_order", number=number)
+    return _staff_order_page(request, order, refund_form=form)
+
+
+@staff_required
+@require_POST
+def staff_order_cancel(request: AuthedRequest, number: str) -> HttpResponse:
+    order = _staff_get_order(number)
+    form = CancelForm(request.POST, prefix="cancel")
+    if form.is_valid():
+        try:
+            cancel_order(order=order, actor=request.user, reason=form.cleaned_data["reason"])
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Order {number} canceled.")
+            return redirect("payments:staff_order", number=number)
+    return _staff_order_page(request, order, cancel_form=form)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.certificates.models import Certificate
 from stormcert.renewals.services import RenewalError, renewable_certificates, renewal_status, start_renewal
 
@@ -23,8 +21,8 @@ def renewal(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def start(request: HttpRequest, number: str) -> HttpResponse:
-    user = cast(User, request.user)
+def start(request: AuthedRequest, number: str) -> HttpResponse:
+    user = request.user
     # Only the holder renews (staff do not pay for others): same 404 for "not yours" and "no such".
     certificate = Certificate.objects.select_related("program").filter(holder=user, number=number).first()
     if certificate is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import Role, User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.lib.http import client_ip
 from stormcert.lib.markdown import render_markdown
@@ -46,11 +45,6 @@ from stormcert.trainers.models import (
 from stormcert.trainers.services import TrainerError, active_term, end_term, trainer_program
 from stormcert.trainers.standing import standing_on
 
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 # --- Applicants and ToRs ------------------------------------------------------------------------
 
 
@@ -68,8 +62,9 @@ def home(request: HttpRequest) -> HttpResponse:
         program = cycle.program
         fees = rules_in_force(program, timezone.localtime(now, program.zone).date()).fees
         context["fees"] = fees
-    if user.is_authenticated:
-        me = _user(request)
+    # A public page: the isinstance (not a cast) is what tells a signed-in person from a visitor.
+    if isinstance(user, User):
+        me = user
         application = Application.objects.filter(applicant=me, cycle=cycle).first() if cycle else None
         problem = None
         if cycle is not None and application is None:
@@ -106,22 +101,22 @@ def rfq_document(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def apply(request: HttpRequest) -> HttpResponse:
+def apply(request: AuthedRequest) -> HttpResponse:
     cycle = apps.current_cycle(timezone.now())
     if cycle is None:
         raise Http404("No application cycle.")
     try:
-        apps.start_application(user=_user(request), cycle=cycle)
+        apps.start_application(user=request.user, cycle=cycle)
     except TrainerError as exc:
         messages.error(request, str(exc))
         return redirect("trainers:home")
     return redirect("trainers:application")
 
 
-def _my_application(request: HttpRequest) -> Application:
+def _my_application(request: AuthedRequest) -> Application:
     cycle = apps.current_cycle(timezone.now())
     application = (
-        Application.objects.filter(applicant=_user(request), cycle=cycle)
+        Application.objects.filter(applicant=request.user, cycle=cycle)
         .select_related("cycle__program")
         .first()
         if cycle
@@ -133,7 +128,7 @@ def _my_application(request: HttpRequest) -> Application:
 
 
 @login_required
-def application(request: HttpRequest) -> HttpResponse:
+def application(request: AuthedRequest) -> HttpResponse:
     current = _my_application(request)
     now = timezone.now()
     initial = {k: getattr(current, k) for k in apps.ANSWER_FIELDS}
@@ -172,7 +167,7 @@ def application(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def pay(request: HttpRequest) -> HttpResponse:
+def pay(request: AuthedRequest) -> HttpResponse:
     current = _my_application(request)
     try:
         order = apps.start_fee_payment(application=current)
@@ -184,7 +179,7 @@ def pay(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthedRequest) -> HttpResponse:
     current = _my_application(request)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -204,7 +199,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def remove_document(request: HttpRequest, pk: int) -> HttpResponse:
+def remove_document(request: AuthedRequest, pk: int) -> HttpResponse:
     current = _my_application(request)
     document = get_object_or_404(ApplicationDocument, pk=pk, application=current)
     try:
@@ -224,8 +219,8 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     return pdf_response(found.file, found.original_name)
 
 
-def _selected(request: HttpRequest) -> Application:
-    selected = apps.selected_application(_user(request))
+def _selected(request: AuthedRequest) -> Application:
+    selected = apps.selected_application(request.user)
     if selected is None:
         raise PermissionDenied("This step is for selected Trainer of Record candidates.")
     return selected
@@ -233,7 +228,7 @@ def _selected(request: HttpRequest) -> Application:
 
 @login_required
 @require_POST
-def orientation(request: HttpRequest) -> HttpResponse:
+def orientation(request: AuthedRequest) -> HttpResponse:
     form = HowForm(request.POST)
     try:
         apps.record_orientation(application=_selected(request), how=form.data.get("how", ""))
@@ -245,14 +240,14 @@ def orientation(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def course_info(request: HttpRequest) -> HttpResponse:
+def course_info(request: AuthedRequest) -> HttpResponse:
     apps.acknowledge_course_info(application=_selected(request))
     messages.success(request, "Thank you: the course information is recorded as read.")
     return redirect("trainers:home")
 
 
 @login_required
-def agreement(request: HttpRequest) -> HttpResponse:
+def agreement(request: AuthedRequest) -> HttpResponse:
     program = trainer_program()
     current = apps.agreement_in_force(program, timezone.now()) if program else None
     if current is None:
@@ -261,7 +256,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             apps.sign_agreement(
-                user=_user(request),
+                user=request.user,
                 typed_name=form.cleaned_data["typed_name"],
                 ip_address=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
@@ -270,7 +265,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
             return redirect("trainers:home")
         except TrainerError as exc:
             form.add_error("typed_name", str(exc))
-    signature = current.signatures.filter(user=_user(request)).first()
+    signature = current.signatures.filter(user=request.user).first()
     return render(
         request,
         "trainers/agreement.html",
@@ -280,9 +275,9 @@ def agreement(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_meeting(request: HttpRequest) -> HttpResponse:
+def renewal_meeting(request: AuthedRequest) -> HttpResponse:
     try:
-        yearly.record_meeting(user=_user(request), how=request.POST.get("how", ""))
+        yearly.record_meeting(user=request.user, how=request.POST.get("how", ""))
         messages.success(request, "Renewal meeting recorded.")
     except TrainerError as exc:
         messages.error(request, str(exc))
@@ -291,9 +286,9 @@ def renewal_meeting(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_pay(request: HttpRequest) -> HttpResponse:
+def renewal_pay(request: AuthedRequest) -> HttpResponse:
     try:
-        order = yearly.start_term_fee(user=_user(request))
+        order = yearly.start_term_fee(user=request.user)
     except TrainerError as exc:
         messages.error(request, str(exc))
         return redirect("trainers:home")
@@ -307,15 +302,15 @@ def public_list(request: HttpRequest) -> HttpResponse:
 # --- Reviewers ----------------------------------------------------------------------------------
 
 
-def _reviewer(request: HttpRequest) -> User:
-    user = _user(request)
+def _reviewer(request: AuthedRequest) -> User:
+    user = request.user
     if not user.groups.filter(name=Role.REVIEWER).exists():
         raise PermissionDenied("This page is for reviewers of Trainer of Record applications.")
     return user
 
 
 @login_required
-def reviews(request: HttpRequest) -> HttpResponse:
+def reviews(request: AuthedRequest) -> HttpResponse:
     reviewer = _reviewer(request)
     assignments = ReviewAssignment.objects.filter(reviewer=reviewer).select_related(
         "application__applicant", "application__cycle"
@@ -324,7 +319,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: AuthedRequest, pk: int) -> HttpResponse:
     _reviewer(request)
     try:
         assignment = apps.get_assignment_for_reviewer(user=request.user, assignment_id=pk)
@@ -392,7 +387,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_new_cycle(request: HttpRequest) -> HttpResponse:
+def staff_new_cycle(request: AuthedRequest) -> HttpResponse:
     program = trainer_program()
     if program is None:
         raise Http404("No Trainer of Record program.")
@@ -411,7 +406,7 @@ def staff_new_cycle(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             cycle = apps.open_cycle(
-                actor=_user(request),
+                actor=request.user,
                 title=data["title"],
                 rfq_text=data["rfq_text"],
                 rfq_document=data["rfq_document"],
@@ -461,7 +456,7 @@ def staff_cycle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_application(request: AuthedRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(Application.objects.select_related("cycle__program", "applicant"), pk=pk)
     assign_form = AssignForm(request.POST if "assign" in request.POST else None, reviewers=apps.reviewers())
     decision_form = DecisionForm(request.POST if "decide" in request.POST else None)
@@ -470,14 +465,14 @@ def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if "assign" in request.POST and assign_form.is_valid():
                 reviewer = get_object_or_404(User, pk=int(assign_form.cleaned_data["reviewer"]))
-                apps.assign_reviewer(application=application, reviewer=reviewer, actor=_user(request))
+                apps.assign_reviewer(application=application, reviewer=reviewer, actor=request.user)
                 messages.success(request, f"{reviewer} will review this statement.")
                 return redirect("trainers:staff_application", pk=pk)
             if "decide" in request.POST and decision_form.is_valid():
                 apps.decide(
                     application=application,
                     selected=decision_form.cleaned_data["decision"] == "selected",
-                    actor=_user(request),
+                    actor=request.user,
                     reason=decision_form.cleaned_data["reason"],
                 )
                 messages.success(
@@ -487,7 +482,7 @@ def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("trainers:staff_cycle", pk=application.cycle_id)
             if "approve" in request.POST and approve_form.is_valid():
                 apps.approve_candidate(
-                    application=application, actor=_user(request), reason=approve_form.cleaned_data["reason"]
+                    application=application, actor=request.user, reason=approve_form.cleaned_data["reason"]
                 )
                 messages.success(request, "Approved: the ToR certificate is issued and the term has begun.")
                 return redirect("trainers:staff_home")
@@ -524,14 +519,14 @@ def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def staff_confirm_renewal(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_confirm_renewal(request: AuthedRequest, pk: int) -> HttpResponse:
     renewal = get_object_or_404(TermRenewal, pk=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason: confirmations are audited.")
         return redirect("trainers:staff_home")
     try:
-        yearly.confirm_renewal(renewal=renewal, actor=_user(request), reason=form.cleaned_data["reason"])
+        yearly.confirm_renewal(renewal=renewal, actor=request.user, reason=form.cleaned_data["reason"])
         messages.success(
             request,
             f"Confirmed: {renewal.user} is a Trainer of Record for the term from {renewal.term_start:%B %-d, %Y}.",
@@ -542,7 +537,7 @@ def staff_confirm_renewal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def staff_end_term(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_end_term(request: AuthedRequest, pk: int) -> HttpResponse:
     """End a ToR's term early, with a reason: the ToR certificate (and any later term's) ends
     for verification, and their upcoming sessions go to the staff queue by derivation."""
     term = get_object_or_404(TrainerTerm.objects.select_related("user", "program", "certificate"), pk=pk)
@@ -551,7 +546,7 @@ def staff_end_term(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             ended = end_term(
                 term=term,
-                actor=_user(request),
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
                 ended_on=form.cleaned_data["ended_on"],
             )

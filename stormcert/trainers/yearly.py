@@ -83,10 +83,21 @@ class TermRenewalStatus:
 
 
 def _renewal(user: User, program: Program, term_start: date, now: datetime) -> TermRenewal:
-    renewal, _ = TermRenewal.objects.get_or_create(
-        user=user, program=program, term_start=term_start, defaults={"created_at": now}
+    """The term's renewal row, or an unsaved one: reading where a ToR stands (the trainer home
+    page) writes nothing; the first action that records something saves it (`_locked`)."""
+    renewal = TermRenewal.objects.filter(user=user, program=program, term_start=term_start).first()
+    return renewal or TermRenewal(user=user, program=program, term_start=term_start, created_at=now)
+
+
+def _locked(renewal: TermRenewal) -> TermRenewal:
+    """The renewal row saved (made now if it was only read so far) and locked (`lib.db.lock`)."""
+    saved, _ = TermRenewal.objects.get_or_create(
+        user=renewal.user,
+        program=renewal.program,
+        term_start=renewal.term_start,
+        defaults={"created_at": renewal.created_at},
     )
-    return renewal
+    return lock(saved)
 
 
 def term_renewal_status(user: User, now: datetime | None = None) -> TermRenewalStatus | None:
@@ -117,6 +128,8 @@ def term_renewal_status(user: User, now: datetime | None = None) -> TermRenewalS
 
 
 def _open_order(renewal: TermRenewal) -> Order | None:
+    if renewal.pk is None:
+        return None
     return pending_order(user_id=renewal.user_id, purpose=TERM_FEE, reference="renewal", target=renewal.pk)
 
 
@@ -128,7 +141,7 @@ def record_meeting(*, user: User, how: str, now: datetime | None = None) -> Term
     status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The renewal is for Trainers of Record.")
-    renewal = lock(status.renewal)
+    renewal = _locked(status.renewal)
     if renewal.meeting_at is None:
         renewal.meeting_at = now
         renewal.meeting_how = how
@@ -145,7 +158,7 @@ def start_term_fee(*, user: User, now: datetime | None = None) -> Order:
     status = term_renewal_status(user, now)
     if status is None:
         raise TrainerError("The yearly fee is for Trainers of Record.")
-    renewal = lock(status.renewal)
+    renewal = _locked(status.renewal)
     if renewal.paid_at is not None:
         raise TrainerError("The yearly fee for this term is already paid.")
     order, _ = get_or_create_order(

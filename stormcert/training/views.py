@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -9,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from stormcert.accounts.models import User
+from stormcert.accounts.requests import AuthedRequest
 from stormcert.lib.uploads import pdf_response
 from stormcert.training.hooks import access_denied_reason
 from stormcert.training.models import Course, Lesson, LessonKind, QuizAttempt
@@ -40,7 +38,7 @@ def course(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def lesson(request: HttpRequest, code: str, lesson_id: int) -> HttpResponse:
+def lesson(request: AuthedRequest, code: str, lesson_id: int) -> HttpResponse:
     found = _course_for(request, code)
     if isinstance(found, HttpResponse):
         return found
@@ -50,7 +48,7 @@ def lesson(request: HttpRequest, code: str, lesson_id: int) -> HttpResponse:
     done = {lesson.pk for unit in progress.units for lesson, is_done in unit.lessons if is_done}
     index = ordered.index(current)
     last_quiz = (
-        QuizAttempt.objects.filter(user=cast(User, request.user), lesson=current).first()
+        QuizAttempt.objects.filter(user=request.user, lesson=current).first()
         if current.kind == LessonKind.QUIZ
         else None
     )

@@ -300,7 +300,9 @@ def test_staff_work_the_queue_through_the_pages(
 ) -> None:
     session = seat.session
     queue = reverse("courses:staff_queue")
-    act = reverse("courses:staff_queue_session", args=[session.pk])
+    page_url = reverse("courses:staff_queue_session", args=[session.pk])
+    reassign = reverse("courses:staff_queue_reassign", args=[session.pk])
+    cancel = reverse("courses:staff_queue_cancel", args=[session.pk])
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
         _end(trainer, sara, now=T0 + timedelta(minutes=5))
         home = sara_client.get(reverse("staff_home")).content.decode()
@@ -308,18 +310,18 @@ def test_staff_work_the_queue_through_the_pages(
         listing = sara_client.get(queue).content.decode()
         assert session.when in listing and "Term ended by staff." in listing
         assert client_for(trainer).get(queue).status_code == 403
-        assert client_for(trainer).post(act, {"cancel": "1", "cancel-reason": "x"}).status_code == 403
-        page = sara_client.get(act).content.decode()
+        assert client_for(trainer).post(cancel, {"cancel-reason": "x"}).status_code == 403
+        page = sara_client.get(page_url).content.decode()
         assert f'<option value="{tina.pk}"' in page
         assert f'<option value="{trainer.pk}"' not in page  # not offered back
         # A trainer not in the list of choices, and a cancel without a reason, are refused.
-        bad = sara_client.post(act, {"reassign": "1", "reassign-trainer": trainer.pk, "reassign-reason": "x"})
+        bad = sara_client.post(reassign, {"reassign-trainer": trainer.pk, "reassign-reason": "x"})
         assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
-        empty = sara_client.post(act, {"cancel": "1", "cancel-reason": ""})
+        empty = sara_client.post(cancel, {"cancel-reason": ""})
         assert empty.status_code == 200
         session.refresh_from_db()
         assert session.status == SessionStatus.SCHEDULED and session.trainer == trainer
-        done = sara_client.post(act, {"cancel": "1", "cancel-reason": "The trainer can no longer teach."})
+        done = sara_client.post(cancel, {"cancel-reason": "The trainer can no longer teach."})
         assert done.status_code == 302 and done["Location"] == queue
     session.refresh_from_db()
     seat.refresh_from_db()
@@ -333,12 +335,10 @@ def test_staff_work_the_queue_through_the_pages(
 def test_staff_reassign_through_the_page(
     trainer: User, sara: User, sara_client: Client, tina: User, seat: Seat
 ) -> None:
-    act = reverse("courses:staff_queue_session", args=[seat.session_id])
+    act = reverse("courses:staff_queue_reassign", args=[seat.session_id])
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
         _end(trainer, sara, now=T0 + timedelta(minutes=5))
-        done = sara_client.post(
-            act, {"reassign": "1", "reassign-trainer": tina.pk, "reassign-reason": "Tina covers."}
-        )
+        done = sara_client.post(act, {"reassign-trainer": tina.pk, "reassign-reason": "Tina covers."})
     assert done.status_code == 302
     seat.session.refresh_from_db()
     assert seat.session.trainer == tina

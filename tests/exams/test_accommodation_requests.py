@@ -39,6 +39,10 @@ PAGE = reverse("exams:accommodation")
 STAFF_PAGE = reverse("exams:staff_accommodations")
 
 
+def decide_url(request: AccommodationRequest) -> str:
+    return reverse("exams:staff_accommodation_decide", args=[request.pk])
+
+
 @pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -204,10 +208,8 @@ def test_staff_grant_and_the_next_attempt_gets_the_time(
     assert f'id="f{request.pk}" name="factor" inputmode="decimal" value="1.50"' in page  # the asked factor
     assert reverse("exams:accommodation_document", args=[request.pk]) in page
     response = sara_client.post(
-        STAFF_PAGE,
+        decide_url(request),
         {
-            "action": "decide",
-            "id": request.pk,
             "decision": "grant",
             "factor": "1.75",
             "reason": "Letter on file",
@@ -253,15 +255,15 @@ def test_granting_without_a_factor_asked_needs_one(alice: User, sara: User) -> N
 def test_a_decline_needs_a_reason(alice: User, sara: User, sara_client: Client) -> None:
     request = asked(alice)
     refused = sara_client.post(
-        STAFF_PAGE,
-        {"action": "decide", "id": request.pk, "decision": "decline", "factor": "1.50", "reason": " "},
+        decide_url(request),
+        {"decision": "decline", "factor": "1.50", "reason": " "},
     )
     assert "Give the reason for the decision" in refused.content.decode()
     request.refresh_from_db()
     assert request.is_pending and not emails("accommodation_declined")
     sara_client.post(
-        STAFF_PAGE,
-        {"action": "decide", "id": request.pk, "decision": "decline", "reason": "No supporting evidence yet"},
+        decide_url(request),
+        {"decision": "decline", "reason": "No supporting evidence yet"},
     )
     request.refresh_from_db()
     assert request.status == RequestStatus.DECLINED and request.accommodation is None
@@ -278,10 +280,8 @@ def test_a_decline_needs_a_reason(alice: User, sara: User, sara_client: Client) 
 def test_a_refused_decision_keeps_what_staff_typed(alice: User, sara_client: Client) -> None:
     request = asked(alice)
     page = sara_client.post(
-        STAFF_PAGE,
+        decide_url(request),
         {
-            "action": "decide",
-            "id": request.pk,
             "decision": "grant",
             "factor": "lots",
             "reason": "Typed reason",
@@ -294,9 +294,11 @@ def test_a_refused_decision_keeps_what_staff_typed(alice: User, sara_client: Cli
 
 def test_a_double_click_decides_once(alice: User, sara: User, sara_client: Client) -> None:
     request = asked(alice)
-    decision = {"action": "decide", "id": request.pk, "decision": "grant", "factor": "1.50", "reason": "Fine"}
-    sara_client.post(STAFF_PAGE, decision)
-    second = sara_client.post(STAFF_PAGE, {**decision, "decision": "decline"}, follow=True).content.decode()
+    decision = {"decision": "grant", "factor": "1.50", "reason": "Fine"}
+    sara_client.post(decide_url(request), decision)
+    second = sara_client.post(
+        decide_url(request), {**decision, "decision": "decline"}, follow=True
+    ).content.decode()
     assert "This request was already granted by sara@example.com; nothing was changed." in second
     with pytest.raises(RequestAlreadyClosed):
         decide_accommodation_request(
@@ -313,8 +315,8 @@ def test_a_double_click_decides_once(alice: User, sara: User, sara_client: Clien
 
 def test_only_staff_decide_and_not_their_own(alice: User, alice_client: Client) -> None:
     request = asked(alice)
-    decision = {"action": "decide", "id": request.pk, "decision": "grant", "factor": "3.00", "reason": "Me"}
-    assert alice_client.post(STAFF_PAGE, decision).status_code == 403
+    decision = {"decision": "grant", "factor": "3.00", "reason": "Me"}
+    assert alice_client.post(decide_url(request), decision).status_code == 403
     assert alice_client.get(STAFF_PAGE).status_code == 403
     with pytest.raises(ExamError, match="Only program staff"):
         decide_accommodation_request(

@@ -157,6 +157,16 @@ def test_accommodation_extends_the_deadline(alice: User, sara: User, midterm: Ex
     assert attempt.deadline == START + timedelta(minutes=180) and attempt.factor == Decimal("1.50")
 
 
+def test_revoking_an_accommodation_twice_audits_once(alice: User, sara: User) -> None:
+    from stormcert.exams.services import revoke_accommodation
+
+    accommodation = grant_accommodation(user=alice, factor=Decimal("1.5"), reason="Documented", actor=sara)
+    assert revoke_accommodation(accommodation=accommodation, actor=sara, reason="Ended", now=START)
+    # The second click finds it already ended: nothing changes, so nothing is audited.
+    assert not revoke_accommodation(accommodation=accommodation, actor=sara, reason="Again", now=START)
+    assert AuditEvent.objects.filter(verb="exam.accommodation_revoked").count() == 1
+
+
 def test_submitting_twice_grades_once(alice: User, midterm: Exam) -> None:
     ready_for_midterm(alice)
     attempt = start_attempt(user=alice, exam=midterm, now=START)

@@ -29,24 +29,29 @@ def test_item_statistics_and_pass_rate(alice: User, eve: User, midterm: Exam, sa
 
 
 def test_staff_grant_and_end_an_accommodation(alice: User, sara: User, sara_client: Client) -> None:
-    url = reverse("exams:staff_accommodations")
-    refused = sara_client.post(
-        url, {"action": "grant", "email": "alice@example.com", "factor": "1.5", "reason": ""}, follow=True
-    )
+    url = reverse("exams:staff_accommodation_grant")
+    refused = sara_client.post(url, {"email": "alice@example.com", "factor": "1.5", "reason": ""})
+    # Refused: the page again, with the message and what staff typed.
+    assert refused.status_code == 200
     assert "Give the reason for the accommodation" in refused.content.decode()
-    assert 'value="alice@example.com"' in refused.content.decode() or not Accommodation.objects.exists()
-    bad = sara_client.post(
-        url, {"action": "grant", "email": "alice@example.com", "factor": "lots", "reason": "x"}, follow=True
-    )
+    assert 'value="alice@example.com"' in refused.content.decode() and not Accommodation.objects.exists()
+    bad = sara_client.post(url, {"email": "alice@example.com", "factor": "lots", "reason": "x"})
     assert "Give the time factor as a number" in bad.content.decode()
-    sara_client.post(
-        url, {"action": "grant", "email": "alice@example.com", "factor": "1.5", "reason": "Dyslexia"}
-    )
+    done = sara_client.post(url, {"email": "alice@example.com", "factor": "1.5", "reason": "Dyslexia"})
+    assert done.status_code == 302 and done["Location"] == reverse("exams:staff_accommodations")
     accommodation = Accommodation.objects.get(revoked_at__isnull=True)
     assert accommodation.factor == Decimal("1.50") and accommodation.granted_by == sara
-    sara_client.post(url, {"action": "revoke", "id": accommodation.pk, "reason": "Granted in error"})
+    end = reverse("exams:staff_accommodation_end", args=[accommodation.pk])
+    no_reason = sara_client.post(end, {"reason": " "}, follow=True)
+    assert "Give the reason" in no_reason.content.decode()
+    assert Accommodation.objects.filter(revoked_at__isnull=True).exists()
+    sara_client.post(end, {"reason": "Granted in error"})
     assert not Accommodation.objects.filter(revoked_at__isnull=True).exists()
+    again = sara_client.post(end, {"reason": "Granted in error"}, follow=True)
+    assert "had already ended; nothing was changed" in again.content.decode()
     assert AuditEvent.objects.filter(verb__startswith="exam.accommodation").count() == 2
+    # The page itself only shows: an old form posting to it changes nothing.
+    assert sara_client.post(reverse("exams:staff_accommodations"), {"action": "grant"}).status_code == 405
 
 
 def test_intro_shows_rules_and_accommodation(

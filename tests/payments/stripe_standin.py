@@ -114,6 +114,14 @@ class StripeStandIn:
             }
             self.sessions[str(session["id"])] = session
             return 200, json.dumps(session).encode()
+        if path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
+            session_id = path.split("/")[4]
+            if session_id not in self.sessions:
+                return 404, json.dumps(
+                    {"error": {"type": "invalid_request_error", "message": "No such session"}}
+                ).encode()
+            self.sessions[session_id].update(status="expired")
+            return 200, json.dumps(self.sessions[session_id]).encode()
         if path == "/v1/refunds":
             n = next(self._ids)
             refund = {

@@ -163,11 +163,10 @@ def test_check_payment_waits_with_instructions_until_staff_record_it(
     page = alice_client.post(reverse("payments:pay", args=[order.number]), {"provider": "check"}, follow=True)
     body = page.content.decode()
     assert "Awaiting your check or purchase order." in body and "payable to" in body and order.number in body
-    staff_url = reverse("payments:staff_order", args=[order.number])
+    staff_url = reverse("payments:staff_order_record_payment", args=[order.number])
     no_reason = sara_client.post(
         staff_url,
         {
-            "action": "record_payment",
             "pay-reference": "1234",
             "pay-amount": "505.00",
             "pay-received_on": "2026-11-20",
@@ -178,7 +177,6 @@ def test_check_payment_waits_with_instructions_until_staff_record_it(
     done = sara_client.post(
         staff_url,
         {
-            "action": "record_payment",
             "pay-reference": "1234",
             "pay-amount": "505.00",
             "pay-received_on": "2026-11-20",
@@ -294,17 +292,16 @@ def test_staff_refund_all_or_part_with_a_reason(
     order = make_order(alice)
     pay_in_test_mode(alice_client, order)
     payment = order.payments.get()
-    url = reverse("payments:staff_order", args=[order.number])
+    url = reverse("payments:staff_order_refund", args=[order.number])
     too_much = sara_client.post(
         url,
-        {"action": "refund", "refund-payment": payment.pk, "refund-amount": "600", "refund-reason": "oops"},
+        {"refund-payment": payment.pk, "refund-amount": "600", "refund-reason": "oops"},
         follow=True,
     )
     assert "Refund between $0.01 and $505.00 of this payment." in too_much.content.decode()
     sara_client.post(
         url,
         {
-            "action": "refund",
             "refund-payment": payment.pk,
             "refund-amount": "100",
             "refund-reason": "Goodwill",
@@ -315,7 +312,6 @@ def test_staff_refund_all_or_part_with_a_reason(
     sara_client.post(
         url,
         {
-            "action": "refund",
             "refund-payment": payment.pk,
             "refund-amount": "405",
             "refund-reason": "Withdrew from the program",
@@ -372,8 +368,11 @@ def test_staff_filter_orders(alice: User, sara_client: Client, alice_client: Cli
 
 def test_staff_cancel_an_unpaid_order_with_a_reason(alice: User, sara: User, sara_client: Client) -> None:
     order = make_order(alice)
-    url = reverse("payments:staff_order", args=[order.number])
-    sara_client.post(url, {"action": "cancel", "cancel-reason": "Duplicate order"})
+    url = reverse("payments:staff_order_cancel", args=[order.number])
+    blank = sara_client.post(url, {"cancel-reason": " "})
+    assert blank.status_code == 200 and "This field is required." in blank.content.decode()
+    assert Order.objects.get().status == OrderStatus.PENDING
+    sara_client.post(url, {"cancel-reason": "Duplicate order"})
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELED
     assert AuditEvent.objects.get(verb="order.canceled").reason == "Duplicate order"
@@ -409,3 +408,42 @@ def test_a_payment_for_an_item_nobody_delivers_any_more_is_kept_and_flagged(
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and order.lines.get().fulfilled_at is None
     assert AuditEvent.objects.filter(verb="order.fulfilment_missing").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_a_check_bounds_its_wait_for_the_sqlite_write_lock(
+    programs: None, alice: User, sara: User, settings: Any
+) -> None:
+    """bounded_transaction sets SQLite's busy timeout only as the outermost transaction; an
+    @transaction.atomic around record_manual_payment used to open one first, so a check recorded
+    during a long write waited the default timeout instead of PAYMENTS_LOCK_TIMEOUT_MS."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the busy timeout is SQLite's; PostgreSQL sets lock_timeout in any transaction")
+    settings.PAYMENTS_LOCK_TIMEOUT_MS = 1234
+    order = make_order(alice)
+    with CaptureQueriesContext(connection) as queries:
+        record_manual_payment(
+            order=order,
+            actor=sara,
+            reference="CHK-77",
+            amount=order.total,
+            received_on=date(2026, 11, 1),
+            reason="Check arrived by mail",
+        )
+    assert any("PRAGMA busy_timeout = 1234" in q["sql"] for q in queries.captured_queries)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_canceling_an_order_needs_a_reason(alice: User, sara: User) -> None:
+    from stormcert.payments.services import PaymentError, cancel_order
+
+    order = make_order(alice)
+    with pytest.raises(PaymentError, match="Give a reason"):
+        cancel_order(order=order, actor=sara, reason="  ")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert not AuditEvent.objects.filter(verb="order.canceled").exists()

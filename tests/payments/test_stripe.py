@@ -83,7 +83,104 @@ class TestCheckout:
             reverse("payments:pay", args=[order.number]), {"provider": "stripe"}, follow=True
         )
         assert "The card payment could not be started" in page.content.decode()
-        assert not Payment.objects.exists() and Order.objects.get().status == OrderStatus.PENDING
+        # The attempt is kept as failed (audited), not open: nothing to resume, nothing charged.
+        assert Payment.objects.get().state == PaymentState.FAILED
+        assert Order.objects.get().status == OrderStatus.PENDING
+
+    def test_no_transaction_is_open_while_stripe_is_called(
+        self, alice: User, alice_client: Client, stripe_api: StripeStandIn, monkeypatch: Any
+    ) -> None:
+        from stormcert.payments.providers.stripe import StripeProvider
+
+        seen: list[bool] = []
+        real_start = StripeProvider.start
+
+        def start(self: StripeProvider, **kwargs: Any) -> Any:
+            # The test itself runs in a transaction (savepoints inside it are the service's own):
+            # the provider is called at the same depth as the test, so no row lock is held.
+            seen.append(len(connection.savepoint_ids) == depth)
+            return real_start(self, **kwargs)
+
+        monkeypatch.setattr(StripeProvider, "start", start)
+        order = make_order(alice)
+        depth = len(connection.savepoint_ids)
+        start_card_payment(alice_client, order)
+        assert seen == [True]
+
+    def test_double_click_keeps_one_checkout_and_expires_the_other(
+        self, alice: User, stripe_api: StripeStandIn, monkeypatch: Any
+    ) -> None:
+        from stormcert.payments.providers.stripe import StripeProvider
+        from stormcert.payments.services import start_payment
+
+        order = make_order(alice)
+        kwargs: dict[str, Any] = {
+            "order": order,
+            "provider_code": "stripe",
+            "actor": alice,
+            "return_url": "https://x/r",
+            "cancel_url": "https://x/c",
+        }
+        real_start = StripeProvider.start
+        second: list[Any] = []
+
+        def start(self: StripeProvider, **kw: Any) -> Any:
+            # The second click arrives while the first one's Stripe call is in flight, and
+            # records its checkout first.
+            if not second:
+                second.append(None)
+                second[0] = start_payment(**kwargs)
+            return real_start(self, **kw)
+
+        monkeypatch.setattr(StripeProvider, "start", start)
+        first = start_payment(**kwargs)
+        # Both clicks go to the same Stripe page: the one recorded first.
+        assert first.redirect_url == second[0].redirect_url
+        assert first.payment.pk == second[0].payment.pk
+        open_payments = Payment.objects.filter(state=PaymentState.CREATED)
+        assert [p.pk for p in open_payments] == [first.payment.pk]
+        assert Payment.objects.filter(state=PaymentState.CANCELED).count() == 1
+        # Two sessions were made; the unused one is expired at Stripe so it cannot take money.
+        assert stripe_api.count("POST", "/v1/checkout/sessions") == 2
+        statuses = {sid: s["status"] for sid, s in stripe_api.sessions.items()}
+        assert statuses[first.payment.provider_id] == "open"
+        assert sorted(statuses.values()) == ["expired", "open"]
+        assert AuditEvent.objects.filter(verb="payment.started").count() == 1
+
+    def test_order_paid_during_the_stripe_call_keeps_no_checkout(
+        self, alice: User, sara: User, stripe_api: StripeStandIn, monkeypatch: Any
+    ) -> None:
+        import datetime as dt
+
+        from stormcert.payments.providers.stripe import StripeProvider
+        from stormcert.payments.services import PaymentError, record_manual_payment, start_payment
+
+        order = make_order(alice)
+        real_start = StripeProvider.start
+
+        def start(self: StripeProvider, **kw: Any) -> Any:
+            record_manual_payment(
+                order=order,
+                actor=sara,
+                reference="CHK-1",
+                amount=order.total,
+                received_on=dt.date(2026, 1, 5),
+                reason="check arrived",
+            )
+            return real_start(self, **kw)
+
+        monkeypatch.setattr(StripeProvider, "start", start)
+        with pytest.raises(PaymentError, match="nothing to pay"):
+            start_payment(
+                order=order,
+                provider_code="stripe",
+                actor=alice,
+                return_url="https://x/r",
+                cancel_url="https://x/c",
+            )
+        card = Payment.objects.get(provider="stripe")
+        assert card.state == PaymentState.CANCELED and not card.provider_id
+        assert [s["status"] for s in stripe_api.sessions.values()] == ["expired"]
 
     def test_signed_webhook_pays_fulfils_and_emails(
         self,

@@ -115,6 +115,9 @@ def build_world() -> World:
     )
     submit_virtual_plan(session=virtual, actor=tom, plan="Breakout rooms and a shared whiteboard.", now=now)
     term_renewal = term_renewal_status(tom, now=now)
+    if term_renewal is not None:
+        # The row staff confirm (reading the status saves none; the first action would).
+        term_renewal.renewal.save()
 
     # Alice: registered and trained (her paid registration order), a graded midterm attempt,
     # credit for the midterm, a seat in Tom's session, a certificate, and a ToR application.

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from conftest import client_for
 from stormcert.accounts.models import User
@@ -80,11 +81,15 @@ def test_the_fee_on_the_order_wins_when_paid_after_the_due_day(tor: User) -> Non
 def test_staff_confirm_only_when_all_four_steps_are_in(tor: User, sara: User) -> None:
     spring = datetime(2027, 5, 15, 10, tzinfo=PT)
     status = term_renewal_status(tor, spring)
-    assert status is not None
+    # Reading where the ToR stands saves nothing: the renewal row is made by the first action.
+    assert status is not None and status.renewal.pk is None
+    order = start_term_fee(user=tor, now=spring)
+    status = term_renewal_status(tor, spring)
+    assert status is not None and status.renewal.pk is not None
     with pytest.raises(TrainerError, match="the renewal meeting; the yearly fee"):
         confirm_renewal(renewal=status.renewal, actor=sara, reason="check", now=spring)
     record_meeting(user=tor, how="viewed", now=spring)
-    pay(start_term_fee(user=tor, now=spring), spring)
+    pay(order, spring)
     term = confirm_renewal(renewal=status.renewal, actor=sara, reason="All four done", now=spring)
     assert (term.starts_on, term.ends_on) == (date(2027, 7, 1), date(2028, 6, 30))
     # A certificate for the new term; the previous ToR certificate (if any) is superseded.
@@ -109,10 +114,10 @@ def test_an_unrenewed_term_lapses_at_pacific_midnight(tor: User) -> None:
 def test_a_lapsed_qisp_blocks_confirmation(tor: User, sara: User) -> None:
     later = datetime(2028, 5, 1, tzinfo=PT)  # the QISP certificate expired on 2028-01-15
     grant_term(user=tor, actor=None, reason="test", starts_on=date(2027, 7, 1), now=later)
-    status = term_renewal_status(tor, later)
-    assert status is not None and status.qisp is None
     record_meeting(user=tor, how="attended", now=later)
     pay(start_term_fee(user=tor, now=later), later)
+    status = term_renewal_status(tor, later)
+    assert status is not None and status.qisp is None
     with pytest.raises(TrainerError, match="an active QISP certificate"):
         confirm_renewal(renewal=status.renewal, actor=sara, reason="check", now=later)
     assert TrainerTerm.objects.filter(user=tor).count() == 2
@@ -125,3 +130,17 @@ def test_the_program_page_shows_the_renewal_checklist(tor: User) -> None:
         page = client_for(tor).get("/tor/").content.decode()
     assert "Yearly renewal: term July 1, 2027 to June 30, 2028" in page
     assert "$65.00 today" in page and "due by June 30, 2027" in page
+
+
+def test_the_trainer_home_page_shows_the_renewal_without_saving_a_row(tor: User) -> None:
+    from django.urls import reverse
+
+    from stormcert.trainers.models import TermRenewal
+
+    spring = datetime(2027, 5, 15, 10, tzinfo=PT)
+    with time_machine.travel(spring, tick=False):
+        page = client_for(tor).get(reverse("trainers:home"))
+    assert page.status_code == 200 and "renewal meeting" in page.content.decode()
+    assert not TermRenewal.objects.exists()
+    record_meeting(user=tor, how="viewed", now=spring)
+    assert TermRenewal.objects.get().meeting_how == "viewed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stormcert.payments.providers.base import PaymentProvider, ProviderError
+from stormcert.payments.providers.base import Checkout, PaymentProvider, ProviderError
 from stormcert.payments.providers.check import CheckProvider
 from stormcert.payments.providers.stripe import StripeProvider
 from stormcert.payments.providers.testmode import TestModeProvider
@@ -23,4 +23,4 @@ def get_provider(code: str) -> PaymentProvider:
     return provider
 
 
-__all__ = ["PROVIDERS", "PaymentProvider", "ProviderError", "available_providers", "get_provider"]
+__all__ = ["PROVIDERS", "Checkout", "PaymentProvider", "ProviderError", "available_providers", "get_provider"]

@@ -4,8 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from stormcert.payments.models import PaymentState
-from stormcert.payments.providers.base import PaymentProvider
+from stormcert.payments.providers.base import Checkout, PaymentProvider
 
 if TYPE_CHECKING:
     from stormcert.payments.models import Payment, Refund
@@ -21,10 +20,9 @@ class CheckProvider(PaymentProvider):
     def is_available(self) -> bool:
         return bool(settings.PAYMENTS_CHECK_ENABLED)
 
-    def start(self, *, payment: Payment, return_url: str, cancel_url: str) -> str:
-        payment.state = PaymentState.PENDING
-        payment.save(update_fields=["state"])
-        return cancel_url  # back to the order page, which now shows the instructions
+    def start(self, *, payment: Payment, return_url: str, cancel_url: str) -> Checkout:
+        # Back to the order page, which now shows the instructions.
+        return Checkout(url=cancel_url, pending=True)
 
     def resume_url(self, payment: Payment) -> str | None:
         return None

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
 
 from stormcert.lib.money import to_minor
-from stormcert.payments.providers.base import PaymentProvider, ProviderError
+from stormcert.payments.providers.base import Checkout, PaymentProvider, ProviderError
 
 if TYPE_CHECKING:
     from stormcert.payments.models import Payment, Refund
+
+logger = logging.getLogger(__name__)
 
 
 def stripe_client() -> stripe.StripeClient:
@@ -31,7 +34,7 @@ class StripeProvider(PaymentProvider):
     def is_available(self) -> bool:
         return bool(settings.STRIPE_SECRET_KEY)
 
-    def start(self, *, payment: Payment, return_url: str, cancel_url: str) -> str:
+    def start(self, *, payment: Payment, return_url: str, cancel_url: str) -> Checkout:
         order = payment.order
         params: dict[str, Any] = {
             "mode": "payment",
@@ -63,10 +66,16 @@ class StripeProvider(PaymentProvider):
             raise ProviderError(
                 f"The card payment could not be started: {exc.user_message or 'Stripe is unavailable'}."
             ) from exc
-        payment.provider_id = session.id
-        payment.info = {**payment.info, "checkout_url": session.url}
-        payment.save(update_fields=["provider_id", "info"])
-        return str(session.url)
+        return Checkout(url=str(session.url), provider_id=session.id, info={"checkout_url": session.url})
+
+    def discard(self, checkout: Checkout) -> None:
+        # Expiring the session closes its page, so only the kept checkout can take money. If
+        # Stripe cannot be reached the session expires on its own (24 hours) and a payment on
+        # it would still arrive by webhook, be recorded, and show as overpaid to staff.
+        try:
+            stripe_client().v1.checkout.sessions.expire(checkout.provider_id)
+        except stripe.StripeError:
+            logger.warning("Could not expire the unused Stripe checkout %s", checkout.provider_id)
 
     def resume_url(self, payment: Payment) -> str | None:
         url = payment.info.get("checkout_url")

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.urls import reverse
 
-from stormcert.payments.providers.base import PaymentProvider
+from stormcert.payments.providers.base import Checkout, PaymentProvider
 
 if TYPE_CHECKING:
     from stormcert.payments.models import Payment, Refund
@@ -21,8 +21,8 @@ class TestModeProvider(PaymentProvider):
     def is_available(self) -> bool:
         return bool(settings.PAYMENTS_TEST_MODE)
 
-    def start(self, *, payment: Payment, return_url: str, cancel_url: str) -> str:
-        return reverse("payments:testmode_checkout", args=[payment.pk])
+    def start(self, *, payment: Payment, return_url: str, cancel_url: str) -> Checkout:
+        return Checkout(url=reverse("payments:testmode_checkout", args=[payment.pk]))
 
     def resume_url(self, payment: Payment) -> str | None:
         return reverse("payments:testmode_checkout", args=[payment.pk])

@@ -1,21 +1,26 @@
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from stormcert.courses.services import process_waitlists, send_reminders
 from stormcert.exams.services import close_overdue
 from stormcert.renewals.services import send_renewal_reminders
 from stormcert.trainers.applications import send_notices
 
+logger = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
     help = (
         "Periodic work, safe to run twice or late: grade exam attempts whose time ran out, pass "
         "unclaimed waitlist offers on, remind registrants of their course session, send ToR "
-        "selection notices on the notice date and the renewal reminders that are due."
+        "selection notices on the notice date and the renewal reminders that are due. A job that "
+        "fails is logged and reported and the others still run; the exit status is 1 if any failed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,17 +28,34 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, loop: int, **options: Any) -> None:
         while True:
-            closed = close_overdue()
-            offered = process_waitlists()
-            reminded = send_reminders()
-            notices = send_notices()
-            renewals = send_renewal_reminders()
-            if options["verbosity"]:
-                self.stdout.write(
-                    f"graded {closed} overdue attempt(s); offered {offered} seat(s); "
-                    f"sent {reminded} course reminder(s), {notices} ToR selection notice(s), "
-                    f"{renewals} renewal reminder(s)"
-                )
+            failed = self.run_once(verbose=bool(options["verbosity"]))
             if not loop:
+                if failed:
+                    raise CommandError(f"{len(failed)} job(s) failed: {', '.join(failed)}")
                 return
+            # In --loop the next round retries; the failures are already logged above.
             time.sleep(loop)
+
+    def run_once(self, *, verbose: bool) -> list[str]:
+        # Looked up at run time (not bound at import) so each job is the module's current one.
+        jobs: list[tuple[str, str, Callable[[], int]]] = [
+            ("close_overdue", "graded {} overdue attempt(s)", close_overdue),
+            ("process_waitlists", "offered {} seat(s)", process_waitlists),
+            ("send_reminders", "sent {} course reminder(s)", send_reminders),
+            ("send_notices", "sent {} ToR selection notice(s)", send_notices),
+            ("send_renewal_reminders", "sent {} renewal reminder(s)", send_renewal_reminders),
+        ]
+        done: list[str] = []
+        failed: list[str] = []
+        for name, summary, job in jobs:
+            # Each job in its own try: one job's bug (or a bad row it trips on) must not stop
+            # the attempts from being graded or the reminders from going out.
+            try:
+                done.append(summary.format(job()))
+            except Exception as exc:
+                logger.exception("tick: %s failed", name)
+                self.stderr.write(f"{name} failed: {type(exc).__name__}: {exc}")
+                failed.append(name)
+        if verbose and done:
+            self.stdout.write("; ".join(done))
+        return failed
