@@ -29,8 +29,7 @@ from stormcert.audit.services import changes, record
 from stormcert.certificates.models import Certificate, NameChangeRequest, NameChangeStatus, RetiredCredential
 from stormcert.certificates.services import CertificateError, certified_name, search_text
 from stormcert.emails.services import send_templated_email
-from stormcert.lib.db import claim
-from stormcert.lib.decisions import lock_pending, mark_decided
+from stormcert.lib.decisions import lock_pending, mark_decided, withdraw_pending
 from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
@@ -152,14 +151,16 @@ def withdraw_name_change(
     """The holder takes back a request still waiting (a typo in it, a change of mind). Only its
     owner can; a request decided meanwhile stays decided."""
     now = now or timezone.now()
-    if request.person_id != person.pk:
-        raise CertificateError("No such request.")
-    if not claim(
-        request, {"status": NameChangeStatus.PENDING}, status=NameChangeStatus.WITHDRAWN, withdrawn_at=now
-    ):
-        raise NameChangeClosed(
-            f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
-        )
+    withdraw_pending(
+        request,
+        owner_id=request.person_id,
+        by=person,
+        pending=NameChangeStatus.PENDING,
+        withdrawn=NameChangeStatus.WITHDRAWN,
+        missing=CertificateError,
+        closed=NameChangeClosed,
+        now=now,
+    )
     record(actor=person, verb="certificates.name_change_withdrawn", obj=request, now=now)
     return request
 

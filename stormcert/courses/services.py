@@ -428,18 +428,22 @@ def _close(seat: Seat, status: str, reason: str, now: datetime) -> None:
     seat.save(update_fields=["status", "closed_at", "close_reason"])
 
 
-def _confirm(seat: Seat, now: datetime) -> None:
-    send_templated_email(
-        template="courses/email/registered",
-        to=seat.user.email,
-        user=seat.user,
-        context={
+def _seat_email(seat: Seat, now: datetime) -> dict[str, Any]:
+    """What every email about a place says and carries: the session, its page and the invitation."""
+    return {
+        "to": seat.user.email,
+        "user": seat.user,
+        "context": {
             "seat": seat,
             "session": seat.session,
             "url": absolute_url("courses:session", seat.session_id),
         },
-        attachments=[invitation(seat.session, stamp=now)],
-    )
+        "attachments": [invitation(seat.session, stamp=now)],
+    }
+
+
+def _confirm(seat: Seat, now: datetime) -> None:
+    send_templated_email(template="courses/email/registered", **_seat_email(seat, now))
 
 
 def _expire_offers(session: CourseSession, now: datetime) -> int:
@@ -833,14 +837,7 @@ def send_reminders(*, now: datetime | None = None) -> int:
         if send_once(
             claim=partial(claim_stamp, seat, "reminder_sent_at", now),
             template="courses/email/reminder",
-            to=seat.user.email,
-            user=seat.user,
-            context={
-                "seat": seat,
-                "session": seat.session,
-                "url": absolute_url("courses:session", seat.session_id),
-            },
-            attachments=[invitation(seat.session, stamp=now)],
+            **_seat_email(seat, now),
         ):
             sent += 1
     return sent

@@ -19,8 +19,7 @@ from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
 from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN, AccommodationRequest, RequestStatus
 from stormcert.exams.services import ExamError, grant_accommodation
-from stormcert.lib.db import claim
-from stormcert.lib.decisions import lock_pending, mark_decided
+from stormcert.lib.decisions import lock_pending, mark_decided, withdraw_pending
 from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf, note_document, storing_document
 
@@ -95,14 +94,16 @@ def withdraw_accommodation_request(
 ) -> AccommodationRequest:
     """The candidate takes back a request still waiting. Only its owner can."""
     now = now or timezone.now()
-    if request.user_id != user.pk:
-        raise ExamError("No such request.")
-    if not claim(
-        request, {"status": RequestStatus.PENDING}, status=RequestStatus.WITHDRAWN, withdrawn_at=now
-    ):
-        raise RequestAlreadyClosed(
-            f"This request was already {request.get_status_display().lower()}; there is nothing to withdraw."
-        )
+    withdraw_pending(
+        request,
+        owner_id=request.user_id,
+        by=user,
+        pending=RequestStatus.PENDING,
+        withdrawn=RequestStatus.WITHDRAWN,
+        missing=ExamError,
+        closed=RequestAlreadyClosed,
+        now=now,
+    )
     record(actor=user, verb="exam.accommodation_request_withdrawn", obj=request, now=now)
     return request
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from django.db import models
 
-from stormcert.lib.db import lock
+from stormcert.lib.db import claim, lock
 
 R = TypeVar("R", bound=models.Model)
 
@@ -38,3 +38,26 @@ def mark_decided(
     current.decided_at = now
     current.decision_reason = reason
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", *also])
+
+
+def withdraw_pending(
+    request: models.Model,
+    *,
+    owner_id: int,
+    by: Any,
+    pending: str,
+    withdrawn: str,
+    missing: type[Exception],
+    closed: type[Exception],
+    now: datetime,
+) -> None:
+    """Its owner takes back a request still waiting (a typo in it, a change of mind). Anyone else
+    is told there is no such request; one decided meanwhile stays decided (`closed` says how).
+    The caller audits the withdrawal (the audit log sits above this layer)."""
+    if owner_id != by.pk:
+        raise missing("No such request.")
+    if not claim(request, {"status": pending}, status=withdrawn, withdrawn_at=now):
+        current: Any = request
+        raise closed(
+            f"This request was already {current.get_status_display().lower()}; there is nothing to withdraw."
+        )
