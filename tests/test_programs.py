@@ -78,8 +78,8 @@ def test_a_new_rule_version_applies_from_its_day(programs: None) -> None:
 
 
 def test_no_rules_before_the_first_version_is_a_clear_error(programs: None) -> None:
-    with pytest.raises(RuleMissing, match="no rules in force on 2020-01-01"):
-        rules_in_force(Program.objects.get(code="QISP"), date(2020, 1, 1))
+    with pytest.raises(RuleMissing, match="no rules in force on 2019-05-27"):
+        rules_in_force(Program.objects.get(code="QISP"), date(2019, 5, 27))
 
 
 def test_missing_fee_is_a_clear_error(programs: None) -> None:
@@ -103,19 +103,11 @@ def test_loading_twice_changes_nothing(programs: None) -> None:
     assert AuditEvent.objects.count() == events
 
 
-def test_the_owp_rule_set_is_expressible_as_data(db: None) -> None:
-    load_definition_file(DEFINITIONS_DIR / "owp.toml")
+def test_the_owp_rules_are_an_earlier_dated_version_of_the_same_program(programs: None) -> None:
     qisp = Program.objects.get(code="QISP")
-    assert [s.code for s in qisp.steps.all()] == [
-        "account",
-        "registration",
-        "training",
-        "midterm",
-        "course",
-        "final",
-    ]
     rules = rules_in_force(qisp, date(2020, 1, 1))
     assert rules.version.name == "OWP 2019"
+    assert rules.value("journey.skipped_steps") == ["read_guides", "self_assessment", "survey"]
     for key in (
         "consequence.midterm_failed_out",
         "consequence.final_failed_out",
@@ -123,21 +115,21 @@ def test_the_owp_rule_set_is_expressible_as_data(db: None) -> None:
     ):
         assert rules.value(key) == {"fee": "re_registration", "redo": ["*"], "extends_window": False}
     assert "redo every step" in " ".join(describe.consequence_lines(rules))
+    assert rules_in_force(qisp, date(2023, 1, 1)).version.name == "CASQA"
 
 
 def test_steps_can_be_reordered_by_reloading(programs: None) -> None:
-    text = (DEFINITIONS_DIR / "owp.toml").read_text()
-    load_definition(text)
-    swapped = text.replace('code = "midterm"', 'code = "TMP"').replace('code = "course"', 'code = "midterm"')
-    swapped = swapped.replace('code = "TMP"', 'code = "course"')
-    load_definition(swapped)
-    assert [s.code for s in Step.objects.filter(program__code="QISP")] == [
-        "account",
-        "registration",
+    text = (DEFINITIONS_DIR / "casqa.toml").read_text()
+    blocks = text.split("[[program.step]]\n")
+    midterm = next(i for i, b in enumerate(blocks) if b.startswith('code = "midterm"'))
+    course = next(i for i, b in enumerate(blocks) if b.startswith('code = "course"'))
+    blocks[midterm], blocks[course] = blocks[course], blocks[midterm]
+    load_definition("[[program.step]]\n".join(blocks))
+    assert [s.code for s in Step.objects.filter(program__code="QISP")][4:8] == [
         "training",
         "course",
         "midterm",
-        "final",
+        "survey",
     ]
 
 
@@ -149,6 +141,11 @@ short_name = "Q"
 kind = "qualification"
 summary = "s"
 requires = ["QSIP"]
+
+[[program.step]]
+code = "midterm"
+title = "Midterm"
+kind = "exam"
 
 [[program.step]]
 code = "final"
@@ -181,6 +178,9 @@ def test_a_broken_definition_reports_every_problem_and_writes_nothing(db: None) 
     assert "names fee 're_registration', which the program does not define" in problems
     assert "names step 'training', which the program does not have" in problems
     assert "amount 505.5 must be a non-negative amount in quotes" in problems
+    # A version must be complete for the program's kind and steps; each missing key is named.
+    assert "missing final.question_count (Questions in the final exam.)" in problems
+    assert "missing certificate.number_format" in problems
     assert not Program.objects.exists()
 
 
@@ -216,7 +216,7 @@ def test_command_loads_one_program(db: None) -> None:
 def test_admin_validation_rejects_a_bad_value(programs: None) -> None:
     from django.core.exceptions import ValidationError
 
-    version = PolicyVersion.objects.get(program__code="QISP")
+    version = PolicyVersion.objects.get(program__code="QISP", name="CASQA")
     value = PolicyValue(version=version, key="midterm.pass_percent", value=170)
     with pytest.raises(ValidationError, match="percentage from 0 to 100"):
         value.full_clean()

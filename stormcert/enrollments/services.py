@@ -81,9 +81,12 @@ def facts_for(enrollment: Enrollment, now: datetime) -> Facts:
     program = enrollment.program
     version = version_for(enrollment, now)
     today = program_today(program, now)
+    values = {v.key: v.value for v in version.values.all()}
+    # An older rule version may have had fewer steps; its enrollments never see the others.
+    skipped = set(values.get("journey.skipped_steps", []))
     return Facts(
-        steps=tuple(StepFact(s.code, s.kind, s.title) for s in program.steps.all()),
-        values={v.key: v.value for v in version.values.all()},
+        steps=tuple(StepFact(s.code, s.kind, s.title) for s in program.steps.all() if s.code not in skipped),
+        values=values,
         fees={code: FeeFact(code, f.name, f.amount) for code, f in fees_in_force(program, today).items()},
         email_verified=EmailAddress.objects.filter(user_id=enrollment.user_id, verified=True).exists(),
         window_start=enrollment.window_start,

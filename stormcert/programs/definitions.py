@@ -29,7 +29,7 @@ from stormcert.programs.models import (
     code_validator,
     validate_time_zone,
 )
-from stormcert.programs.policy import CONSEQUENCE_KEYS, PolicyError, validate_value
+from stormcert.programs.policy import ProgramShape, check_version
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 DEFAULT_DEFINITION = DEFINITIONS_DIR / "casqa.toml"
@@ -87,6 +87,8 @@ PROGRAM_FIELDS = {
     "summary",
     "time_zone",
     "requires",
+    "teaches",
+    "figures_source",
     "resources",
     "is_public",
     "step",
@@ -196,39 +198,39 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
                 p_where = f"{where}, policy “{name}”"
             check.need(policy, "effective_from", p_where, date)
             values = check.need(policy, "values", p_where, dict) or {}
-            for key, value in values.items():
-                try:
-                    values[key] = validate_value(key, value)
-                except PolicyError as exc:
-                    check.problems.append(f"{p_where}: {exc}")
-                    continue
-                if key in CONSEQUENCE_KEYS:
-                    fee_code = values[key]["fee"]
-                    if fee_code and fee_code not in fee_codes:
-                        check.problems.append(
-                            f"{p_where}: {key} names fee {fee_code!r}, which the program does not define"
-                        )
-                    for redo in values[key]["redo"]:
-                        if redo != "*" and redo not in step_codes:
-                            check.problems.append(
-                                f"{p_where}: {key} names step {redo!r}, which the program does not have"
-                            )
+            if kind in ProgramKind.values:
+                shape = ProgramShape(
+                    kind, tuple((st.get("code", ""), st.get("kind", "")) for st in program.get("step", []))
+                )
+                for problem in check_version(values, shape, fee_codes):
+                    check.problems.append(f"{p_where}: {problem}")
 
     # Cross-program references are checked last: a program may require one defined later in
     # the file, or one already in the database.
     known = set(seen_codes) | set(Program.objects.values_list("code", flat=True))
+    kinds = dict(Program.objects.values_list("code", "kind"))
+    kinds.update({p.get("code"): p.get("kind") for p in programs})
     for program in programs:
-        requires = program.get("requires", [])
-        if not isinstance(requires, list):
-            check.problems.append(
-                f"program {program.get('code')}: “requires” should be a list of program codes"
-            )
-            continue
-        for required in requires:
-            if required not in known:
+        for field_name in ("requires", "teaches"):
+            codes = program.get(field_name, [])
+            if not isinstance(codes, list):
                 check.problems.append(
-                    f"program {program.get('code')}: requires unknown program code {required!r}"
+                    f"program {program.get('code')}: “{field_name}” should be a list of program codes"
                 )
+                continue
+            for other in codes:
+                if other not in known:
+                    check.problems.append(
+                        f"program {program.get('code')}: {field_name} unknown program code {other!r}"
+                    )
+                elif field_name == "teaches" and kinds.get(other) != ProgramKind.QUALIFICATION:
+                    check.problems.append(
+                        f"program {program.get('code')}: teaches {other!r}, which is not a qualification program"
+                    )
+        if program.get("teaches") and program.get("kind") != ProgramKind.TRAINER:
+            check.problems.append(f"program {program.get('code')}: only a trainer program teaches")
+        if "figures_source" in program and not isinstance(program["figures_source"], str):
+            check.problems.append(f"program {program.get('code')}: “figures_source” should be text")
 
     if check.problems:
         raise DefinitionError(source, check.problems)
@@ -292,6 +294,7 @@ def load_definition(
                 "summary": data["summary"].strip(),
                 "time_zone": data.get("time_zone", "America/Los_Angeles"),
                 "resources": data.get("resources", []),
+                "figures_source": data.get("figures_source", "").strip(),
                 "is_public": data.get("is_public", True),
                 "position": position,
             },
@@ -371,6 +374,10 @@ def load_definition(
         if set(program.requires.all()) != set(required):
             program.requires.set(required)
             result.updated.append(f"program {data['code']} requirements")
+        taught = [saved.get(c) or Program.objects.get(code=c) for c in data.get("teaches", [])]
+        if set(program.teaches.all()) != set(taught):
+            program.teaches.set(taught)
+            result.updated.append(f"program {data['code']} taught programs")
 
     if result.changed:
         record(

@@ -48,7 +48,17 @@ class Program(models.Model):
         related_name="required_by",
         help_text="Programs whose active certificate a person must hold to take part.",
     )
+    teaches = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="taught_by",
+        help_text="For a trainer program: the qualification programs whose courses its trainers teach.",
+    )
     resources = models.JSONField(default=list, blank=True, help_text='Links: [{"title": …, "url": …}]')
+    figures_source = models.TextField(
+        blank=True, help_text="Where the program's figures (fees, rules) come from, for its public page."
+    )
     is_public = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -106,7 +116,9 @@ class PolicyVersion(models.Model):
     """
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="policy_versions")
-    name = models.CharField(max_length=100, help_text="e.g. “CASQA 2023” or “OWP 2019”.")
+    name = models.CharField(
+        max_length=100, help_text="A name staff know the rule set by, e.g. the year it was adopted."
+    )
     effective_from = models.DateField()
     notes = models.TextField(blank=True)
 
@@ -134,10 +146,10 @@ class PolicyValue(models.Model):
         return f"{self.key} = {self.value!r}"
 
     def clean(self) -> None:
-        from stormcert.programs.policy import PolicyError, validate_value
+        from stormcert.programs.policy import PolicyError, shape_of, validate_value
 
         try:
-            self.value = validate_value(self.key, self.value)
+            self.value = validate_value(self.key, self.value, shape_of(self.version.program))
         except PolicyError as exc:
             raise ValidationError({"value": str(exc)}) from None
 

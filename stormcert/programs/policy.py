@@ -106,79 +106,359 @@ def _number_format(value: Any) -> str:
     return value
 
 
+# Placeholder in a key template for each exam step of a program: "{exam}.attempts" is
+# "midterm.attempts" and "final.attempts" for a program whose exam steps are coded that way.
+EXAM = "{exam}"
+
+
+class Need:
+    """When a program's rule version must hold a key (the completeness check)."""
+
+    ALWAYS = "always"
+    QUALIFICATION = "qualification"  # every qualification program
+    TRAINER = "trainer"  # every trainer program
+    COURSE_STEP = "course"  # qualification programs with a course step
+    TRAINING_STEP = "training"  # programs with an online training step
+    EXAM_STEP = "exam"  # one per exam step ({exam} keys)
+    OPTIONAL = "optional"
+
+
 @dataclass(frozen=True)
 class PolicyKey:
+    """One rule a policy version may hold: its type, unit, range and help text.
+
+    The staff rule editor builds its form from these; definition files and the editor are
+    checked against them; `required_keys` says which a complete version of a program needs."""
+
     key: str
-    check: Callable[[Any], Any]
+    type: str  # int, percent, bool, choice, int_list, month_day, consequence, number_format, step_list
     help: str
+    need: str = Need.OPTIONAL
+    unit: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def per_exam(self) -> bool:
+        return EXAM in self.key
+
+    def for_exam(self, code: str) -> PolicyKey:
+        return PolicyKey(
+            key=self.key.replace(EXAM, code),
+            type=self.type,
+            help=self.help.replace(EXAM, code),
+            need=self.need,
+            unit=self.unit,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            choices=self.choices,
+        )
+
+    def check(self, value: Any) -> Any:
+        if self.type == "int":
+            number = _int(self.minimum or 0)(value)
+            if self.maximum is not None and number > self.maximum:
+                raise PolicyError(f"expected a number of at most {self.maximum}, got {number}")
+            return number
+        if self.type == "percent":
+            return _percent(value)
+        if self.type == "bool":
+            return _bool(value)
+        if self.type == "choice":
+            return _choice(*self.choices)(value)
+        if self.type == "int_list":
+            return _int_list(value)
+        if self.type == "month_day":
+            return _month_day(value)
+        if self.type == "consequence":
+            return _consequence(value)
+        if self.type == "number_format":
+            return _number_format(value)
+        if self.type == "step_list":
+            if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+                raise PolicyError(f"expected a list of step codes, got {value!r}")
+            return list(value)
+        raise PolicyError(f"unknown rule type {self.type!r}")  # pragma: no cover: a registry typo
 
 
 _KEYS = [
-    PolicyKey("enrollment.window_years", _int(1), "Years a registration gives to finish every step."),
-    PolicyKey("midterm.question_count", _int(1), "Questions in the midterm."),
-    PolicyKey("midterm.pass_percent", _percent, "Score needed to pass the midterm, in percent."),
-    PolicyKey("midterm.duration_minutes", _int(1), "Time allowed for one midterm sitting."),
-    PolicyKey("midterm.attempts", _int(1), "Attempts per registration."),
-    PolicyKey("final.question_count", _int(1), "Questions in the final exam."),
-    PolicyKey("final.pass_percent", _percent, "Score needed to pass the final, in percent."),
-    PolicyKey("final.duration_minutes", _int(1), "Time allowed for one final sitting."),
-    PolicyKey("final.attempts", _int(1), "Attempts per registration."),
     PolicyKey(
-        "exam.review", _choice("score_only", "score_and_topics", "full"), "What a candidate sees after."
-    ),
-    PolicyKey("consequence.midterm_failed_out", _consequence, "When every midterm attempt is failed."),
-    PolicyKey("consequence.final_failed_out", _consequence, "When every final attempt is failed."),
-    PolicyKey("consequence.window_expired", _consequence, "When the enrollment window ends unfinished."),
-    PolicyKey("certificate.validity_years", _int(1), "Years a certificate is valid."),
-    PolicyKey(
-        "certificate.number_format", _number_format, "Pattern of new certificate numbers ({year}, {seq})."
-    ),
-    PolicyKey("renewal.opens_days_before_expiry", _int(0), "Days before expiry that renewal opens."),
-    PolicyKey(
-        "renewal.reminder_days", _int_list, "Reminder offsets in days before expiry (negative: after)."
+        "enrollment.window_years",
+        "int",
+        "Years a registration gives to finish every step.",
+        Need.QUALIFICATION,
+        "years",
+        1,
     ),
     PolicyKey(
-        "renewal.requalify_after_days", _int(0), "Days after expiry past which renewal is refused (0: never)."
+        f"{EXAM}.question_count", "int", "Questions in the {exam} exam.", Need.EXAM_STEP, "questions", 1
     ),
     PolicyKey(
-        "renewal.extends_from_expiry_if_on_time", _bool, "On-time renewal extends from the old expiry."
+        f"{EXAM}.pass_percent",
+        "percent",
+        "Score needed to pass the {exam} exam.",
+        Need.EXAM_STEP,
+        "%",
+        0,
+        100,
+    ),
+    PolicyKey(
+        f"{EXAM}.duration_minutes",
+        "int",
+        "Time allowed for one sitting of the {exam} exam.",
+        Need.EXAM_STEP,
+        "minutes",
+        1,
+    ),
+    PolicyKey(
+        f"{EXAM}.attempts",
+        "int",
+        "Attempts at the {exam} exam per registration.",
+        Need.EXAM_STEP,
+        "attempts",
+        1,
+    ),
+    PolicyKey(
+        f"consequence.{EXAM}_failed_out",
+        "consequence",
+        "What happens when every attempt at the {exam} exam is failed.",
+        Need.EXAM_STEP,
+    ),
+    PolicyKey(
+        "exam.review",
+        "choice",
+        "What a candidate sees after an exam.",
+        Need.QUALIFICATION,
+        choices=("score_only", "score_and_topics", "full"),
+    ),
+    PolicyKey(
+        "consequence.window_expired",
+        "consequence",
+        "What happens when the enrollment window ends before every step is done.",
+        Need.QUALIFICATION,
+    ),
+    PolicyKey(
+        "journey.skipped_steps",
+        "step_list",
+        "Steps of the program that enrollments under this version do not take (an older rule set "
+        "that had fewer steps).",
+    ),
+    PolicyKey("certificate.validity_years", "int", "Years a certificate is valid.", Need.ALWAYS, "years", 1),
+    PolicyKey(
+        "certificate.number_format",
+        "number_format",
+        "Pattern of new certificate numbers ({year}, {seq}).",
+        Need.ALWAYS,
+    ),
+    PolicyKey(
+        "renewal.opens_days_before_expiry",
+        "int",
+        "Days before expiry that renewal opens.",
+        Need.QUALIFICATION,
+        "days",
+        0,
+    ),
+    PolicyKey(
+        "renewal.reminder_days",
+        "int_list",
+        "Reminder offsets in days before expiry (negative: after).",
+        Need.QUALIFICATION,
+        "days",
+    ),
+    PolicyKey(
+        "renewal.requalify_after_days",
+        "int",
+        "Days after expiry past which renewal is refused (0: never).",
+        Need.QUALIFICATION,
+        "days",
+        0,
+    ),
+    PolicyKey(
+        "renewal.extends_from_expiry_if_on_time",
+        "bool",
+        "On-time renewal extends from the old expiry.",
+        Need.QUALIFICATION,
     ),
     PolicyKey(
         "renewal.reminder_catch_up_days",
-        _int(0),
+        "int",
         "Days a reminder may still go out late (the periodic job did not run); older ones are skipped.",
+        Need.QUALIFICATION,
+        "days",
+        0,
     ),
-    PolicyKey("term.start", _month_day, "First day of a yearly term (MM-DD)."),
-    PolicyKey("term.fee_due", _month_day, "Day the yearly fee is due without the late fee (MM-DD)."),
-    PolicyKey("course.virtual_contact_lead_days", _int(0), "Days before a virtual class to contact staff."),
-    PolicyKey("course.virtual_plan_lead_days", _int(0), "Days before a virtual class the plan is due."),
-    PolicyKey("course.waitlist_offer_hours", _int(1), "Hours a waitlist seat offer stays open."),
+    PolicyKey("term.start", "month_day", "First day of a yearly term (MM-DD).", Need.TRAINER),
     PolicyKey(
-        "course.reminder_hours_before", _int(1), "Hours before a session its registrants are reminded."
+        "term.fee_due", "month_day", "Day the yearly fee is due without the late fee (MM-DD).", Need.TRAINER
+    ),
+    PolicyKey(
+        "course.virtual_contact_lead_days",
+        "int",
+        "Days before a virtual class to contact staff.",
+        Need.COURSE_STEP,
+        "days",
+        0,
+    ),
+    PolicyKey(
+        "course.virtual_plan_lead_days",
+        "int",
+        "Days before a virtual class the plan is due.",
+        Need.COURSE_STEP,
+        "days",
+        0,
+    ),
+    PolicyKey(
+        "course.waitlist_offer_hours",
+        "int",
+        "Hours a waitlist seat offer stays open.",
+        Need.COURSE_STEP,
+        "hours",
+        1,
+    ),
+    PolicyKey(
+        "course.reminder_hours_before",
+        "int",
+        "Hours before a session its registrants are reminded.",
+        Need.COURSE_STEP,
+        "hours",
+        1,
     ),
     PolicyKey(
         "course.attendance_days_after",
-        _int(0),
+        "int",
         "Days after a session's day (its own time zone) that attendance may still be recorded.",
+        Need.COURSE_STEP,
+        "days",
+        0,
     ),
-    PolicyKey("handbook.access_years", _int(0), "Years of access to the BMP handbook with registration."),
-    PolicyKey("training.estimated_hours", _int(1), "Typical hours the online training takes."),
+    PolicyKey(
+        "handbook.access_years",
+        "int",
+        "Years of access to a handbook that comes with registration (0 or absent: none).",
+        Need.OPTIONAL,
+        "years",
+        0,
+    ),
+    PolicyKey(
+        "training.estimated_hours",
+        "int",
+        "Typical hours the online training takes.",
+        Need.TRAINING_STEP,
+        "hours",
+        1,
+    ),
 ]
-POLICY_KEYS: dict[str, PolicyKey] = {k.key: k for k in _KEYS}
+KEY_TEMPLATES: dict[str, PolicyKey] = {k.key: k for k in _KEYS}
 
 
-def validate_value(key: str, value: Any) -> Any:
-    spec = POLICY_KEYS.get(key)
+@dataclass(frozen=True)
+class ProgramShape:
+    """What the completeness check needs to know about a program: its kind and step kinds."""
+
+    kind: str
+    steps: tuple[tuple[str, str], ...]  # (code, kind) in order
+
+    @property
+    def exam_steps(self) -> list[str]:
+        return [code for code, kind in self.steps if kind == "exam"]
+
+    @property
+    def step_codes(self) -> list[str]:
+        return [code for code, _ in self.steps]
+
+    def has(self, step_kind: str) -> bool:
+        return any(kind == step_kind for _, kind in self.steps)
+
+
+def shape_of(program: Any) -> ProgramShape:
+    return ProgramShape(program.kind, tuple(program.steps.order_by("position").values_list("code", "kind")))
+
+
+def keys_for(shape: ProgramShape) -> dict[str, PolicyKey]:
+    """Every key a version of this program may hold, the {exam} templates expanded per exam step."""
+    keys: dict[str, PolicyKey] = {}
+    for spec in _KEYS:
+        if spec.per_exam:
+            for code in shape.exam_steps:
+                concrete = spec.for_exam(code)
+                keys[concrete.key] = concrete
+        else:
+            keys[spec.key] = spec
+    return keys
+
+
+def is_required(spec: PolicyKey, shape: ProgramShape) -> bool:
+    if spec.need == Need.ALWAYS:
+        return True
+    if spec.need == Need.EXAM_STEP:
+        return True  # only expanded for the program's exam steps
+    if spec.need == Need.QUALIFICATION:
+        return shape.kind == "qualification"
+    if spec.need == Need.TRAINER:
+        return shape.kind == "trainer"
+    if spec.need == Need.COURSE_STEP:
+        return shape.kind == "qualification" and shape.has("course")
+    if spec.need == Need.TRAINING_STEP:
+        return shape.has("training")
+    return False
+
+
+def required_keys(shape: ProgramShape) -> list[str]:
+    return [key for key, spec in keys_for(shape).items() if is_required(spec, shape)]
+
+
+def spec_for(key: str, shape: ProgramShape | None = None) -> PolicyKey | None:
+    """The registry entry for a concrete key; with a shape, {exam} keys only for its exam steps."""
+    if key in KEY_TEMPLATES and not KEY_TEMPLATES[key].per_exam:
+        return KEY_TEMPLATES[key]
+    if shape is not None:
+        return keys_for(shape).get(key)
+    for spec in _KEYS:
+        if spec.per_exam:
+            prefix, _, suffix = spec.key.partition(EXAM)
+            middle = key[len(prefix) : len(key) - len(suffix)] if suffix else key[len(prefix) :]
+            if key.startswith(prefix) and key.endswith(suffix) and middle and "." not in middle:
+                return spec.for_exam(middle)
+    return None
+
+
+def validate_value(key: str, value: Any, shape: ProgramShape | None = None) -> Any:
+    spec = spec_for(key, shape)
     if spec is None:
-        raise PolicyError(f"unknown policy key {key!r}; known keys: {', '.join(sorted(POLICY_KEYS))}")
-    if spec.check is str:
-        if not isinstance(value, str):
-            raise PolicyError(f"{key}: expected text, got {value!r}")
-        return value
+        known = sorted(keys_for(shape)) if shape else sorted(KEY_TEMPLATES)
+        raise PolicyError(f"unknown policy key {key!r}; known keys: {', '.join(known)}")
     try:
         return spec.check(value)
     except PolicyError as exc:
         raise PolicyError(f"{key}: {exc}") from None
 
 
-CONSEQUENCE_KEYS = [k for k in POLICY_KEYS if k.startswith("consequence.")]
+def missing_keys(values: dict[str, Any], shape: ProgramShape) -> list[str]:
+    return [key for key in required_keys(shape) if key not in values]
+
+
+def check_version(values: dict[str, Any], shape: ProgramShape, fee_codes: set[str]) -> list[str]:
+    """Every problem with a whole rule version for a program, in words: unknown keys, bad
+    values, missing keys, consequences naming fees or steps the program lacks. Empty: usable."""
+    problems: list[str] = []
+    for key, value in values.items():
+        try:
+            values[key] = validate_value(key, value, shape)
+        except PolicyError as exc:
+            problems.append(str(exc))
+            continue
+        spec = spec_for(key, shape)
+        if spec is not None and spec.type == "consequence":
+            fee_code = values[key]["fee"]
+            if fee_code and fee_code not in fee_codes:
+                problems.append(f"{key} names fee {fee_code!r}, which the program does not define")
+            for redo in values[key]["redo"]:
+                if redo != "*" and redo not in shape.step_codes:
+                    problems.append(f"{key} names step {redo!r}, which the program does not have")
+        if spec is not None and spec.type == "step_list":
+            for code in values[key]:
+                if code not in shape.step_codes:
+                    problems.append(f"{key} names step {code!r}, which the program does not have")
+    problems.extend(f"missing {key} ({keys_for(shape)[key].help})" for key in missing_keys(values, shape))
+    return problems
