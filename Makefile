@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test chromium check setup env migrate demo serve lock bench load bench-directory bench-import clean totp
+.PHONY: run test chromium check setup env migrate demo serve lock bench load bench-directory bench-import clean totp program-words
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -65,6 +65,11 @@ chromium:
 	    exit 1; \
 	  fi; \
 	fi
+
+# Programs are data: no program's code, name or exam step code may appear in stormcert/ outside
+# the definition files, demo data and migrations (tests/test_no_program_words.py says which words).
+program-words: setup
+	$(BIN)/pytest -q -n 0 tests/test_no_program_words.py
 
 check: setup
 	$(BIN)/ruff check .
