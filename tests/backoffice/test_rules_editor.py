@@ -430,6 +430,29 @@ def test_only_staff_with_two_factor_may_open_the_editor(
     assert client_for(sara).get(url).status_code in (302, 403)  # no two-factor in this session
 
 
+def test_the_editor_opens_for_every_program(staff: Client, programs: None) -> None:
+    for program in Program.objects.all():
+        for url in (
+            f"/staff/programs/{program.code}/rules/new/",
+            f"/staff/programs/{program.code}/fees/new/",
+        ):
+            response = staff.get(url)
+            assert response.status_code == 200, url
+            assert program.name in response.content.decode()
+
+
+def test_a_trainer_version_through_the_form_without_its_term_start_is_refused(
+    staff: Client, trainer_program: Program
+) -> None:
+    url = f"/staff/programs/{trainer_program.code}/rules/new/"
+    data = form_data(staff, url, **{field_name("term.start"): ""})
+    response = staff.post(url, data | {"action": "save"})
+    assert response.status_code == 400 and "missing term.start" in response.content.decode()
+    data[field_name("term.start")] = "07-01"
+    assert staff.post(url, data | {"action": "save"}).status_code == 302
+    assert rules_in_force(trainer_program, FUTURE).value("term.start") == "07-01"
+
+
 def test_an_unknown_program_is_not_found(staff: Client, programs: None) -> None:
     assert staff.get("/staff/programs/NOPE/rules/new/").status_code == 404
 
