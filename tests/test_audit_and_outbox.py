@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from stormcert.audit.services import record
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.emails.services import send_templated_email
 from stormcert.emails.tasks import deliver_email
-from stormcert.programs.models import Fee
+from stormcert.enrollments.models import SelfAssessmentQuestion
+from stormcert.programs.models import Program
 
 pytestmark = pytest.mark.django_db
 
@@ -117,25 +119,29 @@ def test_development_keeps_messages_without_sending(alice: User, settings: Any) 
     assert not mail.outbox
 
 
+CHOICES = [{"label": "Not at all", "hours": 8}, {"label": "Well", "hours": 0}]
+
+
 def test_admin_change_needs_a_reason_and_is_audited(sara_client: Client, programs: None) -> None:
-    fee = Fee.objects.get(program__code="QISP", code="registration")
-    url = reverse("admin:programs_fee_change", args=[fee.pk])
+    # Rule versions and fees are read-only in the admin (the staff rules editor changes them);
+    # any other admin-edited model shows the same: a reason is required and the change audited.
+    question = SelfAssessmentQuestion.objects.create(
+        program=Program.objects.get(code="QISP"), position=1, text="Old wording", choices=CHOICES
+    )
+    url = reverse("admin:enrollments_selfassessmentquestion_change", args=[question.pk])
     data = {
-        "program": fee.program_id,
-        "code": fee.code,
-        "name": fee.name,
-        "amount": "515.00",
-        "currency": "USD",
-        "effective_from": "2023-01-01",
-        "refundable": "on",
-        "description": fee.description,
+        "program": question.program_id,
+        "position": "1",
+        "text": "New wording",
+        "help": "",
+        "choices": json.dumps(CHOICES),
     }
     refused = sara_client.post(url, data)
     assert refused.status_code == 200 and "This field is required." in refused.content.decode()
-    fee.refresh_from_db()
-    assert fee.amount == 505
-    accepted = sara_client.post(url, {**data, "change_reason": "Board approved new fee"})
+    question.refresh_from_db()
+    assert question.text == "Old wording"
+    accepted = sara_client.post(url, {**data, "change_reason": "Clearer wording"})
     assert accepted.status_code == 302
-    event = AuditEvent.objects.get(verb="admin.changed", object_type="programs.fee")
-    assert event.reason == "Board approved new fee"
-    assert event.data["changes"]["amount"] == ["505.00", "515.00"]
+    event = AuditEvent.objects.get(verb="admin.changed", object_type="enrollments.selfassessmentquestion")
+    assert event.reason == "Clearer wording"
+    assert event.data["changes"]["text"] == ["Old wording", "New wording"]

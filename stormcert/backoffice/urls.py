@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stormcert.backoffice import report_views, views
+from stormcert.backoffice import report_views, rules_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -19,4 +19,8 @@ urlpatterns = [
     # Reports (report_views.py).
     path("staff/reports/", report_views.index, name="reports"),
     path("staff/reports/<slug:slug>.csv", report_views.download, name="report_csv"),
+    # Rules editor (rules_views.py): rule versions and fees, previewed before saving.
+    path("staff/programs/", rules_views.programs, name="programs"),
+    path("staff/programs/<str:code>/rules/new/", rules_views.rules_new, name="rules_new"),
+    path("staff/programs/<str:code>/fees/new/", rules_views.fee_new, name="fee_new"),
 ]

@@ -316,6 +316,9 @@ RULES: dict[str, Rule] = {
     "backoffice:claim_decide": STAFF_POST,
     "backoffice:reports": STAFF,
     "backoffice:report_csv": STAFF,
+    "backoffice:programs": STAFF,
+    "backoffice:rules_new": STAFF,
+    "backoffice:fee_new": STAFF,
     # --- allauth's own views (accounts/ and accounts/2fa/) -----------------------------------------
     # Signed-in people are sent on from the login and signup pages; key links with a wrong key
     # show allauth's "bad link" page.

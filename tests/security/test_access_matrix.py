@@ -140,6 +140,8 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("backoffice:claim_decide", "pk"): world.pk("claim"),
         ("training:file", "lesson_id"): world.pk("document_lesson"),
         ("backoffice:report_csv", "slug"): "expiring",
+        ("backoffice:rules_new", "code"): "QISP",
+        ("backoffice:fee_new", "code"): "QISP",
     }
 
 
