@@ -139,7 +139,7 @@ def test_an_enrollment_started_under_owp_keeps_the_owp_rules_after_casqa_took_ov
         resolve(enrollment, lapsed)
         assert enrollment.cycle == 3 and live(enrollment) == {"registration"}
         assert journey_for(enrollment, lapsed).current.code == "training"  # type: ignore[union-attr]
-        assert enrollment.policy_version.name == "OWP 2019"  # type: ignore[union-attr]
+        assert enrollment.policy_version.name == "OWP 2019"
 
 
 def test_an_enrollment_started_in_2026_gets_the_casqa_rules(qisp: Program, alice: User) -> None:
