@@ -51,18 +51,21 @@ def test_demo_data_is_idempotent() -> None:
         "alice@example.com",
         "carol@example.com",
         "dana@example.com",
+        "hank@example.com",
         "lee@example.com",
         "quinn@example.com",
+        "rita@example.com",
         "sara@example.com",
         "tom@example.com",
     ]
-    # The demo certificate holders for the directory, each once (and Tom's two certificates, Quinn's one).
+    # The demo certificate holders for the directory, each once (and Tom's four certificates, QISP,
+    # IGP ToR, QSD and CGP ToR; Quinn's one; Hank's QSD).
     from stormcert.certificates.models import Certificate
 
     assert User.objects.filter(email__endswith="@holders.example.org").count() == 7
     history = Certificate.objects.filter(holder__email__endswith="@history.example.org")
     legacy = Certificate.objects.filter(holder__placeholder=True)
-    assert Certificate.objects.count() - history.count() - legacy.count() == 10
+    assert Certificate.objects.count() - history.count() - legacy.count() == 13
     # The reports' history, once: 14 candidates, a second ToR, 6 QISPs expiring soon; 10 of the
     # candidates completed and got a certificate; the second ToR holds a QISP (standing to teach).
     assert User.objects.filter(email__endswith="@history.example.org").count() == 21
@@ -74,11 +77,20 @@ def test_demo_data_is_idempotent() -> None:
     # Carol is past the midterm, once; Tom is a ToR with four sessions, once.
     carol = User.objects.get(email="carol@example.com")
     assert carol.enrollments.get().records.filter(step_code="midterm").count() == 1
-    assert (
-        CourseSession.objects.filter(trainer__email="tom@example.com").exclude(notes="Demo history.").count()
-        == 4
-    )
-    assert SurveyQuestion.objects.count() == 5
+    sessions = CourseSession.objects.filter(trainer__email="tom@example.com").exclude(notes="Demo history.")
+    assert sessions.filter(program__code="QISP").count() == 4
+    # The sister program, once: Rita has reached the QSD exam, Hank is a QSD with his certificate
+    # from the usual completion hook, Tom teaches one QSD session as a CGP ToR.
+    from stormcert.enrollments.services import journey_for
+
+    rita = User.objects.get(email="rita@example.com").enrollments.get(program__code="QSD")
+    assert rita.is_registered() and journey_for(rita).current.code == "qsd_exam"  # type: ignore[union-attr]
+    hank = Certificate.objects.get(holder__email="hank@example.com")
+    assert hank.program.code == "QSD" and hank.number.startswith("QSD-")
+    assert sessions.filter(program__code="QSD").count() == 1
+    assert Certificate.objects.filter(holder__email="tom@example.com", program__code="CGP-TOR").count() == 1
+    assert SurveyQuestion.objects.filter(program__code="QISP").count() == 5
+    assert SurveyQuestion.objects.filter(program__code="QSD").count() == 4
 
 
 def _settings_import(**env: str) -> subprocess.CompletedProcess[str]:

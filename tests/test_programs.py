@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from io import StringIO
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +20,7 @@ from stormcert.programs.definitions import (
     load_definition_file,
 )
 from stormcert.programs.models import Fee, PolicyValue, PolicyVersion, Program, Step
+from stormcert.programs.policy import missing_keys, shape_of
 from stormcert.programs.rules import RuleMissing, program_today, rules_in_force
 
 pytestmark = pytest.mark.django_db
@@ -204,8 +207,57 @@ def test_a_late_failure_rolls_back_everything(db: None, monkeypatch: pytest.Monk
 def test_command_reports_unknown_program_code(db: None) -> None:
     with pytest.raises(CommandError) as error:
         call_command("load_programs", "--program", "QSIP")
+    assert "unknown program code 'QSIP'; casqa.toml defines QISP, IGP-TOR" in str(error.value)
+    assert not Program.objects.exists()
+
+
+def test_command_reports_unknown_program_code_in_a_named_file(db: None) -> None:
+    with pytest.raises(CommandError) as error:
+        call_command("load_programs", str(DEFINITIONS_DIR / "casqa.toml"), "--program", "QSIP")
     assert "unknown program code 'QSIP'; this file defines QISP, IGP-TOR" in str(error.value)
     assert not Program.objects.exists()
+
+
+def test_command_loads_every_definition_file_in_order_and_again_changes_nothing(db: None) -> None:
+    call_command("load_programs", verbosity=0)
+    files = sorted(path.name for path in DEFINITIONS_DIR.glob("*.toml"))
+    assert files[:2] == ["casqa.toml", "cgp.toml"]
+    # Listed in file order, then in each file's order: CASQA's programs first.
+    assert list(Program.objects.values_list("code", "position")) == [
+        ("QISP", 0),
+        ("IGP-TOR", 1),
+        ("QSD", 2),
+        ("CGP-TOR", 3),
+    ]
+    events = AuditEvent.objects.count()
+    out = StringIO()
+    call_command("load_programs", stdout=out)
+    assert out.getvalue().splitlines() == ["casqa.toml: already up to date.", "cgp.toml: already up to date."]
+    # One file reloaded alone keeps its place among the others.
+    call_command("load_programs", str(DEFINITIONS_DIR / "cgp.toml"), stdout=out)
+    assert AuditEvent.objects.count() == events
+    assert Program.objects.get(code="CGP-TOR").position == 3
+
+
+def test_command_loads_nothing_when_any_file_is_broken(
+    db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stormcert.programs.management.commands.load_programs as command
+
+    for name in ("casqa.toml", "cgp.toml"):
+        (tmp_path / name).write_text((DEFINITIONS_DIR / name).read_text())
+    (tmp_path / "zz_broken.toml").write_text(BROKEN)
+    monkeypatch.setattr(command, "DEFINITIONS_DIR", tmp_path)
+    with pytest.raises(CommandError) as error:
+        call_command("load_programs", verbosity=0)
+    assert "zz_broken.toml: nothing was loaded" in str(error.value)
+    assert "requires unknown program code 'QSIP'" in str(error.value)
+    assert not Program.objects.exists() and not Fee.objects.exists()
+
+
+def test_command_loads_a_program_from_whichever_file_defines_it(db: None) -> None:
+    call_command("load_programs", "--program", "QSD", verbosity=0)
+    assert list(Program.objects.values_list("code", "position")) == [("QSD", 2)]
 
 
 def test_command_loads_one_program(db: None) -> None:
@@ -220,3 +272,57 @@ def test_admin_validation_rejects_a_bad_value(programs: None) -> None:
     value = PolicyValue(version=version, key="midterm.pass_percent", value=170)
     with pytest.raises(ValidationError, match="percentage from 0 to 100"):
         value.full_clean()
+
+
+def test_the_sister_definition_loads_beside_casqa_with_its_own_rules(programs: None) -> None:
+    events = AuditEvent.objects.count()
+    result = load_definition_file(DEFINITIONS_DIR / "cgp.toml")
+    assert result.changed and AuditEvent.objects.count() == events + 1
+    qsd, cgp_tor = Program.objects.get(code="QSD"), Program.objects.get(code="CGP-TOR")
+    qisp, igp_tor = Program.objects.get(code="QISP"), Program.objects.get(code="IGP-TOR")
+    assert set(Program.objects.filter(kind="qualification")) == {qisp, qsd}
+    assert set(Program.objects.filter(kind="trainer")) == {igp_tor, cgp_tor}
+    # Each trainer program requires and teaches its own qualification only.
+    assert list(cgp_tor.requires.all()) == [qsd] and list(cgp_tor.teaches.all()) == [qsd]
+    assert list(igp_tor.teaches.all()) == [qisp] and list(qsd.taught_by.all()) == [cgp_tor]
+    # Its own steps, exam and numbering.
+    assert [s.code for s in qsd.steps.all()] == [
+        "account",
+        "prerequisites",
+        "registration",
+        "training",
+        "course",
+        "survey",
+        "qsd_exam",
+    ]
+    day = date(2026, 11, 21)
+    rules = rules_in_force(qsd, day)
+    assert rules.value("qsd_exam.question_count") == 20
+    assert rules.value("certificate.number_format") == "QSD-{year}-{seq:05d}"
+    assert rules_in_force(cgp_tor, day).value("certificate.number_format") == "CGPTOR-{year}-{seq:04d}"
+    assert rules_in_force(qisp, day).value("certificate.number_format") == "QISP-{year}-{seq:05d}"
+    assert rules_in_force(igp_tor, day).value("certificate.number_format") == "TOR-{year}-{seq:04d}"
+    assert rules.fee("registration").amount != rules_in_force(qisp, day).fee("registration").amount
+    # Every rule version is complete for its program's shape, and every program says where its
+    # figures come from.
+    for program in Program.objects.all():
+        assert program.figures_source
+        for version in program.policy_versions.all():
+            values = {v.key: v.value for v in version.values.all()}
+            assert missing_keys(values, shape_of(program)) == [], (program.code, version.name)
+    assert "illustrative demo figures" in qsd.figures_source.lower()
+    assert "OWP 2019" in qisp.figures_source
+    # Loading it again changes nothing.
+    assert not load_definition_file(DEFINITIONS_DIR / "cgp.toml").changed
+    assert AuditEvent.objects.count() == events + 1
+
+
+def test_the_sister_definition_refuses_an_incomplete_version(programs: None) -> None:
+    text = (DEFINITIONS_DIR / "cgp.toml").read_text()
+    broken = text.replace('"qsd_exam.attempts" = 2\n', "", 1)
+    with pytest.raises(DefinitionError) as error:
+        load_definition(broken, source="cgp.toml")
+    assert "missing qsd_exam.attempts (Attempts at the qsd_exam exam per registration.)" in "\n".join(
+        error.value.problems
+    )
+    assert not Program.objects.filter(code="QSD").exists()

@@ -156,10 +156,13 @@ def _check_fields(
 
 
 @transaction.atomic
-def publish_session(*, trainer: User, fields: dict[str, Any], now: datetime | None = None) -> CourseSession:
+def publish_session(
+    *, trainer: User, fields: dict[str, Any], now: datetime | None = None, program: Program | None = None
+) -> CourseSession:
+    """A session of the qualification program `program`, taught by `trainer`."""
     now = now or timezone.now()
     check_can_publish(trainer, now)
-    program = qualification_program()
+    program = program or qualification_program()
     if program is None:
         raise CourseError("No qualification program is set up.")
     _check_fields(fields, program=program, now=now)

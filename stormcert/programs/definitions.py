@@ -267,10 +267,18 @@ def _upsert(
 
 @transaction.atomic
 def load_definition(
-    text: str, *, source: str = "definition", only: list[str] | None = None, actor: Any | None = None
+    text: str,
+    *,
+    source: str = "definition",
+    only: list[str] | None = None,
+    actor: Any | None = None,
+    first_position: int = 0,
 ) -> LoadResult:
+    """Load one definition. `first_position` places its programs after those of the files
+    loaded before it (a program's position is its place in its file plus that offset)."""
     programs = parse_definition(text, source=source)
     codes = [p["code"] for p in programs]
+    places = {code: first_position + index for index, code in enumerate(codes)}
     if only:
         missing = [code for code in only if code not in codes]
         if missing:
@@ -282,7 +290,7 @@ def load_definition(
 
     result = LoadResult()
     saved: dict[str, Program] = {}
-    for position, data in enumerate(programs):
+    for data in programs:
         code = data["code"]
         program = _upsert(
             Program,
@@ -296,7 +304,7 @@ def load_definition(
                 "resources": data.get("resources", []),
                 "figures_source": data.get("figures_source", "").strip(),
                 "is_public": data.get("is_public", True),
-                "position": position,
+                "position": places[code],
             },
             f"program {code}",
             result,
@@ -389,6 +397,12 @@ def load_definition(
 
 
 def load_definition_file(
-    path: Path, *, only: list[str] | None = None, actor: Any | None = None
+    path: Path, *, only: list[str] | None = None, actor: Any | None = None, first_position: int = 0
 ) -> LoadResult:
-    return load_definition(path.read_text(encoding="utf-8"), source=str(path.name), only=only, actor=actor)
+    return load_definition(
+        path.read_text(encoding="utf-8"),
+        source=str(path.name),
+        only=only,
+        actor=actor,
+        first_position=first_position,
+    )

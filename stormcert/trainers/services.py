@@ -58,12 +58,13 @@ def grant_term(
     source: str = "staff",
     starts_on: date | None = None,
     now: datetime | None = None,
+    program: Program | None = None,
 ) -> TrainerTerm:
-    """Confirm `user` as a ToR for the term containing `starts_on` (default: today)."""
+    """Confirm `user` as a ToR of `program` for the term containing `starts_on` (default: today)."""
     now = now or timezone.now()
     if not reason.strip():
         raise TrainerError("Give a reason: granting a ToR term is audited.")
-    program = trainer_program()
+    program = program or trainer_program()
     if program is None:
         raise TrainerError("No Trainer of Record program is set up.")
     day = starts_on or program_today(program, now)

@@ -48,7 +48,7 @@ def load_demo_certificates(password: str) -> int:
         if Certificate.objects.filter(holder=user).exists():
             continue
         issued = add_years(today, -years_ago) if years_ago else today
-        certificate = _issue(user, programs[code], issued, add_years(issued, 2))
+        certificate = issue_demo_certificate(user, programs[code], issued, add_years(issued, 2))
         created += 1
         if revoked:
             certificate.revoked_at = timezone.now()
@@ -60,19 +60,24 @@ def load_demo_certificates(password: str) -> int:
     if tom is not None and not Certificate.objects.filter(holder=tom).exists():
         refresh_directory_entries(tom)
         qisp_issued = add_years(today, -1)
-        _issue(tom, programs["QISP"], qisp_issued, add_years(qisp_issued, 2))
+        issue_demo_certificate(tom, programs["QISP"], qisp_issued, add_years(qisp_issued, 2))
         # His ToR certificate belongs to his current term (granted by the course demo).
-        term = TrainerTerm.objects.filter(user=tom, certificate__isnull=True).order_by("-starts_on").first()
+        term = (
+            TrainerTerm.objects.filter(user=tom, program=programs["IGP-TOR"], certificate__isnull=True)
+            .order_by("-starts_on")
+            .first()
+        )
         if term is not None:
             issue_term_certificate(term=term, actor=None, now=timezone.now())
         created += 1
     return created
 
 
-def _issue(
+def issue_demo_certificate(
     user: User, program: Program, issued: date, expires: date, source: Source = Source.LEGACY
 ) -> Certificate:
-    # Demo holders come "from the earlier system": they have no enrollment behind them.
+    """A certificate of any program for a demo holder. Demo holders come "from the earlier
+    system": they have no enrollment behind them."""
     return issue_certificate(
         holder=user, program=program, issued_on=issued, expires_on=expires, source=source, notify=False
     )

@@ -1,13 +1,18 @@
-"""Original sample questions and the two QISP exams, for the demo. The real bank is not public;
-staff import theirs (GIFT or Moodle XML)."""
+"""Original sample questions and the two QISP exams, for the demo, and the builders any program's
+demo exams use (`build_exams`, `sit`). The real bank is not public; staff import theirs (GIFT or
+Moodle XML)."""
 
 from __future__ import annotations
 
 import random
+from collections import defaultdict
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from stormcert.exams.models import BlueprintItem, Exam, Question, QuestionBank
+from stormcert.accounts.models import User
+from stormcert.exams.models import Answer, Attempt, BlueprintItem, Exam, Question, QuestionBank
+from stormcert.exams.services import start_attempt, submit_attempt
 from stormcert.programs.models import Program
 
 BMP_CATEGORIES = [
@@ -355,18 +360,26 @@ def sample_questions() -> list[tuple[str, str, list[str], int]]:
     return questions
 
 
-@transaction.atomic
-def load_demo_exams() -> bool:
-    program = Program.objects.get(code="QISP")
+def build_exams(
+    program: Program,
+    *,
+    bank_code: str,
+    bank_title: str,
+    questions: list[tuple[str, str, list[str], int]],
+    exams: list[tuple[str, str, dict[str, int]]],
+) -> bool:
+    """A question bank of (topic, text, choices, index of the right one) and one exam per exam
+    step, (step code, title, {topic: questions drawn}), once. Any program; each blueprint adds up
+    to the step's `question_count` in the program's rules."""
     bank, created = QuestionBank.objects.get_or_create(
-        code="qisp-sample", defaults={"program": program, "title": "QISP sample questions"}
+        code=bank_code, defaults={"program": program, "title": bank_title}
     )
     if created:
         Question.objects.bulk_create(
             Question(bank=bank, topic=topic, text=text, choices=choices, correct=correct, source="demo")
-            for topic, text, choices, correct in sample_questions()
+            for topic, text, choices, correct in questions
         )
-    for code, title, blueprint in (("midterm", "Midterm exam", MIDTERM), ("final", "Final exam", FINAL)):
+    for code, title, blueprint in exams:
         exam, made = Exam.objects.get_or_create(
             program=program, step_code=code, defaults={"title": title, "bank": bank}
         )
@@ -376,3 +389,36 @@ def load_demo_exams() -> bool:
                 BlueprintItem(exam=exam, topic=t, count=n) for t, n in blueprint.items()
             )
     return created
+
+
+def sit(user: User, exam: Exam, share: float, start: datetime, *, timed_out: bool = False) -> Attempt:
+    """One attempt answered with `share` of its questions right, submitted after seventy minutes
+    (or, timed out, found overdue the next day and closed from its saved answers). Answers are
+    saved straight onto the attempt's answer rows (what `save_answer` does one request at a time)
+    so the demo loads fast."""
+    attempt = start_attempt(user=user, exam=exam, now=start)
+    answers = list(
+        Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("position")
+    )
+    right = round(share * len(answers))
+    by_choice: dict[int, list[int]] = defaultdict(list)
+    for index, answer in enumerate(answers):
+        correct = answer.item.choice_order.index(answer.item.question.correct)
+        by_choice[correct if index < right else (correct + 1) % answer.choice_count].append(answer.pk)
+    # A handful of UPDATEs (one per choice shown) rather than one per answer.
+    for choice, ids in by_choice.items():
+        Answer.objects.filter(pk__in=ids).update(choice=choice, seq=1, saved_at=start + timedelta(minutes=30))
+    finish = start + (timedelta(days=1) if timed_out else timedelta(minutes=70))
+    return submit_attempt(attempt_id=attempt.pk, now=finish, timed_out=timed_out)
+
+
+@transaction.atomic
+def load_demo_exams() -> bool:
+    """The QISP sample bank and its two exams, once."""
+    return build_exams(
+        Program.objects.get(code="QISP"),
+        bank_code="qisp-sample",
+        bank_title="QISP sample questions",
+        questions=sample_questions(),
+        exams=[("midterm", "Midterm exam", MIDTERM), ("final", "Final exam", FINAL)],
+    )

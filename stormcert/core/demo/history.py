@@ -11,7 +11,6 @@ does one request at a time) so the load stays fast.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -25,19 +24,18 @@ from django.utils import timezone
 from stormcert.accounts.models import Profile, Role, User
 from stormcert.certificates.models import Source
 from stormcert.certificates.services import issue_certificate
+from stormcert.core.demo.exams import sit
 from stormcert.courses.models import CourseSession, Mode, QuestionKind, Seat, SurveyQuestion
 from stormcert.courses.services import publish_session, record_attendance, register_for_session, submit_survey
 from stormcert.enrollments.models import SelfAssessmentQuestion
 from stormcert.enrollments.services import (
     acknowledge,
     get_enrollment,
-    qualification_program,
     start_registration,
     start_resolution,
     submit_self_assessment,
 )
-from stormcert.exams.models import Answer, Attempt, Exam
-from stormcert.exams.services import start_attempt, submit_attempt
+from stormcert.exams.models import Exam
 from stormcert.lib.dates import add_years
 from stormcert.payments.models import Payment, PaymentState
 from stormcert.payments.services import confirm_payment, refund_payment, start_payment
@@ -45,7 +43,7 @@ from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today
 from stormcert.trainers.applications import agreement_in_force
 from stormcert.trainers.models import AgreementSignature
-from stormcert.trainers.services import grant_term, trainer_program
+from stormcert.trainers.services import grant_term
 from stormcert.training.models import CourseKind, Lesson
 from stormcert.training.services import complete_lesson
 
@@ -126,33 +124,15 @@ def _person(first: str, last: str, city: str, password_hash: str, company: str =
     return user
 
 
-def _sit(user: User, exam: Exam, share: float, start: datetime, *, timed_out: bool = False) -> Attempt:
-    """One attempt answered with `share` of its questions right, submitted after an hour (or,
-    timed out, found overdue the next day and closed from its saved answers)."""
-    attempt = start_attempt(user=user, exam=exam, now=start)
-    answers = list(
-        Answer.objects.filter(attempt=attempt).select_related("item__question").order_by("position")
-    )
-    right = round(share * len(answers))
-    by_choice: dict[int, list[int]] = defaultdict(list)
-    for index, answer in enumerate(answers):
-        correct = answer.item.choice_order.index(answer.item.question.correct)
-        by_choice[correct if index < right else (correct + 1) % answer.choice_count].append(answer.pk)
-    # A handful of UPDATEs (one per choice shown) rather than one per answer.
-    for choice, ids in by_choice.items():
-        Answer.objects.filter(pk__in=ids).update(choice=choice, seq=1, saved_at=start + timedelta(minutes=30))
-    finish = start + (timedelta(days=1) if timed_out else timedelta(minutes=70))
-    return submit_attempt(attempt_id=attempt.pk, now=finish, timed_out=timed_out)
-
-
 @transaction.atomic
 def load_demo_history(password: str, now: datetime | None = None) -> int:
     """Idempotent: once the history's people exist, nothing is added. Returns the candidates made."""
     now = now or timezone.now()
-    program = qualification_program()
+    program = Program.objects.filter(code="QISP").first()
+    tor_program = Program.objects.filter(code="IGP-TOR").first()
     tom = User.objects.filter(email="tom@example.com").first()
     staff = User.objects.filter(is_staff=True).order_by("pk").first()
-    if program is None or tom is None or staff is None:
+    if program is None or tor_program is None or tom is None or staff is None:
         return 0
     if User.objects.filter(email__endswith=f"@{DOMAIN}").exists():
         return 0
@@ -176,6 +156,7 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
                 reason="Demo data: a Trainer of Record over the past year.",
                 source="demo",
                 now=now - timedelta(days=days),
+                program=tor_program,
             )
     # Standing to teach also needs a current QISP and the agreement in force signed: Dana's
     # QISP covers the whole year of history (Tom's comes from the certificates demo).
@@ -188,8 +169,7 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
         source=Source.LEGACY,
         notify=False,
     )
-    tor_program = trainer_program()
-    agreement = agreement_in_force(tor_program, now) if tor_program else None
+    agreement = agreement_in_force(tor_program, now)
     for trainer in trainers:
         if agreement is not None:
             AgreementSignature.objects.get_or_create(
@@ -204,6 +184,7 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
         sessions.append(
             publish_session(
                 trainer=trainers[who],
+                program=program,
                 now=published,
                 fields={
                     "title": "QISP one-day training course",
@@ -262,7 +243,7 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
         moment = start + timedelta(days=c.training_days + 1)
         passed = False
         for number, share in enumerate(c.midterm, start=1):
-            attempt = _sit(user, exams["midterm"], share, moment, timed_out=c.timed_out and number == 1)
+            attempt = sit(user, exams["midterm"], share, moment, timed_out=c.timed_out and number == 1)
             passed = bool(attempt.passed)
             moment += timedelta(days=8)
         if not passed:
@@ -294,7 +275,7 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
         for share in c.final:
             if moment > now:
                 break
-            _sit(user, exams["final"], share, moment)
+            sit(user, exams["final"], share, moment)
             moment += timedelta(days=8)
     today = program_today(program, now)
     for first, last, city, days in EXPIRING:

@@ -13,10 +13,11 @@ from django.db import transaction
 from stormcert.accounts.models import Profile, User
 from stormcert.certificates.models import Certificate, Source
 from stormcert.certificates.services import issue_certificate
+from stormcert.core.demo.training import build_course
 from stormcert.lib.dates import add_years
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today
-from stormcert.training.models import Course, CourseKind, Lesson, QuizQuestion, Unit
+from stormcert.training.models import CourseKind
 
 REVIEW_CODE = "igp-review-module-5"
 REVIEW_TITLE = "Module 5 – Sufficiently Sensitive Methods, TMDLs, and Compliance Options"
@@ -111,37 +112,16 @@ def load_demo_renewal(password: str) -> bool:
     program = Program.objects.filter(code="QISP").first()
     if program is None:
         return False
-    created = False
-    course, made = Course.objects.get_or_create(
+    created = build_course(
+        program,
         code=REVIEW_CODE,
-        defaults={
-            "program": program,
-            "title": REVIEW_TITLE,
-            "kind": CourseKind.REVIEW,
-            "effective_from": date(2024, 1, 1),
-            "summary": "The IGP Review module required for renewal: laboratory methods sensitive enough "
-            "for the action levels, TMDL requirements, and the permit's compliance options.",
-        },
+        title=REVIEW_TITLE,
+        kind=CourseKind.REVIEW,
+        effective_from=date(2024, 1, 1),
+        summary="The IGP Review module required for renewal: laboratory methods sensitive enough "
+        "for the action levels, TMDL requirements, and the permit's compliance options.",
+        units=[{"title": "Module 5", "lessons": LESSONS}],
     )
-    if made:
-        created = True
-        unit = Unit.objects.create(course=course, position=1, title="Module 5")
-        for position, data in enumerate(LESSONS, start=1):
-            lesson = Lesson.objects.create(
-                unit=unit,
-                position=position,
-                title=data["title"],
-                kind=data["kind"],
-                body=data["body"],
-                estimated_minutes=data["minutes"],
-            )
-            for q_pos, (text, choices) in enumerate(data.get("questions", []), start=1):
-                QuizQuestion.objects.create(
-                    lesson=lesson,
-                    position=q_pos,
-                    text=text,
-                    choices=[{"text": t, "correct": c, "feedback": f} for t, c, f in choices],
-                )
     user = User.objects.filter(email=DEMO_QISP_EMAIL).first()
     if user is None:
         user = User.objects.create_user(DEMO_QISP_EMAIL, password, first_name="Quinn", last_name="Rivera")

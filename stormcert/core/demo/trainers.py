@@ -1,4 +1,5 @@
-"""Demo ToR program data: the Compliance Agreement and an open application cycle (original text)."""
+"""Demo trainer program data: a Compliance Agreement, trainers in standing, and an open application
+cycle for the IGP ToR program (original text). `build_trainer_program` serves any trainer program."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from stormcert.accounts.models import User
+from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.trainers.applications import CriterionSpec, open_cycle
 from stormcert.trainers.models import AgreementSignature, AgreementVersion, ApplicationCycle
-from stormcert.trainers.services import grant_term, trainer_program
+from stormcert.trainers.services import grant_term
 
 AGREEMENT = """\
 As an IGP Trainer of Record I agree to:
@@ -42,33 +44,61 @@ guide, and sign the Compliance Agreement before their first session.
 """
 
 
-@transaction.atomic
-def load_demo_trainer_program(now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    program = trainer_program()
-    if program is None:
-        return False
+def build_trainer_program(
+    program: Program,
+    *,
+    agreement_version: str,
+    agreement_text: str,
+    effective_from: date,
+    trainers: list[User],
+    now: datetime,
+) -> bool:
+    """Any trainer program's demo standing: its Compliance Agreement (once), and for each of
+    `trainers` the term in force and a signature. Returns True when the agreement was created."""
     created = False
     if not AgreementVersion.objects.filter(program=program).exists():
         AgreementVersion.objects.create(
-            program=program, version="2023.1", body=AGREEMENT, effective_from=date(2023, 1, 1)
+            program=program, version=agreement_version, body=agreement_text, effective_from=effective_from
         )
         created = True
-    tom = User.objects.filter(email="tom@example.com").first()
-    if tom is not None:
-        grant_term(
-            user=tom, actor=None, reason="Demo data: Tom is a Trainer of Record.", source="demo", now=now
-        )
     agreement = AgreementVersion.objects.filter(program=program).first()
-    if tom is not None and agreement is not None and not agreement.signatures.filter(user=tom).exists():
-        AgreementSignature.objects.create(
-            agreement=agreement,
-            user=tom,
-            typed_name=tom.get_full_name(),
-            signed_at=now,
-            user_agent="demo data",
+    for trainer in trainers:
+        grant_term(
+            user=trainer,
+            actor=None,
+            reason=f"Demo data: {trainer.get_full_name()} is a Trainer of Record.",
+            source="demo",
+            now=now,
+            program=program,
         )
-    if not ApplicationCycle.objects.exists():
+        if agreement is not None and not agreement.signatures.filter(user=trainer).exists():
+            AgreementSignature.objects.create(
+                agreement=agreement,
+                user=trainer,
+                typed_name=trainer.get_full_name(),
+                signed_at=now,
+                user_agent="demo data",
+            )
+    return created
+
+
+@transaction.atomic
+def load_demo_trainer_program(now: datetime | None = None) -> bool:
+    """The IGP ToR program's agreement, Tom's standing and an open application cycle."""
+    now = now or timezone.now()
+    program = Program.objects.filter(code="IGP-TOR").first()
+    if program is None:
+        return False
+    tom = User.objects.filter(email="tom@example.com").first()
+    created = build_trainer_program(
+        program,
+        agreement_version="2023.1",
+        agreement_text=AGREEMENT,
+        effective_from=date(2023, 1, 1),
+        trainers=[tom] if tom is not None else [],
+        now=now,
+    )
+    if not ApplicationCycle.objects.filter(program=program).exists():
         fees = rules_in_force(program, program_today(program, now)).fees
         open_cycle(
             actor=None,

@@ -1,4 +1,5 @@
-"""Original sample content for the demo: a short QISP online training and self-assessment.
+"""Original sample content for the demo: a short QISP online training and self-assessment, and
+the builders any program's demo content uses (`build_course`, `build_self_assessment`).
 
 The program's real course content is not public; staff replace this in the admin.
 """
@@ -185,52 +186,73 @@ SELF_ASSESSMENT = [
 ]
 
 
+def build_course(
+    program: Program,
+    *,
+    code: str,
+    title: str,
+    summary: str,
+    units: list[dict[str, Any]],
+    kind: str = CourseKind.TRAINING,
+    **extra: Any,
+) -> bool:
+    """Create a course of `program` with its units, lessons and practice quizzes once (any
+    program; `units` as in UNITS). Returns True when it created the course."""
+    course, made = Course.objects.get_or_create(
+        code=code,
+        defaults={"program": program, "title": title, "kind": kind, "summary": summary, **extra},
+    )
+    if not made:
+        return False
+    for u_pos, unit_data in enumerate(units, start=1):
+        unit = Unit.objects.create(
+            course=course, position=u_pos, title=unit_data["title"], summary=unit_data.get("summary", "")
+        )
+        for l_pos, data in enumerate(unit_data["lessons"], start=1):
+            lesson = Lesson.objects.create(
+                unit=unit,
+                position=l_pos,
+                title=data["title"],
+                kind=data["kind"],
+                body=data.get("body", ""),
+                video_url=data.get("video_url", ""),
+                estimated_minutes=data["minutes"],
+            )
+            for q_pos, (text, choices) in enumerate(data.get("questions", []), start=1):
+                QuizQuestion.objects.create(
+                    lesson=lesson,
+                    position=q_pos,
+                    text=text,
+                    choices=[{"text": t, "correct": c, "feedback": f} for t, c, f in choices],
+                )
+    return True
+
+
+def build_self_assessment(program: Program, questions: list[tuple[str, str, list[tuple[str, int]]]]) -> bool:
+    """The program's self-assessment questions, once: (text, help, [(choice, extra hours)])."""
+    if SelfAssessmentQuestion.objects.filter(program=program).exists():
+        return False
+    for position, (text, help_text, choices) in enumerate(questions, start=1):
+        SelfAssessmentQuestion.objects.create(
+            program=program,
+            position=position,
+            text=text,
+            help=help_text,
+            choices=[{"label": label, "hours": hours} for label, hours in choices],
+        )
+    return True
+
+
 @transaction.atomic
 def load_demo_content() -> bool:
-    """Create the sample course and questionnaire once; returns True when it created them."""
+    """Create the sample QISP course and questionnaire once; returns True when it created them."""
     program = Program.objects.get(code="QISP")
-    created = False
-    course, made = Course.objects.get_or_create(
+    made = build_course(
+        program,
         code=COURSE_CODE,
-        defaults={
-            "program": program,
-            "title": "QISP Online Training",
-            "kind": CourseKind.TRAINING,
-            "summary": "Videos, readings, a case study and self-assessment quizzes. Quizzes are for "
-            "practice and can be retaken at will; finishing the required lessons unlocks the midterm.",
-        },
+        title="QISP Online Training",
+        summary="Videos, readings, a case study and self-assessment quizzes. Quizzes are for "
+        "practice and can be retaken at will; finishing the required lessons unlocks the midterm.",
+        units=UNITS,
     )
-    if made:
-        created = True
-        for u_pos, unit_data in enumerate(UNITS, start=1):
-            unit = Unit.objects.create(
-                course=course, position=u_pos, title=unit_data["title"], summary=unit_data["summary"]
-            )
-            for l_pos, data in enumerate(unit_data["lessons"], start=1):
-                lesson = Lesson.objects.create(
-                    unit=unit,
-                    position=l_pos,
-                    title=data["title"],
-                    kind=data["kind"],
-                    body=data.get("body", ""),
-                    video_url=data.get("video_url", ""),
-                    estimated_minutes=data["minutes"],
-                )
-                for q_pos, (text, choices) in enumerate(data.get("questions", []), start=1):
-                    QuizQuestion.objects.create(
-                        lesson=lesson,
-                        position=q_pos,
-                        text=text,
-                        choices=[{"text": t, "correct": c, "feedback": f} for t, c, f in choices],
-                    )
-    if not SelfAssessmentQuestion.objects.filter(program=program).exists():
-        created = True
-        for position, (text, help_text, choices) in enumerate(SELF_ASSESSMENT, start=1):
-            SelfAssessmentQuestion.objects.create(
-                program=program,
-                position=position,
-                text=text,
-                help=help_text,
-                choices=[{"label": label, "hours": hours} for label, hours in choices],
-            )
-    return created
+    return build_self_assessment(program, SELF_ASSESSMENT) or made

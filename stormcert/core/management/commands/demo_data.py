@@ -14,13 +14,15 @@ from django.db import transaction
 
 from stormcert.accounts.models import Profile, Role, User
 from stormcert.core.demo.certificates import load_demo_certificates
-from stormcert.core.demo.courses import advance_past_midterm, load_demo_courses
+from stormcert.core.demo.cgp import load_demo_cgp_content, load_demo_cgp_trainer
+from stormcert.core.demo.courses import advance, load_demo_courses
 from stormcert.core.demo.exams import load_demo_exams
 from stormcert.core.demo.history import load_demo_history
 from stormcert.core.demo.legacy import load_demo_legacy
 from stormcert.core.demo.renewals import load_demo_renewal
 from stormcert.core.demo.trainers import load_demo_trainer_program
 from stormcert.core.demo.training import load_demo_content
+from stormcert.programs.models import Program
 
 DEMO_PASSWORD = "stormcert-demo"  # noqa: S105 - documented demo login, never used in production
 # Base32 secret of the demo staff member's authenticator; `manage.py demo_totp` prints codes.
@@ -52,7 +54,29 @@ PEOPLE: list[dict[str, Any]] = [
         "last_name": "Chen",
         "roles": [Role.CANDIDATE],
         "profile": {"company": "Valley Recycling", "city": "Fresno"},
-        "past_midterm": True,
+        "advance": ("QISP", "midterm"),
+    },
+    {
+        "email": "rita@example.com",
+        "first_name": "Rita",
+        "last_name": "Salazar",
+        "roles": [Role.CANDIDATE],
+        "profile": {"company": "Salazar Civil Engineering", "city": "San Diego"},
+        # A QSD candidate part-way: registered, modules, course and survey done, the exam next.
+        "advance": ("QSD", "survey"),
+    },
+    {
+        "email": "hank@example.com",
+        "first_name": "Hank",
+        "last_name": "Ito",
+        "roles": [Role.CANDIDATE],
+        "profile": {
+            "company": "Ito Grading & Paving",
+            "city": "Stockton",
+            "show_contact_in_directory": True,
+        },
+        # A QSD: every step done, the exam passed, the certificate issued by the usual hook.
+        "advance": ("QSD", "qsd_exam"),
     },
     {
         "email": "sara@example.com",
@@ -75,6 +99,8 @@ class Command(BaseCommand):
             self.stdout.write("created the sample online training and self-assessment")
         if load_demo_exams() and options["verbosity"]:
             self.stdout.write("created the sample question bank and the two exams")
+        if load_demo_cgp_content() and options["verbosity"]:
+            self.stdout.write("created the sister program's modules, question bank, exam and survey")
         for person in PEOPLE:
             user = User.objects.filter(email=person["email"]).first()
             if user is None:
@@ -97,8 +123,9 @@ class Command(BaseCommand):
                 and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
             ):
                 TOTP.activate(user, DEMO_TOTP_SECRET)
-            if person.get("past_midterm"):
-                advance_past_midterm(user)
+            if "advance" in person:
+                code, through = person["advance"]
+                advance(user, Program.objects.get(code=code), through=through)
         tom = User.objects.get(email="tom@example.com")
         # Tom needs standing to teach before his sessions are published: his term and the
         # signed agreement (trainer program), then his QISP and ToR certificates.
@@ -111,6 +138,8 @@ class Command(BaseCommand):
             self.stdout.write(f"created {created} demo certificate holders for the directory")
         if load_demo_courses(tom) and options["verbosity"]:
             self.stdout.write("created the course survey and Tom's sessions")
+        if load_demo_cgp_trainer(tom) and options["verbosity"]:
+            self.stdout.write("made Tom a QSD and CGP Trainer of Record with one QSD session")
         if load_demo_renewal(DEMO_PASSWORD) and options["verbosity"]:
             self.stdout.write("created the sample review module and a QISP due for renewal")
         history = load_demo_history(DEMO_PASSWORD)
