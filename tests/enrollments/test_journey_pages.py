@@ -24,29 +24,29 @@ def course() -> Course:
 
 
 def test_qualification_page_shows_the_path_and_the_next_step(alice_client: Client, course: Course) -> None:
-    page = alice_client.get(reverse("enrollments:qualification")).content.decode()
+    page = alice_client.get(reverse("enrollments:qualification", args=["QISP"])).content.decode()
     assert "Now: Read the IGP and the SMARTS guides" in page
     assert "Opens when “Read the IGP and the SMARTS guides” is done." in page
     assert "SMARTS Quick Start Guide" in page
 
 
 def test_acknowledge_needs_the_box_ticked(alice_client: Client, course: Course) -> None:
-    page = alice_client.post(reverse("enrollments:acknowledge"), {}, follow=True).content.decode()
+    page = alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {}, follow=True).content.decode()
     assert "Tick the box to confirm" in page and not StepRecord.objects.exists()
-    alice_client.post(reverse("enrollments:acknowledge"), {"confirm": "on"})
+    alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
     assert StepRecord.objects.get().step_code == "read_guides"
     again = alice_client.post(
-        reverse("enrollments:acknowledge"), {"confirm": "on"}, follow=True
+        reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"}, follow=True
     ).content.decode()
     assert "is already done" in again and StepRecord.objects.count() == 1
 
 
 def test_questionnaire_keeps_answers_and_explains_missing_ones(alice_client: Client, course: Course) -> None:
-    alice_client.post(reverse("enrollments:acknowledge"), {"confirm": "on"})
-    page = alice_client.post(reverse("enrollments:self_assessment"), {}).content.decode()
+    alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
+    page = alice_client.post(reverse("enrollments:self_assessment", args=["QISP"]), {}).content.decode()
     assert "Choose one answer." in page
     done = alice_client.post(
-        reverse("enrollments:self_assessment"),
+        reverse("enrollments:self_assessment", args=["QISP"]),
         {f"q{SelfAssessmentQuestion.objects.get(program__code='QISP').pk}": "0"},
         follow=True,
     )
@@ -54,19 +54,19 @@ def test_questionnaire_keeps_answers_and_explains_missing_ones(alice_client: Cli
 
 
 def test_register_sends_to_the_order_and_reuses_it(alice_client: Client, alice: User, course: Course) -> None:
-    alice_client.post(reverse("enrollments:acknowledge"), {"confirm": "on"})
+    alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
     alice_client.post(
-        reverse("enrollments:self_assessment"),
+        reverse("enrollments:self_assessment", args=["QISP"]),
         {f"q{SelfAssessmentQuestion.objects.get(program__code='QISP').pk}": "0"},
     )
-    first = alice_client.post(reverse("enrollments:register"))
-    second = alice_client.post(reverse("enrollments:register"))
+    first = alice_client.post(reverse("enrollments:register", args=["QISP"]))
+    second = alice_client.post(reverse("enrollments:register", args=["QISP"]))
     order = Order.objects.get()
     assert first["Location"] == second["Location"] == reverse("payments:order", args=[order.number])
 
 
 def test_register_out_of_order_is_refused_with_a_reason(alice_client: Client, course: Course) -> None:
-    page = alice_client.post(reverse("enrollments:register"), follow=True).content.decode()
+    page = alice_client.post(reverse("enrollments:register", args=["QISP"]), follow=True).content.decode()
     assert "is not open yet" in page and not Order.objects.exists()
 
 
