@@ -31,7 +31,9 @@ def test_qualification_page_shows_the_path_and_the_next_step(alice_client: Clien
 
 
 def test_acknowledge_needs_the_box_ticked(alice_client: Client, course: Course) -> None:
-    page = alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {}, follow=True).content.decode()
+    page = alice_client.post(
+        reverse("enrollments:acknowledge", args=["QISP"]), {}, follow=True
+    ).content.decode()
     assert "Tick the box to confirm" in page and not StepRecord.objects.exists()
     alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
     assert StepRecord.objects.get().step_code == "read_guides"
@@ -138,9 +140,22 @@ def test_another_program_course_is_not_reachable_without_access(eve: User, cours
 def test_staff_find_an_enrollment_and_record_a_self_directed_qisp(
     sara_client: Client, alice: User, course: Course
 ) -> None:
+    qisp = Program.objects.get(code="QISP")
+    no_program = sara_client.post(
+        reverse("enrollments:staff_self_directed"),
+        {
+            "sd-email": "alice@example.com",
+            "sd-license_type": "PE-civil",
+            "sd-license_number": "C 1",
+            "sd-reason": "x",
+        },
+    )
+    assert no_program.status_code == 400 and "Choose the program." in no_program.content.decode()
+    assert 'value="C 1"' in no_program.content.decode()
     missing = sara_client.post(
         reverse("enrollments:staff_self_directed"),
         {
+            "sd-program": qisp.pk,
             "sd-email": "nobody@example.com",
             "sd-license_type": "PE-civil",
             "sd-license_number": "C 1",
@@ -151,6 +166,7 @@ def test_staff_find_an_enrollment_and_record_a_self_directed_qisp(
     done = sara_client.post(
         reverse("enrollments:staff_self_directed"),
         {
+            "sd-program": qisp.pk,
             "sd-email": "alice@example.com",
             "sd-license_type": "PE-civil",
             "sd-license_number": "C 81234",
@@ -158,7 +174,7 @@ def test_staff_find_an_enrollment_and_record_a_self_directed_qisp(
         },
         follow=True,
     )
-    assert "is recorded as a QISP by the self-directed route" in done.content.decode()
+    assert "is recorded as qualified in QISP by the self-directed route" in done.content.decode()
     listing = sara_client.get(reverse("enrollments:staff_list"), {"q": "alice"}).content.decode()
     assert "alice@example.com" in listing
 
