@@ -243,7 +243,7 @@ def _current_note(
     values = facts.values
     until = f" Finish every step by {_day(access_until)}." if access_until else ""
     if step.kind == "acknowledge":
-        return "Read the permit and the guides, then confirm you have read them."
+        return "Read the documents listed for this step, then confirm you have read them."
     if step.kind == "questionnaire":
         return "A few questions, not graded, that estimate how long the training will take you."
     if step.kind == "payment":
