@@ -23,7 +23,7 @@ from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.forms import AcknowledgeForm
 from stormcert.enrollments.journey import Journey
 from stormcert.enrollments.models import Enrollment
-from stormcert.enrollments.services import journey_for, peek_enrollment, rules_for
+from stormcert.enrollments.services import candidate_program_or_404, journey_for, peek_enrollment, rules_for
 from stormcert.exams.models import Exam
 from stormcert.exams.services import pending_accommodation_requests
 from stormcert.lib.staff import staff_required
@@ -158,7 +158,7 @@ def qualification(request: AuthedRequest, code: str) -> HttpResponse:
     name `enrollments:qualification` (stormcert/urls.py). Reading it writes nothing: the
     enrollment row is made by the first POST that acts."""
     user = request.user
-    program = program_or_404(code, kind=ProgramKind.QUALIFICATION)
+    program = candidate_program_or_404(user=user, code=code)
     enrollment = peek_enrollment(user=user, program=program)
     now = timezone.now()
     journey = journey_for(enrollment, now)

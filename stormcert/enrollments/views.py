@@ -22,6 +22,7 @@ from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion
 from stormcert.enrollments.services import (
     JourneyError,
     acknowledge,
+    candidate_program_or_404,
     get_enrollment,
     journey_for,
     migrate_policy,
@@ -33,14 +34,14 @@ from stormcert.enrollments.services import (
 )
 from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
-from stormcert.programs.lookup import program_from_query, program_or_404, qualification_programs
+from stormcert.programs.lookup import program_from_query, qualification_programs
 from stormcert.programs.models import ProgramKind
 
 
 def _my_enrollment(request: AuthedRequest, code: str) -> Enrollment:
     """The person's enrollment in the qualification program the URL names (404 for no such
     program)."""
-    program = program_or_404(code, kind=ProgramKind.QUALIFICATION)
+    program = candidate_program_or_404(user=request.user, code=code)
     # Reading a page writes nothing: the enrollment row is made by the first POST that acts.
     find = get_enrollment if request.method == "POST" else peek_enrollment
     return find(user=request.user, program=program)

@@ -181,3 +181,22 @@ def test_staff_record_a_self_directed_qualification_in_the_chosen_program(
         },
     )
     assert refused.status_code == 400 and "Choose one of the programs listed." in refused.content.decode()
+
+
+def test_a_hidden_program_is_closed_to_newcomers_but_open_to_its_candidates(
+    alice_client: Client, eve: User, second: Program
+) -> None:
+    alice_client.post(reverse("enrollments:acknowledge", args=["CGX"]), {"confirm": "on"})
+    Program.objects.filter(code="CGX").update(is_public=False)
+    # Alice, enrolled, still reads and acts on it; it stays on her list.
+    assert "Your CGX qualification" in page(alice_client, reverse("enrollments:qualification", args=["CGX"]))
+    assert second.name in page(alice_client, reverse("enrollments:qualification"))
+    # Eve cannot start it.
+    eve_client = Client()
+    eve_client.force_login(eve)
+    assert eve_client.get(reverse("enrollments:qualification", args=["CGX"])).status_code == 404
+    assert (
+        eve_client.post(reverse("enrollments:acknowledge", args=["CGX"]), {"confirm": "on"}).status_code
+        == 404
+    )
+    assert not Enrollment.objects.filter(user=eve).exists()
