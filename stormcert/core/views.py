@@ -83,9 +83,9 @@ def _state_words(journey: Journey | None, certificate: Certificate | None, now: 
         if certificate.expires_on is None:
             return f"Certified (certificate {certificate.number})"
         return f"Certified until {certificate.expires_on:%B} {certificate.expires_on.day}, {certificate.expires_on.year}"
+    if certificate is not None and (journey is None or journey.current is None):
+        return f"Certificate {certificate.number}: {certificate.status_at(now).label.lower()}"
     if journey is None:
-        if certificate is not None:
-            return f"Certificate {certificate.number}: {certificate.status_at(now).label.lower()}"
         return "Not started"
     if journey.current is None:
         return "Every step done"

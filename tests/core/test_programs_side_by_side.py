@@ -200,3 +200,25 @@ def test_a_hidden_program_is_closed_to_newcomers_but_open_to_its_candidates(
         == 404
     )
     assert not Enrollment.objects.filter(user=eve).exists()
+
+
+def test_a_holder_sees_the_certificate_and_its_expiry(
+    alice: User, alice_client: Client, second: Program
+) -> None:
+    from datetime import date
+
+    from tests.renewals.builders import holder_until
+
+    certificate = holder_until(alice, date(2099, 1, 15))
+    listing = page(alice_client, reverse("enrollments:qualification"))
+    assert "Certified until January 15, 2099" in listing and "Not started" in listing
+    dashboard = page(alice_client, reverse("dashboard"))
+    assert certificate.number in dashboard and "Active" in dashboard and "January 15, 2099" in dashboard
+    mine, others = dashboard.split("Other programs you may start")
+    assert "Qualified Industrial Stormwater Practitioner" in mine and second.name in others
+    # An expired one says so, with its number.
+    certificate.expires_on = date(2020, 1, 15)
+    certificate.issued_on = date(2018, 1, 15)
+    certificate.save()
+    listing = page(alice_client, reverse("enrollments:qualification"))
+    assert f"Certificate {certificate.number}: expired" in listing
