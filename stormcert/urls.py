@@ -13,6 +13,7 @@ admin.site.index_title = "Program data"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("programs/<str:code>/", core_views.program_page, name="program"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("ping/", core_views.ping, name="ping"),
     # Browsers ask for /favicon.ico whatever the page links; send them to the real one.
@@ -28,20 +29,6 @@ urlpatterns = [
     path("staff/outbox/", include("stormcert.emails.urls")),
     path("staff/audit/", include("stormcert.audit.urls")),
     path("", include("stormcert.payments.urls")),
-    # The Qualification page shows every app's step, so its view is core's; it keeps its name in the
-    # enrollments namespace, where every redirect and link already points.
-    path(
-        "",
-        include(
-            (
-                [
-                    path("qualification/", core_views.qualification, name="qualification"),
-                    *enrollment_urls.urlpatterns,
-                ],
-                enrollment_urls.app_name,
-            )
-        ),
-    ),
     path("", include("stormcert.exams.urls")),
     path("", include("stormcert.courses.urls")),
     path("", include("stormcert.trainers.urls")),
@@ -51,4 +38,20 @@ urlpatterns = [
     path("", include("stormcert.renewals.urls")),
     path("", include("stormcert.backoffice.urls")),
     path("api/", api.urls),
+    # A qualification program's page shows every app's step, so its view is core's; it keeps its
+    # name in the enrollments namespace, where every redirect and link points. Last, so the fixed
+    # paths under /qualification/ (accommodation, renewal) are matched before a program code.
+    path(
+        "",
+        include(
+            (
+                [
+                    path("qualification/", core_views.qualification_list, name="qualification"),
+                    path("qualification/<str:code>/", core_views.qualification, name="qualification"),
+                    *enrollment_urls.urlpatterns,
+                ],
+                enrollment_urls.app_name,
+            )
+        ),
+    ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -55,9 +56,9 @@ def test_signup_with_a_taken_address_looks_like_any_signup_and_tells_the_owner(a
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD) and alice.first_name != "Maria"
     message = OutboundEmail.objects.get(to="alice@example.com")
-    assert message.subject == "You already have a QISP Program account"
+    assert message.subject == f"You already have a {settings.SITE_NAME} account"
     assert message.user == alice
-    assert "tried to create a new QISP Program account with alice@example.com" in message.body_text
+    assert f"tried to create a new {settings.SITE_NAME} account with alice@example.com" in message.body_text
     assert "no new account was made" in message.body_text
     assert "/accounts/password/reset/" in message.body_text
     assert "/accounts/password/reset/" in message.body_html
@@ -84,10 +85,13 @@ def test_password_reset_answers_the_same_for_known_and_unknown_addresses(alice: 
     assert answer_known["Location"] == answer_unknown["Location"] == reverse("account_reset_password_done")
     assert page_text(known, answer_known) == page_text(unknown, answer_unknown)
 
-    assert OutboundEmail.objects.get(to="alice@example.com").subject == "Reset your QISP Program password"
+    assert (
+        OutboundEmail.objects.get(to="alice@example.com").subject
+        == f"Reset your {settings.SITE_NAME} password"
+    )
     # Whoever holds the unknown address learns there is no account there and how to make one.
     told = OutboundEmail.objects.get(to="nobody@example.com")
-    assert told.subject == "No QISP Program account uses this address"
+    assert told.subject == f"No {settings.SITE_NAME} account uses this address"
     assert "No account uses this address" in told.body_text
     assert "/accounts/signup/" in told.body_text
     assert told.user is None
@@ -102,9 +106,11 @@ def test_asking_for_a_sign_in_code_answers_the_same_for_known_and_unknown_addres
     assert answer_known.status_code == answer_unknown.status_code == 302
     assert answer_known["Location"] == answer_unknown["Location"]
     assert page_text(known, answer_known) == page_text(unknown, answer_unknown)
-    assert OutboundEmail.objects.get(to="alice@example.com").subject == "Your QISP Program sign-in code"
+    assert (
+        OutboundEmail.objects.get(to="alice@example.com").subject == f"Your {settings.SITE_NAME} sign-in code"
+    )
     assert OutboundEmail.objects.get(to="nobody@example.com").subject == (
-        "No QISP Program account uses this address"
+        f"No {settings.SITE_NAME} account uses this address"
     )
     assert User.objects.count() == 1
 
@@ -155,7 +161,7 @@ def test_adding_an_address_another_account_has_answers_like_any_other(alice: Use
     # Nothing of alice's moves to eve: even alice following the link sent to her cannot verify
     # it for eve's account, as her own account has it verified (ACCOUNT_UNIQUE_EMAIL).
     sent = OutboundEmail.objects.get(to="alice@example.com")
-    assert "If you did not ask to add this address to a QISP Program account" in sent.body_text
+    assert f"If you did not ask to add this address to a {settings.SITE_NAME} account" in sent.body_text
     link = re.search(r"https?://testserver(\S+)", sent.body_text)
     assert link
     followed = Client().post(link.group(1), follow=True)

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -74,7 +75,7 @@ def test_staff_read_the_outbox_and_a_message(sara_client: Client, alice: User) -
         user=alice,
     )
     listing = sara_client.get(reverse("emails:outbox"), {"to": "alice"}).content.decode()
-    assert "Reset your QISP Program password" in listing
+    assert f"Reset your {settings.SITE_NAME} password" in listing
     detail = sara_client.get(reverse("emails:message", args=[message.pk])).content.decode()
     assert "http://testserver/reset/xyz/" in detail
     assert "sandbox" in detail  # the HTML part is shown in a sandboxed frame

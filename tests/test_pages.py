@@ -12,29 +12,67 @@ from django.urls import reverse
 
 from stormcert.accounts.models import User
 from stormcert.courses.models import CourseSession, SurveyQuestion
+from stormcert.programs.models import Program
+from stormcert.programs.rules import rules_in_force
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 UNSET = ("DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
-def test_home_shows_the_program_steps_fees_and_signup(client: Client, programs: None) -> None:
+def test_home_lists_each_public_qualification_program(client: Client, programs: None) -> None:
     page = client.get(reverse("home")).content.decode()
-    assert "Become a Qualified Industrial Stormwater Practitioner" in page
+    qisp = Program.objects.get(code="QISP")
+    assert qisp.name in page and reverse("program", args=["QISP"]) in page
+    # The trainer program that teaches it is named beside it.
+    teacher = Program.objects.get(code="IGP-TOR")
+    if teacher.teaches.filter(pk=qisp.pk).exists():
+        assert reverse("program", args=["IGP-TOR"]) in page
+    assert reverse("account_signup") in page
+
+
+def test_the_program_page_shows_steps_fees_rules_and_sources(client: Client, programs: None) -> None:
+    page = client.get(reverse("program", args=["QISP"])).content.decode()
     assert "The 9 steps to your certificate" in page
     assert "35 questions · one sitting of at most 2 hours · pass at 70% · 2 attempts" in page
     assert "$505.00" in page and "$240.00" in page
     assert "Fail the midterm on every attempt: pay $70.00 (QISP re-registration)" in page
+    assert "Where these figures come from" in page
+    version = rules_in_force(Program.objects.get(code="QISP")).version
+    assert (
+        f"“{version.name}”, in force since {version.effective_from:%B} {version.effective_from.day}" in page
+    )
     assert reverse("account_signup") in page
+
+
+def test_the_program_page_shows_where_the_figures_come_from(client: Client, programs: None) -> None:
+    Program.objects.filter(code="QISP").update(figures_source="Fees set by the board on 2019-05-28.")
+    page = client.get(reverse("program", args=["QISP"])).content.decode()
+    assert "Fees set by the board on 2019-05-28." in page
+
+
+def test_an_unknown_or_hidden_program_page_is_not_found(client: Client, programs: None) -> None:
+    assert client.get(reverse("program", args=["NOPE"])).status_code == 404
+    Program.objects.filter(code="QISP").update(is_public=False)
+    assert client.get(reverse("program", args=["QISP"])).status_code == 404
 
 
 def test_home_without_programs_says_what_to_do(client: Client) -> None:
     assert "manage.py load_programs" in client.get(reverse("home")).content.decode()
 
 
-def test_dashboard_shows_the_path(alice_client: Client, programs: None) -> None:
+def test_dashboard_offers_the_programs_to_start_then_shows_the_path(
+    alice_client: Client, programs: None
+) -> None:
     page = alice_client.get(reverse("dashboard")).content.decode()
-    assert "Read the IGP and the SMARTS guides" in page and "verified" in page
+    qisp = Program.objects.get(code="QISP")
+    assert "Programs you may start" in page and qisp.name in page and "verified" in page
+    assert "Read the IGP and the SMARTS guides" not in page
+    alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
+    page = alice_client.get(reverse("dashboard")).content.decode()
+    assert "Programs you may start" not in page
+    assert "Step 3 of 9: Self-assessment questionnaire" in page
+    assert reverse("enrollments:qualification", args=["QISP"]) in page
 
 
 def test_demo_data_is_idempotent() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +43,7 @@ def signed_in_as(client: Client) -> str | None:
 
 
 def code_from(message: OutboundEmail) -> str:
-    match = re.search(r"sign in to the QISP Program:\s+(\S+)", message.body_text)
+    match = re.search(rf"sign in to {re.escape(settings.SITE_NAME)}:\s+(\S+)", message.body_text)
     assert match, message.body_text
     return match.group(1)
 
@@ -102,7 +103,7 @@ def test_guessing_from_many_addresses_reaches_the_accounts_ceiling_and_the_owner
     asked = owner.post(reverse("account_request_login_code"), {"email": "alice@example.com"})
     assert asked.status_code == 302 and asked["Location"] == reverse("account_confirm_login_code")
     message = OutboundEmail.objects.get(to="alice@example.com")
-    assert message.subject == "Your QISP Program sign-in code"
+    assert message.subject == f"Your {settings.SITE_NAME} sign-in code"
     assert message.user == alice
     assert "It works once, for 10 minutes." in message.body_text
     answer = owner.post(reverse("account_confirm_login_code"), {"code": code_from(message)})

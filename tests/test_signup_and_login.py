@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +46,7 @@ def test_signup_creates_one_account_profile_and_a_verification_email(client: Cli
     assert user.has_role("candidate") and not user.has_role("staff")
     message = OutboundEmail.objects.get()
     assert message.to == "maria.lopez@example.com"
-    assert message.subject == "Confirm your email address for the QISP Program"
+    assert message.subject == f"Confirm your email address for {settings.SITE_NAME}"
     assert "/accounts/confirm-email/" in message.body_text
     assert "Please confirm that maria.lopez@example.com is your email address" in message.body_text
     assert "Confirm my email address" in message.body_html
@@ -121,7 +122,7 @@ def test_login_is_rate_limited_per_address(client: Client, alice: User) -> None:
 def test_password_reset_sends_a_link_that_sets_a_new_password(client: Client, alice: User) -> None:
     client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
     message = OutboundEmail.objects.get(to="alice@example.com")
-    assert message.subject == "Reset your QISP Program password"
+    assert message.subject == f"Reset your {settings.SITE_NAME} password"
     url = link_in(message)
     page = client.get(url, follow=True)
     form_url = page.redirect_chain[-1][0] if page.redirect_chain else url

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 
@@ -12,79 +15,164 @@ from stormcert.accounts.claims import pending_claims
 from stormcert.accounts.models import User
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.audit.models import AuditEvent
+from stormcert.certificates.models import Certificate, Status
 from stormcert.certificates.names import pending_name_changes
 from stormcert.courses.models import CourseSession, PlanStatus, Seat
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.forms import AcknowledgeForm
-from stormcert.enrollments.services import journey_for, peek_enrollment, qualification_program, rules_for
+from stormcert.enrollments.journey import Journey
+from stormcert.enrollments.models import Enrollment
+from stormcert.enrollments.services import candidate_program_or_404, journey_for, peek_enrollment, rules_for
 from stormcert.exams.models import Exam
 from stormcert.exams.services import pending_accommodation_requests
 from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, Provider
-from stormcert.programs.models import Program
-from stormcert.programs.rules import RuleMissing, rules_in_force
+from stormcert.programs.lookup import program_or_404, qualification_programs, trainer_programs_teaching
+from stormcert.programs.models import Program, ProgramKind
+from stormcert.programs.rules import RuleMissing, Rules, rules_in_force
 from stormcert.trainers.models import Application, ApplicationStatus
 from stormcert.training.models import Course, CourseKind
 from stormcert.training.services import course_progress
 
 
+@dataclass(frozen=True)
+class ProgramState:
+    """One qualification program as the person stands in it, for the dashboard and the list."""
+
+    program: Program
+    enrollment: Enrollment | None
+    journey: Journey | None
+    certificate: Certificate | None
+    certificate_status: str
+    state: str
+
+
+def _program_states(user: User, now: datetime) -> list[ProgramState]:
+    """Every public qualification program, plus any other the person holds or pursues, in
+    name order, with where they stand: not started, step N of M, or certified until a day."""
+    enrollments = {
+        e.program_id: e
+        for e in Enrollment.objects.filter(user=user, program__kind=ProgramKind.QUALIFICATION).select_related(
+            "program", "policy_version"
+        )
+    }
+    certificates: dict[int, Certificate] = {}
+    for held in Certificate.objects.filter(
+        holder=user, program__kind=ProgramKind.QUALIFICATION, superseded_at__isnull=True
+    ).order_by("issued_on"):
+        certificates[held.program_id] = held
+    ids = set(enrollments) | set(certificates)
+    programs = (qualification_programs() | Program.objects.filter(pk__in=ids)).distinct().order_by("name")
+    rows = []
+    for program in programs.prefetch_related("steps"):
+        enrollment = enrollments.get(program.pk)
+        certificate = certificates.get(program.pk)
+        journey = journey_for(enrollment, now) if enrollment is not None else None
+        status = certificate.status_at(now).label if certificate is not None else ""
+        rows.append(
+            ProgramState(
+                program, enrollment, journey, certificate, status, _state_words(journey, certificate, now)
+            )
+        )
+    return rows
+
+
+def _state_words(journey: Journey | None, certificate: Certificate | None, now: datetime) -> str:
+    if certificate is not None and certificate.status_at(now) == Status.ACTIVE:
+        if certificate.expires_on is None:
+            return f"Certified (certificate {certificate.number})"
+        return f"Certified until {certificate.expires_on:%B} {certificate.expires_on.day}, {certificate.expires_on.year}"
+    if certificate is not None and (journey is None or journey.current is None):
+        return f"Certificate {certificate.number}: {certificate.status_at(now).label.lower()}"
+    if journey is None:
+        return "Not started"
+    if journey.current is None:
+        return "Every step done"
+    state = f"Step {journey.current.position} of {len(journey.steps)}: {journey.current.title}"
+    return f"{state} (action needed)" if journey.action is not None else state
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """The public QISP program page: what a QISP is, the steps, the fees, where to read more."""
-    program = Program.objects.filter(kind="qualification", is_public=True).prefetch_related("steps").first()
-    trainer_program = Program.objects.filter(kind="trainer", is_public=True).first()
-    rules = None
-    if program is not None:
-        try:
-            rules = rules_in_force(program)
-        except RuleMissing:
-            rules = None
+    """The public front page: every public qualification program, each with the trainer
+    programs whose trainers teach it."""
+    programs = [
+        (program, list(trainer_programs_teaching(program).filter(is_public=True)))
+        for program in qualification_programs().order_by("name")
+    ]
+    return render(request, "core/home.html", {"programs": programs})
+
+
+def program_page(request: HttpRequest, code: str) -> HttpResponse:
+    """A public program page: its steps, fees, rules in plain words, resources, and where the
+    figures come from."""
+    program = program_or_404(code)
+    if not program.is_public:
+        raise Http404("No such program.")
+    try:
+        rules: Rules | None = rules_in_force(program)
+    except RuleMissing:
+        rules = None
     return render(
         request,
-        "core/home.html",
-        {"program": program, "rules": rules, "trainer_program": trainer_program},
+        "core/program.html",
+        {
+            "program": program,
+            "steps": list(program.steps.all()),
+            "rules": rules,
+            "trainer_programs": list(trainer_programs_teaching(program).filter(is_public=True)),
+            "teaches": list(program.teaches.filter(is_public=True)),
+        },
     )
 
 
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    program = qualification_program()
+    """Each program the person holds or pursues, then the programs they may start."""
     verified = EmailAddress.objects.filter(user=request.user, verified=True).exists()
-    journey = None
-    if program is not None:
-        journey = journey_for(peek_enrollment(user=request.user, program=program))
+    rows = _program_states(request.user, timezone.now())
+    mine = [r for r in rows if r.enrollment is not None or r.certificate is not None]
+    others = [r for r in rows if r.enrollment is None and r.certificate is None]
     return render(
-        request, "core/dashboard.html", {"program": program, "email_verified": verified, "journey": journey}
+        request, "core/dashboard.html", {"mine": mine, "others": others, "email_verified": verified}
     )
 
 
 @login_required
-def qualification(request: AuthedRequest) -> HttpResponse:
-    """The Qualification page: every step of the person's QISP journey with what to do next.
+def qualification_list(request: AuthedRequest) -> HttpResponse:
+    """The person's qualification programs; straight to the program's page when there is
+    only one public qualification program and nothing else to show."""
+    rows = _program_states(request.user, timezone.now())
+    public = list(qualification_programs()[:2])
+    if len(public) == 1 and len(rows) == 1:
+        return redirect("enrollments:qualification", public[0].code)
+    return render(request, "core/qualification_list.html", {"rows": rows})
+
+
+@login_required
+def qualification(request: AuthedRequest, code: str) -> HttpResponse:
+    """A qualification program's page: every step of the person's journey with what to do next.
 
     It lives here, in the composition root, because it shows the state of every app the journey
     passes through (enrollment, training, the course seat, the exam, orders); its URL keeps the
     name `enrollments:qualification` (stormcert/urls.py). Reading it writes nothing: the
     enrollment row is made by the first POST that acts."""
     user = request.user
-    program = qualification_program()
-    enrollment = peek_enrollment(user=user, program=program) if program is not None else None
-    if enrollment is None:
-        return render(request, "core/qualification.html", {"enrollment": None})
+    program = candidate_program_or_404(user=user, code=code)
+    enrollment = peek_enrollment(user=user, program=program)
     now = timezone.now()
     journey = journey_for(enrollment, now)
-    course = Course.objects.filter(
-        program=enrollment.program, kind=CourseKind.TRAINING, is_published=True
-    ).first()
+    course = Course.objects.filter(program=program, kind=CourseKind.TRAINING, is_published=True).first()
     current = journey.current
     context = {
+        "program": program,
         "enrollment": enrollment,
         "journey": journey,
         "rules": rules_for(enrollment, now),
         "course": course,
         "progress": course_progress(user, course) if course and enrollment.is_registered() else None,
         "ack_form": AcknowledgeForm(),
-        "guides": next((s.resources for s in enrollment.program.steps.all() if s.kind == "acknowledge"), []),
+        "guides": next((s.resources for s in program.steps.all() if s.kind == "acknowledge"), []),
         "pending_orders": Order.objects.filter(user=user, status=OrderStatus.PENDING),
         "estimate": None
         if enrollment.pk is None
@@ -94,17 +182,15 @@ def qualification(request: AuthedRequest) -> HttpResponse:
         .values_list("data__estimated_hours", flat=True)
         .first(),
         "current_kind": current.kind if current else None,
-        "course_seat": Seat.objects.filter(user=user, program=enrollment.program, cycle=enrollment.cycle)
+        "course_seat": Seat.objects.filter(user=user, program=program, cycle=enrollment.cycle)
         .select_related("session", "session__trainer")
         .order_by("-created_at")
         .first()
         if current and current.kind in ("course", "survey")
         else None,
-        "exam_ready": bool(
-            current
-            and current.kind == "exam"
-            and Exam.objects.filter(program=enrollment.program, step_code=current.code).exists()
-        ),
+        "exam": Exam.objects.filter(program=program, step_code=current.code).first()
+        if current and current.kind == "exam"
+        else None,
     }
     return render(request, "core/qualification.html", context)
 

@@ -243,7 +243,7 @@ def _current_note(
     values = facts.values
     until = f" Finish every step by {_day(access_until)}." if access_until else ""
     if step.kind == "acknowledge":
-        return "Read the permit and the guides, then confirm you have read them."
+        return "Read the documents listed for this step, then confirm you have read them."
     if step.kind == "questionnaire":
         return "A few questions, not graded, that estimate how long the training will take you."
     if step.kind == "payment":
@@ -252,7 +252,10 @@ def _current_note(
         access = f"{years} years of access" if years else "access"
         return f"Register for {price}: {access} to the online training."
     if step.kind == "training":
-        return f"Work through every required lesson; finishing them unlocks the midterm.{until}"
+        index = next(i for i, s in enumerate(facts.steps) if s.code == step.code)
+        after = facts.steps[index + 1].title if index + 1 < len(facts.steps) else ""
+        unlocks = f"; finishing them unlocks “{after}”" if after else ""
+        return f"Work through every required lesson{unlocks}.{until}"
     if step.kind == "exam":
         try:
             facts_line = (
@@ -272,7 +275,7 @@ def _current_note(
         )
         return f"Unlocked. {facts_line}{left}{risk}{until}".strip()
     if step.kind == "course":
-        return f"Register for a one-day session with a Trainer of Record on the course calendar.{until}"
+        return f"Register for a session with a Trainer of Record on the course calendar.{until}"
     if step.kind == "survey":
         return f"Tell us about the course you attended.{until}"
     return f"{titles[step.code]} is next.{until}"

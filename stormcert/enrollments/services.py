@@ -8,6 +8,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -38,7 +39,8 @@ from stormcert.enrollments.models import (
 from stormcert.lib.db import lock
 from stormcert.payments.models import Order
 from stormcert.payments.services import get_or_create_order
-from stormcert.programs.models import PolicyVersion, Program
+from stormcert.programs.lookup import program_or_404
+from stormcert.programs.models import PolicyVersion, Program, ProgramKind
 from stormcert.programs.rules import fees_in_force, program_today, rules_for_version, version_in_force
 
 REGISTRATION = "enrollment.registration"
@@ -51,6 +53,16 @@ class JourneyError(Exception):
 
 def qualification_program() -> Program | None:
     return Program.objects.filter(kind="qualification", is_public=True).first()
+
+
+def candidate_program_or_404(*, user: User, code: str) -> Program:
+    """The qualification program a candidate URL names: any public one, or a hidden one the
+    person is already enrolled in (a retired program stays readable to its candidates). Not
+    found otherwise, so nobody starts a program that is not open."""
+    program = program_or_404(code, kind=ProgramKind.QUALIFICATION)
+    if not program.is_public and not Enrollment.objects.filter(user=user, program=program).exists():
+        raise Http404("No such program.")
+    return program
 
 
 def get_enrollment(*, user: User, program: Program, now: datetime | None = None) -> Enrollment:

@@ -75,7 +75,7 @@ class Exam(models.Model):
     from the enrollment's rules under `<step_code>.*`; the blueprint says which topics to draw."""
 
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="exams")
-    step_code = models.CharField(max_length=40, help_text="The program step this exam is (midterm, final).")
+    step_code = models.CharField(max_length=40, help_text="The code of the program's exam step this exam is.")
     title = models.CharField(max_length=200)
     bank = models.ForeignKey(QuestionBank, on_delete=models.PROTECT, related_name="exams")
     navigation = models.CharField(max_length=5, choices=Navigation.choices, default=Navigation.ALL)

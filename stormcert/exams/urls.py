@@ -4,12 +4,13 @@ from stormcert.exams import views
 
 app_name = "exams"
 urlpatterns = [
-    path("exams/<slug:step_code>/", views.exam_intro, name="intro"),
-    path("exams/<slug:step_code>/start/", views.start, name="start"),
     path("exams/attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
     path("exams/attempts/<int:attempt_id>/answer/", views.save, name="save"),
     path("exams/attempts/<int:attempt_id>/submit/", views.submit, name="submit"),
     path("exams/attempts/<int:attempt_id>/result/", views.result, name="result"),
+    # After the attempt paths, so /exams/attempts/… is never read as a program code.
+    path("exams/<str:code>/<str:step_code>/", views.exam_intro, name="intro"),
+    path("exams/<str:code>/<str:step_code>/start/", views.start, name="start"),
     path("qualification/accommodation/", views.accommodation, name="accommodation"),
     path(
         "qualification/accommodation/<int:pk>/withdraw/",

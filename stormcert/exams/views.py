@@ -54,6 +54,8 @@ from stormcert.exams.stats import exam_stats
 from stormcert.lib.http import BadJSON, bounded_int, id_param, json_body
 from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
+from stormcert.programs.lookup import program_or_404
+from stormcert.programs.models import ProgramKind
 
 SMALL_MAX = 32767  # PositiveSmallIntegerField's upper bound on every database Django supports
 BIG_MAX = 2**63 - 1  # PositiveBigIntegerField's
@@ -67,28 +69,35 @@ def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
     return attempt
 
 
+def _exam_or_404(code: str, step_code: str) -> Exam:
+    """The exam a URL names: the program's code and the exam step's code."""
+    program = program_or_404(code, kind=ProgramKind.QUALIFICATION)
+    return get_object_or_404(Exam.objects.select_related("program"), program=program, step_code=step_code)
+
+
 @login_required
-def exam_intro(request: AuthedRequest, step_code: str) -> HttpResponse:
-    exam = get_object_or_404(Exam.objects.select_related("program"), step_code=step_code)
+def exam_intro(request: AuthedRequest, code: str, step_code: str) -> HttpResponse:
+    exam = _exam_or_404(code, step_code)
+    back = redirect("enrollments:qualification", exam.program.code)
     if not Enrollment.objects.filter(user=request.user, program=exam.program).exists():
-        return redirect("enrollments:qualification")
+        return back
     try:
         status = exam_status(user=request.user, exam=exam)
     except ExamError as exc:
         messages.error(request, str(exc))
-        return redirect("enrollments:qualification")
+        return back
     return render(request, "exams/intro.html", {"exam": exam, "status": status})
 
 
 @login_required
 @require_POST
-def start(request: AuthedRequest, step_code: str) -> HttpResponse:
-    exam = get_object_or_404(Exam, step_code=step_code)
+def start(request: AuthedRequest, code: str, step_code: str) -> HttpResponse:
+    exam = _exam_or_404(code, step_code)
     try:
         attempt = start_attempt(user=request.user, exam=exam)
     except (ExamError, Enrollment.DoesNotExist) as exc:
         messages.error(request, str(exc) if isinstance(exc, ExamError) else "Register for the program first.")
-        return redirect("exams:intro", step_code=step_code)
+        return redirect("exams:intro", exam.program.code, exam.step_code)
     return redirect("exams:attempt", attempt_id=attempt.pk)
 
 
@@ -445,9 +454,15 @@ def accommodation(request: AuthedRequest) -> HttpResponse:
             "requests": mine,
             "pending": next((r for r in mine if r.is_pending), None),
             "current": Accommodation.objects.filter(user=user, revoked_at__isnull=True).first(),
-            "next": Exam.objects.filter(step_code=request.GET.get("exam", "")).first(),
+            "next": _exam_from_query(request.GET.get("exam")),
         },
     )
+
+
+def _exam_from_query(value: str | None) -> Exam | None:
+    """`?exam=<id>`: the exam the person came from, so the way back leads to it."""
+    exam_id = id_param(value)
+    return Exam.objects.select_related("program").filter(pk=exam_id).first() if exam_id else None
 
 
 @login_required

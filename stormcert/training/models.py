@@ -1,6 +1,6 @@
 """Online training content (courses, units, lessons, self-assessment quizzes) and progress.
 
-A course is the QISP online training or, later, an IGP Review module for renewal. Progress is
+A course is a qualification program's online training or a review module for renewal. Progress is
 kept per person and lesson; a redo (re-registration) voids it rather than deleting it.
 """
 

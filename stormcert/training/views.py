@@ -19,7 +19,7 @@ def _course_for(request: HttpRequest, code: str) -> Course | HttpResponse:
     reason = access_denied_reason(request.user, course, timezone.now())
     if reason:
         messages.warning(request, reason)
-        return redirect("enrollments:qualification")
+        return redirect("enrollments:qualification", course.program.code)
     return course
 
 
@@ -116,7 +116,7 @@ def _after_completion(request: HttpRequest, found: Course, current: Lesson) -> H
     progress = course_progress(request.user, found)
     if progress.complete:
         messages.success(request, f"You finished {found.title}. Well done!")
-        return redirect("enrollments:qualification")
+        return redirect("enrollments:qualification", found.program.code)
     nxt = progress.next_lesson
     messages.success(request, f"“{current.title}” is complete.")
     if nxt is None:

@@ -37,7 +37,7 @@ def test_a_candidate_asks_and_staff_grant(
     letter.write_bytes(PDF)
 
     alice = signed_in(browser, base, "alice@example.com")
-    alice.goto("/exams/midterm/")
+    alice.goto("/exams/QISP/midterm/")
     expect(alice.get_by_text("120 minutes in one sitting")).to_be_visible()
     alice.get_by_role("link", name="Request an accommodation").click()
     expect(alice.get_by_role("heading", name="Extra exam time", level=1)).to_be_visible()
@@ -72,5 +72,5 @@ def test_a_candidate_asks_and_staff_grant(
     request.refresh_from_db()
     assert request.status == RequestStatus.GRANTED
 
-    alice.goto("/exams/midterm/")
+    alice.goto("/exams/QISP/midterm/")
     expect(alice.get_by_text("180 minutes in one sitting")).to_be_visible()

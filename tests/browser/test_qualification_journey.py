@@ -43,7 +43,7 @@ def test_from_sign_up_to_midterm_unlocked(page: Page) -> None:
     # Confirming without ticking the box is refused with a reason.
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Tick the box to confirm")).to_be_visible()
-    page.get_by_label("I have read the Industrial General Permit and the SMARTS guides.").check()
+    page.get_by_label("I have read the documents listed for this step.").check()
     page.get_by_role("button", name="Confirm").click()
 
     page.get_by_role("link", name="Start the questionnaire").click()

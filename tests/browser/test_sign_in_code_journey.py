@@ -39,7 +39,7 @@ def test_paused_password_sign_in_offers_a_code_that_signs_in(page: Page) -> None
     assert_accessible(page)
 
     message = OutboundEmail.objects.get(to="maria@example.com")
-    code = re.search(r"sign in to the QISP Program:\s+(\S+)", message.body_text)
+    code = re.search(r"sign in to stormcert:\s+(\S+)", message.body_text)
     assert code is not None
     page.get_by_label("Code").fill(code.group(1))
     main.get_by_role("button", name="Confirm").click()

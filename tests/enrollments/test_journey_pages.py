@@ -24,29 +24,31 @@ def course() -> Course:
 
 
 def test_qualification_page_shows_the_path_and_the_next_step(alice_client: Client, course: Course) -> None:
-    page = alice_client.get(reverse("enrollments:qualification")).content.decode()
+    page = alice_client.get(reverse("enrollments:qualification", args=["QISP"])).content.decode()
     assert "Now: Read the IGP and the SMARTS guides" in page
     assert "Opens when “Read the IGP and the SMARTS guides” is done." in page
     assert "SMARTS Quick Start Guide" in page
 
 
 def test_acknowledge_needs_the_box_ticked(alice_client: Client, course: Course) -> None:
-    page = alice_client.post(reverse("enrollments:acknowledge"), {}, follow=True).content.decode()
+    page = alice_client.post(
+        reverse("enrollments:acknowledge", args=["QISP"]), {}, follow=True
+    ).content.decode()
     assert "Tick the box to confirm" in page and not StepRecord.objects.exists()
-    alice_client.post(reverse("enrollments:acknowledge"), {"confirm": "on"})
+    alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
     assert StepRecord.objects.get().step_code == "read_guides"
     again = alice_client.post(
-        reverse("enrollments:acknowledge"), {"confirm": "on"}, follow=True
+        reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"}, follow=True
     ).content.decode()
     assert "is already done" in again and StepRecord.objects.count() == 1
 
 
 def test_questionnaire_keeps_answers_and_explains_missing_ones(alice_client: Client, course: Course) -> None:
-    alice_client.post(reverse("enrollments:acknowledge"), {"confirm": "on"})
-    page = alice_client.post(reverse("enrollments:self_assessment"), {}).content.decode()
+    alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
+    page = alice_client.post(reverse("enrollments:self_assessment", args=["QISP"]), {}).content.decode()
     assert "Choose one answer." in page
     done = alice_client.post(
-        reverse("enrollments:self_assessment"),
+        reverse("enrollments:self_assessment", args=["QISP"]),
         {f"q{SelfAssessmentQuestion.objects.get(program__code='QISP').pk}": "0"},
         follow=True,
     )
@@ -54,19 +56,19 @@ def test_questionnaire_keeps_answers_and_explains_missing_ones(alice_client: Cli
 
 
 def test_register_sends_to_the_order_and_reuses_it(alice_client: Client, alice: User, course: Course) -> None:
-    alice_client.post(reverse("enrollments:acknowledge"), {"confirm": "on"})
+    alice_client.post(reverse("enrollments:acknowledge", args=["QISP"]), {"confirm": "on"})
     alice_client.post(
-        reverse("enrollments:self_assessment"),
+        reverse("enrollments:self_assessment", args=["QISP"]),
         {f"q{SelfAssessmentQuestion.objects.get(program__code='QISP').pk}": "0"},
     )
-    first = alice_client.post(reverse("enrollments:register"))
-    second = alice_client.post(reverse("enrollments:register"))
+    first = alice_client.post(reverse("enrollments:register", args=["QISP"]))
+    second = alice_client.post(reverse("enrollments:register", args=["QISP"]))
     order = Order.objects.get()
     assert first["Location"] == second["Location"] == reverse("payments:order", args=[order.number])
 
 
 def test_register_out_of_order_is_refused_with_a_reason(alice_client: Client, course: Course) -> None:
-    page = alice_client.post(reverse("enrollments:register"), follow=True).content.decode()
+    page = alice_client.post(reverse("enrollments:register", args=["QISP"]), follow=True).content.decode()
     assert "is not open yet" in page and not Order.objects.exists()
 
 
@@ -138,9 +140,22 @@ def test_another_program_course_is_not_reachable_without_access(eve: User, cours
 def test_staff_find_an_enrollment_and_record_a_self_directed_qisp(
     sara_client: Client, alice: User, course: Course
 ) -> None:
+    qisp = Program.objects.get(code="QISP")
+    no_program = sara_client.post(
+        reverse("enrollments:staff_self_directed"),
+        {
+            "sd-email": "alice@example.com",
+            "sd-license_type": "PE-civil",
+            "sd-license_number": "C 1",
+            "sd-reason": "x",
+        },
+    )
+    assert no_program.status_code == 400 and "Choose the program." in no_program.content.decode()
+    assert 'value="C 1"' in no_program.content.decode()
     missing = sara_client.post(
         reverse("enrollments:staff_self_directed"),
         {
+            "sd-program": qisp.pk,
             "sd-email": "nobody@example.com",
             "sd-license_type": "PE-civil",
             "sd-license_number": "C 1",
@@ -151,6 +166,7 @@ def test_staff_find_an_enrollment_and_record_a_self_directed_qisp(
     done = sara_client.post(
         reverse("enrollments:staff_self_directed"),
         {
+            "sd-program": qisp.pk,
             "sd-email": "alice@example.com",
             "sd-license_type": "PE-civil",
             "sd-license_number": "C 81234",
@@ -158,7 +174,7 @@ def test_staff_find_an_enrollment_and_record_a_self_directed_qisp(
         },
         follow=True,
     )
-    assert "is recorded as a QISP by the self-directed route" in done.content.decode()
+    assert "is recorded as qualified in QISP by the self-directed route" in done.content.decode()
     listing = sara_client.get(reverse("enrollments:staff_list"), {"q": "alice"}).content.decode()
     assert "alice@example.com" in listing
 

@@ -61,7 +61,7 @@ def test_intro_shows_rules_and_accommodation(
 
     ready_for_midterm(alice)
     grant_accommodation(user=alice, factor=Decimal("1.5"), reason="Documented", actor=sara)
-    page = alice_client.get(reverse("exams:intro", args=["midterm"])).content.decode()
+    page = alice_client.get(reverse("exams:intro", args=["QISP", "midterm"])).content.decode()
     assert "180 minutes in one sitting (your accommodation: 1.50× the standard 120 minutes)" in page
     assert "2 of 2" in page
 

@@ -29,7 +29,7 @@ def text(client: Client, url: str) -> str:
 def test_before_renewal_opens_the_qualification_page_says_when(alice: User, programs: None) -> None:
     holder_until(alice, EXPIRY)
     with time_machine.travel(at(2027, 9, 1), tick=False):
-        page = text(client_for(alice), "/qualification/")
+        page = text(client_for(alice), "/qualification/QISP/")
     assert "Renewal of certificate QISP-2026-00001" in page
     assert "Renewal opens on October 17, 2027, 46 days from today." in page
     assert "Renew your certificate" not in page
@@ -40,7 +40,7 @@ def test_open_renewal_shows_the_steps_and_the_fee_today(alice: User, programs: N
     make_review(title="Module 5 – Sufficiently Sensitive Methods")
     with time_machine.travel(at(2027, 12, 1), tick=False):
         client = client_for(alice)  # signed in "now": a session made before travelling has expired
-        page = text(client, "/qualification/")
+        page = text(client, "/qualification/QISP/")
         assert "Fee today</dt><dd>$220.00" in page
         assert (
             "Renew by January 15, 2028 (Pacific time) for $220.00; from January 16, 2028 the fee is $240.00"

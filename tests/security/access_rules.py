@@ -156,6 +156,7 @@ OWNER_OR_STAFF = OWNER.but(sara=OK)
 RULES: dict[str, Rule] = {
     # --- Public pages and feeds ------------------------------------------------------------------
     "home": PUBLIC,
+    "program": PUBLIC,
     # Unnamed: keyed by its route. Browsers ask for it; it sends them to the static file.
     "favicon.ico": PUBLIC.but(
         visitor=REDIRECT, alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
@@ -195,7 +196,10 @@ RULES: dict[str, Rule] = {
     "accounts:claim": SIGNED_IN,
     # A forged claim link is refused as a bad request for everyone.
     "accounts:claim_confirm": SIGNED_IN.but(alice=BAD, bob=BAD, tom=BAD, rita=BAD, sara=BAD),
-    "enrollments:qualification": SIGNED_IN,
+    # The list of one's qualification programs sends everyone straight to the only public one.
+    "enrollments:qualification": SIGNED_IN.but(
+        alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
+    ),
     "enrollments:self_assessment": SIGNED_IN,
     "enrollments:acknowledge": post_only(*SELF),
     "enrollments:register": post_only(*SELF),
