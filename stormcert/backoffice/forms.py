@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from stormcert.enrollments.models import LicenseType
+from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN
 from stormcert.lib.wallclock import CalendarDateField
 
 REASON_HELP = "Kept in the audit log."
@@ -44,8 +45,8 @@ class GrantAttemptForm(forms.Form):
 
 class AccommodationForm(forms.Form):
     factor = forms.DecimalField(
-        min_value=Decimal("1.00"),
-        max_value=Decimal("3.00"),
+        min_value=FACTOR_MIN,
+        max_value=FACTOR_MAX,
         decimal_places=2,
         initial=Decimal("1.50"),
         label="Time factor",
