@@ -39,7 +39,6 @@ from stormcert.enrollments.services import (
     extend_window,
     grant_attempt,
     journey_for,
-    qualification_program,
     record_self_directed,
 )
 from stormcert.exams.models import Accommodation, Attempt
@@ -48,6 +47,7 @@ from stormcert.lib import csvsafe
 from stormcert.lib.numbers import canonical_number
 from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
+from stormcert.programs.lookup import qualification_programs
 
 
 def _staff(request: AuthedRequest) -> User:
@@ -105,7 +105,11 @@ def person(request: AuthedRequest, pk: int) -> HttpResponse:
             data if action == "attempt" else None, exams=_exam_choices(registered), prefix="attempt"
         ),
         "accommodation": AccommodationForm(data if action == "accommodation" else None, prefix="acc"),
-        "self_directed": SelfDirectedForm(data if action == "self_directed" else None, prefix="sd"),
+        "self_directed": SelfDirectedForm(
+            data if action == "self_directed" else None,
+            programs=list(qualification_programs(public_only=False)),
+            prefix="sd",
+        ),
         "merge": MergeForm(data if action == "merge" else None, prefix="merge"),
         "sign_in": SignInForm(data if action == "sign_in" else None, prefix="signin"),
     }
@@ -161,9 +165,7 @@ def _act(
         grant_accommodation(user=subject, factor=data["factor"], reason=data["reason"], actor=staff)
         return f"Accommodation granted: {data['factor']}× time on every exam started from now on."
     if action == "self_directed":
-        program = qualification_program()
-        if program is None:
-            raise JourneyError("No qualification program is set up.")
+        program = data["program"]
         record_self_directed(
             user=subject,
             program=program,
@@ -172,7 +174,10 @@ def _act(
             actor=staff,
             reason=data["reason"],
         )
-        return f"{subject} is recorded as a QISP by the self-directed route; the certificate is issued."
+        return (
+            f"{subject} is recorded as qualified in {program.short_name} by the self-directed route; "
+            "the certificate is issued."
+        )
     if action == "sign_in":
         allowed = not subject.is_active
         set_sign_in_allowed(user=subject, allowed=allowed, actor=staff, reason=data["reason"])
