@@ -24,7 +24,7 @@ def test_home_shows_the_program_steps_fees_and_signup(client: Client, programs: 
     assert "The 9 steps to your certificate" in page
     assert "35 questions · one sitting of at most 2 hours · pass at 70% · 2 attempts" in page
     assert "$505.00" in page and "$240.00" in page
-    assert "Fail the midterm on every attempt: pay $70.00 (QISP re-registration)" in page
+    assert "Fail the midterm exam on every attempt: pay $70.00 (QISP re-registration)" in page
     assert reverse("account_signup") in page
 
 

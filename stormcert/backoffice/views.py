@@ -48,6 +48,7 @@ from stormcert.lib.numbers import canonical_number
 from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
 from stormcert.programs.lookup import qualification_programs
+from stormcert.programs.models import Program, ProgramKind
 
 
 def _staff(request: AuthedRequest) -> User:
@@ -259,6 +260,9 @@ def imports_home(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "runs": ImportRun.objects.select_related("created_by")[:20],
             "columns": imports.COLUMNS,
+            # The example lines and the codes that may go in the program column come from data.
+            "programs": Program.objects.all(),
+            "example": Program.objects.filter(kind=ProgramKind.QUALIFICATION).first(),
         },
         status=status,
     )
