@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 
 from stormcert.exams.accommodations import EXPLANATION_MAX
-from stormcert.exams.models import FACTOR_MAX
+from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN
 from stormcert.lib.uploads import SupportingPdfField
 
 # The factors a candidate can pick (none above FACTOR_MAX); staff may grant any factor from
@@ -62,6 +62,7 @@ class EndAccommodationForm(forms.Form):
 
 
 class DecideRequestForm(forms.Form):
+    factor_range = f"{FACTOR_MIN} to {FACTOR_MAX}"  # the help text under the factor
     decision = forms.ChoiceField(choices=[("grant", "Grant"), ("decline", "Decline")], required=False)
     factor = forms.CharField(required=False)
     reason = forms.CharField(required=False, strip=False)

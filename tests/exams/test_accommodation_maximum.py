@@ -63,3 +63,11 @@ def test_the_model_validators_refuse_a_factor_above_the_maximum(alice: User, sar
 def test_the_database_refuses_a_factor_out_of_range(alice: User, sara: User, factor: Decimal) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         Accommodation.objects.create(user=alice, factor=factor, reason="x", granted_by=sara)
+
+
+def test_the_staff_queue_states_the_range_from_the_rule(alice: User, sara: User) -> None:
+    from stormcert.exams.accommodations import request_accommodation
+
+    request_accommodation(user=alice, explanation="I need more time.", factor=None, document=None)
+    page = client_for(sara, mfa=True).get(reverse("exams:staff_accommodations")).content.decode()
+    assert f"{FACTOR_MIN} to {FACTOR_MAX}; used only when granting." in page
