@@ -47,7 +47,7 @@ from stormcert.lib import csvsafe
 from stormcert.lib.numbers import canonical_number
 from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
-from stormcert.programs.lookup import qualification_programs
+from stormcert.programs.lookup import program_from_query, qualification_programs
 from stormcert.programs.models import Program, ProgramKind
 
 
@@ -345,18 +345,28 @@ def import_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def claims(request: HttpRequest) -> HttpResponse:
-    pending = ClaimRequest.objects.filter(status=ClaimStatus.PENDING).select_related(
+    # ?program=CODE: the claims whose matching record is of that program (a claim that matched
+    # no record has no program, and is listed only without the filter).
+    program = program_from_query(request.GET.get("program"))
+    of_program = Q(record__program=program) if program is not None else Q()
+    pending = ClaimRequest.objects.filter(of_program, status=ClaimStatus.PENDING).select_related(
         "requester", "record", "record__program"
     )
     decided = (
-        ClaimRequest.objects.exclude(status=ClaimStatus.PENDING)
-        .select_related("requester", "decided_by")
+        ClaimRequest.objects.filter(of_program)
+        .exclude(status=ClaimStatus.PENDING)
+        .select_related("requester", "decided_by", "record__program")
         .order_by("-decided_at")[:30]
     )
     return render(
         request,
         "backoffice/claims.html",
-        {"pending": [(c, _claim_form(c)) for c in pending], "decided": decided},
+        {
+            "pending": [(c, _claim_form(c)) for c in pending],
+            "decided": decided,
+            "program": program,
+            "programs": Program.objects.all(),
+        },
     )
 
 

@@ -14,12 +14,23 @@ import time_machine
 from django.test import Client
 
 from conftest import make_person
+from stormcert.accounts.models import User
 from stormcert.backoffice import reports
 from stormcert.certificates.models import Source
 from stormcert.exams.models import AttemptStatus, QuestionBank
 from stormcert.programs.models import PolicyValue, PolicyVersion, Program, ProgramKind, Step, StepKind
 from stormcert.programs.rules import version_in_force
-from tests.backoffice.test_reports import NOW, YEAR, _attempt, _exam, _paid_order, certificate, enrollment, pt
+from tests.backoffice.test_reports import (
+    NOW,
+    YEAR,
+    _attempt,
+    _exam,
+    _paid_order,
+    _session,
+    certificate,
+    enrollment,
+    pt,
+)
 
 URL = "/staff/reports/"
 TODAY = date(2026, 11, 22)
@@ -154,3 +165,14 @@ def test_the_page_and_its_downloads_keep_the_program(
 
     unknown = sara_client.get(URL, {"program": "NOPE"}).content.decode()
     assert "No program has the code “NOPE”; showing every program." in unknown
+
+
+def test_trainer_activity_by_program(qisp: Program, sister: Program, tom: User) -> None:
+    _session(qisp, tom, pt(2026, 3, 10, 8))
+    tor = Program.objects.get(code="IGP-TOR")  # its trainers teach the qualification program
+
+    def trainers(program: Program | None) -> list[str]:
+        return [t.name for t in reports.trainer_activity(YEAR, NOW, program)]
+
+    assert trainers(None) == trainers(qisp) == trainers(tor) == ["Tom Nguyen"]
+    assert trainers(sister) == []
