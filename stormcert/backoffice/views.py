@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -70,11 +71,35 @@ def people(request: HttpRequest) -> HttpResponse:
         for word in words:
             name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
         found = found.filter(match | name).distinct()
+    # ?program=CODE: people with an enrollment or a certificate in that program.
+    program = program_from_query(request.GET.get("program"))
+    if program is not None:
+        found = found.filter(Q(enrollments__program=program) | Q(certificates__program=program)).distinct()
+    found = found.prefetch_related("enrollments__program", "certificates__program")
     page = Paginator(found, 50).get_page(request.GET.get("page"))
+    rows = [
+        (
+            person,
+            sorted(
+                {str(e.program) for e in person.enrollments.all()}
+                | {str(c.program) for c in person.certificates.all()}
+            ),
+        )
+        for person in page
+    ]
+    query = urlencode({k: v for k, v in {"q": q, "program": program.code if program else ""}.items() if v})
     return render(
         request,
         "backoffice/people.html",
-        {"form": form, "page": page, "q": q, "query": f"q={q}" if q else ""},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "q": q,
+            "query": query,
+            "program": program,
+            "programs": Program.objects.all(),
+        },
     )
 
 

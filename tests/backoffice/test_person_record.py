@@ -62,6 +62,21 @@ def test_people_search_finds_by_name_email_and_certificate_number(
     assert "Nobody matches" in client.get(reverse("backoffice:people"), {"q": "zzz"}).content.decode()
 
 
+def test_people_filter_by_program_and_show_each_persons_programs(
+    programs: None, alice: User, tom: User, sara: User
+) -> None:
+    certify(alice, issued_on=date(2026, 1, 15))
+    certify(tom, program="IGP-TOR", issued_on=date(2026, 7, 1), years=1)
+    client = client_for(sara, mfa=True)
+    every = client.get(reverse("backoffice:people")).content.decode()
+    assert "alice@example.com</td><td>QISP</td>" in every and "tom@example.com</td><td>IGP ToR</td>" in every
+    tor = client.get(reverse("backoffice:people"), {"program": "IGP-TOR"}).content.decode()
+    assert "tom@example.com" in tor and "alice@example.com" not in tor
+    assert '<option value="IGP-TOR" selected>' in tor
+    none = client.get(reverse("backoffice:people"), {"program": "IGP-TOR", "q": "alice"}).content.decode()
+    assert "Nobody matches “alice” in IGP ToR." in none
+
+
 def test_extend_a_window(registered: Enrollment, alice: User, sara: User) -> None:
     client = client_for(sara, mfa=True)
     before = registered.window_end
