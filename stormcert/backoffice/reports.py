@@ -603,6 +603,7 @@ class WeekCount:
 
 @dataclass(frozen=True)
 class LookAhead:
+    program_id: int
     program: str  # the program's short name
     days: int
     own: bool  # False: the program has no renewal window of its own and borrows the longest
@@ -635,7 +636,7 @@ def look_ahead(program: Program | None, today: date) -> list[LookAhead]:
     windows = {p: int(days) for p, days in _rule_values(every, today, RENEWAL_WINDOW).items()}
     longest = max(windows.values(), default=0)
     return [
-        LookAhead(program=str(p), days=windows.get(p, longest), own=p in windows)
+        LookAhead(program_id=p.pk, program=str(p), days=windows.get(p, longest), own=p in windows)
         for p in ([program] if program is not None else every)
     ]
 
@@ -646,10 +647,9 @@ def expiring_certificates(now: datetime, program: Program | None = None) -> Expi
     renewal has already replaced, are not waiting on anyone."""
     today = now.astimezone(REPORT_ZONE).date()
     windows = look_ahead(program, today)
-    programs = {str(p): p for p in _programs(program)}
     within = Q(pk__in=[])
     for window in windows:
-        within |= Q(program=programs[window.program], expires_on__lte=today + timedelta(days=window.days))
+        within |= Q(program_id=window.program_id, expires_on__lte=today + timedelta(days=window.days))
     end = today + timedelta(days=max((w.days for w in windows), default=0))
     current = Certificate.objects.filter(
         within, expires_on__gte=today, revoked_at__isnull=True, superseded_at__isnull=True
