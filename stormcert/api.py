@@ -24,6 +24,8 @@ from stormcert.directory.queries import (
     Verification,
     contacts_for,
     directory_today,
+    public_program_choices,
+    public_program_id,
     search,
     verify,
     verify_many,
@@ -34,8 +36,8 @@ api = NinjaAPI(
     title="stormcert public API",
     version="1.0",
     description=(
-        "Verify QISP and IGP Trainer of Record certificates and search the public Qualification "
-        "Directory. Rate limited per client address; a refused request gets 429 with Retry-After."
+        "Verify the certificates of every program on this site and search the public Qualification "
+        "Directory (by program, with `program=CODE`). Rate limited per client address; a refused request gets 429 with Retry-After."
     ),
     urls_namespace="api",
     docs_url=None,
@@ -84,7 +86,10 @@ class VerificationOut(Schema):
         None,
         description="The holder's name as certified: as issued, or as changed by a request staff approved",
     )
-    program: str | None = Field(None, description="QISP or IGP ToR")
+    program: str | None = Field(None, description="The certificate's program, by its short name")
+    program_code: str | None = Field(
+        None, description="The program's code (the directory's `program` filter)"
+    )
     issued_on: date | None = None
     expires_on: date | None = None
     revoked_on: date | None = None
@@ -101,6 +106,7 @@ def _out(v: Verification) -> dict[str, Any]:
         "status": v.status,
         "holder": v.holder,
         "program": v.program,
+        "program_code": v.program_code,
         "issued_on": v.issued_on,
         "expires_on": v.expires_on,
         "revoked_on": v.revoked_on,
@@ -166,7 +172,8 @@ def verify_batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
 class DirectoryEntry(Schema):
     name: str = Field(description="The holder's name as certified (never an unreviewed profile edit)")
     certificate_number: str
-    program: str
+    program: str = Field(description="The program, by its short name")
+    program_code: str = Field(description="The program's code (the `program` filter)")
     expires_on: date | None
     status: str = Field(description="active, expired, revoked or ended")
     company: str | None = Field(None, description="Only when the holder opted in")
@@ -179,12 +186,17 @@ class DirectoryPage(Schema):
     count: int = Field(description=f"Matches, capped at the result limit ({settings.DIRECTORY_RESULT_LIMIT})")
     page: int
     pages: int
+    program: str = Field("", description="The program filter applied (its code); empty: every program")
     results: list[DirectoryEntry]
 
 
 class DirectoryQuery(Schema):
     q: str = Field("", max_length=100, description="Name, certificate number, company or city")
-    program: str = Field("", description="Program code: QISP or IGP-TOR")
+    program: str = Field(
+        "",
+        max_length=30,
+        description="A public program's code (see the `program_code` of any entry); empty: every program",
+    )
     # The allowed values are published as enums so clients (and schemathesis) know them; the
     # view still checks them itself, answering 400 with the list rather than a bare 422.
     status: str = Field(
@@ -210,6 +222,9 @@ def directory_search(request: HttpRequest, filters: Query[DirectoryQuery]) -> di
         raise HttpError(400, f"status must be one of {', '.join(Status.values)}.")
     if filters.sort not in SORTS:
         raise HttpError(400, f"sort must be one of {', '.join(SORTS)}.")
+    if filters.program and public_program_id(filters.program) is None:
+        codes = ", ".join(code for code, _ in public_program_choices())
+        raise HttpError(400, f"program must be the code of a public program: {codes}.")
     params = Search(q=filters.q.strip(), program=filters.program, status=filters.status, sort=filters.sort)
     if params.problem:
         raise HttpError(400, params.problem)
@@ -230,6 +245,7 @@ def directory_search(request: HttpRequest, filters: Query[DirectoryQuery]) -> di
                 "name": c.holder_name,
                 "certificate_number": c.number,
                 "program": c.program.short_name,
+                "program_code": c.program.code,
                 "expires_on": c.expires_on,
                 "status": c.status_on(today).value,
                 "company": contact.company if contact else None,
@@ -238,4 +254,10 @@ def directory_search(request: HttpRequest, filters: Query[DirectoryQuery]) -> di
                 "email": contact.email if contact else None,
             }
         )
-    return {"count": paginator.count, "page": filters.page, "pages": paginator.num_pages, "results": results}
+    return {
+        "count": paginator.count,
+        "page": filters.page,
+        "pages": paginator.num_pages,
+        "program": filters.program,
+        "results": results,
+    }

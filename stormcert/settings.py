@@ -239,7 +239,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=20)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="QISP Program <qisp@example.org>")
+# The sender every email shows; set it to the program office's own name and address.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Payments ---------------------------------------------------------------------------
@@ -254,9 +255,9 @@ PAYMENTS_CHECK_ENABLED = env_bool("PAYMENTS_CHECK_ENABLED", default=True)
 PAYMENTS_CHECK_INSTRUCTIONS = env_str(
     "PAYMENTS_CHECK_INSTRUCTIONS",
     default=(
-        "Make your check payable to “QISP Program” and write your order number on it. "
-        "Mail it to: QISP Program Office, 1000 Capitol Mall, Sacramento, CA 95814. "
-        "To pay by purchase order, email the PO with your order number to qisp@example.org."
+        "Make your check payable to the program office and write your order number on it. "
+        "Mail it to: Program Office, 1000 Capitol Mall, Sacramento, CA 95814. "
+        "To pay by purchase order, email the PO with your order number to office@example.org."
     ),
 )
 # How long a payment confirmation waits for a row lock before answering 503 (Stripe retries).

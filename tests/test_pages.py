@@ -36,7 +36,7 @@ def test_the_program_page_shows_steps_fees_rules_and_sources(client: Client, pro
     assert "The 9 steps to your certificate" in page
     assert "35 questions · one sitting of at most 2 hours · pass at 70% · 2 attempts" in page
     assert "$505.00" in page and "$240.00" in page
-    assert "Fail the midterm on every attempt: pay $70.00 (QISP re-registration)" in page
+    assert "Fail the midterm exam on every attempt: pay $70.00 (QISP re-registration)" in page
     assert "Where these figures come from" in page
     version = rules_in_force(Program.objects.get(code="QISP")).version
     assert (

@@ -151,12 +151,19 @@ def _percent(value: float | None) -> str:
 def pass_rate_chart(rows: Sequence[PassRate]) -> Chart | None:
     if not rows:
         return None
+
+    # Several programs may have an exam of the same title: then each label names its program.
+    several = len({r.program for r in rows}) > 1
+
+    def exam_name(r: PassRate) -> str:
+        return f"{r.program} {r.exam_title}" if several else r.exam_title
+
     forms: list[tuple[str, str]] = []
     for r in rows:
-        if (r.exam_title, r.form) not in forms:
-            forms.append((r.exam_title, r.form))
+        if (exam_name(r), r.form) not in forms:
+            forms.append((exam_name(r), r.form))
     attempts = sorted({r.attempt for r in rows})
-    rate = {(r.exam_title, r.form, r.attempt): r.rate for r in rows}
+    rate = {(exam_name(r), r.form, r.attempt): r.rate for r in rows}
     chart = _base(
         pygal.Bar,
         range=(0, 100),
@@ -170,7 +177,7 @@ def pass_rate_chart(rows: Sequence[PassRate]) -> Chart | None:
         values = [rate.get((exam, form, n)) for exam, form in forms]
         chart.add(_ordinal(n) + " attempt", [None if v is None else float(v) for v in values])
     summary = "Pass rate by exam form and attempt: " + _list(
-        [f"{r.exam_title} ({r.form}), {_ordinal(r.attempt)} attempt {r.rate}% of {r.taken}" for r in rows]
+        [f"{exam_name(r)} ({r.form}), {_ordinal(r.attempt)} attempt {r.rate}% of {r.taken}" for r in rows]
     )
     return _render(chart, summary)
 

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from stormcert.enrollments.models import LicenseType
+from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN
 from stormcert.lib.wallclock import CalendarDateField
 
 REASON_HELP = "Kept in the audit log."
@@ -44,8 +45,8 @@ class GrantAttemptForm(forms.Form):
 
 class AccommodationForm(forms.Form):
     factor = forms.DecimalField(
-        min_value=Decimal("1.00"),
-        max_value=Decimal("3.00"),
+        min_value=FACTOR_MIN,
+        max_value=FACTOR_MAX,
         decimal_places=2,
         initial=Decimal("1.50"),
         label="Time factor",
@@ -55,9 +56,28 @@ class AccommodationForm(forms.Form):
 
 
 class SelfDirectedForm(forms.Form):
+    """Record a qualification by the self-directed route, in the qualification program chosen
+    (the choice is preset when the site runs only one)."""
+
+    program = forms.ChoiceField(label="Program")
     license_type = forms.ChoiceField(choices=LicenseType.choices)
     license_number = forms.CharField(max_length=40)
     reason = reason_field()
+
+    def __init__(self, *args: Any, programs: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.programs = {p.code: p for p in programs}
+        field = self.fields["program"]
+        field.choices = [(p.code, f"{p.name} ({p.short_name})") for p in programs]  # type: ignore[attr-defined]
+        if len(programs) == 1:
+            field.initial = programs[0].code
+        else:
+            field.choices = [("", "Choose the program"), *field.choices]  # type: ignore[attr-defined]
+        field.error_messages["required"] = "Choose the program the person qualifies in."
+        field.error_messages["invalid_choice"] = "Choose one of the qualification programs listed."
+
+    def clean_program(self) -> Any:
+        return self.programs[self.cleaned_data["program"]]
 
 
 class MergeForm(forms.Form):

@@ -14,7 +14,7 @@ date, expiry date, status and progress (header names are matched loosely: "Certi
 
 Each distinct email on file gets one placeholder account (inactive, no password) that holds its
 certificates until the person claims them (accounts.claims); the certificates keep their
-original numbers (in the canonical form, lib.numbers: "owp-7 " is stored as "OWP-7") and appear
+original numbers (in the canonical form, lib.numbers: "abc-7 " is stored as "ABC-7") and appear
 in the directory straight away.
 """
 
@@ -226,7 +226,7 @@ class Context:
 
     def load(self, chunk: list[tuple[int, dict[str, str]]]) -> None:
         """Fetch the existing records and certificates the chunk's rows could touch."""
-        # Numbers are compared upper-cased: OWP-1 and owp-1 are one certificate to a reader.
+        # Numbers are compared upper-cased: ABC-1 and abc-1 are one certificate to a reader.
         numbers = {cells.get("certificate_number", "").upper() for _, cells in chunk} - {""}
         emails = {cells.get("email", "").lower() for _, cells in chunk if not cells.get("certificate_number")}
         found = (

@@ -15,6 +15,8 @@ from stormcert.backoffice.reports import Period, Table
 from stormcert.lib import csvsafe
 from stormcert.lib.staff import staff_required
 from stormcert.lib.wallclock import CalendarDateField
+from stormcert.programs.lookup import program_from_query
+from stormcert.programs.models import Program
 
 # A longer period is still one query per report, but its monthly charts stop being readable.
 MAX_PERIOD_DAYS = 366 * 5
@@ -55,17 +57,37 @@ def _period(request: HttpRequest, now: datetime) -> tuple[PeriodForm, Period | N
     return form, period
 
 
+def _program(request: HttpRequest) -> tuple[Program | None, str]:
+    """The `?program=CODE` filter: the program (None: every program) and the query part that
+    keeps it on the CSV links. An unknown code is every program, and the page says so."""
+    program = program_from_query(request.GET.get("program"))
+    return program, (f"program={program.code}" if program is not None else "")
+
+
+def _join(*parts: str) -> str:
+    return "&".join(part for part in parts if part)
+
+
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     form, period = _period(request, now)
-    context: dict[str, object] = {"form": form, "period": period}
+    program, program_query = _program(request)
+    asked = (request.GET.get("program") or "").strip()
+    context: dict[str, object] = {
+        "form": form,
+        "period": period,
+        "program": program,
+        "programs": Program.objects.all(),
+        "unknown_program": asked if asked and program is None else "",
+        "program_query": program_query,
+    }
     if period is not None:
-        activity = reports.enrollment_activity(period)
-        rates = reports.pass_rates(period)
-        qualify = reports.time_to_qualify(period)
-        money = reports.revenue(period)
-        trainers = reports.trainer_activity(period, now)
+        activity = reports.enrollment_activity(period, program)
+        rates = reports.pass_rates(period, program)
+        qualify = reports.time_to_qualify(period, program)
+        money = reports.revenue(period, program)
+        trainers = reports.trainer_activity(period, now, program)
         context.update(
             activity=activity,
             activity_chart=charts.enrollment_chart(activity),
@@ -77,31 +99,38 @@ def index(request: HttpRequest) -> HttpResponse:
             revenue_chart=charts.revenue_chart(money),
             trainers=trainers,
             trainers_chart=charts.trainer_chart(trainers),
-            query=f"start={period.start.isoformat()}&end={period.end.isoformat()}",
+            query=_join(f"start={period.start.isoformat()}&end={period.end.isoformat()}", program_query),
         )
-    expiring = reports.expiring_certificates(now)
-    context.update(expiring=expiring, expiring_chart=charts.expiring_chart(expiring))
+    expiring = reports.expiring_certificates(now, program)
+    context.update(
+        expiring=expiring,
+        expiring_chart=charts.expiring_chart(expiring),
+        expiring_empty=f"No certificates expire in the next {expiring.days} days.",
+    )
     return render(request, "backoffice/reports/index.html", context)
 
 
-# Each CSV: its file name stem and the table it writes (from the period, `now`, or both).
-CSV_REPORTS: dict[str, Callable[[Period, datetime], Table]] = {
-    "enrollments": lambda period, now: reports.enrollment_table(period),
-    "pass-rates": lambda period, now: reports.pass_rate_table(period),
-    "time-to-qualify": lambda period, now: reports.time_to_qualify_table(period),
-    "revenue": lambda period, now: reports.revenue_table(period),
-    "trainers": lambda period, now: reports.trainer_table(period, now),
+# Each CSV: its file name stem and the table it writes (from the period, `now`, the program).
+CSV_REPORTS: dict[str, Callable[[Period, datetime, Program | None], Table]] = {
+    "enrollments": lambda period, now, program: reports.enrollment_table(period, program),
+    "pass-rates": lambda period, now, program: reports.pass_rate_table(period, program),
+    "time-to-qualify": lambda period, now, program: reports.time_to_qualify_table(period, program),
+    "revenue": lambda period, now, program: reports.revenue_table(period, program),
+    "trainers": lambda period, now, program: reports.trainer_table(period, now, program),
 }
 
 
 @staff_required
 def download(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
+    program, _ = _program(request)
+    # The file name says which program it covers (none: every program).
+    stem = f"{slug}-{program.code}" if program is not None else slug
     if slug == "expiring":
         # The renewal queue runs from today, whatever period the page shows.
         today = timezone.localtime(now, reports.REPORT_ZONE).date()
-        header, rows = reports.expiring_table(now)
-        filename = f"expiring-{today.isoformat()}.csv"
+        header, rows = reports.expiring_table(now, program)
+        filename = f"{stem}-{today.isoformat()}.csv"
     elif slug in CSV_REPORTS:
         form, period = _period(request, now)
         if period is None:
@@ -109,8 +138,8 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
             return HttpResponse(
                 f"Cannot make this report: {problems}", status=400, content_type="text/plain; charset=utf-8"
             )
-        header, rows = CSV_REPORTS[slug](period, now)
-        filename = f"{slug}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+        header, rows = CSV_REPORTS[slug](period, now, program)
+        filename = f"{stem}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
     else:
         raise Http404("No such report.")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

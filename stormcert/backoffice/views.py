@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -39,7 +40,6 @@ from stormcert.enrollments.services import (
     extend_window,
     grant_attempt,
     journey_for,
-    qualification_program,
     record_self_directed,
 )
 from stormcert.exams.models import Accommodation, Attempt
@@ -48,6 +48,8 @@ from stormcert.lib import csvsafe
 from stormcert.lib.numbers import canonical_number
 from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
+from stormcert.programs.lookup import program_from_query, qualification_programs
+from stormcert.programs.models import Program, ProgramKind
 
 
 def _staff(request: AuthedRequest) -> User:
@@ -69,11 +71,35 @@ def people(request: HttpRequest) -> HttpResponse:
         for word in words:
             name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
         found = found.filter(match | name).distinct()
+    # ?program=CODE: people with an enrollment or a certificate in that program.
+    program = program_from_query(request.GET.get("program"))
+    if program is not None:
+        found = found.filter(Q(enrollments__program=program) | Q(certificates__program=program)).distinct()
+    found = found.prefetch_related("enrollments__program", "certificates__program")
     page = Paginator(found, 50).get_page(request.GET.get("page"))
+    rows = [
+        (
+            person,
+            sorted(
+                {str(e.program) for e in person.enrollments.all()}
+                | {str(c.program) for c in person.certificates.all()}
+            ),
+        )
+        for person in page
+    ]
+    query = urlencode({k: v for k, v in {"q": q, "program": program.code if program else ""}.items() if v})
     return render(
         request,
         "backoffice/people.html",
-        {"form": form, "page": page, "q": q, "query": f"q={q}" if q else ""},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "q": q,
+            "query": query,
+            "program": program,
+            "programs": Program.objects.all(),
+        },
     )
 
 
@@ -105,7 +131,11 @@ def person(request: AuthedRequest, pk: int) -> HttpResponse:
             data if action == "attempt" else None, exams=_exam_choices(registered), prefix="attempt"
         ),
         "accommodation": AccommodationForm(data if action == "accommodation" else None, prefix="acc"),
-        "self_directed": SelfDirectedForm(data if action == "self_directed" else None, prefix="sd"),
+        "self_directed": SelfDirectedForm(
+            data if action == "self_directed" else None,
+            programs=list(qualification_programs(public_only=False)),
+            prefix="sd",
+        ),
         "merge": MergeForm(data if action == "merge" else None, prefix="merge"),
         "sign_in": SignInForm(data if action == "sign_in" else None, prefix="signin"),
     }
@@ -161,9 +191,7 @@ def _act(
         grant_accommodation(user=subject, factor=data["factor"], reason=data["reason"], actor=staff)
         return f"Accommodation granted: {data['factor']}× time on every exam started from now on."
     if action == "self_directed":
-        program = qualification_program()
-        if program is None:
-            raise JourneyError("No qualification program is set up.")
+        program = data["program"]
         record_self_directed(
             user=subject,
             program=program,
@@ -172,7 +200,10 @@ def _act(
             actor=staff,
             reason=data["reason"],
         )
-        return f"{subject} is recorded as a QISP by the self-directed route; the certificate is issued."
+        return (
+            f"{subject} is recorded as qualified in {program.short_name} by the self-directed route; "
+            "the certificate is issued."
+        )
     if action == "sign_in":
         allowed = not subject.is_active
         set_sign_in_allowed(user=subject, allowed=allowed, actor=staff, reason=data["reason"])
@@ -254,6 +285,9 @@ def imports_home(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "runs": ImportRun.objects.select_related("created_by")[:20],
             "columns": imports.COLUMNS,
+            # The example lines and the codes that may go in the program column come from data.
+            "programs": Program.objects.all(),
+            "example": Program.objects.filter(kind=ProgramKind.QUALIFICATION).first(),
         },
         status=status,
     )
@@ -336,18 +370,28 @@ def import_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def claims(request: HttpRequest) -> HttpResponse:
-    pending = ClaimRequest.objects.filter(status=ClaimStatus.PENDING).select_related(
+    # ?program=CODE: the claims whose matching record is of that program (a claim that matched
+    # no record has no program, and is listed only without the filter).
+    program = program_from_query(request.GET.get("program"))
+    of_program = Q(record__program=program) if program is not None else Q()
+    pending = ClaimRequest.objects.filter(of_program, status=ClaimStatus.PENDING).select_related(
         "requester", "record", "record__program"
     )
     decided = (
-        ClaimRequest.objects.exclude(status=ClaimStatus.PENDING)
-        .select_related("requester", "decided_by")
+        ClaimRequest.objects.filter(of_program)
+        .exclude(status=ClaimStatus.PENDING)
+        .select_related("requester", "decided_by", "record__program")
         .order_by("-decided_at")[:30]
     )
     return render(
         request,
         "backoffice/claims.html",
-        {"pending": [(c, _claim_form(c)) for c in pending], "decided": decided},
+        {
+            "pending": [(c, _claim_form(c)) for c in pending],
+            "decided": decided,
+            "program": program,
+            "programs": Program.objects.all(),
+        },
     )
 
 

@@ -6,7 +6,7 @@ list whether the credential was withdrawn.
 
 Keys, one per program, are looked up in this order:
 1. the environment variable CREDENTIAL_KEY_<CODE> (program code upper-cased, other characters
-   as "_"; e.g. CREDENTIAL_KEY_IGP_TOR) holding the PEM text of a PKCS#8 Ed25519 private key;
+   as "_"; e.g. CREDENTIAL_KEY_ABC_X1 for the code "ABC-X1") holding the PEM text of a PKCS#8 Ed25519 private key;
 2. the file <CREDENTIAL_KEYS_DIR>/<code>.pem;
 3. in development only (DEBUG, or CREDENTIAL_KEYS_GENERATE=1), a key generated once and
    written to that file. Production with no key refuses to sign instead of inventing one.

@@ -87,7 +87,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
             width - 80,
             7,
             t(
-                "has satisfied the requirements of the State Water Board-approved program and is certified as "
+                f"has satisfied the requirements of the {program.name} Program and is certified as "
                 f"{program.name} ({program.short_name})."
             ),
             align="C",

@@ -43,8 +43,8 @@ def certified_name(holder: User, renews: Certificate | None = None) -> tuple[str
     """The (name, sort name) a new certificate is issued under.
 
     A person has one certified name: the one on the certificate being renewed, else on their
-    latest certificate still current (not superseded by a renewal), in any program (a ToR
-    certificate carries the name of its QISP certificate). Only someone never certified is
+    latest certificate still current (not superseded by a renewal), in any program (a trainer
+    program's certificate carries the name of its holder's qualification certificate). Only someone never certified is
     certified under their profile name. Changing it later takes an approved name change request
     (`names.decide_name_change`); editing the profile never reaches a certificate."""
     source = renews or (

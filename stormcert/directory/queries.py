@@ -385,6 +385,7 @@ EXPORT_FIELDS = [
     "name",
     "certificate_number",
     "program",
+    "program_code",
     "issued_on",
     "expires_on",
     "status",
@@ -395,30 +396,40 @@ EXPORT_FIELDS = [
 ]
 
 
-def export_rows(today: date, chunk: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every current entry, contact details only where the holder opted in; streamed."""
-    qs = (
-        current_entries()
-        .order_by("sort_name", "number")
-        .values_list(
-            "holder_name",
-            "number",
-            "program__short_name",
-            "issued_on",
-            "expires_on",
-            "revoked_at",
-            "ended_on",
-            "holder__profile__show_contact_in_directory",
-            "holder__profile__company",
-            "holder__profile__city",
-            "holder__profile__phone",
-            "holder__email",
-        )
+def public_program_id(code: str) -> int | None:
+    """The public program with this code (a `?program=CODE` filter), from the cached labels."""
+    for label in program_labels().values():
+        if label.code == code and label.is_public:
+            return label.pk
+    return None
+
+
+def export_rows(today: date, chunk: int = 2000, program_id: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every current entry (of one program, when `program_id` is given), contact details only
+    where the holder opted in; streamed."""
+    entries = current_entries()
+    if program_id is not None:
+        entries = entries.filter(program_id=program_id)
+    qs = entries.order_by("sort_name", "number").values_list(
+        "holder_name",
+        "number",
+        "program__short_name",
+        "program__code",
+        "issued_on",
+        "expires_on",
+        "revoked_at",
+        "ended_on",
+        "holder__profile__show_contact_in_directory",
+        "holder__profile__company",
+        "holder__profile__city",
+        "holder__profile__phone",
+        "holder__email",
     )
     for (
         name,
         number,
         program,
+        program_code,
         issued,
         expires,
         revoked,
@@ -435,6 +446,7 @@ def export_rows(today: date, chunk: int = 2000) -> Iterator[dict[str, Any]]:
             "name": name,
             "certificate_number": number,
             "program": program,
+            "program_code": program_code,
             "issued_on": issued.isoformat(),
             "expires_on": expires.isoformat() if expires else "",
             "status": status.value,

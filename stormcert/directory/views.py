@@ -25,6 +25,8 @@ from stormcert.directory.queries import (
     contacts_for,
     directory_today,
     export_rows,
+    public_program_choices,
+    public_program_id,
     search,
     verify,
     verify_many,
@@ -185,31 +187,60 @@ def verify_batch(request: HttpRequest) -> HttpResponse:
     )
 
 
+class UnknownProgram(ValueError):
+    pass
+
+
+def _export_program(request: HttpRequest) -> tuple[int | None, str]:
+    """The export's `?program=CODE` filter: the program's id (None: every program) and the file
+    name stem. An unknown code is refused in words, not answered with every program."""
+    code = (request.GET.get("program") or "").strip()
+    if not code:
+        return None, "qualification-directory"
+    program_id = public_program_id(code)
+    if program_id is None:
+        codes = ", ".join(c for c, _ in public_program_choices())
+        raise UnknownProgram(f"No public program has the code {code!r}; the codes are: {codes}.")
+    return program_id, f"qualification-directory-{code}"
+
+
+def _refused(exc: UnknownProgram) -> HttpResponse:
+    return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+
+
 @rate_limited("export")
-def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def export_csv(request: HttpRequest) -> HttpResponseBase:
+    try:
+        program_id, stem = _export_program(request)
+    except UnknownProgram as exc:
+        return _refused(exc)
     writer = csvsafe.dict_writer(csvsafe.Echo(), EXPORT_FIELDS)
 
     def lines() -> Iterator[str]:
         yield writer.writeheader()
-        for row in export_rows(directory_today()):
+        for row in export_rows(directory_today(), program_id=program_id):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="qualification-directory.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     return response
 
 
 @rate_limited("export")
-def export_json(request: HttpRequest) -> StreamingHttpResponse:
+def export_json(request: HttpRequest) -> HttpResponseBase:
+    try:
+        program_id, stem = _export_program(request)
+    except UnknownProgram as exc:
+        return _refused(exc)
     today = directory_today()
 
     def chunks() -> Iterator[str]:
         head = json.dumps({"generated_on": today.isoformat(), "fields": EXPORT_FIELDS})
         yield head[:-1] + ', "entries": ['  # the object stays open for the streamed entries
-        for index, row in enumerate(export_rows(today)):
+        for index, row in enumerate(export_rows(today, program_id=program_id)):
             yield ("," if index else "") + "\n" + json.dumps(row)
         yield "\n]}\n"
 
     response = StreamingHttpResponse(chunks(), content_type="application/json")
-    response["Content-Disposition"] = 'inline; filename="qualification-directory.json"'
+    response["Content-Disposition"] = f'inline; filename="{stem}.json"'
     return response

@@ -6,17 +6,23 @@ from django import forms
 from django.conf import settings
 
 from stormcert.exams.accommodations import EXPLANATION_MAX
+from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN
 from stormcert.lib.uploads import SupportingPdfField
 
-# The factors a candidate can pick; staff may grant any factor from 1.00 to 3.00.
+# The factors a candidate can pick (none above FACTOR_MAX); staff may grant any factor from
+# FACTOR_MIN to FACTOR_MAX.
 FACTOR_CHOICES = [
-    ("", "Leave it to staff"),
-    ("1.25", "1.25× (a quarter more time)"),
-    ("1.50", "1.5× (time and a half)"),
-    ("1.75", "1.75×"),
-    ("2.00", "2× (double time)"),
-    ("2.50", "2.5×"),
-    ("3.00", "3× (triple time)"),
+    (value, label)
+    for value, label in [
+        ("", "Leave it to staff"),
+        ("1.25", "1.25× (a quarter more time)"),
+        ("1.50", "1.5× (time and a half)"),
+        ("1.75", "1.75×"),
+        ("2.00", "2× (double time)"),
+        ("2.50", "2.5×"),
+        ("3.00", "3× (triple time)"),
+    ]
+    if not value or Decimal(value) <= FACTOR_MAX
 ]
 
 
@@ -56,6 +62,7 @@ class EndAccommodationForm(forms.Form):
 
 
 class DecideRequestForm(forms.Form):
+    factor_range = f"{FACTOR_MIN} to {FACTOR_MAX}"  # the help text under the factor
     decision = forms.ChoiceField(choices=[("grant", "Grant"), ("decline", "Decline")], required=False)
     factor = forms.CharField(required=False)
     reason = forms.CharField(required=False, strip=False)

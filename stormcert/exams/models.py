@@ -106,6 +106,13 @@ class BlueprintItem(models.Model):
         return f"{self.count} × {self.topic}"
 
 
+# The one accommodation rule of the site: extra time runs from none (1.00) to FACTOR_MAX times the
+# exam's duration. Accommodations are a person's, not a program's, so the bound is not a program
+# rule; the model validators, the services, every form and the database constraints read it here.
+FACTOR_MIN = Decimal("1.00")
+FACTOR_MAX = Decimal("3.00")
+
+
 class Accommodation(models.Model):
     """Standing extra time for a candidate, applied to every exam they start while active."""
 
@@ -113,7 +120,9 @@ class Accommodation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="accommodations"
     )
     factor = models.DecimalField(
-        max_digits=3, decimal_places=2, validators=[MinValueValidator(Decimal("1.00"))]
+        max_digits=3,
+        decimal_places=2,
+        validators=[MinValueValidator(FACTOR_MIN), MaxValueValidator(FACTOR_MAX)],
     )
     reason = models.TextField()
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -127,7 +136,8 @@ class Accommodation(models.Model):
                 fields=["user"], condition=Q(revoked_at__isnull=True), name="exams_one_active_accommodation"
             ),
             models.CheckConstraint(
-                condition=Q(factor__gte=1), name="exams_accommodation_factor_at_least_one"
+                condition=Q(factor__gte=FACTOR_MIN, factor__lte=FACTOR_MAX),
+                name="exams_accommodation_factor_in_range",
             ),
         ]
 
@@ -140,10 +150,6 @@ class RequestStatus(models.TextChoices):
     GRANTED = "granted", "Granted"
     DECLINED = "declined", "Declined"
     WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-FACTOR_MIN = Decimal("1.00")
-FACTOR_MAX = Decimal("3.00")
 
 
 def _request_document_path(instance: AccommodationRequest, filename: str) -> str:

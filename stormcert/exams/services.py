@@ -25,6 +25,8 @@ from stormcert.enrollments.services import (
     version_for,
 )
 from stormcert.exams.models import (
+    FACTOR_MAX,
+    FACTOR_MIN,
     Accommodation,
     AccommodationRequest,
     Answer,
@@ -353,9 +355,9 @@ def grant_accommodation(
     now = now or timezone.now()
     if not reason.strip():
         raise ExamError("Give the reason for the accommodation: it is kept in the audit log.")
-    if not ONE <= factor <= Decimal("3.00"):
+    if not FACTOR_MIN <= factor <= FACTOR_MAX:
         raise ExamError(
-            "The time factor must be between 1.00 and 3.00 (for example 1.5 for time and a half)."
+            f"The time factor must be between {FACTOR_MIN} and {FACTOR_MAX} (for example 1.5 for time and a half)."
         )
     Accommodation.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
     accommodation = Accommodation.objects.create(

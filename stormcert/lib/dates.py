@@ -1,8 +1,9 @@
 """Calendar rules: pure functions of dates, no database.
 
 `add_years` is the one "same day N years later" (certificate validity, the qualification's access
-window, renewals). The rest say when things happen around a due day: the QISP renewal uses them with the certificate's expiry day as the due day; the Trainer of
-Record yearly term can use them with its fee-due day (June 30) the same way.
+window, renewals). The rest say when things happen around a due day: a qualification's renewal
+uses them with the certificate's expiry day as the due day; a trainer program's yearly term can
+use them with its fee-due day (`term.fee_due`) the same way.
 
 **The boundary.** A due day is the last day that counts as on time, in the program's time zone:
 a certificate is valid through its whole expiry day (Pacific), so paying on the expiry day itself,

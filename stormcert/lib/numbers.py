@@ -66,7 +66,7 @@ def could_be_a_number(number: str, max_length: int = 40) -> bool:
 # What a certificate number may be written with. A number goes into URLs (/verify/<number>/,
 # where a slash cannot be routed), file names (the PDF) and the signed credential; "..", a
 # backslash or a control character there is a path or header trick. Every number stormcert
-# issues (QISP-2026-00013) and every earlier system's number on file is letters, digits, "-",
+# issues (from the program's `certificate.number_format`, e.g. ABC-2026-00013) and every earlier system's number on file is letters, digits, "-",
 # "_", "." and single spaces, so nothing else is taken: the legacy import refuses such a row by
 # line, the Verify form says no number is written that way.
 NUMBER_CHARS = frozenset(string.ascii_letters + string.digits + "-_. ")

@@ -50,6 +50,16 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"Order {self.number}"
 
+    @property
+    def program_names(self) -> str:
+        """The programs the order pays for, by short name, as its receipt and emails name them
+        ("" for an order with no lines)."""
+        names: list[str] = []
+        for line in self.lines.select_related("program"):
+            if line.program.short_name not in names:
+                names.append(line.program.short_name)
+        return " and ".join(names)
+
     def confirmed_amount(self) -> Decimal:
         # money(): SQLite sums decimals as floats-turned-Decimal ("126.240000000000").
         return money(

@@ -22,7 +22,9 @@ def _draw(doc: Document, order: Order) -> bytes:
     pdf.set_font(font, "B", 18)
     pdf.cell(0, 10, t("Receipt"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 10)
-    pdf.cell(0, 6, t(f"{settings.SITE_NAME} · QISP Program"), new_x="LMARGIN", new_y="NEXT")
+    # Who issues it: the site, and the programs the order pays for (from its lines).
+    issuer = " · ".join(part for part in (settings.SITE_NAME, order.program_names) if part)
+    pdf.cell(0, 6, t(issuer), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(font, "", 11)
     for label, value in (

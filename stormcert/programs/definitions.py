@@ -1,7 +1,7 @@
 """Load programs from a definition file (TOML), all or nothing.
 
 The file is checked whole before anything is written: every problem is reported with where it
-is (`program QISP, fee #3 (renewal): ...`), and a file with any problem changes nothing. Loading
+is (`program ABC, fee #3 (renewal): ...`), and a file with any problem changes nothing. Loading
 the same file twice changes nothing the second time.
 """
 
@@ -180,7 +180,7 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
             if "refundable" in fee:
                 check.need(fee, "refundable", f_where, bool)
 
-        # A payment step buys the fee of the same code (QISP's "registration").
+        # A payment step buys the fee of the same code (a "registration" step, the "registration" fee).
         for step in program.get("step", []):
             if step.get("kind") == "payment" and step.get("code") not in fee_codes:
                 check.problems.append(

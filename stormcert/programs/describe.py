@@ -54,11 +54,16 @@ def exam_facts(rules: Rules, exam: str) -> str:
         return ""
 
 
-_EVENTS = {
-    "consequence.midterm_failed_out": "Fail the midterm on every attempt",
-    "consequence.final_failed_out": "Fail the final exam on every attempt",
-    "consequence.window_expired": "Run out of time before finishing every step",
-}
+def _events(steps: list[Any]) -> dict[str, str]:
+    """The failure and lapse rules a program can have, in plain words: one per exam step (from
+    its title, in step order), then running out of time."""
+    events = {
+        f"consequence.{step.code}_failed_out": f"Fail the {step.title.lower()} on every attempt"
+        for step in steps
+        if step.kind == "exam"
+    }
+    events["consequence.window_expired"] = "Run out of time before finishing every step"
+    return events
 
 
 def consequence_lines(rules: Rules) -> list[str]:
@@ -75,7 +80,7 @@ def consequence_lines(rules: Rules) -> list[str]:
             )
     lines = [
         f"{event}: {consequence_text(rules.values[key], rules.fees, titles, years)}."
-        for key, event in _EVENTS.items()
+        for key, event in _events(steps).items()
         if key in rules.values
     ]
     return retakes + lines

@@ -1,6 +1,6 @@
 """Programs as data: a program, its ordered steps, its rule versions and its fees.
 
-Nothing about QISP or the ToR program is written in code: every figure (fees, attempts,
+Nothing about any one program (a qualification or a trainer program) is written in code: every figure (fees, attempts,
 pass marks, durations, windows, validity) lives in these tables, each with the date it takes
 effect, and is read through `stormcert.programs.rules.rules_in_force`.
 """

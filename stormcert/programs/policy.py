@@ -67,7 +67,7 @@ def _month_day(value: Any) -> str:
 def _consequence(value: Any) -> dict[str, Any]:
     """What happens on a failure or lapse: which fee to pay and which steps to redo.
 
-    {"fee": "re_registration", "redo": ["training", "midterm"], "extends_window": false}
+    {"fee": "re_registration", "redo": ["training", "first_exam"], "extends_window": false}
     "redo": ["*"] means every step after registration. Fee and step codes are checked
     against the program when a definition is loaded.
     """
@@ -92,9 +92,9 @@ def _consequence(value: Any) -> dict[str, Any]:
 
 def _number_format(value: Any) -> str:
     """A certificate number pattern: Python format fields {seq} (required) and {year} (optional),
-    e.g. "QISP-{year}-{seq:05d}". With {year} the sequence starts again every year."""
+    e.g. "ABC-{year}-{seq:05d}". With {year} the sequence starts again every year."""
     if not isinstance(value, str) or "{seq" not in value:
-        raise PolicyError(f'expected a pattern with {{seq}}, like "QISP-{{year}}-{{seq:05d}}"; got {value!r}')
+        raise PolicyError(f'expected a pattern with {{seq}}, like "ABC-{{year}}-{{seq:05d}}"; got {value!r}')
     try:
         sample = value.format(year=2024, seq=1)
     except (KeyError, IndexError, ValueError) as exc:
@@ -107,7 +107,7 @@ def _number_format(value: Any) -> str:
 
 
 # Placeholder in a key template for each exam step of a program: "{exam}.attempts" is
-# "midterm.attempts" and "final.attempts" for a program whose exam steps are coded that way.
+# "written.attempts" and "oral.attempts" for a program whose exam steps are coded that way.
 EXAM = "{exam}"
 
 

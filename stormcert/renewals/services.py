@@ -3,8 +3,8 @@ certificate when it is paid, the review-module hooks, and the reminder emails.
 
 The rules as decided (every figure comes from the program's rules in force that day):
 - Renewal opens `renewal.opens_days_before_expiry` days before the expiry day.
-- It needs the required IGP Review module (the program's published review course with the
-  latest `effective_from` on or before today) completed once; a QISP who finished that module
+- It needs the required review module (the program's published review course with the
+  latest `effective_from` on or before today) completed once; a holder who finished that module
   before (an earlier renewal) is not asked again.
 - The fee is `renewal` through the expiry day (Pacific) and `renewal_late` from the next day
   (see `lib.dates` for the boundary). It is fixed when the order is created: the order keeps its
@@ -15,8 +15,8 @@ The rules as decided (every figure comes from the program's rules in force that 
   after it, renewal day + validity. So a renewal started early but paid late pays the on-time
   price it was quoted, and its new term runs from the payment day - the certificate had lapsed
   meanwhile, and the directory showed it expired. We chose this because the expiry rule is about
-  when the QISP is qualified, which only paying changes; the price is a quote the program honours.
-- `renewal.requalify_after_days` (0: never) days after expiry, renewal is refused and the QISP
+  when the holder is qualified, which only paying changes; the price is a quote the program honours.
+- `renewal.requalify_after_days` (0: never) days after expiry, renewal is refused and the holder
   must qualify again from the start. Like the fee, it is checked when the order is created; an
   order created in time is honoured when paid.
 """
@@ -156,7 +156,7 @@ def renewable_certificates(user: Any) -> list[Certificate]:
 
 
 def required_review(program: Program, day: date) -> Course | None:
-    """The IGP Review module required on `day`: the latest one already in effect."""
+    """The review module required on `day`: the latest one already in effect."""
     return (
         Course.objects.filter(
             program=program, kind=CourseKind.REVIEW, is_published=True, effective_from__lte=day

@@ -149,6 +149,11 @@ def test_staff_approve_a_request_and_the_records_join(imported: None, maria: Use
     staff = client_for(sara, mfa=True)
     queue = staff.get(reverse("backoffice:claims")).content.decode()
     assert "Old job address." in queue and "OWP-000123" in queue
+    # ?program=CODE keeps the claims whose matching record is of that program.
+    of_qisp = staff.get(reverse("backoffice:claims"), {"program": "QISP"}).content.decode()
+    assert "Old job address." in of_qisp and '<option value="QISP" selected>' in of_qisp
+    of_tor = staff.get(reverse("backoffice:claims"), {"program": "IGP-TOR"}).content.decode()
+    assert "Old job address." not in of_tor and "No claims are waiting." in of_tor
     decide = reverse("backoffice:claim_decide", args=[claim.pk])
     no_reason = staff.post(decide, {f"c{claim.pk}-decision": "approve", f"c{claim.pk}-record": "OWP-000123"})
     assert no_reason.status_code == 400

@@ -18,6 +18,7 @@ from stormcert.enrollments.journey import StepState
 from stormcert.enrollments.models import Enrollment, Route
 from stormcert.enrollments.services import journey_for, record_step_failure
 from stormcert.exams.models import Accommodation
+from stormcert.programs.models import Program, ProgramKind
 from tests.certificates.builders import certify
 from tests.exams.conftest import PT, T0, ready_for_midterm
 
@@ -59,6 +60,21 @@ def test_people_search_finds_by_name_email_and_certificate_number(
     for q in ("alvarez", "alice@", cert.number, "Alice Alvarez"):
         assert "alice@example.com" in client.get(reverse("backoffice:people"), {"q": q}).content.decode()
     assert "Nobody matches" in client.get(reverse("backoffice:people"), {"q": "zzz"}).content.decode()
+
+
+def test_people_filter_by_program_and_show_each_persons_programs(
+    programs: None, alice: User, tom: User, sara: User
+) -> None:
+    certify(alice, issued_on=date(2026, 1, 15))
+    certify(tom, program="IGP-TOR", issued_on=date(2026, 7, 1), years=1)
+    client = client_for(sara, mfa=True)
+    every = client.get(reverse("backoffice:people")).content.decode()
+    assert "alice@example.com</td><td>QISP</td>" in every and "tom@example.com</td><td>IGP ToR</td>" in every
+    tor = client.get(reverse("backoffice:people"), {"program": "IGP-TOR"}).content.decode()
+    assert "tom@example.com" in tor and "alice@example.com" not in tor
+    assert '<option value="IGP-TOR" selected>' in tor
+    none = client.get(reverse("backoffice:people"), {"program": "IGP-TOR", "q": "alice"}).content.decode()
+    assert "Nobody matches “alice” in IGP ToR." in none
 
 
 def test_extend_a_window(registered: Enrollment, alice: User, sara: User) -> None:
@@ -133,20 +149,47 @@ def test_grant_an_accommodation(registered: Enrollment, alice: User, sara: User)
     assert Accommodation.objects.get(user=alice, revoked_at__isnull=True).factor == Decimal("1.50")
 
 
-def test_record_a_self_directed_qisp(programs: None, alice: User, sara: User) -> None:
+def test_record_a_self_directed_qualification(programs: None, alice: User, sara: User) -> None:
     client = client_for(sara, mfa=True)
+    # One qualification program: the choice is preset to it.
+    page = client.get(reverse("backoffice:person", args=[alice.pk])).content.decode()
+    assert '<option value="QISP" selected>' in page
     act(
         client,
         alice,
         "self_directed",
         "sd",
+        program="QISP",
         license_type="PE-civil",
         license_number="C12345",
         reason="License checked.",
     )
     enrollment = Enrollment.objects.get(user=alice)
+    assert enrollment.program.code == "QISP"
     assert enrollment.route == Route.SELF_DIRECTED and enrollment.completed_at is not None
     assert Certificate.objects.get(holder=alice).source == Source.SELF_DIRECTED
+
+
+def test_a_self_directed_qualification_names_its_program(programs: None, alice: User, sara: User) -> None:
+    sister = Program.objects.create(
+        code="SIS", name="Sister Practitioner", short_name="SisP", kind=ProgramKind.QUALIFICATION, position=9
+    )
+    client = client_for(sara, mfa=True)
+    page = client.get(reverse("backoffice:person", args=[alice.pk])).content.decode()
+    assert '<option value="" selected>Choose the program</option>' in page
+    assert '<option value="SIS">Sister Practitioner (SisP)</option>' in page
+    fields = {"license_type": "PE-civil", "license_number": "C12345", "reason": "License checked."}
+
+    missing = act(client, alice, "self_directed", "sd", **fields)
+    assert missing.status_code == 400
+    assert "Choose the program the person qualifies in." in missing.content.decode()
+    trainer = act(client, alice, "self_directed", "sd", program="IGP-TOR", **fields)
+    assert "Choose one of the qualification programs listed." in trainer.content.decode()
+    assert not Enrollment.objects.filter(user=alice).exists()
+
+    act(client, alice, "self_directed", "sd", program="QISP", **fields)
+    assert Enrollment.objects.get(user=alice).program.code == "QISP"
+    assert sister.enrollments.count() == 0
 
 
 def test_merge_from_the_record_shows_what_moves_then_merges(programs: None, alice: User, sara: User) -> None:

@@ -17,6 +17,7 @@ from stormcert.enrollments.services import record_self_directed
 from stormcert.exams.models import Exam
 from stormcert.exams.services import start_attempt, submit_attempt
 from stormcert.programs.models import PolicyValue, Program
+from stormcert.programs.rules import version_in_force
 from tests.certificates.builders import certify, qualify
 from tests.enrollments.builders import done
 from tests.exams.conftest import T0, ready_for_midterm
@@ -95,7 +96,11 @@ def test_numbers_follow_the_policy_pattern_and_count_per_year(
     assert certify(alice, issued_on=date(2026, 3, 1)).number == "QISP-2026-00001"
     assert certify(tom, issued_on=date(2026, 4, 1)).number == "QISP-2026-00002"
     assert certify(eve, issued_on=date(2027, 1, 2)).number == "QISP-2027-00001"  # a new year, a new sequence
-    value = PolicyValue.objects.get(version__program__code="QISP", key="certificate.number_format")
+    # The version in force on the issue day (the program also keeps an earlier dated version).
+    qisp = Program.objects.get(code="QISP")
+    value = PolicyValue.objects.get(
+        version=version_in_force(qisp, date(2027, 2, 1)), key="certificate.number_format"
+    )
     value.value = "Q{seq:07d}"
     value.save()
     assert certify(alice, issued_on=date(2027, 2, 1)).number == "Q0000001"

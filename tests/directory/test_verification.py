@@ -56,6 +56,7 @@ def test_the_api_answers_one_number(certificates: None, client: Client) -> None:
         "status": "valid",
         "holder": "Alice Alvarez",
         "program": "QISP",
+        "program_code": "QISP",
         "issued_on": "2026-01-15",
         "expires_on": "2028-01-15",
         "revoked_on": None,
