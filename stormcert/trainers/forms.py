@@ -11,7 +11,7 @@ from stormcert.trainers.models import Criterion, Delivery
 
 
 class CycleForm(forms.Form):
-    title = forms.CharField(max_length=200, initial="IGP Trainer of Record Request for Qualifications")
+    title = forms.CharField(max_length=200)
     rfq_text = forms.CharField(
         label="Request for Qualifications", widget=forms.Textarea(attrs={"rows": 10}), help_text="Markdown."
     )
