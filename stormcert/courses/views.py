@@ -396,7 +396,7 @@ def new_session(request: AuthedRequest) -> HttpResponse:
         raise PermissionDenied("Only a Trainer of Record in good standing can publish sessions. " + reasons)
     initial: dict[str, Any] = {"contact": user.email}
     if len(able) == 1:
-        initial["title"] = f"{able[0].short_name} {services.course_title(able[0]).lower()}"
+        initial["title"] = f"{able[0].short_name}: {services.course_title(able[0])}"
     form = SessionForm(request.POST or None, initial=initial, programs=able)
     if request.method == "POST" and form.is_valid():
         program = form.chosen_program()
