@@ -93,8 +93,10 @@ def standing_to_teach(user: User, qualification: Program, *, now: datetime | Non
             term=None,
             missing=(f"No Trainer of Record program teaches {qualification.short_name} courses.",),
         )
-    held = set(
-        TrainerTerm.objects.filter(user_id=getattr(user, "pk", None)).values_list("program_id", flat=True)
+    held = (
+        set(TrainerTerm.objects.filter(user=user).values_list("program_id", flat=True))
+        if getattr(user, "is_authenticated", False)
+        else set()
     )
     standings = [standing_on(user, program, now=now) for program in programs]
     for standing in standings:

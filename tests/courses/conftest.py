@@ -62,7 +62,7 @@ def session_fields(day_offset: int = 30, **overrides: Any) -> dict[str, Any]:
 
 
 def make_session(
-    trainer: User, now: datetime = T0, program: Program | None = None, **overrides: Any
+    trainer: User, now: datetime = T0, *, program: Program | None = None, **overrides: Any
 ) -> CourseSession:
     return publish_session(
         trainer=trainer,

@@ -205,7 +205,7 @@ def build_world() -> World:
     )
 
 
-def _dates(now: datetime, *, days: int) -> dict[str, datetime]:
+def _dates(now: datetime, *, days: int) -> dict[str, Any]:
     """A session `days` from today (the world is built at the real date, not a frozen one)."""
     day = timezone.localtime(now, PT).date() + timedelta(days=days)
     return {
