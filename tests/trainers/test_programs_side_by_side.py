@@ -211,3 +211,43 @@ def test_the_calendar_filters_by_program(
     assert "Fresno" in only and "Sacramento" not in only and "QSD course calendar" in only
     assert [s["program"] for s in data["sessions"]] == ["QISP"]
     assert "Fresno" in ics and "Sacramento" not in ics
+
+
+def test_a_candidate_registers_with_their_enrollment_in_the_sessions_program(
+    igp_tor: User, cgp_tor: User, sister: tuple[Program, Program], alice: User
+) -> None:
+    from stormcert.courses.services import register_for_session
+    from tests.courses.conftest import ready_for_course
+
+    qsd, _ = sister
+    ready_for_course(alice, T0)
+    qisp_session = make_session(igp_tor)
+    qsd_session = make_session(cgp_tor, program=qsd)
+    # Her QISP enrollment lets her into the QISP session, not into the other program's.
+    with pytest.raises(CourseError, match="is for candidates of QSD"):
+        register_for_session(user=alice, session=qsd_session, now=T0)
+    seat = register_for_session(user=alice, session=qisp_session, now=T0).seat
+    assert seat.program == qisp_program()
+
+
+def test_staff_course_pages_filter_by_program(
+    igp_tor: User, cgp_tor: User, sister: tuple[Program, Program], sara: User
+) -> None:
+    from stormcert.courses.models import Mode, SurveyQuestion
+    from stormcert.courses.services import submit_virtual_plan
+
+    qsd, _ = sister
+    virtual = {"mode": Mode.VIRTUAL, "venue": "", "address": "", "city": "", "meeting_details": "A link"}
+    for trainer, program in ((igp_tor, qisp_program()), (cgp_tor, qsd)):
+        session = make_session(trainer, program=program, day_offset=45, **virtual)
+        submit_virtual_plan(session=session, actor=trainer, plan="Breakout rooms.", now=T0)
+    SurveyQuestion.objects.create(
+        program=qisp_program(), position=1, text="Was the first program's course clear?"
+    )
+    SurveyQuestion.objects.create(program=qsd, position=1, text="Was the second program's course clear?")
+    with time_machine.travel(T0, tick=False):
+        staff = client_for(sara, mfa=True)
+        plans = staff.get(reverse("courses:staff_plans") + "?program=QSD").content.decode()
+        surveys = staff.get(reverse("courses:staff_surveys") + "?program=QSD").content.decode()
+    assert "Dana Reyes" in plans and "Tom Nguyen" not in plans
+    assert "second program" in surveys and "first program" not in surveys
