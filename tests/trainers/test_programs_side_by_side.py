@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -237,7 +238,13 @@ def test_staff_course_pages_filter_by_program(
     from stormcert.courses.services import submit_virtual_plan
 
     qsd, _ = sister
-    virtual = {"mode": Mode.VIRTUAL, "venue": "", "address": "", "city": "", "meeting_details": "A link"}
+    virtual: dict[str, Any] = {
+        "mode": Mode.VIRTUAL,
+        "venue": "",
+        "address": "",
+        "city": "",
+        "meeting_details": "A link",
+    }
     for trainer, program in ((igp_tor, qisp_program()), (cgp_tor, qsd)):
         session = make_session(trainer, program=program, day_offset=45, **virtual)
         submit_virtual_plan(session=session, actor=trainer, plan="Breakout rooms.", now=T0)
