@@ -258,3 +258,29 @@ def test_staff_course_pages_filter_by_program(
         surveys = staff.get(reverse("courses:staff_surveys") + "?program=QSD").content.decode()
     assert "Dana Reyes" in plans and "Tom Nguyen" not in plans
     assert "second program" in surveys and "first program" not in surveys
+
+
+def test_staff_trainer_page_filters_by_trainer_program(igp_tor: User, cgp_tor: User, sara: User) -> None:
+    with time_machine.travel(T0, tick=False):
+        staff = client_for(sara, mfa=True)
+        every = staff.get(reverse("trainers:staff_home")).content.decode()
+        only = staff.get(reverse("trainers:staff_home") + "?program=CGP-TOR").content.decode()
+    assert "Tom Nguyen" in every and "Dana Reyes" in every
+    assert "Dana Reyes" in only and "Tom Nguyen" not in only
+
+
+def test_an_application_belongs_to_its_program_url(
+    sister: tuple[Program, Program], alice: User, sara: User
+) -> None:
+    from tests.trainers.builders import DURING, make_cycle, qisp, submitted
+
+    cycle = make_cycle(sara)
+    application = submitted(qisp(alice), cycle, DURING)
+    document = application.documents.get()
+    with time_machine.travel(DURING, tick=False):
+        client = client_for(alice)
+        assert client.get(reverse("trainers:document", args=["IGP-TOR", document.pk])).status_code == 200
+        # The same document under the other trainer program's address is not found.
+        assert client.get(reverse("trainers:document", args=["CGP-TOR", document.pk])).status_code == 404
+        assert client.get(reverse("trainers:application", args=["IGP-TOR"])).status_code == 200
+        assert client.get(reverse("trainers:application", args=["CGP-TOR"])).status_code == 404
