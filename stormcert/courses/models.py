@@ -1,4 +1,4 @@
-"""The one-day course: sessions a Trainer of Record publishes, seats, attendance and the survey.
+"""Courses: sessions a Trainer of Record publishes, seats, attendance and the survey.
 
 Availability is computed, never counted into a column: capacity minus registered seats minus
 waitlist offers still open at `now`. Writers take the session's row lock before computing it.
