@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class CoursesConfig(AppConfig):
     name = "stormcert.courses"
     label = "courses"
-    verbose_name = "Course sessions (the one-day ToR course)"
+    verbose_name = "Course sessions (taught by Trainers of Record)"

@@ -11,9 +11,12 @@ from stormcert.lib.wallclock import CalendarDateField, NonexistentTime, wall_tim
 
 
 class SessionForm(forms.Form):
-    """Dates and times are entered as the trainer thinks of them: a day, clock times, a zone."""
+    """Dates and times are entered as the trainer thinks of them: a day, clock times, a zone.
 
-    title = forms.CharField(max_length=200, initial="QISP one-day training course")
+    A new session belongs to one qualification program: `programs` are those the trainer may
+    teach; the choice is offered only when there is more than one (else the only one is used)."""
+
+    title = forms.CharField(max_length=200)
     day = CalendarDateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(label="Starts at", widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label="Ends at", widget=forms.TimeInput(attrs={"type": "time"}))
@@ -43,6 +46,25 @@ class SessionForm(forms.Form):
     )
     contact = forms.CharField(max_length=254, help_text="Email or phone registrants can reach you at.")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, programs: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.programs = list(programs or [])
+        if len(self.programs) > 1:
+            self.fields["program"] = forms.ChoiceField(
+                label="Qualification program",
+                choices=[("", "Choose the program this session teaches")]
+                + [(p.code, f"{p.short_name}: {p.name}") for p in self.programs],
+                help_text="Candidates of this program register for the session.",
+            )
+            self.order_fields(["program", *[k for k in self.fields if k != "program"]])
+
+    def chosen_program(self) -> Any:
+        """The program of a new session: the one chosen, or the only one offered."""
+        if len(self.programs) == 1:
+            return self.programs[0]
+        code = self.cleaned_data.get("program")
+        return next((p for p in self.programs if p.code == code), None)
 
     @classmethod
     def initial_for(cls, session: CourseSession) -> dict[str, Any]:
@@ -128,13 +150,29 @@ class PlanDecisionForm(forms.Form):
 
 
 class CalendarFilterForm(forms.Form):
+    program = forms.ChoiceField(required=False, label="Qualification program")
     city = forms.ChoiceField(required=False)
     month = forms.ChoiceField(required=False)
     mode = forms.ChoiceField(required=False, choices=[("", "In person or virtual"), *Mode.choices])
     seats = forms.BooleanField(required=False, label="Only sessions with seats left")
 
-    def __init__(self, *args: Any, cities: list[str], months: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        cities: list[str],
+        months: list[tuple[str, str]],
+        programs: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if programs is not None and len(programs) > 1:
+            cast(forms.ChoiceField, self.fields["program"]).choices = [
+                ("", "Every program"),
+                *((p.code, p.short_name) for p in programs),
+            ]
+        else:
+            # One program: nothing to choose, and the calendar keeps no filter of it.
+            del self.fields["program"]
         cast(forms.ChoiceField, self.fields["city"]).choices = [("", "Any city"), *((c, c) for c in cities)]
         cast(forms.ChoiceField, self.fields["month"]).choices = [("", "Any month"), *months]
 

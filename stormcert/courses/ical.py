@@ -11,7 +11,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from stormcert.courses.models import CourseSession, Mode
 from stormcert.lib.links import absolute_url
 
-PRODID = "-//stormcert//QISP Training Course Calendar//EN"
+PRODID = "-//stormcert//Training Course Calendar//EN"
 
 
 def _event(session: CourseSession, *, stamp: datetime, with_details: bool) -> Event:
@@ -69,4 +69,4 @@ def invitation(session: CourseSession, *, stamp: datetime) -> dict[str, str]:
     cal.add("method", "PUBLISH")
     cal.add_component(_event(session, stamp=stamp, with_details=True))
     cal.add_missing_timezones()
-    return {"filename": "qisp-course.ics", "content": cal.to_ical().decode(), "mimetype": "text/calendar"}
+    return {"filename": "course.ics", "content": cal.to_ical().decode(), "mimetype": "text/calendar"}

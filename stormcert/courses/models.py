@@ -1,4 +1,4 @@
-"""The one-day course: sessions a Trainer of Record publishes, seats, attendance and the survey.
+"""Courses: sessions a Trainer of Record publishes, seats, attendance and the survey.
 
 Availability is computed, never counted into a column: capacity minus registered seats minus
 waitlist offers still open at `now`. Writers take the session's row lock before computing it.
@@ -71,7 +71,7 @@ class CourseSession(models.Model):
     trainer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="taught_sessions"
     )
-    title = models.CharField(max_length=200, default="QISP one-day training course")
+    title = models.CharField(max_length=200, default="Training course")
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     time_zone = models.CharField(max_length=64, choices=TIME_ZONES, default="America/Los_Angeles")

@@ -15,7 +15,13 @@ def sign_in_sheet(session: CourseSession, seats: list[Seat]) -> bytes:
 def _draw(doc: Document, session: CourseSession, seats: list[Seat]) -> bytes:
     pdf, font, t = doc.pdf, doc.font, doc.t
     pdf.set_font(font, "B", 16)
-    pdf.cell(0, 9, t("Sign-in sheet: QISP one-day training course"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        9,
+        t(f"Sign-in sheet: {session.program.short_name}, {session.title}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font(font, "", 10)
     start, end = session.local_start, session.local_end
     for line in (

@@ -39,7 +39,6 @@ from stormcert.enrollments.models import Enrollment, StepRecord
 from stormcert.enrollments.services import (
     JourneyError,
     journey_for,
-    qualification_program,
     record_step_done,
 )
 from stormcert.lib.db import claim_stamp, lock
@@ -87,6 +86,20 @@ def _step_code(program: Program, kind: str) -> str:
     return step.code
 
 
+def course_title(program: Program) -> str:
+    """The program's own words for its course step ("the course" when it names none)."""
+    step = next((s for s in program.steps.all() if s.kind == "course"), None)
+    return step.title if step is not None else "the course"
+
+
+def _exams_before_course(program: Program) -> str:
+    """The titles of the exam steps that come before the course step, from the program's data."""
+    steps = list(program.steps.all())
+    course = next((i for i, s in enumerate(steps) if s.kind == "course"), len(steps))
+    titles = [s.title for s in steps[:course] if s.kind == "exam"]
+    return " and ".join(titles)
+
+
 def _day(moment: datetime, session: CourseSession) -> str:
     return f"{timezone.localtime(moment, session.zone):%A %B %-d, %Y at %-I:%M %p %Z}"
 
@@ -94,13 +107,15 @@ def _day(moment: datetime, session: CourseSession) -> str:
 # --- Trainers: publishing and changing sessions -------------------------------------------------
 
 
-def check_can_publish(user: User, now: datetime) -> None:
-    """Standing to teach (a term in force, a current QISP, the agreement in force signed),
-    asked of the trainers app through courses.hooks; the reasons go to the person."""
-    problems = teaching_problems(user, now)
+def check_can_publish(user: User, program: Program, now: datetime) -> None:
+    """Standing to teach sessions of the qualification `program` (in a trainer program that
+    teaches it: a term in force, the required certificates current, the agreement in force
+    signed), asked of the trainers app through courses.hooks; the reasons go to the person."""
+    problems = teaching_problems(user, program, now)
     if problems:
         raise CourseError(
-            "Only a Trainer of Record in good standing can publish sessions. " + " ".join(problems)
+            f"Only a Trainer of Record in good standing for {program.short_name} can publish its sessions. "
+            + " ".join(problems)
         )
 
 
@@ -111,7 +126,7 @@ def check_trainer_standing(*, actor: Any, session: CourseSession, now: datetime)
     lost standing, so only the trainer is held to it."""
     if actor.pk != session.trainer_id:
         return
-    problems = teaching_problems(actor, now)
+    problems = teaching_problems(actor, session.program, now)
     if problems:
         raise CourseError(
             "You cannot manage this session while you are not in good standing as a Trainer of Record: "
@@ -157,14 +172,13 @@ def _check_fields(
 
 @transaction.atomic
 def publish_session(
-    *, trainer: User, fields: dict[str, Any], now: datetime | None = None, program: Program | None = None
+    *, trainer: User, program: Program, fields: dict[str, Any], now: datetime | None = None
 ) -> CourseSession:
-    """A session of the qualification program `program`, taught by `trainer`."""
+    """A session of the qualification `program`, published by a trainer in standing for it."""
     now = now or timezone.now()
-    check_can_publish(trainer, now)
-    program = program or qualification_program()
-    if program is None:
-        raise CourseError("No qualification program is set up.")
+    if program.kind != "qualification":
+        raise CourseError(f"{program} is not a qualification program: its sessions cannot be published.")
+    check_can_publish(trainer, program, now)
     _check_fields(fields, program=program, now=now)
     values = {k: fields[k] for k in EDITABLE_FIELDS if k in fields}
     session = CourseSession.objects.create(
@@ -178,7 +192,12 @@ def publish_session(
         actor=trainer,
         verb="course.session_published",
         obj=session,
-        data={"starts_at": session.starts_at.isoformat(), "mode": session.mode, "capacity": session.capacity},
+        data={
+            "program": program.code,
+            "starts_at": session.starts_at.isoformat(),
+            "mode": session.mode,
+            "capacity": session.capacity,
+        },
         now=now,
     )
     return session
@@ -379,7 +398,8 @@ def live_seat(user: User, program: Program) -> Seat | None:
 
 
 def check_can_register(*, user: Any, session: CourseSession, now: datetime) -> Enrollment:
-    """Who may take a seat: past the midterm, course step open, no other place held."""
+    """Who may take a seat: registered in the session's program with its course step open (the
+    steps before it done), no other place held in that program."""
     if not getattr(user, "is_authenticated", False):
         raise CourseError("Sign in to register for a session.")
     if session.is_cancelled:
@@ -390,19 +410,26 @@ def check_can_register(*, user: Any, session: CourseSession, now: datetime) -> E
         raise CourseError(f"Registration closed on {_day(session.registration_deadline, session)}.")
     if session.trainer_id == user.pk:
         raise CourseError("You teach this session.")
-    if not may_teach(session.trainer, now):
+    if not may_teach(session.trainer, session.program, now):
         raise CourseError(TRAINER_CANNOT_TEACH)
-    enrollment = Enrollment.objects.filter(user=user, program=session.program).first()
+    program = session.program
+    course = course_title(program)
+    exams = _exams_before_course(program)
+    enrollment = Enrollment.objects.filter(user=user, program=program).first()
     if enrollment is None or not enrollment.is_registered():
-        raise CourseError("The one-day course is for candidates who have passed the midterm exam.")
+        raise CourseError(
+            f"{course} is for candidates of {program.short_name}"
+            + (f" who have passed the {exams}." if exams else ".")
+        )
     journey = journey_for(enrollment, now)
-    step = journey.step(_step_code(session.program, "course"))
+    step = journey.step(_step_code(program, "course"))
     if step.state == StepState.DONE:
-        raise CourseError("You have already attended the one-day course.")
+        raise CourseError(f"You have already attended {course}.")
     if step.state == StepState.LOCKED:
         raise CourseError(
-            "The one-day course opens once you pass the midterm exam. "
-            "Your Qualification page shows where you are."
+            f"{course} opens once you have done the steps before it"
+            + (f" (passing the {exams})" if exams else "")
+            + f". Your {program.short_name} page shows where you are."
         )
     if step.state == StepState.BLOCKED:
         raise CourseError(step.note)
@@ -474,7 +501,7 @@ def _fill_from_waitlist(session: CourseSession, now: datetime) -> int:
     if now >= session.registration_deadline:
         _close_waitlist(session, now)
         return 0
-    if not may_teach(session.trainer, now):
+    if not may_teach(session.trainer, session.program, now):
         # Closed to new registrations until staff reassign or cancel it (the waitlist waits).
         return 0
     free = session.seats_left(now)
@@ -599,7 +626,7 @@ def accept_offer(*, seat: Seat, user: User, now: datetime | None = None) -> Seat
         return seat
     if seat.status != SeatStatus.OFFERED:
         raise CourseError("This seat offer is no longer open.")
-    if not may_teach(session.trainer, now):
+    if not may_teach(session.trainer, session.program, now):
         raise CourseError(TRAINER_CANNOT_TEACH)
     if not seat.offer_open(now):
         raise CourseError(
@@ -827,9 +854,14 @@ def send_reminders(*, now: datetime | None = None) -> int:
     hours_by_program: dict[int, int] = {}
     # No reminder for a session waiting in the staff queue (its trainer lost standing): staff
     # will reassign it, and the registrants hear from that, or cancel it.
-    able = who_may_teach({seat.session.trainer_id for seat in candidates}, now)
+    able: dict[int, set[int]] = {}
     for seat in candidates:
-        if seat.session.trainer_id not in able:
+        if seat.session.program_id not in able:
+            trainers = {
+                s.session.trainer_id for s in candidates if s.session.program_id == seat.session.program_id
+            }
+            able[seat.session.program_id] = who_may_teach(trainers, seat.session.program, now)
+        if seat.session.trainer_id not in able[seat.session.program_id]:
             continue
         program = seat.session.program
         if program.pk not in hours_by_program:
@@ -867,17 +899,24 @@ def process_waitlists(*, now: datetime | None = None) -> int:
 # --- Staff: sessions whose trainer lost standing ------------------------------------------------
 
 
-def sessions_needing_a_trainer(now: datetime | None = None) -> list[CourseSession]:
-    """Scheduled sessions still to come whose trainer may not teach today (term ended early or
-    lapsed, QISP expired, the agreement in force unsigned): closed to registration until staff
+def sessions_needing_a_trainer(
+    now: datetime | None = None, *, program: Program | None = None
+) -> list[CourseSession]:
+    """Scheduled sessions still to come (of `program`, None: of every program) whose trainer
+    may not teach the session's own program today (term ended early or lapsed, a required
+    certificate expired, the agreement in force unsigned): closed to registration until staff
     reassign or cancel them. Derived, so a session is here the moment its trainer loses standing."""
     now = now or timezone.now()
     upcoming = CourseSession.objects.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now)
-    trainers = set(upcoming.order_by().values_list("trainer_id", flat=True).distinct())
-    able = who_may_teach(trainers, now)
-    return list(
-        upcoming.exclude(trainer_id__in=able).select_related("trainer", "program").order_by("starts_at", "id")
-    )
+    if program is not None:
+        upcoming = upcoming.filter(program=program)
+    flagged = []
+    for program_id in set(upcoming.order_by().values_list("program_id", flat=True).distinct()):
+        of_program = upcoming.filter(program_id=program_id)
+        trainers = set(of_program.order_by().values_list("trainer_id", flat=True).distinct())
+        able = who_may_teach(trainers, Program.objects.get(pk=program_id), now)
+        flagged += list(of_program.exclude(trainer_id__in=able).select_related("trainer", "program"))
+    return sorted(flagged, key=lambda s: (s.starts_at, s.pk))
 
 
 @transaction.atomic
@@ -896,7 +935,7 @@ def reassign_session(
         raise CourseError("This session has started; it can no longer be reassigned.")
     if trainer.pk == session.trainer_id:
         raise CourseError(f"{trainer} already teaches this session.")
-    problems = teaching_problems(trainer, now)
+    problems = teaching_problems(trainer, session.program, now)
     if problems:
         raise CourseError(f"{trainer} cannot take this session: " + " ".join(problems))
     before = session.trainer

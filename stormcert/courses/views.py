@@ -33,6 +33,7 @@ from stormcert.courses.forms import (
 from stormcert.courses.hooks import teaching_problems, who_may_teach
 from stormcert.courses.ical import calendar_for
 from stormcert.courses.models import (
+    LIVE_STATUSES,
     CourseSession,
     Mode,
     PlanStatus,
@@ -44,35 +45,53 @@ from stormcert.courses.models import (
 )
 from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
-from stormcert.enrollments.services import qualification_program
 from stormcert.lib.http import id_param
 from stormcert.lib.links import absolute_url
 from stormcert.lib.staff import has_staff_powers, staff_required
+from stormcert.programs.lookup import program_from_query, qualification_programs
+from stormcert.programs.models import Program
 
 
-def _upcoming(now: datetime) -> QuerySet[CourseSession]:
+def _upcoming(now: datetime, program: Program | None = None) -> QuerySet[CourseSession]:
+    """Listed sessions still to come (of `program`, None: of every program)."""
     listed = CourseSession.objects.public().filter(starts_at__gt=now)
-    # A session whose trainer lost standing is closed to registration until staff reassign or
-    # cancel it, so it leaves the calendar at once (derived: no job has to run first).
-    trainers = who_may_teach(listed.order_by().values_list("trainer_id", flat=True).distinct(), now)
+    if program is not None:
+        listed = listed.filter(program=program)
+    # A session whose trainer lost standing (for the session's own program) is closed to
+    # registration until staff reassign or cancel it, so it leaves the calendar at once
+    # (derived: no job has to run first).
+    keep = Q(pk__in=[])
+    for program_id in set(listed.order_by().values_list("program_id", flat=True).distinct()):
+        of_program = listed.filter(program_id=program_id)
+        trainers = who_may_teach(
+            of_program.order_by().values_list("trainer_id", flat=True).distinct(),
+            Program.objects.get(pk=program_id),
+            now,
+        )
+        keep |= Q(program_id=program_id, trainer_id__in=trainers)
     return (
-        listed.filter(trainer_id__in=trainers)
-        .with_seats(now)
-        .select_related("trainer", "program")
-        .order_by("starts_at", "id")
+        listed.filter(keep).with_seats(now).select_related("trainer", "program").order_by("starts_at", "id")
     )
 
 
+def _calendar_program(request: HttpRequest) -> Program | None:
+    """The `?program=CODE` filter (None: every qualification program)."""
+    return program_from_query(request.GET.get("program"), kind="qualification")
+
+
 def _filtered(request: HttpRequest, now: datetime) -> tuple[QuerySet[CourseSession], CalendarFilterForm]:
-    sessions = _upcoming(now)
-    program = qualification_program()
-    zone = program.zone if program else timezone.get_current_timezone()
+    program = _calendar_program(request)
+    sessions = _upcoming(now, program)
+    listed = list(qualification_programs())
+    shown = program or (listed[0] if listed else None)
+    zone = shown.zone if shown is not None else timezone.get_current_timezone()
     cities = sorted({c for c in sessions.exclude(city="").values_list("city", flat=True)}, key=str.lower)
     months = sorted(
         {timezone.localtime(s, zone).strftime("%Y-%m") for s in sessions.values_list("starts_at", flat=True)}
     )
     form = CalendarFilterForm(
         request.GET or None,
+        programs=listed,
         cities=cities,
         months=[(m, datetime.strptime(m, "%Y-%m").strftime("%B %Y")) for m in months],  # noqa: DTZ007 (a label)
     )
@@ -96,8 +115,16 @@ def calendar(request: HttpRequest) -> HttpResponse:
     sessions, form = _filtered(request, now)
     page = Paginator(sessions, 20).get_page(request.GET.get("page"))
     user = request.user
-    program = qualification_program()
-    seat = services.live_seat(user, program) if isinstance(user, User) and program else None
+    program = _calendar_program(request)
+    seats = (
+        Seat.objects.filter(user=user, status__in=LIVE_STATUSES)
+        .select_related("session", "session__program")
+        .order_by("session__starts_at")
+        if isinstance(user, User)
+        else Seat.objects.none()
+    )
+    if program is not None:
+        seats = seats.filter(program=program)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -107,9 +134,13 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "now": now,
-            "my_seat": seat,
+            "my_seats": list(seats),
+            "program": program,
+            "programs": len(qualification_programs()),
             "query": query.urlencode(),
-            "feed_url": request.build_absolute_uri(reverse("courses:calendar_ics")),
+            "feed_url": request.build_absolute_uri(
+                reverse("courses:calendar_ics") + (f"?program={program.code}" if program else "")
+            ),
         },
     )
 
@@ -119,6 +150,8 @@ def _public_json(session: CourseSession, now: datetime) -> dict[str, Any]:
     seats_left = max(0, session.capacity - held) if held is not None else session.seats_left(now)
     return {
         "id": session.pk,
+        "program": session.program.code,
+        "program_name": session.program.short_name,
         "title": session.title,
         "starts_at": session.local_start.isoformat(),
         "ends_at": session.local_end.isoformat(),
@@ -149,9 +182,12 @@ def calendar_json(request: HttpRequest) -> JsonResponse:
 
 def calendar_ics(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    body = calendar_for(_upcoming(now)[:500], stamp=now, name="QISP Training Course Calendar")
+    program = _calendar_program(request)
+    name = f"{program.short_name} course calendar" if program else "Course calendar"
+    body = calendar_for(_upcoming(now, program)[:500], stamp=now, name=name)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="qisp-course-calendar.ics"'
+    stem = f"{program.code.lower()}-course-calendar" if program else "course-calendar"
+    response["Content-Disposition"] = f'inline; filename="{stem}.ics"'
     return response
 
 
@@ -199,7 +235,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_object_or_404(CourseSession.objects.select_related("trainer"), pk=pk)
+    session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
     if not _can_see(request, session):
         raise Http404("No such session.")
     registered = (
@@ -208,7 +244,7 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
     )
     body = calendar_for([session], stamp=timezone.now(), with_details=registered)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="qisp-course-{session.pk}.ics"'
+    response["Content-Disposition"] = f'attachment; filename="course-{session.pk}.ics"'
     return response
 
 
@@ -287,7 +323,7 @@ def survey(request: AuthedRequest, seat_id: int) -> HttpResponse:
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Thank you for the survey. The final exam is next.")
+            messages.success(request, "Thank you for the survey. Your qualification page shows what is next.")
             return redirect("enrollments:qualification")
     return render(request, "courses/survey.html", {"seat": seat, "session": seat.session, "form": form})
 
@@ -304,19 +340,44 @@ def _trainer_session(request: HttpRequest, pk: int) -> CourseSession:
     return session
 
 
+def teaching_standing(user: User, now: datetime) -> tuple[list[Program], list[tuple[Program, list[str]]]]:
+    """The qualification programs `user` may teach now, and for the others that concern them
+    (taught by a trainer program they hold or held a term in; else every program some trainer
+    program teaches) the reasons they may not."""
+    taught = [p for p in qualification_programs(public_only=False) if p.taught_by.exists()]
+    mine = set(user.trainer_terms.values_list("program_id", flat=True))
+    concern = [p for p in taught if set(p.taught_by.values_list("pk", flat=True)) & mine] or taught
+    able: list[Program] = []
+    problems: list[tuple[Program, list[str]]] = []
+    for program in taught:
+        reasons = teaching_problems(user, program, now)
+        if not reasons:
+            able.append(program)
+        elif program in concern:
+            problems.append((program, reasons))
+    return able, problems
+
+
 @login_required
 def mine(request: AuthedRequest) -> HttpResponse:
     user = request.user
     now = timezone.now()
-    problems = teaching_problems(user, now)
-    sessions = CourseSession.objects.filter(trainer=user).with_seats(now).order_by("-starts_at")
-    if problems and not sessions.exists() and not user.trainer_terms.exists():
+    able, problems = teaching_standing(user, now)
+    sessions = (
+        CourseSession.objects.filter(trainer=user)
+        .select_related("program")
+        .with_seats(now)
+        .order_by("-starts_at")
+    )
+    if not able and not sessions.exists() and not user.trainer_terms.exists():
         raise PermissionDenied("This page is for Trainers of Record.")
     return render(
         request,
         "courses/mine.html",
         {
+            "able": able,
             "problems": problems,
+            "show_program": len({s.program_id for s in sessions}) > 1 or len(able) > 1,
             "upcoming": [s for s in sessions if s.ends_at > now][::-1],
             "past": [s for s in sessions if s.ends_at <= now],
             "now": now,
@@ -326,15 +387,23 @@ def mine(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def new_session(request: AuthedRequest) -> HttpResponse:
+    """Publish a session of a qualification program the trainer may teach (a choice only when
+    there is more than one)."""
     user = request.user
-    try:
-        services.check_can_publish(user, timezone.now())
-    except CourseError as exc:
-        raise PermissionDenied(str(exc)) from None
-    form = SessionForm(request.POST or None, initial={"contact": user.email})
+    able, problems = teaching_standing(user, timezone.now())
+    if not able:
+        reasons = " ".join(r for _, each in problems for r in each)
+        raise PermissionDenied("Only a Trainer of Record in good standing can publish sessions. " + reasons)
+    initial: dict[str, Any] = {"contact": user.email}
+    if len(able) == 1:
+        initial["title"] = f"{able[0].short_name}: {services.course_title(able[0])}"
+    form = SessionForm(request.POST or None, initial=initial, programs=able)
     if request.method == "POST" and form.is_valid():
+        program = form.chosen_program()
         try:
-            session = services.publish_session(trainer=user, fields=form.cleaned_data)
+            if program is None:
+                raise CourseError("Choose the qualification program this session teaches.")
+            session = services.publish_session(trainer=user, program=program, fields=form.cleaned_data)
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -348,7 +417,12 @@ def new_session(request: AuthedRequest) -> HttpResponse:
             return redirect("courses:session", pk=session.pk)
     # A refused form is a 400, so a client (and the no-5xx fuzz test) can tell it from a page view.
     status = 400 if request.method == "POST" else 200
-    return render(request, "courses/session_form.html", {"form": form, "session": None}, status=status)
+    return render(
+        request,
+        "courses/session_form.html",
+        {"form": form, "session": None, "program": able[0] if len(able) == 1 else None},
+        status=status,
+    )
 
 
 @login_required
@@ -465,30 +539,42 @@ def sign_in_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Staff ---------------------------------------------------------------------------------------
 
 
+def _staff_program(request: HttpRequest) -> tuple[Program | None, dict[str, Any]]:
+    """A staff list's `?program=CODE` filter and what its template needs to offer it."""
+    program = program_from_query(request.GET.get("program"), kind="qualification")
+    programs = list(qualification_programs(public_only=False))
+    return program, {"program": program, "programs": programs, "show_program": len(programs) > 1}
+
+
 @staff_required
 def staff_plans(request: HttpRequest) -> HttpResponse:
-    pending = CourseSession.objects.filter(plan_status=PlanStatus.SUBMITTED).select_related("trainer")
+    program, filters = _staff_program(request)
+    sessions = CourseSession.objects.all()
+    if program is not None:
+        sessions = sessions.filter(program=program)
+    pending = sessions.filter(plan_status=PlanStatus.SUBMITTED).select_related("trainer", "program")
     decided = (
-        CourseSession.objects.filter(plan_status__in=[PlanStatus.ACCEPTED, PlanStatus.REJECTED])
-        .select_related("trainer", "plan_decided_by")
+        sessions.filter(plan_status__in=[PlanStatus.ACCEPTED, PlanStatus.REJECTED])
+        .select_related("trainer", "plan_decided_by", "program")
         .order_by("-plan_decided_at")[:30]
     )
-    awaiting = CourseSession.objects.filter(plan_status=PlanStatus.AWAITING, starts_at__gt=timezone.now())
+    awaiting = sessions.filter(plan_status=PlanStatus.AWAITING, starts_at__gt=timezone.now())
     return render(
         request,
         "courses/staff_plans.html",
         {
             "pending": pending,
             "decided": decided,
-            "awaiting": awaiting.select_related("trainer"),
+            "awaiting": awaiting.select_related("trainer", "program"),
             "form": PlanDecisionForm(),
+            **filters,
         },
     )
 
 
 @staff_required
 def staff_decide(request: AuthedRequest, pk: int) -> HttpResponse:
-    session = get_object_or_404(CourseSession.objects.select_related("trainer"), pk=pk)
+    session = get_object_or_404(CourseSession.objects.select_related("trainer", "program"), pk=pk)
     form = PlanDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -508,11 +594,19 @@ def staff_decide(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def staff_surveys(request: HttpRequest) -> HttpResponse:
-    program = qualification_program()
+    """Survey results of one qualification program (its own questions): the `?program=` one,
+    else the first that has questions."""
+    program, filters = _staff_program(request)
+    if program is None:
+        program = next(
+            (p for p in filters["programs"] if SurveyQuestion.objects.filter(program=p).exists()),
+            filters["programs"][0] if filters["programs"] else None,
+        )
+        filters["program"] = program
     questions = (
         list(SurveyQuestion.objects.filter(program=program, kind=QuestionKind.RATING)) if program else []
     )
-    answers = SurveyAnswer.objects.filter(rating__isnull=False)
+    answers = SurveyAnswer.objects.filter(rating__isnull=False, response__session__program=program)
     trainer_id = id_param(request.GET.get("trainer"))
     session_id = id_param(request.GET.get("session"))
     if trainer_id is not None:
@@ -573,6 +667,7 @@ def staff_surveys(request: HttpRequest) -> HttpResponse:
             "comments": comments,
             "trainer_id": trainer_id,
             "session_id": session_id,
+            **filters,
         },
     )
 
@@ -584,24 +679,26 @@ def staff_surveys(request: HttpRequest) -> HttpResponse:
 def staff_queue(request: HttpRequest) -> HttpResponse:
     """Upcoming sessions closed to registration because their trainer may not teach today."""
     now = timezone.now()
-    sessions = services.sessions_needing_a_trainer(now)
-    reasons = {t: teaching_problems(t, now) for t in {s.trainer for s in sessions}}
+    program, filters = _staff_program(request)
+    sessions = services.sessions_needing_a_trainer(now, program=program)
+    reasons = {(s.trainer, s.program): teaching_problems(s.trainer, s.program, now) for s in sessions}
     rows = [
         (
             s,
-            reasons[s.trainer],
+            reasons[(s.trainer, s.program)],
             s.seats.filter(
                 status__in=[SeatStatus.REGISTERED, SeatStatus.OFFERED, SeatStatus.WAITING]
             ).count(),
         )
         for s in sessions
     ]
-    return render(request, "courses/staff_queue.html", {"rows": rows})
+    return render(request, "courses/staff_queue.html", {"rows": rows, **filters})
 
 
 def _able_trainers(session: CourseSession, now: datetime) -> tuple[set[int], list[User]]:
-    """Who may take this session over: Trainers of Record in standing, except its own trainer."""
-    able = who_may_teach(None, now) - {session.trainer_id}
+    """Who may take this session over: Trainers of Record in standing for the session's
+    program, except its own trainer."""
+    able = who_may_teach(None, session.program, now) - {session.trainer_id}
     return able, list(User.objects.filter(pk__in=able).order_by("last_name", "first_name", "email"))
 
 
@@ -626,7 +723,7 @@ def _queue_session_page(
         "courses/staff_queue_session.html",
         {
             "session": session,
-            "problems": teaching_problems(session.trainer, now),
+            "problems": teaching_problems(session.trainer, session.program, now),
             "registrants": registrants,
             "reassign_form": reassign_form or ReassignForm(trainers=trainers, prefix="reassign"),
             "cancel_form": cancel_form or ReasonForm(prefix="cancel"),

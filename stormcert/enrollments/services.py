@@ -51,10 +51,6 @@ class JourneyError(Exception):
     """The step cannot be taken now; the message says why in plain words."""
 
 
-def qualification_program() -> Program | None:
-    return Program.objects.filter(kind="qualification", is_public=True).first()
-
-
 def candidate_program_or_404(*, user: User, code: str) -> Program:
     """The qualification program a candidate URL names: any public one, or a hidden one the
     person is already enrolled in (a retired program stays readable to its candidates). Not

@@ -24,4 +24,5 @@ class AgreementVersionAdmin(AuditedAdmin):
 
 @admin.register(ApplicationCycle)
 class ApplicationCycleAdmin(AuditedAdmin):
-    list_display = ["title", "opens_at", "closes_at", "notice_on"]
+    list_display = ["title", "program", "opens_at", "closes_at", "notice_on"]
+    list_filter = ["program"]

@@ -21,7 +21,6 @@ from stormcert.audit.services import record
 from stormcert.certificates.models import Certificate, Source, Status
 from stormcert.certificates.services import issue_certificate
 from stormcert.emails.services import send_once, send_templated_email
-from stormcert.enrollments.services import qualification_program
 from stormcert.lib.db import claim_stamp, lock
 from stormcert.lib.links import absolute_url
 from stormcert.lib.uploads import UploadRefused, check_pdf
@@ -41,21 +40,65 @@ from stormcert.trainers.models import (
     ReviewScore,
     TrainerTerm,
 )
-from stormcert.trainers.services import TrainerError, grant_term, trainer_program
+from stormcert.trainers.services import TrainerError, grant_term
 
 SOQ = "trainers.soq"
 
 
-def active_qisp(user: User, now: datetime) -> Certificate | None:
-    """The person's current QISP certificate (a ToR must keep QISP status)."""
-    program = qualification_program()
-    if program is None:
-        return None
+def active_certificate(user: User, program: Program, now: datetime) -> Certificate | None:
+    """The person's current certificate of `program`, if any."""
     today = program_today(program, now)
     for certificate in Certificate.objects.filter(holder=user, program=program, superseded_at__isnull=True):
         if certificate.status_on(today) == Status.ACTIVE:
             return certificate
     return None
+
+
+def required_programs(program: Program) -> list[Program]:
+    """The programs whose current certificate a member of the trainer `program` must hold."""
+    return list(program.requires.order_by("position", "code"))
+
+
+def required_certificates(user: User, program: Program, now: datetime) -> list[Certificate]:
+    """The person's current certificates in the programs `program` requires (those they hold)."""
+    found = (active_certificate(user, required, now) for required in required_programs(program))
+    return [c for c in found if c is not None]
+
+
+def missing_certificates(user: User, program: Program, now: datetime) -> list[str]:
+    """One sentence for each program `program` requires in which the person holds no current
+    certificate."""
+    return [
+        f"You need a current (active) {required.short_name} certificate."
+        for required in required_programs(program)
+        if active_certificate(user, required, now) is None
+    ]
+
+
+def missing_certificate_names(user: User, program: Program, now: datetime) -> list[str]:
+    """The same, as list items: "an active <short name> certificate"."""
+    return [
+        f"an active {required.short_name} certificate"
+        for required in required_programs(program)
+        if active_certificate(user, required, now) is None
+    ]
+
+
+def holders_of_required(user_ids: set[int], program: Program, now: datetime) -> set[int]:
+    """Of `user_ids`, who holds a current certificate in every program `program` requires."""
+    holders = set(user_ids)
+    for required in required_programs(program):
+        if not holders:
+            break
+        today = program_today(required, now)
+        holders &= {
+            c.holder_id
+            for c in Certificate.objects.filter(
+                program=required, holder_id__in=holders, superseded_at__isnull=True
+            )
+            if c.status_on(today) == Status.ACTIVE
+        }
+    return holders
 
 
 # --- Cycles ---------------------------------------------------------------------------------------
@@ -72,6 +115,7 @@ class CriterionSpec:
 @transaction.atomic
 def open_cycle(
     *,
+    program: Program,
     actor: User | None,
     title: str,
     rfq_text: str,
@@ -85,9 +129,8 @@ def open_cycle(
     now: datetime | None = None,
 ) -> ApplicationCycle:
     now = now or timezone.now()
-    program = trainer_program()
-    if program is None:
-        raise TrainerError("No Trainer of Record program is set up.")
+    if program.kind != "trainer":
+        raise TrainerError(f"{program} is not a trainer program.")
     if closes_at <= opens_at:
         raise TrainerError("The cycle must close after it opens.")
     if notice_on < timezone.localtime(closes_at, program.zone).date():
@@ -159,9 +202,9 @@ def open_cycle(
     return cycle
 
 
-def current_cycle(now: datetime) -> ApplicationCycle | None:
-    """The cycle open now, else the next one to open, else the latest."""
-    cycles = ApplicationCycle.objects.all()
+def current_cycle(program: Program, now: datetime) -> ApplicationCycle | None:
+    """The trainer program's cycle open now, else the next one to open, else the latest."""
+    cycles = ApplicationCycle.objects.filter(program=program)
     return (
         cycles.filter(opens_at__lte=now, closes_at__gt=now).first()
         or cycles.filter(opens_at__gt=now).order_by("opens_at").first()
@@ -180,7 +223,8 @@ def soq_fee_code(applicant: User, cycle: ApplicationCycle) -> str:
     return "soq_resubmittal" if earlier.exists() else "soq"
 
 
-def check_can_apply(*, user: User, cycle: ApplicationCycle, now: datetime) -> Certificate:
+def check_can_apply(*, user: User, cycle: ApplicationCycle, now: datetime) -> list[Certificate]:
+    """Why the person may not apply to `cycle` now, or the required certificates they hold."""
     if now < cycle.opens_at:
         raise TrainerError(
             f"Applications open on {timezone.localtime(cycle.opens_at, cycle.program.zone):%B %-d, %Y}."
@@ -189,21 +233,25 @@ def check_can_apply(*, user: User, cycle: ApplicationCycle, now: datetime) -> Ce
         raise TrainerError(
             f"Applications closed on {timezone.localtime(cycle.closes_at, cycle.program.zone):%B %-d, %Y at %-I:%M %p %Z}."
         )
-    qisp = active_qisp(user, now)
-    if qisp is None:
-        raise TrainerError("Applicants must hold an active QISP certificate.")
-    return qisp
+    missing = missing_certificate_names(user, cycle.program, now)
+    if missing:
+        raise TrainerError("Applicants must hold " + " and ".join(missing) + ".")
+    return required_certificates(user, cycle.program, now)
 
 
 @transaction.atomic
 def start_application(*, user: User, cycle: ApplicationCycle, now: datetime | None = None) -> Application:
     """Open (or return) the person's application and its fee order."""
     now = now or timezone.now()
-    qisp = check_can_apply(user=user, cycle=cycle, now=now)
+    held = check_can_apply(user=user, cycle=cycle, now=now)
     application, created = Application.objects.get_or_create(
         cycle=cycle,
         applicant=user,
-        defaults={"qisp_number": qisp.number, "fee_code": soq_fee_code(user, cycle), "created_at": now},
+        defaults={
+            "qisp_number": held[0].number if held else "",
+            "fee_code": soq_fee_code(user, cycle),
+            "created_at": now,
+        },
     )
     if created:
         record(actor=user, verb="trainers.application_started", obj=application, now=now)
@@ -355,7 +403,11 @@ def submit_application(*, application: Application, now: datetime | None = None)
         template="trainers/email/application_submitted",
         to=application.applicant.email,
         user=application.applicant,
-        context={"application": application, "url": absolute_url("trainers:home")},
+        context={
+            "application": application,
+            "program": application.cycle.program,
+            "url": absolute_url("trainers:home", application.cycle.program.code),
+        },
     )
     return application
 
@@ -525,7 +577,8 @@ def send_notices(*, now: datetime | None = None) -> int:
                     context={
                         "application": application,
                         "selected": application.status == ApplicationStatus.SELECTED,
-                        "url": absolute_url("trainers:home"),
+                        "program": cycle.program,
+                        "url": absolute_url("trainers:home", cycle.program.code),
                     },
                 ):
                     continue
@@ -562,12 +615,15 @@ def has_signed_current(user: User, program: Program, now: datetime) -> bool:
 
 @transaction.atomic
 def sign_agreement(
-    *, user: User, typed_name: str, ip_address: str | None, user_agent: str, now: datetime | None = None
+    *,
+    user: User,
+    program: Program,
+    typed_name: str,
+    ip_address: str | None,
+    user_agent: str,
+    now: datetime | None = None,
 ) -> AgreementSignature:
     now = now or timezone.now()
-    program = trainer_program()
-    if program is None:
-        raise TrainerError("No Trainer of Record program is set up.")
     agreement = agreement_in_force(program, now)
     if agreement is None:
         raise TrainerError("There is no Compliance Agreement to sign yet.")
@@ -598,10 +654,14 @@ def sign_agreement(
     return signature
 
 
-def selected_application(user: User) -> Application | None:
+def selected_application(user: User, program: Program) -> Application | None:
+    """The person's latest selection (told by notice) in the trainer `program`."""
     return (
         Application.objects.filter(
-            applicant=user, status=ApplicationStatus.SELECTED, notified_at__isnull=False
+            applicant=user,
+            cycle__program=program,
+            status=ApplicationStatus.SELECTED,
+            notified_at__isnull=False,
         )
         .select_related("cycle__program")
         .order_by("-created_at")
@@ -648,8 +708,7 @@ def approval_missing(application: Application, now: datetime) -> list[str]:
         missing.append("the ToR course information")
     if not has_signed_current(application.applicant, application.cycle.program, now):
         missing.append("the Compliance Agreement (current version)")
-    if active_qisp(application.applicant, now) is None:
-        missing.append("an active QISP certificate")
+    missing += missing_certificate_names(application.applicant, application.cycle.program, now)
     return missing
 
 
@@ -667,7 +726,14 @@ def approve_candidate(
     missing = approval_missing(application, now)
     if missing:
         raise TrainerError("Still missing: " + "; ".join(missing) + ".")
-    term = grant_term(user=application.applicant, actor=actor, reason=reason, source="selection", now=now)
+    term = grant_term(
+        user=application.applicant,
+        program=application.cycle.program,
+        actor=actor,
+        reason=reason,
+        source="selection",
+        now=now,
+    )
     issue_term_certificate(term=term, actor=actor, now=now)
     application.approved_at = now
     application.approved_by = actor
@@ -704,25 +770,30 @@ def issue_term_certificate(*, term: TrainerTerm, actor: User | None, now: dateti
     return certificate
 
 
-def public_trainers(now: datetime, *, in_standing_only: bool = True) -> list[TrainerTerm]:
-    """The public list of Trainers of Record: terms in force whose holder is in standing to
-    teach (trainers.standing), so the list and the calendar never disagree. Staff pages pass
+def public_trainers(
+    now: datetime, *, program: Program | None = None, in_standing_only: bool = True
+) -> list[TrainerTerm]:
+    """The public list of Trainers of Record of `program` (None: of every public trainer
+    program, by program): terms in force whose holder is in standing in that program
+    (trainers.standing), so the list and the calendar never disagree. Staff pages pass
     `in_standing_only=False` to see every term in force."""
+    from stormcert.programs.lookup import trainer_programs
     from stormcert.trainers.standing import in_standing  # standing builds on this module
 
-    program = trainer_program()
-    if program is None:
-        return []
-    today = program_today(program, now)
-    terms = list(
-        TrainerTerm.objects.filter(program=program)
-        .in_force_on(today)
-        .select_related("user", "user__profile", "certificate")
-        .order_by("user__last_name", "user__first_name")
-    )
-    if in_standing_only:
-        able = in_standing([t.user_id for t in terms], now)
-        terms = [t for t in terms if t.user_id in able]
+    programs = [program] if program is not None else list(trainer_programs(public_only=in_standing_only))
+    terms: list[TrainerTerm] = []
+    for each in programs:
+        today = program_today(each, now)
+        found = list(
+            TrainerTerm.objects.filter(program=each)
+            .in_force_on(today)
+            .select_related("user", "user__profile", "certificate", "program")
+            .order_by("user__last_name", "user__first_name")
+        )
+        if in_standing_only:
+            able = in_standing([t.user_id for t in found], each, now)
+            found = [t for t in found if t.user_id in able]
+        terms += found
     _attach_certified_names(terms)
     return terms
 

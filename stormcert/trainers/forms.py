@@ -11,7 +11,7 @@ from stormcert.trainers.models import Criterion, Delivery
 
 
 class CycleForm(forms.Form):
-    title = forms.CharField(max_length=200, initial="IGP Trainer of Record Request for Qualifications")
+    title = forms.CharField(max_length=200)
     rfq_text = forms.CharField(
         label="Request for Qualifications", widget=forms.Textarea(attrs={"rows": 10}), help_text="Markdown."
     )
@@ -74,7 +74,7 @@ class ApplicationForm(forms.Form):
         label="Other certifications",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="For example PE, CPESC, QSD/QSP.",
+        help_text="For example a professional engineering license or a stormwater certification.",
     )
     regions = forms.CharField(label="Where you would teach", max_length=300, help_text="Cities or regions.")
     delivery = forms.ChoiceField(

@@ -7,4 +7,4 @@ from stormcert.trainers import applications, standing, yearly
 
 register(applications.SOQ)(applications.fulfil_soq)
 register(yearly.TERM_FEE)(yearly.fulfil_term_fee)
-register_standing(standing.teaching_problems, standing.in_standing)
+register_standing(standing.teaching_problems, standing.able_to_teach)

@@ -1,7 +1,7 @@
-"""Trainer of Record terms: who may teach the one-day course, and until when.
+"""Trainer of Record terms: who may teach the courses of the programs a trainer program teaches,
+and until when.
 
-A term is the yearly period (July 1 to June 30 for the IGP ToR program, from the policy's
-`term.start`) for which staff have confirmed a ToR. Being a ToR *today* is derived from the
+A term is the yearly period (from the trainer program's `term.start` policy value) for which staff have confirmed a ToR. Being a ToR *today* is derived from the
 dates, so a lapsed term needs no job to end it.
 """
 
@@ -60,6 +60,10 @@ class TrainerTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.program.code} {self.starts_on:%Y-%m-%d} to {self.ends_on:%Y-%m-%d}"
+
+    def is_in_force_on(self, day: date) -> bool:
+        """The same test as `TrainerTermQuerySet.in_force_on`, for one term already loaded."""
+        return self.starts_on <= day <= self.ends_on and (self.ended_on is None or self.ended_on > day)
 
 
 # --- The yearly application: RFQ / SOQ cycles, applications, reviews ---------------------------
@@ -148,7 +152,7 @@ class Application(models.Model):
         max_length=14, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
     )
     qisp_number = models.CharField(
-        max_length=40, blank=True, help_text="The QISP certificate checked at start."
+        max_length=40, blank=True, help_text="The required certificate checked at start."
     )
     fee_code = models.CharField(max_length=40, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -273,7 +277,7 @@ class ReviewScore(models.Model):
 class AgreementVersion(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="agreements")
     version = models.CharField(max_length=40)
-    title = models.CharField(max_length=200, default="IGP Trainer of Record Compliance Agreement")
+    title = models.CharField(max_length=200, default="Trainer of Record Compliance Agreement")
     body = models.TextField(help_text="Markdown.")
     effective_from = models.DateField()
 

@@ -18,10 +18,6 @@ class TrainerError(Exception):
     pass
 
 
-def trainer_program() -> Program | None:
-    return Program.objects.filter(kind="trainer").first()
-
-
 def term_bounds(program: Program, day: date) -> tuple[date, date]:
     """The yearly term containing `day`, from the policy's term start (MM-DD)."""
     month, dom = (int(part) for part in rules_in_force(program, day).value("term.start").split("-"))
@@ -31,21 +27,32 @@ def term_bounds(program: Program, day: date) -> tuple[date, date]:
     return start, date(start.year + 1, month, dom) - timedelta(days=1)
 
 
-def active_term(user: User, now: datetime | None = None) -> TrainerTerm | None:
-    """The term that makes `user` a Trainer of Record today, if any."""
+def active_terms(user: User, now: datetime | None = None) -> list[TrainerTerm]:
+    """The terms in force today (each in its own program's day) across every trainer program."""
     if not getattr(user, "is_authenticated", False):
-        return None
-    program = trainer_program()
-    if program is None:
-        return None
-    today = program_today(program, now)
-    return TrainerTerm.objects.filter(user=user, program=program).in_force_on(today).first()
+        return []
+    now = now or timezone.now()
+    terms = (
+        TrainerTerm.objects.filter(user=user)
+        .select_related("program", "certificate")
+        .order_by("program__position", "program__code")
+    )
+    return [t for t in terms if t.is_in_force_on(program_today(t.program, now))]
 
 
-def active_trainer_ids(day: date) -> set[int]:
-    program = trainer_program()
-    if program is None:
-        return set()
+def active_term(
+    user: User, now: datetime | None = None, *, program: Program | None = None
+) -> TrainerTerm | None:
+    """The term that makes `user` a Trainer of Record of `program` today (None: of any trainer
+    program), if any."""
+    terms = active_terms(user, now)
+    if program is not None:
+        terms = [t for t in terms if t.program_id == program.pk]
+    return terms[0] if terms else None
+
+
+def active_trainer_ids(day: date, program: Program) -> set[int]:
+    """Who holds a term of `program` in force on `day`."""
     return set(TrainerTerm.objects.filter(program=program).in_force_on(day).values_list("user_id", flat=True))
 
 
@@ -53,20 +60,20 @@ def active_trainer_ids(day: date) -> set[int]:
 def grant_term(
     *,
     user: User,
+    program: Program,
     actor: User | None,
     reason: str,
     source: str = "staff",
     starts_on: date | None = None,
     now: datetime | None = None,
-    program: Program | None = None,
 ) -> TrainerTerm:
-    """Confirm `user` as a ToR of `program` for the term containing `starts_on` (default: today)."""
+    """Confirm `user` as a ToR of the trainer `program` for the term containing `starts_on`
+    (default: today)."""
     now = now or timezone.now()
     if not reason.strip():
         raise TrainerError("Give a reason: granting a ToR term is audited.")
-    program = program or trainer_program()
-    if program is None:
-        raise TrainerError("No Trainer of Record program is set up.")
+    if program.kind != "trainer":
+        raise TrainerError(f"{program} is not a trainer program.")
     day = starts_on or program_today(program, now)
     term_start, term_end = term_bounds(program, day)
     term, created = TrainerTerm.objects.get_or_create(

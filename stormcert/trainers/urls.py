@@ -4,20 +4,27 @@ from stormcert.trainers import views
 
 app_name = "trainers"
 
+# `/tor/` lists the person's trainer programs; everything about one program is under its code
+# (`trainers:home` reverses to either, by whether a code is given).
 urlpatterns = [
-    path("tor/", views.home, name="home"),
-    path("tor/cycles/<int:pk>/rfq.pdf", views.rfq_document, name="rfq_document"),
-    path("tor/apply/", views.apply, name="apply"),
-    path("tor/application/", views.application, name="application"),
-    path("tor/application/pay/", views.pay, name="pay"),
-    path("tor/application/documents/", views.upload, name="upload"),
-    path("tor/application/documents/<int:pk>/delete/", views.remove_document, name="remove_document"),
-    path("tor/documents/<int:pk>/", views.document, name="document"),
-    path("tor/orientation/", views.orientation, name="orientation"),
-    path("tor/course-information/", views.course_info, name="course_info"),
-    path("tor/agreement/", views.agreement, name="agreement"),
-    path("tor/renewal/meeting/", views.renewal_meeting, name="renewal_meeting"),
-    path("tor/renewal/pay/", views.renewal_pay, name="renewal_pay"),
+    path("tor/", views.programs, name="home"),
+    path("tor/<str:code>/", views.home, name="home"),
+    path("tor/<str:code>/cycles/<int:pk>/rfq.pdf", views.rfq_document, name="rfq_document"),
+    path("tor/<str:code>/apply/", views.apply, name="apply"),
+    path("tor/<str:code>/application/", views.application, name="application"),
+    path("tor/<str:code>/application/pay/", views.pay, name="pay"),
+    path("tor/<str:code>/application/documents/", views.upload, name="upload"),
+    path(
+        "tor/<str:code>/application/documents/<int:pk>/delete/",
+        views.remove_document,
+        name="remove_document",
+    ),
+    path("tor/<str:code>/documents/<int:pk>/", views.document, name="document"),
+    path("tor/<str:code>/orientation/", views.orientation, name="orientation"),
+    path("tor/<str:code>/course-information/", views.course_info, name="course_info"),
+    path("tor/<str:code>/agreement/", views.agreement, name="agreement"),
+    path("tor/<str:code>/renewal/meeting/", views.renewal_meeting, name="renewal_meeting"),
+    path("tor/<str:code>/renewal/pay/", views.renewal_pay, name="renewal_pay"),
     path("trainers/", views.public_list, name="public_list"),
     path("review/", views.reviews, name="reviews"),
     path("review/<int:pk>/", views.review, name="review"),

@@ -17,6 +17,8 @@ from stormcert.lib.http import client_ip
 from stormcert.lib.markdown import render_markdown
 from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
+from stormcert.programs.lookup import program_from_query, program_or_404, trainer_programs
+from stormcert.programs.models import Program, ProgramKind
 from stormcert.programs.rules import rules_in_force
 from stormcert.trainers import applications as apps
 from stormcert.trainers import yearly
@@ -42,26 +44,66 @@ from stormcert.trainers.models import (
     TermRenewal,
     TrainerTerm,
 )
-from stormcert.trainers.services import TrainerError, active_term, end_term, trainer_program
+from stormcert.trainers.services import TrainerError, active_term, end_term
 from stormcert.trainers.standing import standing_on
 
 # --- Applicants and ToRs ------------------------------------------------------------------------
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """The ToR program page: the RFQ, your application and its steps, your yearly renewal."""
+def _program(code: str) -> Program:
+    return program_or_404(code, kind=ProgramKind.TRAINER)
+
+
+def programs(request: HttpRequest) -> HttpResponse:
+    """The person's trainer programs: their terms and applications in each, and the open
+    application cycles of every public trainer program. With exactly one public trainer
+    program, its page."""
+    public = list(trainer_programs())
+    if len(public) == 1:
+        return redirect("trainers:home", public[0].code)
     now = timezone.now()
-    cycle = apps.current_cycle(now)
+    user = request.user
+    rows = []
+    for program in trainer_programs(public_only=False):
+        mine = isinstance(user, User) and (
+            TrainerTerm.objects.filter(user=user, program=program).exists()
+            or Application.objects.filter(applicant=user, cycle__program=program).exists()
+        )
+        if not program.is_public and not mine:
+            continue
+        cycle = apps.current_cycle(program, now)
+        rows.append(
+            {
+                "program": program,
+                "cycle": cycle,
+                "cycle_state": cycle.state(now) if cycle else "",
+                "term": active_term(user, now, program=program) if isinstance(user, User) else None,
+                "applications": list(
+                    Application.objects.filter(applicant=user, cycle__program=program).select_related("cycle")
+                )
+                if isinstance(user, User)
+                else [],
+            }
+        )
+    return render(request, "trainers/programs.html", {"rows": rows, "now": now})
+
+
+def home(request: HttpRequest, code: str) -> HttpResponse:
+    """A trainer program's page: the RFQ, your application and its steps, your yearly renewal."""
+    program = _program(code)
+    now = timezone.now()
+    cycle = apps.current_cycle(program, now)
     user = request.user
     context: dict[str, object] = {
+        "program": program,
+        "teaches": list(program.teaches.order_by("position", "code")),
         "cycle": cycle,
+        "cycle_state": cycle.state(now) if cycle else "",
+        "criteria": list(cycle.criteria.all()) if cycle else [],
         "now": now,
         "rfq": render_markdown(cycle.rfq_text) if cycle else "",
+        "fees": rules_in_force(program, timezone.localtime(now, program.zone).date()).fees,
     }
-    if cycle is not None:
-        program = cycle.program
-        fees = rules_in_force(program, timezone.localtime(now, program.zone).date()).fees
-        context["fees"] = fees
     # A public page: the isinstance (not a cast) is what tells a signed-in person from a visitor.
     if isinstance(user, User):
         me = user
@@ -72,8 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 apps.check_can_apply(user=me, cycle=cycle, now=now)
             except TrainerError as exc:
                 problem = str(exc)
-        selected = apps.selected_application(me)
-        tor_program = trainer_program()
+        selected = apps.selected_application(me, program)
         context.update(
             {
                 "application": application,
@@ -82,18 +123,18 @@ def home(request: HttpRequest) -> HttpResponse:
                 "approval_missing": apps.approval_missing(selected, now)
                 if selected and not selected.approved_at
                 else [],
-                "agreement": apps.agreement_in_force(tor_program, now) if tor_program else None,
-                "signed": apps.has_signed_current(me, tor_program, now) if tor_program else False,
-                "term": active_term(me, now),
-                "renewal": yearly.term_renewal_status(me, now),
+                "agreement": apps.agreement_in_force(program, now),
+                "signed": apps.has_signed_current(me, program, now),
+                "term": active_term(me, now, program=program),
+                "renewal": yearly.term_renewal_status(me, program, now),
                 "how_form": HowForm(),
             }
         )
     return render(request, "trainers/home.html", context)
 
 
-def rfq_document(request: HttpRequest, pk: int) -> FileResponse:
-    cycle = get_object_or_404(ApplicationCycle, pk=pk)
+def rfq_document(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    cycle = get_object_or_404(ApplicationCycle, pk=pk, program=_program(code))
     if not cycle.rfq_document:
         raise Http404("This cycle has no RFQ document.")
     return pdf_response(cycle.rfq_document, f"rfq-{cycle.pk}.pdf")
@@ -101,20 +142,21 @@ def rfq_document(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def apply(request: AuthedRequest) -> HttpResponse:
-    cycle = apps.current_cycle(timezone.now())
+def apply(request: AuthedRequest, code: str) -> HttpResponse:
+    program = _program(code)
+    cycle = apps.current_cycle(program, timezone.now())
     if cycle is None:
         raise Http404("No application cycle.")
     try:
         apps.start_application(user=request.user, cycle=cycle)
     except TrainerError as exc:
         messages.error(request, str(exc))
-        return redirect("trainers:home")
-    return redirect("trainers:application")
+        return redirect("trainers:home", code)
+    return redirect("trainers:application", code)
 
 
-def _my_application(request: AuthedRequest) -> Application:
-    cycle = apps.current_cycle(timezone.now())
+def _my_application(request: AuthedRequest, code: str) -> Application:
+    cycle = apps.current_cycle(_program(code), timezone.now())
     application = (
         Application.objects.filter(applicant=request.user, cycle=cycle)
         .select_related("cycle__program")
@@ -128,8 +170,8 @@ def _my_application(request: AuthedRequest) -> Application:
 
 
 @login_required
-def application(request: AuthedRequest) -> HttpResponse:
-    current = _my_application(request)
+def application(request: AuthedRequest, code: str) -> HttpResponse:
+    current = _my_application(request, code)
     now = timezone.now()
     initial = {k: getattr(current, k) for k in apps.ANSWER_FIELDS}
     submitting = request.method == "POST" and "submit" in request.POST
@@ -142,15 +184,16 @@ def application(request: AuthedRequest) -> HttpResponse:
                 messages.success(
                     request, "Your Statement of Qualifications is submitted. We email you the result."
                 )
-                return redirect("trainers:home")
+                return redirect("trainers:home", code)
             messages.success(request, "Draft saved.")
-            return redirect("trainers:application")
+            return redirect("trainers:application", code)
         except TrainerError as exc:
             form.add_error(None, str(exc))
     return render(
         request,
         "trainers/application.html",
         {
+            "program": current.cycle.program,
             "application": current,
             "form": form,
             "document_form": DocumentForm(),
@@ -167,26 +210,26 @@ def application(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def pay(request: AuthedRequest) -> HttpResponse:
-    current = _my_application(request)
+def pay(request: AuthedRequest, code: str) -> HttpResponse:
+    current = _my_application(request, code)
     try:
         order = apps.start_fee_payment(application=current)
     except TrainerError as exc:
         messages.error(request, str(exc))
-        return redirect("trainers:application")
+        return redirect("trainers:application", code)
     return redirect("payments:order", number=order.number)
 
 
 @login_required
 @require_POST
-def upload(request: AuthedRequest) -> HttpResponse:
-    current = _my_application(request)
+def upload(request: AuthedRequest, code: str) -> HttpResponse:
+    current = _my_application(request, code)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
-        return redirect("trainers:application")
+        return redirect("trainers:application", code)
     try:
         apps.add_document(
             application=current, label=form.cleaned_data["label"], upload=form.cleaned_data["file"]
@@ -194,62 +237,67 @@ def upload(request: AuthedRequest) -> HttpResponse:
         messages.success(request, "Document added.")
     except TrainerError as exc:
         messages.error(request, str(exc))
-    return redirect("trainers:application")
+    return redirect("trainers:application", code)
 
 
 @login_required
 @require_POST
-def remove_document(request: AuthedRequest, pk: int) -> HttpResponse:
-    current = _my_application(request)
+def remove_document(request: AuthedRequest, code: str, pk: int) -> HttpResponse:
+    current = _my_application(request, code)
     document = get_object_or_404(ApplicationDocument, pk=pk, application=current)
     try:
         apps.remove_document(document=document)
         messages.success(request, "Document removed.")
     except TrainerError as exc:
         messages.error(request, str(exc))
-    return redirect("trainers:application")
+    return redirect("trainers:application", code)
 
 
 @login_required
-def document(request: HttpRequest, pk: int) -> FileResponse:
-    found = get_object_or_404(ApplicationDocument.objects.select_related("application"), pk=pk)
+def document(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    found = get_object_or_404(
+        ApplicationDocument.objects.select_related("application"),
+        pk=pk,
+        application__cycle__program=_program(code),
+    )
     if not apps.can_read_documents(request.user, found.application, staff=has_staff_powers(request)):
         # Not found rather than forbidden: nobody learns which documents exist.
         raise Http404("No such document.")
     return pdf_response(found.file, found.original_name)
 
 
-def _selected(request: AuthedRequest) -> Application:
-    selected = apps.selected_application(request.user)
+def _selected(request: AuthedRequest, code: str) -> Application:
+    program = _program(code)
+    selected = apps.selected_application(request.user, program)
     if selected is None:
-        raise PermissionDenied("This step is for selected Trainer of Record candidates.")
+        raise PermissionDenied(f"This step is for selected candidates of {program.short_name}.")
     return selected
 
 
 @login_required
 @require_POST
-def orientation(request: AuthedRequest) -> HttpResponse:
+def orientation(request: AuthedRequest, code: str) -> HttpResponse:
     form = HowForm(request.POST)
     try:
-        apps.record_orientation(application=_selected(request), how=form.data.get("how", ""))
+        apps.record_orientation(application=_selected(request, code), how=form.data.get("how", ""))
         messages.success(request, "Orientation recorded.")
     except TrainerError as exc:
         messages.error(request, str(exc))
-    return redirect("trainers:home")
+    return redirect("trainers:home", code)
 
 
 @login_required
 @require_POST
-def course_info(request: AuthedRequest) -> HttpResponse:
-    apps.acknowledge_course_info(application=_selected(request))
+def course_info(request: AuthedRequest, code: str) -> HttpResponse:
+    apps.acknowledge_course_info(application=_selected(request, code))
     messages.success(request, "Thank you: the course information is recorded as read.")
-    return redirect("trainers:home")
+    return redirect("trainers:home", code)
 
 
 @login_required
-def agreement(request: AuthedRequest) -> HttpResponse:
-    program = trainer_program()
-    current = apps.agreement_in_force(program, timezone.now()) if program else None
+def agreement(request: AuthedRequest, code: str) -> HttpResponse:
+    program = _program(code)
+    current = apps.agreement_in_force(program, timezone.now())
     if current is None:
         raise Http404("No Compliance Agreement is published.")
     form = AgreementForm(request.POST or None)
@@ -257,46 +305,71 @@ def agreement(request: AuthedRequest) -> HttpResponse:
         try:
             apps.sign_agreement(
                 user=request.user,
+                program=program,
                 typed_name=form.cleaned_data["typed_name"],
                 ip_address=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
             )
             messages.success(request, f"Signed: {current}.")
-            return redirect("trainers:home")
+            return redirect("trainers:home", code)
         except TrainerError as exc:
             form.add_error("typed_name", str(exc))
     signature = current.signatures.filter(user=request.user).first()
     return render(
         request,
         "trainers/agreement.html",
-        {"agreement": current, "body": render_markdown(current.body), "form": form, "signature": signature},
+        {
+            "program": program,
+            "agreement": current,
+            "body": render_markdown(current.body),
+            "form": form,
+            "signature": signature,
+        },
     )
 
 
 @login_required
 @require_POST
-def renewal_meeting(request: AuthedRequest) -> HttpResponse:
+def renewal_meeting(request: AuthedRequest, code: str) -> HttpResponse:
     try:
-        yearly.record_meeting(user=request.user, how=request.POST.get("how", ""))
+        yearly.record_meeting(user=request.user, program=_program(code), how=request.POST.get("how", ""))
         messages.success(request, "Renewal meeting recorded.")
     except TrainerError as exc:
         messages.error(request, str(exc))
-    return redirect("trainers:home")
+    return redirect("trainers:home", code)
 
 
 @login_required
 @require_POST
-def renewal_pay(request: AuthedRequest) -> HttpResponse:
+def renewal_pay(request: AuthedRequest, code: str) -> HttpResponse:
     try:
-        order = yearly.start_term_fee(user=request.user)
+        order = yearly.start_term_fee(user=request.user, program=_program(code))
     except TrainerError as exc:
         messages.error(request, str(exc))
-        return redirect("trainers:home")
+        return redirect("trainers:home", code)
     return redirect("payments:order", number=order.number)
 
 
 def public_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "trainers/public_list.html", {"terms": apps.public_trainers(timezone.now())})
+    """Every public trainer program's Trainers of Record in standing, under their program
+    (`?program=CODE`: one program's)."""
+    now = timezone.now()
+    chosen = program_from_query(request.GET.get("program"), kind=ProgramKind.TRAINER)
+    public = list(trainer_programs())
+    shown = [chosen] if chosen is not None and chosen.is_public else public
+    groups = [
+        {
+            "program": program,
+            "teaches": list(program.teaches.order_by("position", "code")),
+            "terms": apps.public_trainers(now, program=program),
+        }
+        for program in shown
+    ]
+    return render(
+        request,
+        "trainers/public_list.html",
+        {"groups": groups, "programs": public, "program": chosen if chosen in shown else None},
+    )
 
 
 # --- Reviewers ----------------------------------------------------------------------------------
@@ -365,21 +438,34 @@ def review(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def staff_home(request: HttpRequest) -> HttpResponse:
+    """Trainer programs at a glance; `?program=CODE` narrows every list to one program."""
     now = timezone.now()
+    program = program_from_query(request.GET.get("program"), kind=ProgramKind.TRAINER)
+    every = list(trainer_programs(public_only=False))
+    cycles = ApplicationCycle.objects.select_related("program")
+    to_approve = Application.objects.filter(
+        status=ApplicationStatus.SELECTED, notified_at__isnull=False, approved_at__isnull=True
+    ).select_related("applicant", "cycle__program")
+    flagged = yearly.sessions_without_a_term(now)
+    if program is not None:
+        cycles = cycles.filter(program=program)
+        to_approve = to_approve.filter(cycle__program=program)
+        taught = set(program.teaches.values_list("pk", flat=True))
+        flagged = [s for s in flagged if s.program_id in taught]
+    terms = apps.public_trainers(now, program=program, in_standing_only=False)
     return render(
         request,
         "trainers/staff_home.html",
         {
-            "cycles": ApplicationCycle.objects.all(),
+            "program": program,
+            "programs": every,
+            "show_program": len(every) > 1,
+            "cycles": cycles,
             "now": now,
-            "to_approve": Application.objects.filter(
-                status=ApplicationStatus.SELECTED, notified_at__isnull=False, approved_at__isnull=True
-            ).select_related("applicant"),
-            "renewals": yearly.renewals_to_confirm(),
-            "flagged": yearly.sessions_without_a_term(now),
-            "terms": [
-                (t, standing_on(t.user, now=now)) for t in apps.public_trainers(now, in_standing_only=False)
-            ],
+            "to_approve": to_approve,
+            "renewals": yearly.renewals_to_confirm(program),
+            "flagged": flagged,
+            "terms": [(t, standing_on(t.user, t.program, now=now)) for t in terms],
             "queue": len(sessions_needing_a_trainer(now)),
             "reason_form": ReasonForm(),
         },
@@ -388,9 +474,17 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def staff_new_cycle(request: AuthedRequest) -> HttpResponse:
-    program = trainer_program()
+    """A new application cycle of the trainer program `?program=CODE` (the only one when there
+    is one; else staff choose)."""
+    every = list(trainer_programs(public_only=False))
+    chosen = program_from_query(
+        request.GET.get("program") or request.POST.get("program"), kind=ProgramKind.TRAINER
+    )
+    program = chosen or (every[0] if len(every) == 1 else None)
     if program is None:
-        raise Http404("No Trainer of Record program.")
+        if not every:
+            raise Http404("No trainer program is set up.")
+        return render(request, "trainers/staff_choose_program.html", {"programs": every})
     fees = rules_in_force(program).fees
     form = CycleForm(
         request.POST or None,
@@ -398,14 +492,16 @@ def staff_new_cycle(request: AuthedRequest) -> HttpResponse:
         initial={
             "soq_fee": fees["soq"].amount if "soq" in fees else None,
             "resubmittal_fee": fees["soq_resubmittal"].amount if "soq_resubmittal" in fees else None,
-            "criteria": "Industrial stormwater experience | 3 | 5\nTraining and teaching experience | 3 | 5\n"
-            "Knowledge of the IGP | 2 | 5\nAvailability and reach | 1 | 5",
+            "title": f"{program.short_name} Request for Qualifications",
+            "criteria": "Subject experience | 3 | 5\nTraining and teaching experience | 3 | 5\n"
+            "Knowledge of the program's requirements | 2 | 5\nAvailability and reach | 1 | 5",
         },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             cycle = apps.open_cycle(
+                program=program,
                 actor=request.user,
                 title=data["title"],
                 rfq_text=data["rfq_text"],
@@ -422,7 +518,7 @@ def staff_new_cycle(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, "The application cycle is set up.")
             return redirect("trainers:staff_cycle", pk=cycle.pk)
-    return render(request, "trainers/staff_cycle_form.html", {"form": form})
+    return render(request, "trainers/staff_cycle_form.html", {"form": form, "program": program})
 
 
 @staff_required
@@ -520,7 +616,7 @@ def staff_application(request: AuthedRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def staff_confirm_renewal(request: AuthedRequest, pk: int) -> HttpResponse:
-    renewal = get_object_or_404(TermRenewal, pk=pk)
+    renewal = get_object_or_404(TermRenewal.objects.select_related("user", "program"), pk=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason: confirmations are audited.")
@@ -529,7 +625,8 @@ def staff_confirm_renewal(request: AuthedRequest, pk: int) -> HttpResponse:
         yearly.confirm_renewal(renewal=renewal, actor=request.user, reason=form.cleaned_data["reason"])
         messages.success(
             request,
-            f"Confirmed: {renewal.user} is a Trainer of Record for the term from {renewal.term_start:%B %-d, %Y}.",
+            f"Confirmed: {renewal.user} is a Trainer of Record of {renewal.program.short_name} "
+            f"for the term from {renewal.term_start:%B %-d, %Y}.",
         )
     except TrainerError as exc:
         messages.error(request, str(exc))
@@ -567,6 +664,6 @@ def staff_end_term(request: AuthedRequest, pk: int) -> HttpResponse:
             "term": term,
             "form": form,
             "later": later.select_related("certificate"),
-            "standing": standing_on(term.user),
+            "standing": standing_on(term.user, term.program),
         },
     )

@@ -1,5 +1,6 @@
-"""The yearly ToR term (July 1 to June 30): QISP status, the renewal meeting, the agreement in
-force, the fee by June 30 (with the late fee after), then staff confirm a new term."""
+"""The yearly ToR term (from the program's `term.start`): the required certificates current, the
+renewal meeting, the agreement in force, the fee by the due day (with the late fee after), then
+staff confirm a new term. Everything here is about one trainer program, named by the caller."""
 
 from __future__ import annotations
 
@@ -21,14 +22,18 @@ from stormcert.payments.models import Order
 from stormcert.payments.services import get_or_create_order, pending_order
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
-from stormcert.trainers.applications import active_qisp, has_signed_current, issue_term_certificate
+from stormcert.trainers.applications import (
+    has_signed_current,
+    issue_term_certificate,
+    missing_certificate_names,
+    required_certificates,
+)
 from stormcert.trainers.models import TermRenewal, TrainerTerm
 from stormcert.trainers.services import (
     TrainerError,
     active_trainer_ids,
     grant_term,
     term_bounds,
-    trainer_program,
 )
 
 TERM_FEE = "trainers.term_fee"
@@ -36,15 +41,15 @@ FEE, LATE_FEE = "tor_yearly", "tor_late"
 
 
 def fee_due_day(program: Program, term_start: date) -> date:
-    """The policy's due day (MM-DD) that falls last before the term starts: June 30 for July 1."""
+    """The policy's due day (MM-DD) that falls last before the term starts (06-30 for 07-01)."""
     month, day = (int(part) for part in rules_in_force(program, term_start).value("term.fee_due").split("-"))
     due = date(term_start.year, month, day)
     return due if due < term_start else date(term_start.year - 1, month, day)
 
 
 def is_late(due: date, day: date) -> bool:
-    """Paid on the due day counts as on time; the late fee applies from the next day (Pacific):
-    the same rule as a QISP renewal's fee, from lib.dates."""
+    """Paid on the due day counts as on time; the late fee applies from the next day (in the
+    program's zone): the same rule as a certificate renewal's fee, from lib.dates."""
     return not is_on_time(due_day=due, day=day)
 
 
@@ -64,15 +69,15 @@ class TermRenewalStatus:
     due: date
     late: bool
     amount: Decimal
-    qisp: Certificate | None
+    certificates: list[Certificate]
+    missing_certificates: list[str]
     agreement_signed: bool
     open_order: Order | None
 
     @property
     def missing(self) -> list[str]:
         missing = []
-        if self.qisp is None:
-            missing.append("an active QISP certificate")
+        missing += self.missing_certificates
         if self.renewal.meeting_at is None:
             missing.append("the renewal meeting (attended or viewed)")
         if not self.agreement_signed:
@@ -100,11 +105,13 @@ def _locked(renewal: TermRenewal) -> TermRenewal:
     return lock(saved)
 
 
-def term_renewal_status(user: User, now: datetime | None = None) -> TermRenewalStatus | None:
-    """Where a ToR (or a former one) stands for the next term; None if they never were one."""
+def term_renewal_status(
+    user: User, program: Program, now: datetime | None = None
+) -> TermRenewalStatus | None:
+    """Where a ToR (or a former one) of the trainer `program` stands for the next term; None
+    if they never were one."""
     now = now or timezone.now()
-    program = trainer_program()
-    if program is None or not TrainerTerm.objects.filter(user=user, program=program).exists():
+    if not TrainerTerm.objects.filter(user=user, program=program).exists():
         return None
     today = program_today(program, now)
     term_start = renewal_term_start(user, program, today)
@@ -121,7 +128,8 @@ def term_renewal_status(user: User, now: datetime | None = None) -> TermRenewalS
         due=due,
         late=late,
         amount=amount,
-        qisp=active_qisp(user, now),
+        certificates=required_certificates(user, program, now),
+        missing_certificates=missing_certificate_names(user, program, now),
         agreement_signed=has_signed_current(user, program, now),
         open_order=_open_order(renewal),
     )
@@ -134,13 +142,13 @@ def _open_order(renewal: TermRenewal) -> Order | None:
 
 
 @transaction.atomic
-def record_meeting(*, user: User, how: str, now: datetime | None = None) -> TermRenewal:
+def record_meeting(*, user: User, program: Program, how: str, now: datetime | None = None) -> TermRenewal:
     now = now or timezone.now()
     if how not in ("attended", "viewed"):
         raise TrainerError("Say whether you attended the renewal meeting or viewed its recording.")
-    status = term_renewal_status(user, now)
+    status = term_renewal_status(user, program, now)
     if status is None:
-        raise TrainerError("The renewal is for Trainers of Record.")
+        raise TrainerError(f"The renewal is for Trainers of Record of {program.short_name}.")
     renewal = _locked(status.renewal)
     if renewal.meeting_at is None:
         renewal.meeting_at = now
@@ -151,13 +159,13 @@ def record_meeting(*, user: User, how: str, now: datetime | None = None) -> Term
 
 
 @transaction.atomic
-def start_term_fee(*, user: User, now: datetime | None = None) -> Order:
+def start_term_fee(*, user: User, program: Program, now: datetime | None = None) -> Order:
     """The yearly fee order: the late fee is added when the order is made after the due day,
     and an order keeps the amount it was made at (like every order)."""
     now = now or timezone.now()
-    status = term_renewal_status(user, now)
+    status = term_renewal_status(user, program, now)
     if status is None:
-        raise TrainerError("The yearly fee is for Trainers of Record.")
+        raise TrainerError(f"The yearly fee is for Trainers of Record of {program.short_name}.")
     renewal = _locked(status.renewal)
     if renewal.paid_at is not None:
         raise TrainerError("The yearly fee for this term is already paid.")
@@ -169,7 +177,7 @@ def start_term_fee(*, user: User, now: datetime | None = None) -> Order:
         purpose=TERM_FEE,
         reference={"renewal": renewal.pk},
         key="renewal",
-        description=f"IGP ToR yearly fee, term from {status.term_start:%B %-d, %Y}",
+        description=f"{renewal.program.short_name} yearly fee, term from {status.term_start:%B %-d, %Y}",
         now=now,
     )
     return order
@@ -191,9 +199,7 @@ def confirm_renewal(
     renewal = lock(renewal, "user", "program")
     if renewal.confirmed_at is not None:
         raise TrainerError("This renewal is already confirmed.")
-    missing = []
-    if active_qisp(renewal.user, now) is None:
-        missing.append("an active QISP certificate")
+    missing = missing_certificate_names(renewal.user, renewal.program, now)
     if renewal.meeting_at is None:
         missing.append("the renewal meeting")
     if not has_signed_current(renewal.user, renewal.program, now):
@@ -203,7 +209,13 @@ def confirm_renewal(
     if missing:
         raise TrainerError("Still missing: " + "; ".join(missing) + ".")
     term = grant_term(
-        user=renewal.user, actor=actor, reason=reason, source="renewal", starts_on=renewal.term_start, now=now
+        user=renewal.user,
+        program=renewal.program,
+        actor=actor,
+        reason=reason,
+        source="renewal",
+        starts_on=renewal.term_start,
+        now=now,
     )
     issue_term_certificate(term=term, actor=actor, now=now)
     renewal.confirmed_at = now
@@ -213,24 +225,34 @@ def confirm_renewal(
     return term
 
 
-def renewals_to_confirm() -> list[TermRenewal]:
-    return list(
-        TermRenewal.objects.filter(confirmed_at__isnull=True, paid_at__isnull=False).select_related("user")
-    )
+def renewals_to_confirm(program: Program | None = None) -> list[TermRenewal]:
+    renewals = TermRenewal.objects.filter(confirmed_at__isnull=True, paid_at__isnull=False)
+    if program is not None:
+        renewals = renewals.filter(program=program)
+    return list(renewals.select_related("user", "program"))
 
 
 def sessions_without_a_term(now: datetime | None = None) -> list[CourseSession]:
-    """Published sessions whose trainer's term will have lapsed by the session day: for staff."""
+    """Published sessions whose trainer will hold no term, on the session day, in any trainer
+    program that teaches the session's program: for staff."""
+    from stormcert.programs.lookup import trainer_programs_teaching
+
     now = now or timezone.now()
     flagged = []
     sessions = CourseSession.objects.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).select_related(
         "trainer", "program"
     )
-    cache: dict[date, set[int]] = {}
+    teaching: dict[int, list[Program]] = {}
+    cache: dict[tuple[date, int], set[int]] = {}
     for session in sessions:
+        if session.program_id not in teaching:
+            teaching[session.program_id] = list(trainer_programs_teaching(session.program))
         day = session.start_day()
-        if day not in cache:
-            cache[day] = active_trainer_ids(day)
-        if session.trainer_id not in cache[day]:
+        holders: set[int] = set()
+        for program in teaching[session.program_id]:
+            if (day, program.pk) not in cache:
+                cache[(day, program.pk)] = active_trainer_ids(day, program)
+            holders |= cache[(day, program.pk)]
+        if session.trainer_id not in holders:
             flagged.append(session)
     return flagged

@@ -51,6 +51,7 @@ def test_a_term_ended_early_sends_the_session_to_staff_who_cancel_it(
     zone = program.zone
     session = publish_session(
         trainer=tom,
+        program=program,
         fields={
             "title": "QISP one-day training course",
             "starts_at": datetime.combine(day, time(8), tzinfo=zone),

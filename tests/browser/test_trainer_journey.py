@@ -66,7 +66,7 @@ def test_from_rfq_to_a_published_session(browser: Browser, live_server: object, 
     ana.get_by_role("button", name="Pay $300.00 by card (test mode)").click()
     ana.get_by_role("button", name="Approve test payment").click()
     expect(ana.get_by_text("Payment received. Thank you!")).to_be_visible()
-    ana.goto("/tor/application/")
+    ana.goto("/tor/IGP-TOR/application/")
     resume = tmp_path / "ana-resume.pdf"
     resume.write_bytes(PDF)
     ana.get_by_label("What it is").fill("Résumé")

@@ -61,8 +61,15 @@ def session_fields(day_offset: int = 30, **overrides: Any) -> dict[str, Any]:
     return fields
 
 
-def make_session(trainer: User, now: datetime = T0, **overrides: Any) -> CourseSession:
-    return publish_session(trainer=trainer, fields=session_fields(**overrides), now=now)
+def make_session(
+    trainer: User, now: datetime = T0, *, program: Program | None = None, **overrides: Any
+) -> CourseSession:
+    return publish_session(
+        trainer=trainer,
+        program=program or Program.objects.get(code="QISP"),
+        fields=session_fields(**overrides),
+        now=now,
+    )
 
 
 def ready_for_course(user: User, when: datetime = T0) -> Enrollment:

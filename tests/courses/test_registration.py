@@ -27,9 +27,11 @@ pytestmark = pytest.mark.django_db
 def test_a_candidate_before_the_midterm_is_told_why(trainer: User, alice: User) -> None:
     session = make_session(trainer)
     ready_for_midterm(alice)
-    with pytest.raises(CourseError, match="opens once you pass the midterm"):
+    with pytest.raises(
+        CourseError, match=r"opens once you have done the steps before it \(passing the Midterm exam\)"
+    ):
         register_for_session(user=alice, session=session, now=T0 + timedelta(hours=1))
-    with pytest.raises(CourseError, match="candidates who have passed the midterm"):
+    with pytest.raises(CourseError, match="is for candidates of QISP who have passed the Midterm exam"):
         register_for_session(user=make_person("new@example.com"), session=session, now=T0)
 
 

@@ -38,7 +38,7 @@ from stormcert.programs.models import PolicyValue
 from stormcert.trainers.models import TrainerTerm
 from stormcert.trainers.services import end_term
 from tests.courses.conftest import PT, T0, make_session, ready_for_course, session_fields
-from tests.trainers.builders import in_standing
+from tests.trainers.builders import in_standing, tor_program
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +156,7 @@ def test_the_roster_page_tells_a_trainer_without_standing_why(trainer: User, sar
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
         refused = client_for(trainer).get(roster)
         assert refused.status_code == 403
-        assert "Your Trainer of Record term ended on November 21, 2026" in refused.content.decode()
+        assert "Your IGP ToR term ended on November 21, 2026" in refused.content.decode()
         assert client_for(sara, mfa=True).get(roster).status_code == 200
         mine = client_for(trainer).get(reverse("courses:mine")).content.decode()
     assert "not in good standing" in mine and "Term ended by staff." in mine
@@ -290,7 +290,7 @@ def _without_standing() -> User:
     from stormcert.trainers.services import grant_term
 
     user = make_person("rob@example.com", roles=(Role.TRAINER,), first_name="Rob", last_name="Ng")
-    term = grant_term(user=user, actor=None, reason="test", now=T0)
+    term = grant_term(user=user, program=tor_program(), actor=None, reason="test", now=T0)
     TrainerTerm.objects.filter(pk=term.pk).update(ended_on=T0.date(), end_reason="term ended")
     return user
 

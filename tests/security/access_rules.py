@@ -176,7 +176,11 @@ RULES: dict[str, Rule] = {
     "certificates:achievement": PUBLIC,
     "certificates:revocations": PUBLIC,
     "certificates:jwks": PUBLIC,
-    "trainers:home": PUBLIC,
+    # `/tor/` (walked first of the two `trainers:home` routes) sends everyone to the only public
+    # trainer program's page, `/tor/<code>/`, a public page (tests/trainers/test_programs.py).
+    "trainers:home": PUBLIC.but(
+        visitor=REDIRECT, alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
+    ),
     "trainers:public_list": PUBLIC,
     "trainers:rfq_document": PUBLIC,
     # The JSON API (fuzzed separately by test_api_schema.py). Its root has no page.

@@ -59,7 +59,11 @@ def leaks(world: World) -> list[Leak]:
             reverse("exams:accommodation_document", args=[o["accommodation"].pk]),
             b"%PDF",
         ),
-        Leak("a ToR application document", reverse("trainers:document", args=[o["document"].pk]), b"%PDF"),
+        Leak(
+            "a ToR application document",
+            reverse("trainers:document", args=["IGP-TOR", o["document"].pk]),
+            b"%PDF",
+        ),
         Leak(
             "a ToR's roster with emails",
             reverse("courses:roster", args=[o["session"].pk]),

@@ -42,9 +42,11 @@ def tor_document(alice: User, sara: User, content: bytes) -> tuple[Any, Callable
     qisp(alice)
     with time_machine.travel(DURING, tick=False):
         client = client_for(alice)  # signed in during the cycle: a session from today would have expired
-        client.post(reverse("trainers:apply"))
+        client.post(reverse("trainers:apply", args=["IGP-TOR"]))
         response = client.post(
-            reverse("trainers:upload"), {"label": "CV", "file": upload(content)}, follow=True
+            reverse("trainers:upload", args=["IGP-TOR"]),
+            {"label": "CV", "file": upload(content)},
+            follow=True,
         )
     return response, ApplicationDocument.objects.count
 
@@ -132,7 +134,7 @@ def test_the_public_rfq_is_served_sandboxed(sara: User, settings: Any, tmp_path:
     settings.MEDIA_ROOT = tmp_path / "media"
     rfq(sara, sara, PDF)
     cycle = ApplicationCycle.objects.get()
-    response = Client().get(reverse("trainers:rfq_document", args=[cycle.pk]))
+    response = Client().get(reverse("trainers:rfq_document", args=["IGP-TOR", cycle.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert (
         response["Content-Security-Policy"] == "sandbox" and response["X-Content-Type-Options"] == "nosniff"

@@ -26,7 +26,6 @@ from stormcert.backoffice.models import ImportRun
 from stormcert.certificates.names import request_name_change
 from stormcert.core.demo.exams import load_demo_exams
 from stormcert.core.demo.legacy import load_demo_legacy
-from stormcert.core.demo.trainers import load_demo_trainer_program
 from stormcert.core.demo.training import COURSE_CODE, load_demo_content
 from stormcert.courses.models import Mode
 from stormcert.courses.services import register_for_session, submit_virtual_plan
@@ -62,7 +61,7 @@ from stormcert.training.models import Course, Lesson, LessonKind
 from tests.certificates.builders import certify
 from tests.courses.conftest import PT, make_session
 from tests.enrollments.builders import done, finish_training, pay
-from tests.trainers.builders import ANSWERS, PDF, pdf
+from tests.trainers.builders import ANSWERS, PDF, pdf, tor_program
 
 
 @dataclass
@@ -98,9 +97,9 @@ def build_world() -> World:
     enable_totp(stan)
 
     # Tom: a current ToR term, a published in-person session and a virtual one with a plan.
-    term = grant_term(user=tom, actor=None, reason="access matrix world", now=now)
-    load_demo_trainer_program(now=now)
-    # Standing to teach also needs a current QISP (the demo agreement is signed just above).
+    term = grant_term(user=tom, program=tor_program(), actor=None, reason="access matrix world", now=now)
+    _trainer_program_data(tom, now)
+    # Standing to teach also needs a current QISP (the agreement is signed just above).
     certify(tom, issued_on=(now - timedelta(days=60)).date())
     session = make_session(tom, now=now, **_dates(now, days=40))
     virtual = make_session(
@@ -114,7 +113,7 @@ def build_world() -> World:
         meeting_details="Zoom link sent to registrants",
     )
     submit_virtual_plan(session=virtual, actor=tom, plan="Breakout rooms and a shared whiteboard.", now=now)
-    term_renewal = term_renewal_status(tom, now=now)
+    term_renewal = term_renewal_status(tom, tor_program(), now=now)
     if term_renewal is not None:
         # The row staff confirm (reading the status saves none; the first action would).
         term_renewal.renewal.save()
@@ -206,7 +205,7 @@ def build_world() -> World:
     )
 
 
-def _dates(now: datetime, *, days: int) -> dict[str, datetime]:
+def _dates(now: datetime, *, days: int) -> dict[str, Any]:
     """A session `days` from today (the world is built at the real date, not a frozen one)."""
     day = timezone.localtime(now, PT).date() + timedelta(days=days)
     return {
@@ -237,3 +236,33 @@ def _fulfil_nothing(line: OrderLine, now: datetime) -> None:
 def _open_order(user: User, program: Program) -> Order:
     """An order left unpaid, so the pay and test-mode checkout pages have something to show."""
     return create_order(user=user, program=program, fee_code="extension", purpose="tests.access_matrix")
+
+
+def _trainer_program_data(tom: User, now: datetime) -> None:
+    """The trainer program's Compliance Agreement (signed by Tom) and an open application cycle."""
+    from datetime import date
+
+    from stormcert.trainers.applications import CriterionSpec, open_cycle
+    from stormcert.trainers.models import AgreementSignature, AgreementVersion
+
+    program = tor_program()
+    agreement = AgreementVersion.objects.create(
+        program=program, version="1", body="I agree.", effective_from=date(2023, 1, 1)
+    )
+    AgreementSignature.objects.create(
+        agreement=agreement, user=tom, typed_name=tom.get_full_name() or "Tom", signed_at=now
+    )
+    zone = program.zone
+    open_cycle(
+        program=program,
+        actor=None,
+        title="Access matrix RFQ",
+        rfq_text="Apply.",
+        opens_at=now - timedelta(days=7),
+        closes_at=now + timedelta(days=30),
+        notice_on=(timezone.localtime(now, zone) + timedelta(days=45)).date(),
+        criteria=[CriterionSpec("Experience", 1, 5)],
+        soq_fee=Decimal("300.00"),
+        resubmittal_fee=Decimal("150.00"),
+        now=now,
+    )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from stormcert.accounts.models import Role, User
+from stormcert.programs.models import Program
 from stormcert.trainers.applications import (
     CriterionSpec,
     add_document,
@@ -19,7 +20,6 @@ from stormcert.trainers.applications import (
     submit_application,
 )
 from stormcert.trainers.models import AgreementVersion, Application, ApplicationCycle
-from stormcert.trainers.services import trainer_program
 from tests.certificates.builders import certify
 from tests.enrollments.builders import pay
 
@@ -39,8 +39,14 @@ ANSWERS = {
 }
 
 
+def tor_program() -> Program:
+    """The trainer program of casqa.toml (the `programs` fixture loads it)."""
+    return Program.objects.get(code="IGP-TOR")
+
+
 def make_cycle(staff: User | None = None, **overrides: object) -> ApplicationCycle:
     values: dict[str, object] = {
+        "program": tor_program(),
         "actor": staff,
         "title": "2027 ToR RFQ",
         "rfq_text": "Apply by June 1.",
@@ -80,28 +86,51 @@ def reviewer(user: User) -> User:
     return user
 
 
-def agreement(version: str = "1", effective_from: date = date(2023, 1, 1)) -> AgreementVersion:
-    program = trainer_program()
-    assert program is not None
+def agreement(
+    version: str = "1", effective_from: date = date(2023, 1, 1), program: Program | None = None
+) -> AgreementVersion:
+    program = program or tor_program()
     return AgreementVersion.objects.create(
         program=program, version=version, body="I agree.", effective_from=effective_from
     )
 
 
-def in_standing(user: User, now: datetime) -> User:
-    """A Trainer of Record in standing to teach at `now`: a term in force, a current QISP and
-    the agreement in force signed (trainers.standing)."""
+def in_standing(user: User, now: datetime, program: Program | None = None) -> User:
+    """A Trainer of Record of `program` (default: the casqa.toml one) in standing to teach at
+    `now`: a term in force, a current certificate of each required program and the agreement in
+    force signed (trainers.standing)."""
+    from stormcert.certificates.services import issue_certificate
+    from stormcert.trainers.applications import active_certificate
     from stormcert.trainers.models import AgreementSignature
     from stormcert.trainers.services import grant_term
 
-    grant_term(user=user, actor=None, reason="test", now=now)
-    certify(user, issued_on=now.date() - timedelta(days=200))
-    program = trainer_program()
-    assert program is not None
+    program = program or tor_program()
+    grant_term(user=user, program=program, actor=None, reason="test", now=now)
+    for required in program.requires.all():
+        if active_certificate(user, required, now) is not None:
+            continue
+        if required.code == "QISP":
+            certify(user, issued_on=now.date() - timedelta(days=200))
+        else:
+            issue_certificate(
+                holder=user,
+                program=required,
+                issued_on=now.date() - timedelta(days=200),
+                expires_on=now.date() + timedelta(days=500),
+                source="legacy",
+                notify=False,
+                actor=None,
+                now=now,
+            )
     version = AgreementVersion.objects.filter(program=program).order_by("-effective_from").first()
     if version is None:
-        version = agreement()
+        version = agreement(program=program)
     AgreementSignature.objects.get_or_create(
         agreement=version, user=user, defaults={"typed_name": user.get_full_name() or "T", "signed_at": now}
     )
     return user
+
+
+def qisp_program() -> Program:
+    """The qualification program of casqa.toml that the trainer program teaches."""
+    return Program.objects.get(code="QISP")

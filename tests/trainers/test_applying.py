@@ -137,7 +137,7 @@ def test_an_applicant_cannot_read_another_applicants_documents(
     cycle = make_cycle(sara)
     mine = submitted(qisp(alice), cycle)
     submitted(qisp(eve), cycle)
-    url = reverse("trainers:document", args=[mine.documents.get().pk])
+    url = reverse("trainers:document", args=["IGP-TOR", mine.documents.get().pk])
     assert client_for(alice).get(url).status_code == 200
     assert client_for(eve).get(url).status_code == 404
     assert client_for(sara, mfa=True).get(url).status_code == 200
@@ -167,15 +167,21 @@ def test_the_application_page_saves_a_draft_and_reports_upload_problems(
     qisp(alice)
     with time_machine.travel(DURING, tick=False):
         client = client_for(alice)
-        client.post(reverse("trainers:apply"))
+        client.post(reverse("trainers:apply", args=["IGP-TOR"]))
         page = client.post(
-            reverse("trainers:application"), {"save": "1", "experience": "Eight years"}, follow=True
+            reverse("trainers:application", args=["IGP-TOR"]),
+            {"save": "1", "experience": "Eight years"},
+            follow=True,
         )
         assert "Draft saved." in page.content.decode() and "Eight years" in page.content.decode()
         bad = client.post(
-            reverse("trainers:upload"), {"label": "CV", "file": pdf("cv.pdf", b"GIF89a")}, follow=True
+            reverse("trainers:upload", args=["IGP-TOR"]),
+            {"label": "CV", "file": pdf("cv.pdf", b"GIF89a")},
+            follow=True,
         )
         assert "Only PDF documents are accepted" in bad.content.decode()
-        refused = client.post(reverse("trainers:application"), {"submit": "1", "experience": "Eight years"})
+        refused = client.post(
+            reverse("trainers:application", args=["IGP-TOR"]), {"submit": "1", "experience": "Eight years"}
+        )
         body = refused.content.decode()
         assert "This field is required" in body and "Eight years" in body

@@ -27,7 +27,18 @@ from stormcert.trainers.applications import (
 )
 from stormcert.trainers.models import AgreementSignature, ApplicationStatus
 from stormcert.trainers.services import TrainerError
-from tests.trainers.builders import CLOSES, NOTICE, PT, agreement, make_cycle, qisp, reviewer, submitted
+from tests.trainers.builders import (
+    CLOSES,
+    NOTICE,
+    PT,
+    agreement,
+    make_cycle,
+    qisp,
+    qisp_program,
+    reviewer,
+    submitted,
+    tor_program,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,22 +150,39 @@ def test_the_candidate_signs_and_staff_approve_a_new_tor(programs: None, alice: 
     acknowledge_course_info(application=chosen, now=after)  # type: ignore[arg-type]
     with pytest.raises(TrainerError, match="as it is on your account"):
         sign_agreement(
-            user=alice, typed_name="Someone Else", ip_address="203.0.113.9", user_agent="t", now=after
+            user=alice,
+            program=tor_program(),
+            typed_name="Someone Else",
+            ip_address="203.0.113.9",
+            user_agent="t",
+            now=after,
         )
     signature = sign_agreement(
-        user=alice, typed_name="alice alvarez", ip_address="203.0.113.9", user_agent="UA", now=after
+        user=alice,
+        program=tor_program(),
+        typed_name="alice alvarez",
+        ip_address="203.0.113.9",
+        user_agent="UA",
+        now=after,
     )
     assert (signature.agreement, signature.ip_address, signature.signed_at) == (version, "203.0.113.9", after)
     with pytest.raises(TrainerError, match="You signed version 1"):
-        sign_agreement(user=alice, typed_name="Alice Alvarez", ip_address=None, user_agent="", now=after)
+        sign_agreement(
+            user=alice,
+            program=tor_program(),
+            typed_name="Alice Alvarez",
+            ip_address=None,
+            user_agent="",
+            now=after,
+        )
     with pytest.raises(CourseError):
-        check_can_publish(alice, after)
+        check_can_publish(alice, qisp_program(), after)
     term = approve_candidate(application=chosen, actor=sara, reason="All steps done", now=after)  # type: ignore[arg-type]
     # Approved mid-June: the term is the one running to June 30; the certificate says so.
     assert (str(term.starts_on), str(term.ends_on)) == ("2026-07-01", "2027-06-30")
     certificate = Certificate.objects.get(program__code="IGP-TOR")
     assert certificate.expires_on == term.ends_on and certificate.holder == alice
-    check_can_publish(alice, after)
+    check_can_publish(alice, qisp_program(), after)
     assert [t.user for t in public_trainers(after)] == [alice]
     # A new agreement version asks for a new signature.
     agreement(version="2", effective_from=after.date() + timedelta(days=1))

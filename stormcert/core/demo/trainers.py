@@ -101,6 +101,7 @@ def load_demo_trainer_program(now: datetime | None = None) -> bool:
     if not ApplicationCycle.objects.filter(program=program).exists():
         fees = rules_in_force(program, program_today(program, now)).fees
         open_cycle(
+            program=program,
             actor=None,
             title=f"{timezone.localtime(now, program.zone).year + 1} Trainer of Record RFQ (demo)",
             rfq_text=RFQ,
