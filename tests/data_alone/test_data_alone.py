@@ -368,3 +368,146 @@ def tom_like() -> User:
     from conftest import make_person
 
     return make_person("fen@example.com", first_name="Fen", last_name="Holder")
+
+
+# --- The trainer program ---------------------------------------------------------------------------
+
+
+def _term_start_on_or_before(program: Program, day: date) -> date:
+    """The file's term start (MM-DD) that falls last on or before `day`."""
+    month, dom = (int(part) for part in str(walk.rules_in_force(program, day).value("term.start")).split("-"))
+    start = date(day.year, month, dom)
+    return start if start <= day else date(day.year - 1, month, dom)
+
+
+def _reviewer() -> User:
+    from conftest import make_person
+
+    from stormcert.accounts.models import Role
+
+    return make_person("reviewer@example.com", roles=(Role.REVIEWER,), first_name="Rita", last_name="Reviewer")
+
+
+@settings(beside_fails=f"{SINGLE_TRAINER}; {SINGLE_QUALIFICATION}")
+def test_the_trainer_programs_application_cycle_fee_selection_and_first_term(
+    loaded: str, alice: User, sara: User, client: Client
+) -> None:
+    from stormcert.trainers.applications import (
+        CriterionSpec,
+        acknowledge_course_info,
+        add_document,
+        approve_candidate,
+        assign_reviewer,
+        declare_conflict,
+        decide,
+        record_orientation,
+        save_draft,
+        send_notices,
+        sign_agreement,
+        start_application,
+        start_fee_payment,
+        submit_application,
+        submit_scores,
+    )
+    from tests.enrollments.builders import pay
+    from tests.trainers.builders import ANSWERS, pdf
+
+    qual, trainer = qualification(), trainer_program_of_the_test()
+    opens = datetime(2026, 1, 10, 9, tzinfo=AMS)
+    closes = datetime(2026, 2, 20, 17, tzinfo=AMS)
+    walk.holder_of(alice, qual, date(2025, 6, 1))
+    in_force = walk.rules(trainer, opens)
+    cycle = walk.open_cycle_for(
+        actor=sara,
+        title=f"{trainer.short_name} call",
+        opens_at=opens,
+        closes_at=closes,
+        notice_on=date(2026, 2, 25),
+        criteria=[CriterionSpec("Fieldwork", 2, 5)],
+        soq_fee=in_force.fee("soq").amount,
+        resubmittal_fee=in_force.fee("soq_resubmittal").amount,
+        now=opens - timedelta(days=10),
+    )
+    assert cycle.program == trainer, f"the cycle went to {cycle.program}, not {trainer}"
+
+    during = opens + timedelta(days=5)
+    application = start_application(user=alice, cycle=cycle, now=during)
+    assert application.qisp_number == Certificate.objects.get(holder=alice, program=qual).number
+    order = start_fee_payment(application=application, now=during)
+    assert [line.fee_code for line in order.lines.all()] == [application.fee_code]
+    assert order.total == in_force.fee(application.fee_code).amount
+    pay(order, during)
+    save_draft(application=application, answers=ANSWERS, now=during)
+    add_document(application=application, label="CV", upload=pdf(), now=during)
+    application = submit_application(application=application, now=during)
+
+    reviewer = _reviewer()
+    assignment = assign_reviewer(application=application, reviewer=reviewer, actor=sara, now=during)
+    declare_conflict(assignment=assignment, conflict=False, note="", now=during)
+    submit_scores(
+        assignment=assignment, scores={c.pk: 4 for c in cycle.criteria.all()}, comment="Good.", now=during
+    )
+    decide(application=application, selected=True, actor=sara, reason="Strong fieldwork.", now=closes + timedelta(days=1))
+    assert send_notices(now=datetime(2026, 2, 25, 9, tzinfo=AMS)) == 1
+
+    walk.agreement_for(trainer, date(2026, 1, 1))
+    approved_at = datetime(2026, 3, 20, 10, tzinfo=AMS)
+    sign_agreement(user=alice, typed_name=alice.get_full_name(), ip_address=None, user_agent="t", now=approved_at)
+    application.refresh_from_db()
+    record_orientation(application=application, how="attended", now=approved_at)
+    acknowledge_course_info(application=application, now=approved_at)
+    term = approve_candidate(application=application, actor=sara, reason="Every step done.", now=approved_at)
+
+    term.refresh_from_db()
+    assert term.program == trainer
+    start = _term_start_on_or_before(trainer, approved_at.date())
+    assert (term.starts_on, term.ends_on) == (start, add_years(start, 1) - timedelta(days=1))
+    certificate = term.certificate
+    assert certificate is not None and certificate.program == trainer
+    pattern = str(in_force.value("certificate.number_format"))
+    assert certificate.number == canonical_number(pattern.format(year=certificate.issued_on.year, seq=1))
+    assert certificate.expires_on == term.ends_on
+    page = client.get(f"/verify/{certificate.number}/").content.decode()
+    assert "Valid." in page and trainer.short_name in page
+
+
+@settings(beside_fails=SINGLE_TRAINER)
+def test_the_yearly_term_runs_from_the_files_term_start_with_its_fees(
+    loaded: str, tom: User, sara: User, client: Client
+) -> None:
+    from stormcert.trainers.models import TermRenewal, TrainerTerm
+    from stormcert.trainers.yearly import confirm_renewal, record_meeting, start_term_fee, term_renewal_status
+    from tests.enrollments.builders import pay
+
+    qual, trainer = qualification(), trainer_program_of_the_test()
+    walk.trainer_in_standing(tom, trainer=trainer, teaches=qual, now=T0)
+    term = TrainerTerm.objects.get(user=tom)
+    start = _term_start_on_or_before(trainer, T0.date())
+    assert (term.program, term.starts_on) == (trainer, start)
+
+    in_force = walk.rules(trainer, T0)
+    yearly, late_fee = in_force.fee("tor_yearly"), in_force.fee("tor_late")
+    due_month, due_day = (int(part) for part in str(in_force.value("term.fee_due")).split("-"))
+    status = term_renewal_status(tom, T0)
+    assert status is not None
+    assert status.term_start == term.ends_on + timedelta(days=1) == add_years(start, 1)
+    due = date(status.term_start.year, due_month, due_day)
+    assert status.due == (due if due < status.term_start else date(due.year - 1, due_month, due_day))
+    assert not status.late and status.amount == yearly.amount
+
+    after_due = datetime.combine(status.due + timedelta(days=1), time(10), tzinfo=AMS)
+    late = term_renewal_status(tom, after_due)
+    assert late is not None and late.late and late.amount == yearly.amount + late_fee.amount
+    record_meeting(user=tom, how="attended", now=after_due)
+    order = start_term_fee(user=tom, now=after_due)
+    assert sorted(line.fee_code for line in order.lines.all()) == sorted([yearly.code, late_fee.code])
+    assert order.total == yearly.amount + late_fee.amount
+    page = client_for(tom).get(f"/orders/{order.number}/").content.decode()
+    assert late_fee.name in page and f"{order.total}" in page
+    pay(order, after_due)
+
+    renewal = TermRenewal.objects.get(user=tom, program=trainer)
+    new_term = confirm_renewal(renewal=renewal, actor=sara, reason="Paid and met.", now=after_due)
+    new_term.refresh_from_db()
+    assert (new_term.program, new_term.starts_on) == (trainer, status.term_start)
+    assert new_term.certificate is not None and new_term.certificate.program == trainer

@@ -260,3 +260,11 @@ def trainer_in_standing(user: User, *, trainer: Program, teaches: Program, now: 
     agreement_for(trainer, program_today(trainer, now) - timedelta(days=30))
     sign_agreement(user=user, typed_name=user.get_full_name(), ip_address=None, user_agent="test", now=now)
     return user
+
+
+def open_cycle_for(**fields: Any) -> Any:
+    """A call for applications through the trainers' service (the program it goes to is the
+    finding: the service takes no program)."""
+    from stormcert.trainers.applications import open_cycle
+
+    return open_cycle(rfq_text="Send your dossier.", **fields)
