@@ -511,3 +511,101 @@ def test_the_yearly_term_runs_from_the_files_term_start_with_its_fees(
     new_term.refresh_from_db()
     assert (new_term.program, new_term.starts_on) == (trainer, status.term_start)
     assert new_term.certificate is not None and new_term.certificate.program == trainer
+
+
+# --- Words ------------------------------------------------------------------------------------------
+
+STORMCERT = Path(__file__).resolve().parents[2] / "stormcert"
+
+
+def the_test_programs_words() -> set[str]:
+    """Codes and words of the test program, from its file: program codes, names, short names,
+    rule version names, step codes and titles, fee codes and names, number prefixes."""
+    words: set[str] = set()
+    for program in definition()["program"]:
+        words |= {program["code"], program["name"], program["short_name"]}
+        words |= {p["name"] for p in program["policy"]}
+        words |= {s["code"] for s in program["step"]} | {s["title"] for s in program["step"]}
+        words |= {f["name"] for f in program["fee"]} | {f["code"] for f in program["fee"]}
+        for policy in program["policy"]:
+            words.add(str(policy["values"]["certificate.number_format"]).split("{")[0].strip("-"))
+    # The step kinds are the product's vocabulary, not the program's; so are the fee codes the
+    # code fixes (findings: see FIXED_BY_CODE).
+    return {w for w in words if w} - FIXED_BY_CODE
+
+
+def test_no_word_of_the_test_program_is_in_stormcert() -> None:
+    words = the_test_programs_words()
+    assert {QUALIFICATION, TRAINER, "first_exam", "last_exam"} <= words
+    found = []
+    for path in sorted(STORMCERT.rglob("*")):
+        if not path.is_file() or path.suffix in {".pyc", ".png", ".jpg", ".ico", ".woff2", ".ttf", ".pdf"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="ignore").lower()
+        found += [f"{path.relative_to(STORMCERT)}: {w}" for w in sorted(words) if w.lower() in text]
+    assert found == []
+
+
+def other_programs_words() -> dict[str, bool]:
+    """Words of casqa.toml's programs, each with whether it matches case-sensitively (all capitals,
+    like codes) or in any case (names, and the exam step code that is no plain English)."""
+    words: dict[str, bool] = {"midterm": False}
+    for program in tomllib.loads(DEFAULT_DEFINITION.read_text(encoding="utf-8"))["program"]:
+        for word in (program["code"], program["short_name"], program["name"]):
+            words[word] = word.upper() == word
+        for token in program["short_name"].split():
+            if token.isupper() and len(token) > 1:
+                words[token] = True
+        for policy in program["policy"]:
+            for token in policy["name"].split():
+                if token.isupper() and len(token) > 1:
+                    words[token] = True
+    return words
+
+
+def foreign_words(text: str) -> set[str]:
+    import re
+
+    found = set()
+    for word, exact in other_programs_words().items():
+        pattern = rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])"
+        if re.search(pattern, text, 0 if exact else re.IGNORECASE):
+            found.add(word)
+    return found
+
+
+@pytest.mark.xfail(
+    reason="the test program's emails, orders and pages still carry another program's words "
+    "(QISP, IGP ToR, midterm) written in code and templates; see the report's findings",
+    strict=True,
+)
+@pytest.mark.parametrize("setting", ["alone"])
+def test_what_the_walk_sends_and_shows_names_only_the_test_program(
+    loaded: str, alice: User, tom: User, client: Client
+) -> None:
+    from stormcert.emails.models import OutboundEmail
+    from stormcert.payments.models import OrderLine
+    from stormcert.renewals.services import start_renewal
+    from stormcert.trainers.yearly import start_term_fee, term_renewal_status
+
+    test_workshop_survey_last_exam_certificate_directory_and_verification(loaded, alice, tom, client)
+    certificate = Certificate.objects.get(holder=alice, program=qualification())
+    expires = certificate.expires_on
+    assert expires is not None
+    renewal_day = datetime.combine(expires - timedelta(days=1), time(10), tzinfo=AMS)
+    start_renewal(user=alice, certificate=certificate, now=renewal_day)
+    status = term_renewal_status(tom, T0)
+    assert status is not None
+    start_term_fee(user=tom, now=T0)
+
+    texts: dict[str, str] = {}
+    for email in OutboundEmail.objects.all():
+        texts[f"email {email.template}"] = f"{email.subject}\n{email.body_text}\n{email.body_html}"
+    for line in OrderLine.objects.select_related("order"):
+        texts[f"order line {line.fee_code}"] = line.description
+        holder = client_for(line.order.user)
+        texts[f"order page {line.fee_code}"] = holder.get(f"/orders/{line.order.number}/").content.decode()
+    texts["verify page"] = client.get(f"/verify/{certificate.number}/").content.decode()
+    texts["directory"] = client.get("/directory/", {"q": alice.last_name}).content.decode()
+    leaks = {where: sorted(words) for where, text in texts.items() if (words := foreign_words(text))}
+    assert leaks == {}
