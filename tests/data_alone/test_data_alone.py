@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
+from conftest import client_for
 from stormcert.accounts.models import User
 from stormcert.certificates.models import Certificate
 from stormcert.enrollments.journey import Overall, StepState, window_end_for
@@ -33,7 +34,6 @@ from stormcert.programs.lookup import qualification_programs, trainer_programs, 
 from stormcert.programs.models import Program
 from stormcert.programs.policy import check_version, shape_of
 from stormcert.training.services import is_course_complete
-from conftest import client_for
 from tests.data_alone import walk
 from tests.data_alone.walk import (
     DEFINITION,
@@ -105,7 +105,11 @@ def test_the_definition_loads_alone_and_is_complete() -> None:
     data = {p["code"]: p for p in definition()["program"]}
     for code, spec in data.items():
         program = Program.objects.get(code=code)
-        assert (program.name, program.short_name, program.kind) == (spec["name"], spec["short_name"], spec["kind"])
+        assert (program.name, program.short_name, program.kind) == (
+            spec["name"],
+            spec["short_name"],
+            spec["kind"],
+        )
         assert list(program.steps.order_by("position").values_list("code", flat=True)) == [
             s["code"] for s in spec["step"]
         ]
@@ -114,7 +118,9 @@ def test_the_definition_loads_alone_and_is_complete() -> None:
         }
         version = program.policy_versions.get()
         values = {v.key: v.value for v in version.values.all()}
-        assert check_version(values, shape_of(program), set(program.fees.values_list("code", flat=True))) == []
+        assert (
+            check_version(values, shape_of(program), set(program.fees.values_list("code", flat=True))) == []
+        )
     trainer = trainer_program_of_the_test()
     assert list(trainer.requires.all()) == [qualification()]
     assert list(trainer_programs_teaching(qualification())) == [trainer]
@@ -163,7 +169,12 @@ def _through_the_first_exam(user: User, content: walk.Content, now: datetime) ->
     enrollment, _ = register(user, program, now)
     finish_training(user, content.course, now + timedelta(minutes=1))
     first = exam_steps(program)[0]
-    sit(user, content.exams[first.code], right=needed_to_pass(program, first.code, now), now=now + timedelta(hours=1))
+    sit(
+        user,
+        content.exams[first.code],
+        right=needed_to_pass(program, first.code, now),
+        now=now + timedelta(hours=1),
+    )
     enrollment.refresh_from_db()
     return enrollment
 
@@ -181,7 +192,7 @@ def test_registration_training_and_the_first_exam_failed_out_then_passed(loaded:
     # The registration order is the payment step's own fee, at the file's amount.
     assert [line.fee_code for line in order.lines.all()] == [payment.code]
     assert order.total == in_force.fee(payment.code).amount
-    assert enrollment.policy_version.program == program
+    assert enrollment.policy_version is not None and enrollment.policy_version.program == program
     assert enrollment.window_end == window_end_for(T0, int(in_force.value("enrollment.window_years")), AMS)
     assert current_code(enrollment, T0) == training.code
 
@@ -259,7 +270,9 @@ def test_the_last_exam_failed_out_sends_back_to_every_step_its_rule_names(loaded
     after_payment = steps[steps.index(step_of_kind(program, "payment").code) + 1 :]
     redo = after_payment if rule["redo"] == ["*"] else rule["redo"]
     live_done = set(
-        enrollment.records.filter(voided_at__isnull=True, outcome=Outcome.DONE).values_list("step_code", flat=True)
+        enrollment.records.filter(voided_at__isnull=True, outcome=Outcome.DONE).values_list(
+            "step_code", flat=True
+        )
     )
     assert not live_done & set(redo)
     assert current_code(enrollment, when) == redo[0]
@@ -293,7 +306,9 @@ def test_workshop_survey_last_exam_certificate_directory_and_verification(
     in_force = rules_for(enrollment, when)
     pattern = str(in_force.value("certificate.number_format"))
     sequence = Certificate.objects.filter(program=program).count()  # tom's came first
-    assert certificate.number == canonical_number(pattern.format(year=certificate.issued_on.year, seq=sequence))
+    assert certificate.number == canonical_number(
+        pattern.format(year=certificate.issued_on.year, seq=sequence)
+    )
     assert certificate.expires_on == add_years(
         certificate.issued_on, int(in_force.value("certificate.validity_years"))
     )
@@ -335,7 +350,10 @@ def test_renewal_on_time_and_late_priced_from_the_file(loaded: str, alice: User,
     open_now = at(expires - timedelta(days=opens))
     status = renewal_status(on_time, open_now)
     assert status.stage == Stage.OPEN and status.fee is not None
-    assert status.fee.amount == in_force.fee("renewal").amount and status.fee.name == in_force.fee("renewal").name
+    assert (
+        status.fee.amount == in_force.fee("renewal").amount
+        and status.fee.name == in_force.fee("renewal").name
+    )
     order = start_renewal(user=alice, certificate=on_time, now=open_now)
     assert order.total == in_force.fee("renewal").amount
     page = client_for(alice).get(f"/orders/{order.number}/").content.decode()
@@ -382,10 +400,11 @@ def _term_start_on_or_before(program: Program, day: date) -> date:
 
 def _reviewer() -> User:
     from conftest import make_person
-
     from stormcert.accounts.models import Role
 
-    return make_person("reviewer@example.com", roles=(Role.REVIEWER,), first_name="Rita", last_name="Reviewer")
+    return make_person(
+        "reviewer@example.com", roles=(Role.REVIEWER,), first_name="Rita", last_name="Reviewer"
+    )
 
 
 @settings(beside_fails=f"{SINGLE_TRAINER}; {SINGLE_QUALIFICATION}")
@@ -398,8 +417,8 @@ def test_the_trainer_programs_application_cycle_fee_selection_and_first_term(
         add_document,
         approve_candidate,
         assign_reviewer,
-        declare_conflict,
         decide,
+        declare_conflict,
         record_orientation,
         save_draft,
         send_notices,
@@ -447,12 +466,20 @@ def test_the_trainer_programs_application_cycle_fee_selection_and_first_term(
     submit_scores(
         assignment=assignment, scores={c.pk: 4 for c in cycle.criteria.all()}, comment="Good.", now=during
     )
-    decide(application=application, selected=True, actor=sara, reason="Strong fieldwork.", now=closes + timedelta(days=1))
+    decide(
+        application=application,
+        selected=True,
+        actor=sara,
+        reason="Strong fieldwork.",
+        now=closes + timedelta(days=1),
+    )
     assert send_notices(now=datetime(2026, 2, 25, 9, tzinfo=AMS)) == 1
 
     walk.agreement_for(trainer, date(2026, 1, 1))
     approved_at = datetime(2026, 3, 20, 10, tzinfo=AMS)
-    sign_agreement(user=alice, typed_name=alice.get_full_name(), ip_address=None, user_agent="t", now=approved_at)
+    sign_agreement(
+        user=alice, typed_name=alice.get_full_name(), ip_address=None, user_agent="t", now=approved_at
+    )
     application.refresh_from_db()
     record_orientation(application=application, how="attended", now=approved_at)
     acknowledge_course_info(application=application, now=approved_at)
@@ -608,4 +635,4 @@ def test_what_the_walk_sends_and_shows_names_only_the_test_program(
     texts["verify page"] = client.get(f"/verify/{certificate.number}/").content.decode()
     texts["directory"] = client.get("/directory/", {"q": alice.last_name}).content.decode()
     leaks = {where: sorted(words) for where, text in texts.items() if (words := foreign_words(text))}
-    assert leaks == {}
+    assert leaks == {}, "\n".join(f"{where}: {', '.join(words)}" for where, words in sorted(leaks.items()))

@@ -82,7 +82,10 @@ def build_content(program: Program, now: datetime) -> Content:
     drawing the rules' question count, and the survey questions."""
     training = step_of_kind(program, "training")
     course = Course.objects.create(
-        program=program, code=f"{program.code.lower()}-{training.code}", title=training.title, kind=CourseKind.TRAINING
+        program=program,
+        code=f"{program.code.lower()}-{training.code}",
+        title=training.title,
+        kind=CourseKind.TRAINING,
     )
     unit = Unit.objects.create(course=course, position=1, title=f"{training.title}, part 1")
     for position in range(1, 3):
@@ -244,7 +247,11 @@ def agreement_for(program: Program, effective_from: date) -> Any:
     from stormcert.trainers.models import AgreementVersion
 
     return AgreementVersion.objects.create(
-        program=program, version="1", title=f"{program.name} pledge", body="I pledge.", effective_from=effective_from
+        program=program,
+        version="1",
+        title=f"{program.name} pledge",
+        body="I pledge.",
+        effective_from=effective_from,
     )
 
 
