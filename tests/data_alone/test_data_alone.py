@@ -279,6 +279,34 @@ def test_the_last_exam_failed_out_sends_back_to_every_step_its_rule_names(loaded
     assert Certificate.objects.filter(holder=alice, program=program).count() == 0
 
 
+@settings()
+def test_the_window_running_out_costs_the_files_fee_and_extends_by_its_years(
+    loaded: str, alice: User
+) -> None:
+    from stormcert.enrollments.journey import last_day
+
+    program = qualification()
+    content = build_content(program, T0)
+    enrollment, _ = register(alice, program, T0)
+    finish_training(alice, content.course, T0 + timedelta(minutes=1))
+    assert enrollment.window_end is not None
+    ended = enrollment.window_end + timedelta(hours=1)
+    journey = journey_for(enrollment, ended)
+    rule = rules_for(enrollment, ended).value("consequence.window_expired")
+    in_force = rules_for(enrollment, ended)
+    assert journey.overall == Overall.WINDOW_EXPIRED and journey.action is not None
+    assert journey.action.fee is not None and journey.action.fee.code == rule["fee"]
+    old_last_day = last_day(enrollment.window_end, AMS)
+    paid = resolve(enrollment, ended)
+    assert paid.total == in_force.fee(rule["fee"]).amount
+    assert rule["extends_window"] and enrollment.cycle == 1
+    assert last_day(enrollment.window_end, AMS) == add_years(
+        ended.astimezone(AMS).date(), int(in_force.value("enrollment.window_years"))
+    )
+    assert last_day(enrollment.window_end, AMS) > old_last_day
+    assert current_code(enrollment, ended) == exam_steps(program)[0].code
+
+
 @settings(beside_fails=f"{SINGLE_QUALIFICATION}; {SINGLE_TRAINER}")
 def test_workshop_survey_last_exam_certificate_directory_and_verification(
     loaded: str, alice: User, tom: User, client: Client
