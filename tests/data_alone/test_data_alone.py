@@ -150,6 +150,8 @@ def test_the_definition_loads_beside_casqa_and_neither_touches_the_other() -> No
     assert QUALIFICATION in qualification_programs().values_list("code", flat=True)
     assert TRAINER in trainer_programs().values_list("code", flat=True)
     assert list(trainer_programs_teaching(qualification())) == [trainer_program_of_the_test()]
+    for program in Program.objects.filter(kind="qualification").exclude(code=QUALIFICATION):
+        assert trainer_program_of_the_test() not in trainer_programs_teaching(program)
     # Loading casqa.toml again afterwards changes nothing of either.
     assert not load_definition_file(DEFAULT_DEFINITION).changed
     assert not load_definition(DEFINITION.read_text(encoding="utf-8"), source=DEFINITION.name).changed
@@ -404,14 +406,14 @@ def test_renewal_on_time_and_late_priced_from_the_file(loaded: str, alice: User,
     pay(late_order, after)
     assert Certificate.objects.filter(renews=late).exists()
 
-    too_late = walk.holder_of(tom_like(), program, issued)
+    too_late = walk.holder_of(another_holder(), program, issued)
     beyond = at(expires + timedelta(days=int(in_force.value("renewal.requalify_after_days")) + 1))
     assert renewal_status(too_late, beyond).stage == Stage.REQUALIFY
     with pytest.raises(RenewalError):
         start_renewal(user=too_late.holder, certificate=too_late, now=beyond)
 
 
-def tom_like() -> User:
+def another_holder() -> User:
     from conftest import make_person
 
     return make_person("fen@example.com", first_name="Fen", last_name="Holder")
@@ -663,7 +665,7 @@ def test_what_the_walk_sends_and_shows_names_only_the_test_program(
         exams={e.step_code: e for e in program.exams.all()},
         survey=[],
     )
-    candidate = tom_like()
+    candidate = another_holder()
     enrollment, _ = register(candidate, program, T0)
 
     def journey_says(label: str, moment: datetime) -> None:
