@@ -45,6 +45,7 @@ from tests.data_alone.walk import (
     current_code,
     exam_steps,
     finish_training,
+    naming,
     needed_to_pass,
     qualification,
     register,
@@ -468,6 +469,7 @@ def test_the_trainer_programs_application_cycle_fee_selection_and_first_term(
     walk.holder_of(alice, qual, date(2025, 6, 1))
     in_force = walk.rules(trainer, opens)
     cycle = walk.open_cycle_for(
+        trainer,
         actor=sara,
         title=f"{trainer.short_name} call",
         opens_at=opens,
@@ -508,8 +510,14 @@ def test_the_trainer_programs_application_cycle_fee_selection_and_first_term(
 
     walk.agreement_for(trainer, date(2026, 1, 1))
     approved_at = datetime(2026, 3, 20, 10, tzinfo=AMS)
-    sign_agreement(
-        user=alice, typed_name=alice.get_full_name(), ip_address=None, user_agent="t", now=approved_at
+    naming(
+        trainer,
+        sign_agreement,
+        user=alice,
+        typed_name=alice.get_full_name(),
+        ip_address=None,
+        user_agent="t",
+        now=approved_at,
     )
     application.refresh_from_db()
     record_orientation(application=application, how="attended", now=approved_at)
@@ -546,7 +554,7 @@ def test_the_yearly_term_runs_from_the_files_term_start_with_its_fees(
     in_force = walk.rules(trainer, T0)
     yearly, late_fee = in_force.fee("tor_yearly"), in_force.fee("tor_late")
     due_month, due_day = (int(part) for part in str(in_force.value("term.fee_due")).split("-"))
-    status = term_renewal_status(tom, T0)
+    status = naming(trainer, term_renewal_status, user=tom, now=T0)
     assert status is not None
     assert status.term_start == term.ends_on + timedelta(days=1) == add_years(start, 1)
     due = date(status.term_start.year, due_month, due_day)
@@ -554,10 +562,10 @@ def test_the_yearly_term_runs_from_the_files_term_start_with_its_fees(
     assert not status.late and status.amount == yearly.amount
 
     after_due = datetime.combine(status.due + timedelta(days=1), time(10), tzinfo=AMS)
-    late = term_renewal_status(tom, after_due)
+    late = naming(trainer, term_renewal_status, user=tom, now=after_due)
     assert late is not None and late.late and late.amount == yearly.amount + late_fee.amount
-    record_meeting(user=tom, how="attended", now=after_due)
-    order = start_term_fee(user=tom, now=after_due)
+    naming(trainer, record_meeting, user=tom, how="attended", now=after_due)
+    order = naming(trainer, start_term_fee, user=tom, now=after_due)
     assert sorted(line.fee_code for line in order.lines.all()) == sorted([yearly.code, late_fee.code])
     assert order.total == yearly.amount + late_fee.amount
     page = client_for(tom).get(f"/orders/{order.number}/").content.decode()
@@ -652,9 +660,10 @@ def test_what_the_walk_sends_and_shows_names_only_the_test_program(
     assert expires is not None
     renewal_day = datetime.combine(expires - timedelta(days=1), time(10), tzinfo=AMS)
     start_renewal(user=alice, certificate=certificate, now=renewal_day)
-    status = term_renewal_status(tom, T0)
+    trainer = trainer_program_of_the_test()
+    status = naming(trainer, term_renewal_status, user=tom, now=T0)
     assert status is not None
-    start_term_fee(user=tom, now=T0)
+    naming(trainer, start_term_fee, user=tom, now=T0)
 
     texts: dict[str, str] = {}
     # What the journey says to a second candidate at each step of the file's program.
