@@ -67,7 +67,7 @@ def _month_day(value: Any) -> str:
 def _consequence(value: Any) -> dict[str, Any]:
     """What happens on a failure or lapse: which fee to pay and which steps to redo.
 
-    {"fee": "re_registration", "redo": ["training", "first_exam"], "extends_window": false}
+    {"fee": "re_registration", "redo": ["<training step>", "<exam step>"], "extends_window": false}
     "redo": ["*"] means every step after registration. Fee and step codes are checked
     against the program when a definition is loaded.
     """

@@ -3,9 +3,9 @@
 alone and beside the programs of casqa.toml. Every figure asserted is read back from the loaded
 definition (the rules and fees in force), and no word of the test program appears in stormcert/.
 
-Where a service still picks "the" single program of a kind, the walk beside casqa.toml fails
-for that part: it is marked xfail(strict) with the reason, so it starts failing as soon as the
-service takes the program from the enrollment, session, certificate or term it acts on.
+Every service takes the program from the enrollment, session, certificate or term it acts on,
+so the walk beside casqa.toml is the same walk. What the walk sends and shows (emails, orders,
+journey notes, the verify page, the directory) carries no other program's words.
 """
 
 from __future__ import annotations
@@ -65,25 +65,10 @@ T0 = datetime(2026, 2, 2, 10, 0, tzinfo=AMS)
 # soq_fee_code and open_cycle, trainers/yearly.py FEE/LATE_FEE.
 FIXED_BY_CODE = {"renewal", "renewal_late", "soq", "soq_resubmittal", "tor_yearly", "tor_late"}
 
-SINGLE_QUALIFICATION = (
-    "a service picks the single qualification program (enrollments.services.qualification_program(): "
-    "courses.services.publish_session, trainers.applications.active_qisp), which beside casqa.toml is QISP"
-)
-SINGLE_TRAINER = (
-    "a service picks the single trainer program (trainers.services.trainer_program(): grant_term, "
-    "sign_agreement, open_cycle, standing, the yearly term), which beside casqa.toml is IGP-TOR"
-)
 
-
-def settings(beside_fails: str | None = None) -> Any:
-    """Run a test with the test program loaded alone, and beside casqa.toml (xfail strict when a
-    service there still picks the single program)."""
-    beside = (
-        pytest.param("beside", marks=pytest.mark.xfail(reason=beside_fails, strict=True))
-        if beside_fails
-        else "beside"
-    )
-    return pytest.mark.parametrize("setting", ["alone", beside])
+def settings() -> Any:
+    """Run a test with the test program loaded alone, and beside casqa.toml."""
+    return pytest.mark.parametrize("setting", ["alone", "beside"])
 
 
 @pytest.fixture
@@ -311,7 +296,7 @@ def test_the_window_running_out_costs_the_files_fee_and_extends_by_its_years(
     assert current_code(enrollment, ended) == exam_steps(program)[0].code
 
 
-@settings(beside_fails=f"{SINGLE_QUALIFICATION}; {SINGLE_TRAINER}")
+@settings()
 def test_workshop_survey_last_exam_certificate_directory_and_verification(
     loaded: str, alice: User, tom: User, client: Client
 ) -> None:
@@ -439,7 +424,7 @@ def _reviewer() -> User:
     )
 
 
-@settings(beside_fails=f"{SINGLE_TRAINER}; {SINGLE_QUALIFICATION}")
+@settings()
 def test_the_trainer_programs_application_cycle_fee_selection_and_first_term(
     loaded: str, alice: User, sara: User, client: Client
 ) -> None:
@@ -537,7 +522,7 @@ def test_the_trainer_programs_application_cycle_fee_selection_and_first_term(
     assert "Valid." in page and trainer.short_name in page
 
 
-@settings(beside_fails=SINGLE_TRAINER)
+@settings()
 def test_the_yearly_term_runs_from_the_files_term_start_with_its_fees(
     loaded: str, tom: User, sara: User, client: Client
 ) -> None:
@@ -640,11 +625,6 @@ def foreign_words(text: str) -> set[str]:
     return found
 
 
-@pytest.mark.xfail(
-    reason="the test program's emails, orders and pages still carry another program's words "
-    "(QISP, IGP ToR, midterm) written in code and templates; see the report's findings",
-    strict=True,
-)
 @pytest.mark.parametrize("setting", ["alone"])
 def test_what_the_walk_sends_and_shows_names_only_the_test_program(
     loaded: str, alice: User, tom: User, client: Client
@@ -702,12 +682,6 @@ def test_what_the_walk_sends_and_shows_names_only_the_test_program(
     assert leaks == {}, "\n".join(f"{where}: {', '.join(words)}" for where, words in sorted(leaks.items()))
 
 
-@pytest.mark.xfail(
-    reason="programs/describe.py _EVENTS describes only the consequence keys of one program's exam "
-    "steps (consequence.midterm_failed_out, consequence.final_failed_out): another program's exam "
-    "failure rules are left off its public page",
-    strict=True,
-)
 @settings()
 def test_the_public_description_states_each_exam_steps_failure_rule(loaded: str) -> None:
     from stormcert.programs.describe import consequence_lines
