@@ -45,6 +45,7 @@ from stormcert.courses.models import (
 )
 from stormcert.courses.pdf import sign_in_sheet
 from stormcert.courses.services import CourseError
+from stormcert.enrollments.services import journey_for, peek_enrollment
 from stormcert.lib.http import id_param
 from stormcert.lib.links import absolute_url
 from stormcert.lib.staff import has_staff_powers, staff_required
@@ -323,8 +324,11 @@ def survey(request: AuthedRequest, seat_id: int) -> HttpResponse:
         except CourseError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Thank you for the survey. Your qualification page shows what is next.")
-            return redirect("enrollments:qualification")
+            program = seat.session.program
+            journey = journey_for(peek_enrollment(user=request.user, program=program))
+            following = f" Next: {journey.current.title}." if journey.current else ""
+            messages.success(request, f"Thank you for the survey.{following}")
+            return redirect("enrollments:qualification", program.code)
     return render(request, "courses/survey.html", {"seat": seat, "session": seat.session, "form": form})
 
 

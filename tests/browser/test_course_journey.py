@@ -114,6 +114,6 @@ def test_publish_register_waitlist_attend_and_survey(page: Page) -> None:
             page.get_by_role("group", name=text).get_by_label("5 Excellent").check()
         page.get_by_label(QUESTIONS[4][0]).fill("More case studies from the Central Valley, please.")
         page.get_by_role("button", name="Send my answers").click()
-        expect(page.get_by_text("Thank you for the survey. The final exam is next.")).to_be_visible()
+        expect(page.get_by_text("Thank you for the survey. Next: Final exam.")).to_be_visible()
         expect(page.get_by_role("heading", name="Now: Final exam")).to_be_visible()
         expect(page.get_by_role("link", name="Go to the final exam")).to_be_visible()
