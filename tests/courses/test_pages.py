@@ -177,6 +177,7 @@ def test_attendance_and_survey_through_the_pages(
         done = a.post(survey, {f"q{q1.pk}": "5", f"q{q2.pk}": "4"}, follow=True)
         # The next step is named from the program's data, and the page is that program's.
         final = session.program.steps.order_by("position").last()
+        assert final is not None
         assert f"Thank you for the survey. Next: {final.title}." in done.content.decode()
         assert done.redirect_chain[-1][0] == reverse("enrollments:qualification", args=[session.program.code])
 
