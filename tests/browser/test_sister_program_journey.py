@@ -22,6 +22,7 @@ from stormcert.core.demo.cgp import load_demo_cgp_content
 from stormcert.core.demo.exams import load_demo_exams
 from stormcert.core.demo.trainers import load_demo_trainer_program
 from stormcert.core.demo.training import load_demo_content
+from stormcert.courses.models import CourseSession
 from stormcert.enrollments.models import Enrollment
 from stormcert.enrollments.services import get_enrollment, record_step_done
 from stormcert.exams.models import Attempt
@@ -127,9 +128,26 @@ def test_the_first_trainer_program_still_teaches_beside_the_sister(page: Page) -
 
     sign_in(page, "tom@example.com")
     page.goto("/teach/new/")
-    expect(page.get_by_role("heading", name=re.compile("session", re.I)).first).to_be_visible()
     assert_accessible(page)
     # Tom teaches only the first program: the sister program is not offered to him.
     expect(page.get_by_text(sister.short_name, exact=True)).to_have_count(0)
+    day = timezone.localdate() + timedelta(days=40)
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Starts at").fill("08:00")
+    page.get_by_label("Ends at").fill("17:00")
+    page.get_by_label("Venue").fill("Fresno Water Hall")
+    page.get_by_label("City").fill("Fresno")
+    page.get_by_label("Seats").fill("12")
+    page.get_by_label("Registration closes").fill((day - timedelta(days=2)).isoformat())
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("Published on the course calendar.")).to_be_visible()
+    session = CourseSession.objects.get(trainer=tom)
+    assert session.program == first
+
+    # The calendar filtered to each program: the session is under its own program only.
+    page.goto(f"/courses/?program={first.code}")
+    expect(page.get_by_text("Fresno Water Hall").first).to_be_visible()
+    page.goto(f"/courses/?program={sister.code}")
+    expect(page.get_by_text("Fresno Water Hall")).to_have_count(0)
     page.goto("/trainers/")
     expect(page.get_by_text("Tom", exact=False).first).to_be_visible()
