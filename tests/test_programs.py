@@ -182,7 +182,7 @@ def test_a_broken_definition_reports_every_problem_and_writes_nothing(db: None) 
     assert "names step 'training', which the program does not have" in problems
     assert "amount 505.5 must be a non-negative amount in quotes" in problems
     # A version must be complete for the program's kind and steps; each missing key is named.
-    assert "missing final.question_count (Questions in the final exam.)" in problems
+    assert "missing final.question_count (Questions in “Final”.)" in problems
     assert "missing certificate.number_format" in problems
     assert not Program.objects.exists()
 
@@ -322,7 +322,7 @@ def test_the_sister_definition_refuses_an_incomplete_version(programs: None) -> 
     broken = text.replace('"qsd_exam.attempts" = 2\n', "", 1)
     with pytest.raises(DefinitionError) as error:
         load_definition(broken, source="cgp.toml")
-    assert "missing qsd_exam.attempts (Attempts at the qsd_exam exam per registration.)" in "\n".join(
+    assert "missing qsd_exam.attempts (Attempts at “QSD exam” per registration.)" in "\n".join(
         error.value.problems
     )
     assert not Program.objects.filter(code="QSD").exists()

@@ -38,12 +38,21 @@ def _label(spec: PolicyKey) -> str:
     return f"{text} ({spec.unit})" if spec.unit else text
 
 
+def _amount(number: int, unit: str) -> str:
+    """ "1 year", "2 years", "70 %": units are written plural, so one drops the s."""
+    if not unit:
+        return str(number)
+    if number == 1 and unit.endswith("s"):
+        unit = unit[:-1]
+    return f"{number} {unit}"
+
+
 def _help(spec: PolicyKey, required: bool) -> str:
     parts = [f"Key {spec.key}."]
     if spec.minimum is not None and spec.maximum is not None:
-        parts.append(f"From {spec.minimum} to {spec.maximum}{' ' + spec.unit if spec.unit else ''}.")
+        parts.append(f"From {spec.minimum} to {_amount(spec.maximum, spec.unit)}.")
     elif spec.minimum is not None:
-        parts.append(f"At least {spec.minimum}{' ' + spec.unit if spec.unit else ''}.")
+        parts.append(f"At least {_amount(spec.minimum, spec.unit)}.")
     if spec.type == "int_list":
         parts.append("Whole numbers separated by commas.")
     if spec.type == "month_day":

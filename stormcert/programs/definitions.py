@@ -199,8 +199,11 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
             check.need(policy, "effective_from", p_where, date)
             values = check.need(policy, "values", p_where, dict) or {}
             if kind in ProgramKind.values:
+                steps = program.get("step", [])
                 shape = ProgramShape(
-                    kind, tuple((st.get("code", ""), st.get("kind", "")) for st in program.get("step", []))
+                    kind,
+                    tuple((st.get("code", ""), st.get("kind", "")) for st in steps),
+                    tuple((st.get("code", ""), st.get("title", "")) for st in steps),
                 )
                 for problem in check_version(values, shape, fee_codes):
                     check.problems.append(f"{p_where}: {problem}")

@@ -143,11 +143,11 @@ class PolicyKey:
     def per_exam(self) -> bool:
         return EXAM in self.key
 
-    def for_exam(self, code: str) -> PolicyKey:
+    def for_exam(self, code: str, title: str = "") -> PolicyKey:
         return PolicyKey(
             key=self.key.replace(EXAM, code),
             type=self.type,
-            help=self.help.replace(EXAM, code),
+            help=self.help.replace(EXAM, title or code),
             need=self.need,
             unit=self.unit,
             minimum=self.minimum,
@@ -191,13 +191,11 @@ _KEYS = [
         "years",
         1,
     ),
-    PolicyKey(
-        f"{EXAM}.question_count", "int", "Questions in the {exam} exam.", Need.EXAM_STEP, "questions", 1
-    ),
+    PolicyKey(f"{EXAM}.question_count", "int", "Questions in “{exam}”.", Need.EXAM_STEP, "questions", 1),
     PolicyKey(
         f"{EXAM}.pass_percent",
         "percent",
-        "Score needed to pass the {exam} exam.",
+        "Score needed to pass “{exam}”.",
         Need.EXAM_STEP,
         "%",
         0,
@@ -206,7 +204,7 @@ _KEYS = [
     PolicyKey(
         f"{EXAM}.duration_minutes",
         "int",
-        "Time allowed for one sitting of the {exam} exam.",
+        "Time allowed for one sitting of “{exam}”.",
         Need.EXAM_STEP,
         "minutes",
         1,
@@ -214,7 +212,7 @@ _KEYS = [
     PolicyKey(
         f"{EXAM}.attempts",
         "int",
-        "Attempts at the {exam} exam per registration.",
+        "Attempts at “{exam}” per registration.",
         Need.EXAM_STEP,
         "attempts",
         1,
@@ -222,7 +220,7 @@ _KEYS = [
     PolicyKey(
         f"consequence.{EXAM}_failed_out",
         "consequence",
-        "What happens when every attempt at the {exam} exam is failed.",
+        "What happens when every attempt at “{exam}” is failed.",
         Need.EXAM_STEP,
     ),
     PolicyKey(
@@ -358,6 +356,7 @@ class ProgramShape:
 
     kind: str
     steps: tuple[tuple[str, str], ...]  # (code, kind) in order
+    titles: tuple[tuple[str, str], ...] = ()  # (code, title): help texts name exam steps by title
 
     @property
     def exam_steps(self) -> list[str]:
@@ -372,7 +371,12 @@ class ProgramShape:
 
 
 def shape_of(program: Any) -> ProgramShape:
-    return ProgramShape(program.kind, tuple(program.steps.order_by("position").values_list("code", "kind")))
+    steps = list(program.steps.order_by("position").values_list("code", "kind", "title"))
+    return ProgramShape(
+        program.kind,
+        tuple((code, kind) for code, kind, _ in steps),
+        tuple((code, title) for code, _, title in steps),
+    )
 
 
 def keys_for(shape: ProgramShape) -> dict[str, PolicyKey]:
@@ -380,8 +384,9 @@ def keys_for(shape: ProgramShape) -> dict[str, PolicyKey]:
     keys: dict[str, PolicyKey] = {}
     for spec in _KEYS:
         if spec.per_exam:
+            titles = dict(shape.titles)
             for code in shape.exam_steps:
-                concrete = spec.for_exam(code)
+                concrete = spec.for_exam(code, titles.get(code, ""))
                 keys[concrete.key] = concrete
         else:
             keys[spec.key] = spec
