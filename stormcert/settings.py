@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "stormcert.accounts.middleware.StaffMFAMiddleware",
     "stormcert.core.middleware.DatabaseUnavailableMiddleware",
+    "stormcert.core.middleware.RulesMissingMiddleware",
 ]
 
 ROOT_URLCONF = "stormcert.urls"

@@ -10,6 +10,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
+
+from stormcert.programs.rules import RuleMissing
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,31 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response
+
+
+class RulesMissingMiddleware:
+    """A program whose rules lack a value answers 503 with the missing rule named, not a 500.
+
+    Found in use: a rule version saved with one key made every ToR's page a 500
+    (RuleMissing 'term.start'). The staff editor now refuses incomplete versions, but rules
+    also arrive by definition files, data migrations and the shell; whatever the path, the person
+    is told the page is unavailable and why, staff see the program flagged on their home page,
+    and the error is logged for the operators."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, RuleMissing):
+            return None
+        logger.error("program rules incomplete for %s %s: %s", request.method, request.path, exception)
+        if "application/json" in request.headers.get("Accept", "") or request.path.startswith("/api/"):
+            return JsonResponse({"detail": str(exception)}, status=503)
+        body = render_to_string("core/rules_missing.html", {"problem": str(exception)}, request=request)
+        return HttpResponse(body, status=503)
 
 
 class RefuseNulMiddleware:

@@ -30,6 +30,7 @@ from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, Provider
 from stormcert.programs.lookup import program_or_404, qualification_programs, trainer_programs_teaching
 from stormcert.programs.models import Program, ProgramKind
+from stormcert.programs.policy import missing_keys, shape_of
 from stormcert.programs.rules import RuleMissing, Rules, rules_in_force
 from stormcert.trainers.models import Application, ApplicationStatus
 from stormcert.training.models import Course, CourseKind
@@ -227,9 +228,19 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "plans_waiting": CourseSession.objects.filter(plan_status=PlanStatus.SUBMITTED).count(),
         "sessions_without_trainer": len(sessions_needing_a_trainer()),
         "recent_events": AuditEvent.objects.select_related("actor")[:8],
-        "programs": [(p, _rules_or_none(p)) for p in Program.objects.all()],
+        "programs": [(p, _rules_or_none(p), _missing_rules(p)) for p in Program.objects.all()],
     }
     return render(request, "core/staff_home.html", context)
+
+
+def _missing_rules(program: Program) -> list[str]:
+    """Keys the version in force lacks (a version saved before the editor checked, or loaded by
+    other means): each would make the pages that read it answer 503."""
+    try:
+        rules = rules_in_force(program)
+    except RuleMissing:
+        return []
+    return missing_keys(rules.values, shape_of(program))
 
 
 def _rules_or_none(program: Program) -> object:
