@@ -151,3 +151,26 @@ def test_the_first_trainer_program_still_teaches_beside_the_sister(page: Page) -
     expect(page.get_by_text("Fresno Water Hall")).to_have_count(0)
     page.goto("/trainers/")
     expect(page.get_by_text("Tom", exact=False).first).to_be_visible()
+
+
+def test_the_pages_that_show_every_program_pass_axe(page: Page) -> None:
+    call_command("load_programs", verbosity=0)
+    make_person("quinn@example.com", first_name="Quinn")
+    programs = list(Program.objects.order_by("position"))
+    pages = ["/", "/courses/", "/trainers/", "/directory/"]
+    pages += [f"/programs/{p.code}/" for p in programs if p.kind == "qualification"]
+    for path in pages:
+        page.goto(path)
+        expect(page.locator("h1")).to_be_visible()
+        assert_accessible(page)
+    sign_in(page, "quinn@example.com")
+    for path in ["/dashboard/", "/qualification/", "/tor/"]:
+        page.goto(path)
+        expect(page.locator("h1")).to_be_visible()
+        assert_accessible(page)
+    for program in programs:
+        page.goto(
+            f"/qualification/{program.code}/" if program.kind == "qualification" else f"/tor/{program.code}/"
+        )
+        expect(page.locator("h1")).to_be_visible()
+        assert_accessible(page)
