@@ -181,6 +181,8 @@ RULES: dict[str, Rule] = {
     "trainers:home": PUBLIC.but(
         visitor=REDIRECT, alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
     ),
+    # A trainer program's own page: public (what it is, its cycle); a term holder sees theirs.
+    "trainers:home(code)": PUBLIC,
     "trainers:public_list": PUBLIC,
     "trainers:rfq_document": PUBLIC,
     # The JSON API (fuzzed separately by test_api_schema.py). Its root has no page.
@@ -204,6 +206,8 @@ RULES: dict[str, Rule] = {
     "enrollments:qualification": SIGNED_IN.but(
         alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT
     ),
+    # One program's journey page: anyone signed in may read it (reading writes nothing).
+    "enrollments:qualification(code)": SIGNED_IN,
     "enrollments:self_assessment": SIGNED_IN,
     "enrollments:acknowledge": post_only(*SELF),
     "enrollments:register": post_only(*SELF),

@@ -45,9 +45,14 @@ SKIPPED_PREFIXES = ("admin/",)
 
 @dataclass(frozen=True)
 class Route:
-    name: str
+    name: str  # the rule's key: the URL name, or "name(arg,…)" for a second pattern of one name
     route: str
     kwargs: tuple[str, ...]
+    url_name: str = ""  # the name to reverse, when `name` carries the arguments
+
+    @property
+    def reverse_name(self) -> str:
+        return self.url_name or self.name
 
 
 def _walk(patterns: list[Any], prefix: str = "", namespace: str | None = None) -> Iterator[Route]:
@@ -67,8 +72,15 @@ def _walk(patterns: list[Any], prefix: str = "", namespace: str | None = None) -
 
 
 def routes() -> list[Route]:
+    """Every URL pattern once. Two patterns may share a name with other arguments (`/tor/` and
+    `/tor/<code>/` are both `trainers:home`): the second is its own route, keyed
+    "trainers:home(code)", so each has a rule and neither hides behind the other."""
     found: dict[str, Route] = {}
     for route in _walk(get_resolver().url_patterns):
+        first = found.get(route.name)
+        if first is not None and first.kwargs != route.kwargs:
+            key = f"{route.name}({','.join(route.kwargs)})"
+            route = Route(key, route.route, route.kwargs, url_name=route.name)
         found.setdefault(route.name, route)
     return sorted(found.values(), key=lambda r: r.name)
 
@@ -126,6 +138,7 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("exams:accommodation_document", "pk"): world.pk("accommodation"),
         ("courses:staff_decide", "pk"): world.pk("virtual_session"),
         ("courses:plan", "pk"): world.pk("virtual_session"),
+        ("trainers:home", "code"): "IGP-TOR",
         ("trainers:rfq_document", "code"): "IGP-TOR",
         ("trainers:apply", "code"): "IGP-TOR",
         ("trainers:application", "code"): "IGP-TOR",
@@ -184,17 +197,17 @@ def _by_argument(world: World) -> dict[str, Any]:
 
 def url_for(route: Route, world: World) -> str:
     if not route.kwargs:
-        return "/" + route.route if route.name == route.route else reverse(route.name)
+        return "/" + route.route if route.name == route.route else reverse(route.reverse_name)
     by_name, by_argument = _by_name(world), _by_argument(world)
     values = {}
     for kwarg in route.kwargs:
-        if (route.name, kwarg) in by_name:
-            values[kwarg] = by_name[(route.name, kwarg)]
+        if (route.reverse_name, kwarg) in by_name:
+            values[kwarg] = by_name[(route.reverse_name, kwarg)]
         elif kwarg in by_argument:
             values[kwarg] = by_argument[kwarg]
         else:
             raise LookupError(f"{route.name}: no value for <{kwarg}>; add one to _by_name in {__file__}")
-    return reverse(route.name, kwargs=values)
+    return reverse(route.reverse_name, kwargs=values)
 
 
 def classify(response: HttpResponse) -> Outcome | str:
