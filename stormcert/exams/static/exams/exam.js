@@ -144,7 +144,8 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function tick() {
-    var left = Math.max(0, Math.floor((deadline - (Date.now() + offset)) / 1000));
+    var msLeft = deadline - (Date.now() + offset);
+    var left = Math.max(0, Math.ceil(msLeft / 1000));
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     timer.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s);
     [30, 10, 5, 1].forEach(function (mins) {
@@ -154,7 +155,7 @@
       }
     });
     timer.classList.toggle("timer-low", left <= 300);
-    if (left === 0 && !closed && !timeUp) timeOut();
+    if (msLeft <= 0 && !closed && !timeUp) timeOut();
   }
 
   // Time is up: stop taking answers, give unsent ones a few seconds (the server's grace) to go,
