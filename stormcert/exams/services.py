@@ -37,6 +37,7 @@ from stormcert.exams.models import (
     Question,
     RequestStatus,
 )
+from stormcert.programs.models import Program
 
 ONE = Decimal("1.00")
 
@@ -349,6 +350,20 @@ def close_overdue(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
+def close_overdue_for(*, user: User, program: Program, now: datetime | None = None) -> int:
+    """Grade this person's attempts in this program whose time (and grace) ran out: what the
+    clock already decided, so a page about the program never shows a finished attempt as open."""
+    now = now or timezone.now()
+    closed = 0
+    for attempt in Attempt.objects.filter(
+        user=user, exam__program=program, status=AttemptStatus.IN_PROGRESS
+    ).select_related("exam"):
+        if attempt.is_overdue(now):
+            submit_attempt(attempt_id=attempt.pk, now=now, timed_out=True)
+            closed += 1
+    return closed
+
+
 def grant_accommodation(
     *, user: User, factor: Decimal, reason: str, actor: User, now: datetime | None = None
 ) -> Accommodation:

@@ -121,3 +121,31 @@ def test_a_busy_database_is_a_503_to_send_again_later(
     response = _save(alice_client, attempt)
     assert response.status_code == 503 and response["Retry-After"] == "3"  # type: ignore[attr-defined,index]
     assert response.json()["retry"]  # type: ignore[attr-defined]
+
+
+def test_the_qualification_page_shows_an_attempt_in_progress_with_resume(
+    alice: User, midterm: Exam, alice_client: Client
+) -> None:
+    ready_for_midterm(alice)
+    attempt = start_attempt(user=alice, exam=midterm)
+    page = alice_client.get(reverse("enrollments:qualification", args=["QISP"])).content.decode()
+    assert "Attempt 1 is in progress: about 120 minutes left" in page
+    assert f'href="{reverse("exams:attempt", args=[attempt.pk])}">Resume the midterm exam' in page
+    assert "Go to the midterm exam" not in page
+
+
+def test_the_qualification_page_grades_an_attempt_whose_time_ran_out(
+    alice: User, midterm: Exam, alice_client: Client
+) -> None:
+    ready_for_midterm(alice)
+    attempt = start_attempt(user=alice, exam=midterm)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    page = alice_client.get(reverse("enrollments:qualification", args=["QISP"])).content.decode()
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.TIMED_OUT
+    assert "Attempt 1 was submitted when time ran out: 0.00%, not passed" in page
+    assert reverse("exams:result", args=[attempt.pk]) in page
+    assert "<strong>1</strong> attempt left" in page and "in progress" not in page
+    assert "Go to the midterm exam" in page
+    alice_client.get(reverse("enrollments:qualification", args=["QISP"]))
+    assert AuditEvent.objects.filter(verb="exam.attempt_graded").count() == 1
