@@ -47,6 +47,9 @@ class ProgramState:
     certificate: Certificate | None
     certificate_status: str
     state: str
+    open_attempt: Attempt | None = None  # an exam attempt in progress: time left and Resume
+    minutes_left: int | None = None
+    last_attempt: Attempt | None = None  # the latest graded one, shown when its time ran out
 
 
 def _program_states(user: User, now: datetime) -> list[ProgramState]:
@@ -64,6 +67,11 @@ def _program_states(user: User, now: datetime) -> list[ProgramState]:
     ).order_by("issued_on"):
         certificates[held.program_id] = held
     ids = set(enrollments) | set(certificates)
+    if enrollments:
+        close_overdue_for(user=user, now=now)
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in Attempt.objects.filter(user=user).select_related("exam").order_by("-started_at"):
+        attempts.setdefault(attempt.exam.program_id, []).append(attempt)
     programs = (qualification_programs() | Program.objects.filter(pk__in=ids)).distinct().order_by("name")
     rows = []
     for program in programs.prefetch_related("steps"):
@@ -71,11 +79,20 @@ def _program_states(user: User, now: datetime) -> list[ProgramState]:
         certificate = certificates.get(program.pk)
         journey = journey_for(enrollment, now) if enrollment is not None else None
         status = certificate.status_at(now).label if certificate is not None else ""
-        rows.append(
-            ProgramState(
-                program, enrollment, journey, certificate, status, _state_words(journey, certificate, now)
-            )
+        mine = [a for a in attempts.get(program.pk, []) if enrollment and a.enrollment_id == enrollment.pk]
+        open_attempt = next((a for a in mine if a.status == AttemptStatus.IN_PROGRESS), None)
+        row = ProgramState(
+            program,
+            enrollment,
+            journey,
+            certificate,
+            status,
+            _state_words(journey, certificate, now),
+            open_attempt=open_attempt,
+            minutes_left=-(-open_attempt.seconds_left(now) // 60) if open_attempt else None,
+            last_attempt=next((a for a in mine if a.status != AttemptStatus.IN_PROGRESS), None),
         )
+        rows.append(row)
     return rows
 
 

@@ -149,3 +149,18 @@ def test_the_qualification_page_grades_an_attempt_whose_time_ran_out(
     assert "Go to the midterm exam" in page
     alice_client.get(reverse("enrollments:qualification", args=["QISP"]))
     assert AuditEvent.objects.filter(verb="exam.attempt_graded").count() == 1
+
+
+def test_the_dashboard_shows_an_attempt_in_progress_then_its_time_out(
+    alice: User, midterm: Exam, alice_client: Client
+) -> None:
+    ready_for_midterm(alice)
+    attempt = start_attempt(user=alice, exam=midterm)
+    page = alice_client.get(reverse("dashboard")).content.decode()
+    assert "attempt 1, is in progress: about 120 minutes left" in page
+    assert f'href="{reverse("exams:attempt", args=[attempt.pk])}">Resume the' in page
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    page = alice_client.get(reverse("dashboard")).content.decode()
+    assert "attempt 1, was submitted when time ran out: 0.00%, not passed" in page
+    assert reverse("exams:result", args=[attempt.pk]) in page and "in progress" not in page
+    assert Attempt.objects.get().status == AttemptStatus.TIMED_OUT
