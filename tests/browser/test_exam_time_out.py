@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, Request, Route, expect
 
@@ -18,6 +19,7 @@ from stormcert.core.demo.exams import load_demo_exams
 from stormcert.exams.models import Answer, Attempt, AttemptStatus, Exam
 from stormcert.exams.services import start_attempt, submit_attempt
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
+from tests.browser.conftest import assert_accessible
 from tests.exams.conftest import ready_for_midterm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,6 +64,14 @@ def test_an_exam_left_open_until_time_runs_out_lands_on_the_result(page: Page) -
     expect(page.get_by_role("heading", name=re.compile(r"Your score: 5\.71%"))).to_be_visible()
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.TIMED_OUT and attempt.correct_count == 2
+    assert AuditEvent.objects.filter(verb="exam.attempt_graded").count() == 1
+    assert_accessible(page)
+    # The qualification page and the dashboard agree: time ran out, one attempt left.
+    page.goto(reverse("enrollments:qualification", args=["QISP"]))
+    expect(page.locator("#last-attempt")).to_contain_text("Attempt 1 was submitted when time ran out: 5.71%")
+    expect(page.get_by_text("1 attempt left.")).to_be_visible()
+    page.goto(reverse("dashboard"))
+    expect(page.locator(".attempt-timed-out")).to_contain_text("was submitted when time ran out")
     assert AuditEvent.objects.filter(verb="exam.attempt_graded").count() == 1
 
 
