@@ -87,8 +87,9 @@ def test_an_exam_left_open_until_time_runs_out_lands_on_the_result(page: Page) -
         (503, "<html><body>Service Unavailable</body></html>", {}, "server is busy"),
         (429, json.dumps({"error": "Too many requests."}), {"Retry-After": "1"}, "server is busy"),
         (429, "Too Many Requests", {}, "server is busy"),
+        (403, "<h1>Forbidden (403)</h1>", {}, "signed out"),
     ],
-    ids=["503-json", "503-html", "429-json", "429-text"],
+    ids=["503-json", "503-html", "429-json", "429-text", "403-html"],
 )
 def test_busy_answers_are_kept_and_sent_again(
     page: Page, status: int, body: str, headers: dict[str, str], says: str

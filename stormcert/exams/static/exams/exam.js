@@ -131,6 +131,12 @@
         var wait = result.retryAfter > 0 ? Math.min(result.retryAfter, 60) : 3;
         holdUntil = Date.now() + wait * 1000;
         var firstBusy = !saveState.classList.contains("save-problem");
+        if (status === 401 || status === 403) {
+          // Signed out (or the session changed): the answers stay here until a sign-in in another tab.
+          state("You appear to be signed out: " + pendingCount() + " answer(s) kept on this device. Sign in again in another tab; they will then be sent.", true);
+          if (firstBusy) say("You appear to be signed out. Your answers are kept on this device; sign in again in another tab.");
+          return;
+        }
         state("The server is busy: " + pendingCount() + " answer(s) kept on this device; they will be sent again shortly.", true);
         if (firstBusy) say("The server is busy. Keep answering; your answers are kept and will be sent again.");
       }
