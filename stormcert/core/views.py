@@ -24,8 +24,8 @@ from stormcert.enrollments.forms import AcknowledgeForm
 from stormcert.enrollments.journey import Journey
 from stormcert.enrollments.models import Enrollment
 from stormcert.enrollments.services import candidate_program_or_404, journey_for, peek_enrollment, rules_for
-from stormcert.exams.models import Exam
-from stormcert.exams.services import pending_accommodation_requests
+from stormcert.exams.models import Attempt, AttemptStatus, Exam
+from stormcert.exams.services import close_overdue_for, pending_accommodation_requests
 from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, Provider
 from stormcert.programs.lookup import program_or_404, qualification_programs, trainer_programs_teaching
@@ -47,6 +47,9 @@ class ProgramState:
     certificate: Certificate | None
     certificate_status: str
     state: str
+    open_attempt: Attempt | None = None  # an exam attempt in progress: time left and Resume
+    minutes_left: int | None = None
+    last_attempt: Attempt | None = None  # the latest graded one, shown when its time ran out
 
 
 def _program_states(user: User, now: datetime) -> list[ProgramState]:
@@ -64,6 +67,11 @@ def _program_states(user: User, now: datetime) -> list[ProgramState]:
     ).order_by("issued_on"):
         certificates[held.program_id] = held
     ids = set(enrollments) | set(certificates)
+    if enrollments:
+        close_overdue_for(user=user, now=now)
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in Attempt.objects.filter(user=user).select_related("exam").order_by("-started_at"):
+        attempts.setdefault(attempt.exam.program_id, []).append(attempt)
     programs = (qualification_programs() | Program.objects.filter(pk__in=ids)).distinct().order_by("name")
     rows = []
     for program in programs.prefetch_related("steps"):
@@ -71,11 +79,20 @@ def _program_states(user: User, now: datetime) -> list[ProgramState]:
         certificate = certificates.get(program.pk)
         journey = journey_for(enrollment, now) if enrollment is not None else None
         status = certificate.status_at(now).label if certificate is not None else ""
-        rows.append(
-            ProgramState(
-                program, enrollment, journey, certificate, status, _state_words(journey, certificate, now)
-            )
+        mine = [a for a in attempts.get(program.pk, []) if enrollment and a.enrollment_id == enrollment.pk]
+        open_attempt = next((a for a in mine if a.status == AttemptStatus.IN_PROGRESS), None)
+        row = ProgramState(
+            program,
+            enrollment,
+            journey,
+            certificate,
+            status,
+            _state_words(journey, certificate, now),
+            open_attempt=open_attempt,
+            minutes_left=-(-open_attempt.seconds_left(now) // 60) if open_attempt else None,
+            last_attempt=next((a for a in mine if a.status != AttemptStatus.IN_PROGRESS), None),
         )
+        rows.append(row)
     return rows
 
 
@@ -156,12 +173,16 @@ def qualification(request: AuthedRequest, code: str) -> HttpResponse:
 
     It lives here, in the composition root, because it shows the state of every app the journey
     passes through (enrollment, training, the course seat, the exam, orders); its URL keeps the
-    name `enrollments:qualification` (stormcert/urls.py). Reading it writes nothing: the
-    enrollment row is made by the first POST that acts."""
+    name `enrollments:qualification` (stormcert/urls.py). Reading it writes nothing of its own:
+    the enrollment row is made by the first POST that acts. The one exception is what the clock
+    already decided: an exam attempt whose time ran out is graded first, so the page shows its
+    result and the attempts left rather than an attempt still open."""
     user = request.user
     program = candidate_program_or_404(user=user, code=code)
     enrollment = peek_enrollment(user=user, program=program)
     now = timezone.now()
+    if enrollment.pk is not None:
+        close_overdue_for(user=user, program=program, now=now)
     journey = journey_for(enrollment, now)
     course = Course.objects.filter(program=program, kind=CourseKind.TRAINING, is_published=True).first()
     current = journey.current
@@ -193,6 +214,15 @@ def qualification(request: AuthedRequest, code: str) -> HttpResponse:
         if current and current.kind == "exam"
         else None,
     }
+    exam = context["exam"]
+    if isinstance(exam, Exam) and enrollment.pk is not None:
+        attempts = Attempt.objects.filter(user=user, exam=exam, enrollment=enrollment)
+        open_attempt = attempts.filter(status=AttemptStatus.IN_PROGRESS).first()
+        context["open_attempt"] = open_attempt
+        context["minutes_left"] = -(-open_attempt.seconds_left(now) // 60) if open_attempt else None
+        context["last_attempt"] = (
+            attempts.exclude(status=AttemptStatus.IN_PROGRESS).order_by("-started_at").first()
+        )
     return render(request, "core/qualification.html", context)
 
 

@@ -37,6 +37,7 @@ from stormcert.exams.models import (
     Question,
     RequestStatus,
 )
+from stormcert.programs.models import Program
 
 ONE = Decimal("1.00")
 
@@ -349,6 +350,21 @@ def close_overdue(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
+def close_overdue_for(*, user: User, program: Program | None = None, now: datetime | None = None) -> int:
+    """Grade this person's attempts (in `program`, or in any) whose time (and grace) ran out: what
+    the clock already decided, so a page about their programs never shows a finished attempt as open."""
+    now = now or timezone.now()
+    closed = 0
+    found = Attempt.objects.filter(user=user, status=AttemptStatus.IN_PROGRESS).select_related("exam")
+    if program is not None:
+        found = found.filter(exam__program=program)
+    for attempt in found:
+        if attempt.is_overdue(now):
+            submit_attempt(attempt_id=attempt.pk, now=now, timed_out=True)
+            closed += 1
+    return closed
+
+
 def grant_accommodation(
     *, user: User, factor: Decimal, reason: str, actor: User, now: datetime | None = None
 ) -> Accommodation:

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -107,7 +108,6 @@ def attempt_page(request: AuthedRequest, attempt_id: int) -> HttpResponse:
     now = timezone.now()
     if attempt.is_overdue(now):
         submit_attempt(attempt_id=attempt.pk, now=now, timed_out=True)
-        messages.info(request, "Time ran out; your saved answers were submitted.")
         return redirect("exams:result", attempt_id=attempt.pk)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return redirect("exams:result", attempt_id=attempt.pk)
@@ -179,6 +179,14 @@ def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
         return JsonResponse({"error": str(exc), "closed": True}, status=409)
     except ExamError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
+    except OperationalError:
+        # The database is busy (a lock wait, a dropped connection): the page keeps the answer and
+        # sends it again, so say "later" rather than fail.
+        busy = JsonResponse(
+            {"error": "The server is busy; this answer will be sent again.", "retry": True}, status=503
+        )
+        busy["Retry-After"] = "3"
+        return busy
     return JsonResponse(
         {
             "accepted": result.accepted,
@@ -192,8 +200,11 @@ def save(request: HttpRequest, attempt_id: int) -> JsonResponse:
 @login_required
 @require_POST
 def submit(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    """The submit button, or the exam page's own post when the timer reaches 0:00. A submit that
+    arrives after the deadline (grace or not) is a time-out: the saved answers are graded and the
+    result is shown, never an error. A second submit shows the result of the first."""
     attempt = get_attempt_for_user(request.user, attempt_id)
-    submit_attempt(attempt_id=attempt.pk)
+    submit_attempt(attempt_id=attempt.pk, now=timezone.now())
     return redirect("exams:result", attempt_id=attempt.pk)
 
 

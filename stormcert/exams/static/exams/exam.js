@@ -19,6 +19,8 @@
   var journal = load();
   var sending = false;
   var closed = false;
+  var timeUp = false;
+  var holdUntil = 0;
   var announced = {};
 
   function load() {
@@ -67,7 +69,7 @@
   }
 
   function record(fieldset) {
-    if (closed) return;
+    if (closed || timeUp) return;
     var entry = readQuestion(fieldset);
     entry.seq = nextSeq();
     journal.pending[fieldset.dataset.position] = entry;
@@ -78,7 +80,7 @@
   }
 
   function flush() {
-    if (sending || closed) return;
+    if (sending || closed || Date.now() < holdUntil) return;
     var positions = Object.keys(journal.pending);
     if (!positions.length) return;
     sending = true;
@@ -90,28 +92,53 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ position: parseInt(position, 10), choice: entry.choice, flagged: entry.flagged, seq: entry.seq })
     }).then(function (response) {
-      return response.json().then(function (body) { return { status: response.status, body: body }; });
+      // The status decides what happens to the answer; the body (JSON or not) only supplies words.
+      return response.text().then(function (text) {
+        var body = {};
+        try { body = JSON.parse(text) || {}; } catch (e) { body = {}; }
+        return { status: response.status, body: body, retryAfter: parseInt(response.headers.get("Retry-After") || "", 10) };
+      });
     }).then(function (result) {
       sending = false;
-      if (result.status === 200) {
+      var status = result.status;
+      if (status === 200) {
         var current = journal.pending[position];
         if (current && current.seq <= result.body.seq) delete journal.pending[position];
         store();
         if (saveState.classList.contains("save-problem")) say("Connection back. Your answers are saved.");
         state(pendingCount() ? "Saving…" : "All answers saved at " + result.body.saved_at + ".", false);
         flush();
-      } else if (result.status === 409) {
+      } else if (status === 409) {
+        // Final: the attempt is closed (submitted, or its time ran out). Nothing more is sent.
         closed = true;
         journal.pending = {};
         store();
-        state(result.body.error, true);
-        say(result.body.error);
+        var why = result.body.error || "This attempt is closed; answers can no longer change.";
+        state(why + " Taking you to your result…", true);
+        say(why);
         window.setTimeout(function () { window.location.href = resultUrl; }, 2500);
-      } else {
+      } else if (status === 400 || status === 404 || status === 422) {
+        // The server refused this answer as sent: resending it would be refused again.
         delete journal.pending[position];
         store();
-        state("Not saved: " + (result.body.error || "the server refused this answer") + ".", true);
+        var refused = result.body.error || "the server refused this answer";
+        state("Not saved: " + refused.replace(/\.$/, "") + ".", true);
+        say("Question " + position + " was not saved: " + refused);
         flush();
+      } else {
+        // 429, 503 and anything else (a proxy's error page, a signed-out session): keep the answer
+        // in the journal and send it again later.
+        var wait = result.retryAfter > 0 ? Math.min(result.retryAfter, 60) : 3;
+        holdUntil = Date.now() + wait * 1000;
+        var firstBusy = !saveState.classList.contains("save-problem");
+        if (status === 401 || status === 403) {
+          // Signed out (or the session changed): the answers stay here until a sign-in in another tab.
+          state("You appear to be signed out: " + pendingCount() + " answer(s) kept on this device. Sign in again in another tab; they will then be sent.", true);
+          if (firstBusy) say("You appear to be signed out. Your answers are kept on this device; sign in again in another tab.");
+          return;
+        }
+        state("The server is busy: " + pendingCount() + " answer(s) kept on this device; they will be sent again shortly.", true);
+        if (firstBusy) say("The server is busy. Keep answering; your answers are kept and will be sent again.");
       }
     }).catch(function () {
       sending = false;
@@ -123,7 +150,8 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function tick() {
-    var left = Math.max(0, Math.floor((deadline - (Date.now() + offset)) / 1000));
+    var msLeft = deadline - (Date.now() + offset);
+    var left = Math.max(0, Math.ceil(msLeft / 1000));
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     timer.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s);
     [30, 10, 5, 1].forEach(function (mins) {
@@ -133,12 +161,29 @@
       }
     });
     timer.classList.toggle("timer-low", left <= 300);
-    if (left === 0 && !closed) {
+    if (msLeft <= 0 && !closed && !timeUp) timeOut();
+  }
+
+  // Time is up: stop taking answers, give unsent ones a few seconds (the server's grace) to go,
+  // then post the submit. Only the answer inputs are disabled: the CSRF token must go with the post.
+  function timeOut() {
+    timeUp = true;
+    say("Time is up. Your saved answers are being submitted.");
+    state("Time is up. Your saved answers are being submitted…", false);
+    form.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (input) { input.disabled = true; });
+    var started = Date.now();
+    holdUntil = 0;
+    flush();
+    (function wait() {
+      if (closed) return;  // a 409 is taking the page to the result already
+      if ((pendingCount() && Date.now() - started < 8000) || Date.now() - started < 1500) {
+        flush();
+        window.setTimeout(wait, 250);
+        return;
+      }
       closed = true;
-      say("Time is up. Your saved answers are being submitted.");
-      form.querySelectorAll("input").forEach(function (input) { input.disabled = true; });
-      window.setTimeout(function () { form.submit(); }, 1500);
-    }
+      form.submit();  // the server sees the deadline has passed and grades the saved answers
+    })();
   }
 
   // Answers not yet sent from an earlier visit (or from before a reload) win over the page.
