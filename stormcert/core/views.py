@@ -258,23 +258,17 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "plans_waiting": CourseSession.objects.filter(plan_status=PlanStatus.SUBMITTED).count(),
         "sessions_without_trainer": len(sessions_needing_a_trainer()),
         "recent_events": AuditEvent.objects.select_related("actor")[:8],
-        "programs": [(p, _rules_or_none(p), _missing_rules(p)) for p in Program.objects.all()],
+        "programs": [_rules_in_force_and_gaps(p) for p in Program.objects.all()],
     }
     return render(request, "core/staff_home.html", context)
 
 
-def _missing_rules(program: Program) -> list[str]:
-    """Keys the version in force lacks (a version saved before the editor checked, or loaded by
-    other means): each would make the pages that read it answer 503."""
+def _rules_in_force_and_gaps(program: Program) -> tuple[Program, Rules | None, list[str]]:
+    """The program, its rules in force (None when there are none), and the keys they lack (a
+    version saved before the editor checked, or loaded by other means): each missing key makes
+    the pages that read it answer 503, so staff home flags it."""
     try:
         rules = rules_in_force(program)
     except RuleMissing:
-        return []
-    return missing_keys(rules.values, shape_of(program))
-
-
-def _rules_or_none(program: Program) -> object:
-    try:
-        return rules_in_force(program)
-    except RuleMissing:
-        return None
+        return program, None, []
+    return program, rules, missing_keys(rules.values, shape_of(program))
