@@ -69,7 +69,7 @@ def parse_moodle_xml(content: bytes | str, default_topic: str = DEFAULT_TOPIC) -
     report = ParseReport(file_format="moodle_xml")
     if isinstance(content, bytes):
         declared = _DECLARED.match(content)
-        if not declared or declared.group(1).lower().replace("_", "-") in ("utf-8", "utf8"):
+        if not declared or declared.group(1).decode().lower().replace("_", "-") in ("utf-8", "utf8"):
             try:
                 content.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
@@ -110,7 +110,7 @@ def _question(element: Element, kind: str, topic: str, name: str, where: str) ->
     if kind not in ("multichoice", "truefalse"):
         return f"its type “{kind}” is not supported; only multichoice and truefalse are"
     text, text_format = _text(element.find("questiontext"), as_html=True)
-    if "@@PLUGINFILE@@" in text:
+    if "@@PLUGINFILE@@" in (element.findtext("questiontext/text") or ""):
         return "its text uses a file embedded in the export (an image?), which is not imported"
     general = (
         _choice_text(element.find("generalfeedback")) if element.find("generalfeedback") is not None else ""
