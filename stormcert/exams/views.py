@@ -260,12 +260,12 @@ def result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
 def _exams_page(request: HttpRequest, *, form: BankUploadForm | None = None) -> HttpResponse:
     banks = []
     for bank in QuestionBank.objects.select_related("program"):
-        active = bank.questions.filter(retired_at__isnull=True)
+        in_use = bank.questions.filter(retired_at__isnull=True)
         banks.append(
             {
                 "bank": bank,
-                "active": active.count(),
-                "topics": list(active.order_by("topic").values_list("topic", flat=True).distinct()),
+                "active": in_use.count(),
+                "topics": list(in_use.order_by("topic").values_list("topic", flat=True).distinct()),
             }
         )
     exams = []

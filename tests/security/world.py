@@ -171,7 +171,7 @@ def build_world() -> World:
     # The earlier system: the sample import run and Lee's claim request waiting for staff.
     load_demo_legacy(sara, "correct-horse-battery-staple")
     bank_import = preview_import(
-        bank=QuestionBank.objects.order_by("pk").first(),
+        bank=QuestionBank.objects.order_by("pk")[0],
         filename="bank.gift",
         content=b"Is this a question? {T}\n",
         actor=sara,

@@ -112,9 +112,8 @@ def _question(element: Element, kind: str, topic: str, name: str, where: str) ->
     text, text_format = _text(element.find("questiontext"), as_html=True)
     if "@@PLUGINFILE@@" in (element.findtext("questiontext/text") or ""):
         return "its text uses a file embedded in the export (an image?), which is not imported"
-    general = (
-        _choice_text(element.find("generalfeedback")) if element.find("generalfeedback") is not None else ""
-    )
+    general_element = element.find("generalfeedback")
+    general = _choice_text(general_element) if general_element is not None else ""
     if kind == "multichoice":
         single = (element.findtext("single", default="true") or "true").strip().lower()
         if single not in ("true", "1"):
