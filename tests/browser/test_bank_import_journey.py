@@ -21,7 +21,9 @@ from tests.exams.test_bank_import_pages import MIXED_GIFT
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_staff_preview_and_import_the_valid_questions(browser: Browser, live_server: Any, tmp_path: Path) -> None:
+def test_staff_preview_and_import_the_valid_questions(
+    browser: Browser, live_server: Any, tmp_path: Path
+) -> None:
     load_definition_file(DEFAULT_DEFINITION)
     QuestionBank.objects.create(program=Program.objects.get(code="QISP"), code="main", title="Main bank")
     enable_totp(make_person("sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara"))

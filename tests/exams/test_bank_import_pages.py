@@ -95,7 +95,7 @@ def test_preview_shows_everything_and_writes_nothing(bank: QuestionBank, sara_cl
         ("Line 29", "It has no answer block {…}: text without answers (a description) is not a question"),
         ("Line 31", "Answer “Sweeping” gives partial credit (50%)"),
     ]:
-        assert f"<tr><td class=\"bank-where\">{line}</td><td>{why}" in page, line
+        assert f'<tr><td class="bank-where">{line}</td><td>{why}' in page, line
     assert "Rejected (7)" in page
 
 
@@ -225,7 +225,7 @@ def test_aiken_with_a_topic_and_a_mixed_moodle_file(bank: QuestionBank, sara_cli
     xml = upload(sara_client, bank, "moodle.xml", XML_MIXED.encode())
     page = sara_client.get(reverse("exams:staff_bank_import", args=[xml.pk])).content.decode()
     assert "Import the 1 valid question<" in page and "Rejected (11)" in page
-    assert "<tr><td class=\"bank-where\">Question 6 (“Intro”)</td><td>It is a description" in page
+    assert '<tr><td class="bank-where">Question 6 (“Intro”)</td><td>It is a description' in page
     sara_client.post(reverse("exams:staff_bank_import_confirm", args=[xml.pk]))
     assert Question.objects.filter(topic="Mixed", name="Fine").exists()
 
