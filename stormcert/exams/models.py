@@ -86,6 +86,16 @@ class Question(models.Model):
             raise ValidationError({"choices": "Give at least two choices as a list of texts."})
         if not all(isinstance(c, str) and c.strip() for c in self.choices):
             raise ValidationError({"choices": "Every choice needs text."})
+        if self.feedback and (
+            not isinstance(self.feedback, list)
+            or len(self.feedback) != len(self.choices)
+            or not all(isinstance(f, str) for f in self.feedback)
+        ):
+            raise ValidationError(
+                {
+                    "feedback": 'Give one feedback text per choice, in choice order ("" for none), or none at all.'
+                }
+            )
         if self.correct is None or not 0 <= self.correct < len(self.choices):
             raise ValidationError(
                 {"correct": f"Give the index of the correct choice, 0 to {len(self.choices) - 1}."}

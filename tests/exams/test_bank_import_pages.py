@@ -74,7 +74,8 @@ def upload(client: Client, bank: QuestionBank, name: str, content: bytes, **extr
 def test_preview_shows_everything_and_writes_nothing(bank: QuestionBank, sara_client: Client) -> None:
     run = upload(sara_client, bank, "export.gift", MIXED_GIFT.encode())
     assert not Question.objects.exists() and run.status == ImportStatus.PREVIEW
-    assert not AuditEvent.objects.filter(verb__startswith="exam.question").exists()
+    uploaded = AuditEvent.objects.get(verb__startswith="exam.question")  # the upload only
+    assert uploaded.verb == "exam.question_file_uploaded" and uploaded.data["valid"] == 3
     page = sara_client.get(reverse("exams:staff_bank_import", args=[run.pk])).content.decode()
     assert "Preview: export.gift" in page and "Nothing has been written yet." in page
     assert "Import the 3 valid questions" in page and "Import nothing" in page

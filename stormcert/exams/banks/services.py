@@ -92,7 +92,7 @@ def preview_import(
     if len(topic) > TOPIC_MAX:
         raise BankImportError(f"Give a topic of at most {TOPIC_MAX} characters.")
     report = parse_file(filename, content, file_format, topic)
-    return BankImport.objects.create(
+    run = BankImport.objects.create(
         bank=bank,
         created_by=actor,
         created_at=now or timezone.now(),
@@ -105,6 +105,23 @@ def preview_import(
         reason=reason.strip(),
         parsed=report.as_dict(),
     )
+    # The file (and its answer key) is now kept here: say who put it here and why.
+    record(
+        actor=actor,
+        verb="exam.question_file_uploaded",
+        obj=bank,
+        reason=run.reason,
+        data={
+            "import": run.pk,
+            "file": run.filename,
+            "sha256": run.sha256,
+            "format": run.file_format,
+            "valid": len(report.questions),
+            "rejected": len(report.rejected),
+        },
+        now=run.created_at,
+    )
+    return run
 
 
 def reading(run: BankImport) -> ParseReport:
