@@ -73,6 +73,10 @@ from stormcert.programs.models import ProgramKind
 SMALL_MAX = 32767  # PositiveSmallIntegerField's upper bound on every database Django supports
 BIG_MAX = 2**63 - 1  # PositiveBigIntegerField's
 MAX_UPLOAD = 5 * 1024 * 1024  # a question file; larger is refused before it is read
+# A bank export of a few hundred questions is previewed whole; a 5 MB file can hold 50,000, which
+# no one reads on one page (and which takes minutes to render): the first ones show, the counts
+# and every rejection always do.
+PREVIEW_SHOWN = 300
 
 
 def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
@@ -344,12 +348,17 @@ def staff_bank_import(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if run.status == "preview":
         planned = plan(run.bank, parsed)
-        context["planned"] = planned
+        context["planned"] = planned[:PREVIEW_SHOWN]
+        context["valid_count"] = len(planned)
         context["new_count"] = sum(1 for p in planned if p.new)
         context["kept_count"] = sum(1 for p in planned if not p.new)
     else:
         by_where = {q.where: q for q in parsed.questions}
-        context["created"] = [by_where[w] for w in run.report.get("created", []) if w in by_where]
+        created = [by_where[w] for w in run.report.get("created", []) if w in by_where]
+        context["created"] = created[:PREVIEW_SHOWN]
+        context["valid_count"] = len(created) if run.status == "imported" else len(parsed.questions)
+    context["shown"] = PREVIEW_SHOWN
+    context["shown_slice"] = f":{PREVIEW_SHOWN}"
     return render(request, "exams/staff_bank_import.html", context)
 
 

@@ -235,3 +235,13 @@ def test_candidates_cannot_import_or_export(bank: QuestionBank, alice_client: Cl
     assert alice_client.get(reverse("exams:staff_exams")).status_code == 403
     assert alice_client.get(reverse("exams:staff_bank_export", args=[bank.pk])).status_code == 403
     assert alice_client.post(reverse("exams:staff_bank_upload")).status_code == 403
+
+
+def test_a_huge_file_previews_its_first_questions_and_every_count(
+    bank: QuestionBank, sara: User, sara_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("stormcert.exams.views.PREVIEW_SHOWN", 2)
+    run = preview_import(bank=bank, filename="a.gift", content=MIXED_GIFT.encode(), actor=sara, reason="r")
+    page = sara_client.get(reverse("exams:staff_bank_import", args=[run.pk])).content.decode()
+    assert "Valid questions (3)" in page and "The first 2 of 3 are shown here." in page
+    assert "Line 10: Drought" in page and "Line 20: HTML" not in page and "Rejected (7)" in page
