@@ -225,10 +225,12 @@ def test_aiken_with_a_topic_and_a_mixed_moodle_file(bank: QuestionBank, sara_cli
 
     xml = upload(sara_client, bank, "moodle.xml", XML_MIXED.encode())
     page = sara_client.get(reverse("exams:staff_bank_import", args=[xml.pk])).content.decode()
-    assert "Import the 1 valid question<" in page and "Rejected (11)" in page
+    assert "Import the 2 valid questions" in page and "Rejected (11)" in page
     assert '<tr><td class="bank-where">Question 6 (“Intro”)</td><td>It is a description' in page
     sara_client.post(reverse("exams:staff_bank_import_confirm", args=[xml.pk]))
-    assert Question.objects.filter(topic="Mixed", name="Fine").exists()
+    assert set(Question.objects.filter(topic="Mixed").values_list("name", flat=True)) == {"Fine", "水質 — été"}
+    report = sara_client.get(reverse("exams:staff_bank_import", args=[xml.pk])).content.decode()
+    assert "Imported questions (2)" in report and "Question 4 (“Essay”)" in report
 
 
 def test_candidates_cannot_import_or_export(bank: QuestionBank, alice_client: Client) -> None:

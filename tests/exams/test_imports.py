@@ -302,13 +302,19 @@ XML_MIXED = """<?xml version="1.0" encoding="UTF-8"?>
   <question type="truefalse"><name><text>Bad TF</text></name><questiontext><text>Yes?</text></questiontext></question>
   <question type="multichoice"><name><text>Fine</text></name><questiontext><text>Pick</text></questiontext>
     <answer fraction="100"><text>a</text></answer><answer fraction="0"><text>b</text></answer></question>
+  <question type="truefalse"><name><text>水質 — été</text></name><questiontext format="plain_text"><text>Is 水質 “water quality” — en été?</text></questiontext>
+    <answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text></answer></question>
 </quiz>
 """
 
 
 def test_moodle_xml_rejections_name_the_question_and_the_reason() -> None:
     report = parse_moodle_xml(XML_MIXED)
-    assert [q.where for q in report.questions] == ["question 12 (“Fine”)"]
+    assert [q.where for q in report.questions] == ["question 12 (“Fine”)", "question 13 (“水質 — été”)"]
+    assert report.questions[1].text == "Is 水質 “water quality” — en été?"
+    # The same file with a BOM and CRLF line ends reads the same.
+    again = parse_file("moodle.xml", b"\xef\xbb\xbf" + XML_MIXED.replace("\n", "\r\n").encode())
+    assert again.questions == report.questions and again.rejected == report.rejected
     assert report.rejected == [
         (
             "question 1 (“Multi”)",
