@@ -3,7 +3,7 @@ statistics, the import preview): imported HTML and Markdown reach a browser only
 
 from __future__ import annotations
 
-import markdown as md  # type: ignore[import-untyped]
+import markdown as md  # type: ignore[import-untyped,unused-ignore]
 import nh3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe

@@ -228,7 +228,10 @@ def test_aiken_with_a_topic_and_a_mixed_moodle_file(bank: QuestionBank, sara_cli
     assert "Import the 2 valid questions" in page and "Rejected (11)" in page
     assert '<tr><td class="bank-where">Question 6 (“Intro”)</td><td>It is a description' in page
     sara_client.post(reverse("exams:staff_bank_import_confirm", args=[xml.pk]))
-    assert set(Question.objects.filter(topic="Mixed").values_list("name", flat=True)) == {"Fine", "水質 — été"}
+    assert set(Question.objects.filter(topic="Mixed").values_list("name", flat=True)) == {
+        "Fine",
+        "水質 — été",
+    }
     report = sara_client.get(reverse("exams:staff_bank_import", args=[xml.pk])).content.decode()
     assert "Imported questions (2)" in report and "Question 4 (“Essay”)" in report
 

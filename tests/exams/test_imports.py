@@ -173,7 +173,7 @@ def test_gift_every_rejection_says_where_and_why() -> None:
         ("line 26", "the “}” on line 26 closes no answer block; write \\} for a brace in the text"),
         (
             "line 28",
-            "it has two answer blocks (lines 28 and 28); a question has one, write \\{ and \\} for braces in the text",
+            "it has two answer blocks (on line 28); a question has one, write \\{ and \\} for braces in the text",
         ),
         (
             "line 30",

@@ -89,7 +89,7 @@ def _line_of(block: list[tuple[int, str]], text: str, index: int) -> int:
 
 
 def _question(block: list[tuple[int, str]], topic: str, where: str) -> Parsed | str:
-    text = _hide_escapes("\n".join(raw for _, raw in block))
+    text = hidden = _hide_escapes("\n".join(raw for _, raw in block))
     name = ""
     title = _TITLE.match(text)
     if title:
@@ -104,12 +104,11 @@ def _question(block: list[tuple[int, str]], topic: str, where: str) -> Parsed | 
         text_format = found.group(1).lower()
         text = text[found.end() :]
         offset += found.end()
-    hidden = _hide_escapes("\n".join(raw for _, raw in block))
     opens = [i for i, c in enumerate(text) if c == "{"]
     closes = [i for i, c in enumerate(text) if c == "}"]
 
     def line(i: int) -> int:
-        # Line numbers count in the hidden-escape text, which has the same line breaks.
+        # The hidden-escape text has the file's line breaks, so counting them gives the file's line.
         return _line_of(block, hidden, offset + i)
 
     if not opens and not closes:
@@ -120,7 +119,7 @@ def _question(block: list[tuple[int, str]], topic: str, where: str) -> Parsed | 
         return (
             f"the “}}” on line {line(closes[0])} closes no answer block; write \\}} for a brace in the text"
         )
-    if not closes or closes[0] < opens[0]:
+    if not closes:
         return f"the answer block opened on line {line(opens[0])} is never closed (no “}}” before the next blank line)"
     if len(opens) > 1 and opens[1] < closes[0]:
         return (
@@ -128,10 +127,9 @@ def _question(block: list[tuple[int, str]], topic: str, where: str) -> Parsed | 
             f"{line(opens[0])}; write \\{{ for a brace in the text"
         )
     if len(opens) > 1:
-        return (
-            f"it has two answer blocks (lines {line(opens[0])} and {line(opens[1])}); "
-            "a question has one, write \\{ and \\} for braces in the text"
-        )
+        first, second = line(opens[0]), line(opens[1])
+        lines = f"on line {first}" if first == second else f"on lines {first} and {second}"
+        return f"it has two answer blocks ({lines}); a question has one, write \\{{ and \\}} for braces in the text"
     if len(closes) > 1:
         return (
             f"the “}}” on line {line(closes[1])} closes no answer block; write \\}} for a brace in the text"
@@ -169,14 +167,14 @@ def _question(block: list[tuple[int, str]], topic: str, where: str) -> Parsed | 
             text_format=stored_format,
             choices=["True", "False"],
             correct=0 if truth else 1,
-            feedback=feedback,
+            feedback=feedback if any(feedback) else [],
             general_feedback=general,
             where=where,
         )
         return check_lengths(parsed) or parsed
     if stripped[0] not in "=~":
-        first = _one_line(stripped.split("\n", 1)[0])[:40]
-        return f"its answer block starts with “{first}”; each answer must start with = (right) or ~ (wrong)"
+        opening = _one_line(stripped.split("\n", 1)[0])[:40]
+        return f"its answer block starts with “{opening}”; each answer must start with = (right) or ~ (wrong)"
     pieces = re.findall(r"([=~])([^=~]*)", stripped)
     if any("->" in value for _, value in pieces):
         return "it is a matching question (a -> b), which is not supported"
