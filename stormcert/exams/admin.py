@@ -4,6 +4,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from stormcert.audit.admin_mixins import AuditedAdmin
 from stormcert.exams.models import AccommodationRequest, BlueprintItem, Exam, Question, QuestionBank
@@ -16,9 +18,19 @@ class QuestionBankAdmin(AuditedAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(AuditedAdmin):
-    list_display = ["text", "topic", "bank", "retired_at"]
-    list_filter = ["bank", "topic", "retired_at"]
-    search_fields = ["text", "topic"]
+    list_display = ["question", "name", "topic", "bank", "retired_at"]
+    list_filter = ["bank", "topic", "text_format", "retired_at"]
+    search_fields = ["text", "name", "topic"]
+    readonly_fields = ["as_candidates_see_it"]
+
+    @admin.display(description="Question")
+    def question(self, obj: Question) -> SafeString:
+        # The same rendering as the exam page, shortened for the list (tags closed, so still safe).
+        return mark_safe(Truncator(obj.rendered_text()).chars(160, html=True))  # noqa: S308
+
+    @admin.display(description="As candidates see it")
+    def as_candidates_see_it(self, obj: Question) -> SafeString:
+        return obj.rendered_text() if obj.pk else mark_safe("")
 
 
 class BlueprintInline(admin.TabularInline):

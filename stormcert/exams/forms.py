@@ -66,3 +66,13 @@ class DecideRequestForm(forms.Form):
     decision = forms.ChoiceField(choices=[("grant", "Grant"), ("decline", "Decline")], required=False)
     factor = forms.CharField(required=False)
     reason = forms.CharField(required=False, strip=False)
+
+
+class BankUploadForm(forms.Form):
+    """A question file to preview. Every field is checked by the view or the service, which say
+    what is wrong in plain words; the form only keeps what staff typed."""
+
+    bank = forms.CharField(required=False)
+    file_format = forms.CharField(required=False)
+    topic = forms.CharField(required=False)
+    reason = forms.CharField(required=False, strip=False)

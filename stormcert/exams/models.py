@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from stormcert.lib.uploads import random_pdf_name
 
@@ -31,14 +33,33 @@ class QuestionBank(models.Model):
         return self.title
 
 
+class TextFormat(models.TextChoices):
+    """How a question's text is written. Kept as written (not converted at import) so an export
+    gives staff back what they authored, and so Markdown stays editable in the admin; every page
+    renders it through `Question.rendered_text`, sanitised, so the three pages that show a
+    question (the exam, the admin, item statistics) agree."""
+
+    PLAIN = "plain", "Plain text"
+    HTML = "html", "HTML (a small safe set of tags)"
+    MARKDOWN = "markdown", "Markdown"
+
+
 class Question(models.Model):
     """Multiple choice with exactly one correct answer. Choices are plain text, in authoring order."""
 
     bank = models.ForeignKey(QuestionBank, on_delete=models.PROTECT, related_name="questions")
     topic = models.CharField(max_length=100, db_index=True)
+    name = models.CharField(
+        max_length=200, blank=True, help_text="A short title for staff (GIFT ::title::, Moodle <name>)."
+    )
     text = models.TextField()
+    text_format = models.CharField(max_length=10, choices=TextFormat.choices, default=TextFormat.PLAIN)
     choices = models.JSONField(help_text='["first choice", "second choice", …]')
     correct = models.PositiveSmallIntegerField(help_text="Index of the correct choice, from 0.")
+    feedback = models.JSONField(
+        default=list, blank=True, help_text='Plain-text feedback per choice, in choice order ("" for none).'
+    )
+    general_feedback = models.TextField(blank=True, help_text="Plain-text feedback whatever the answer.")
     retired_at = models.DateTimeField(
         null=True, blank=True, help_text="Retired questions are never drawn again."
     )
@@ -50,7 +71,13 @@ class Question(models.Model):
         indexes = [models.Index(fields=["bank", "topic"], name="exams_question_topic_idx")]
 
     def __str__(self) -> str:
-        return self.text[:80]
+        return self.name or self.text[:80]
+
+    def rendered_text(self) -> SafeString:
+        """The text as candidates see it: sanitised HTML, rendered Markdown or escaped plain text."""
+        from stormcert.exams.text import render_question_text
+
+        return render_question_text(self.text, self.text_format)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -59,6 +86,16 @@ class Question(models.Model):
             raise ValidationError({"choices": "Give at least two choices as a list of texts."})
         if not all(isinstance(c, str) and c.strip() for c in self.choices):
             raise ValidationError({"choices": "Every choice needs text."})
+        if self.feedback and (
+            not isinstance(self.feedback, list)
+            or len(self.feedback) != len(self.choices)
+            or not all(isinstance(f, str) for f in self.feedback)
+        ):
+            raise ValidationError(
+                {
+                    "feedback": 'Give one feedback text per choice, in choice order ("" for none), or none at all.'
+                }
+            )
         if self.correct is None or not 0 <= self.correct < len(self.choices):
             raise ValidationError(
                 {"correct": f"Give the index of the correct choice, 0 to {len(self.choices) - 1}."}
@@ -333,3 +370,51 @@ class Answer(models.Model):
 
     def is_correct(self) -> bool:
         return self.choice is not None and self.original_choice() == self.item.question.correct
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "Waiting for staff to import or not"
+    IMPORTED = "imported", "Imported"
+    DISCARDED = "discarded", "Nothing imported"
+
+
+class BankImport(models.Model):
+    """One uploaded question file: kept (bytes and parse) between the preview staff check and
+    their decision, then the report of what the import did, so it can be read later.
+
+    The parse is stored at upload and the confirm uses it, so staff import exactly what they saw;
+    which questions are already in the bank is worked out again at confirm, under a lock."""
+
+    bank = models.ForeignKey(QuestionBank, on_delete=models.PROTECT, related_name="imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=200)
+    file_format = models.CharField(max_length=10, help_text="gift, aiken or moodle_xml, as read.")
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField(help_text="The file as uploaded.")
+    default_topic = models.CharField(max_length=100)
+    reason = models.TextField()
+    # {"questions": [{topic, name, text, text_format, choices, correct, feedback, general_feedback,
+    # where}], "rejected": [[where, reason], ...]}
+    parsed: models.JSONField[Any] = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # {"created": [where, ...], "kept": [[where, note], ...], "rejected": [[where, reason], ...]}
+    report: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="preview", decided_at__isnull=True)
+                | Q(status__in=["imported", "discarded"], decided_at__isnull=False, decided_by__isnull=False),
+                name="exams_bank_import_decision_facts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} into {self.bank} ({self.get_status_display()})"

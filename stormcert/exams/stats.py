@@ -7,13 +7,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils.safestring import SafeString
+
 from stormcert.exams.models import Answer, Attempt, AttemptStatus, Exam
 
 
 @dataclass
 class ItemStat:
     question_id: int
-    text: str
+    text: SafeString  # rendered as on the exam page (Question.rendered_text)
     topic: str
     shown: int
     facility: float | None
@@ -41,11 +43,12 @@ def exam_stats(exam: Exam) -> ExamStats:
         bins[min(int(score // 10), 9)] += 1
     histogram = [(f"{i * 10}–{i * 10 + 9 if i < 9 else 100}%", n) for i, n in enumerate(bins)]
     per_item: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    meta: dict[int, tuple[str, str]] = {}
+    meta: dict[int, tuple[SafeString, str]] = {}
     rows = Answer.objects.filter(attempt_id__in=list(scores)).select_related("item__question")
     for answer in rows:
         question = answer.item.question
-        meta[question.pk] = (question.text, question.topic)
+        if question.pk not in meta:
+            meta[question.pk] = (question.rendered_text(), question.topic)
         right = int(answer.is_correct())
         per_item[question.pk].append((right, scores[answer.attempt_id]))
     items = [

@@ -23,6 +23,19 @@ urlpatterns = [
         name="accommodation_document",
     ),
     path("staff/exams/", views.staff_exams, name="staff_exams"),
+    path("staff/exams/banks/import/", views.staff_bank_upload, name="staff_bank_upload"),
+    path("staff/exams/banks/imports/<int:pk>/", views.staff_bank_import, name="staff_bank_import"),
+    path(
+        "staff/exams/banks/imports/<int:pk>/import/",
+        views.staff_bank_import_confirm,
+        name="staff_bank_import_confirm",
+    ),
+    path(
+        "staff/exams/banks/imports/<int:pk>/discard/",
+        views.staff_bank_import_discard,
+        name="staff_bank_import_discard",
+    ),
+    path("staff/exams/banks/<int:pk>/export/", views.staff_bank_export, name="staff_bank_export"),
     path("staff/exams/<int:exam_id>/statistics/", views.staff_stats, name="staff_stats"),
     path("staff/exams/accommodations/", views.staff_accommodations, name="staff_accommodations"),
     path(

@@ -20,18 +20,31 @@ from stormcert.exams.accommodations import (
     request_accommodation,
     withdraw_accommodation_request,
 )
+from stormcert.exams.banks.services import (
+    AlreadyDecided,
+    BankImportError,
+    confirm_import,
+    discard_import,
+    export_questions,
+    plan,
+    preview_import,
+    reading,
+)
 from stormcert.exams.forms import (
     AccommodationRequestForm,
+    BankUploadForm,
     DecideRequestForm,
     EndAccommodationForm,
     GrantAccommodationForm,
 )
+from stormcert.exams.importers import FORMATS
 from stormcert.exams.models import (
     Accommodation,
     AccommodationRequest,
     Answer,
     Attempt,
     AttemptStatus,
+    BankImport,
     Exam,
     Navigation,
     QuestionBank,
@@ -44,7 +57,6 @@ from stormcert.exams.services import (
     exam_status,
     exam_values,
     grant_accommodation,
-    import_questions,
     revoke_accommodation,
     save_answer,
     start_attempt,
@@ -60,6 +72,11 @@ from stormcert.programs.models import ProgramKind
 
 SMALL_MAX = 32767  # PositiveSmallIntegerField's upper bound on every database Django supports
 BIG_MAX = 2**63 - 1  # PositiveBigIntegerField's
+MAX_UPLOAD = 5 * 1024 * 1024  # a question file; larger is refused before it is read
+# A bank export of a few hundred questions is previewed whole; a 5 MB file can hold 50,000, which
+# no one reads on one page (and which takes minutes to render): the first ones show, the counts
+# and every rejection always do.
+PREVIEW_SHOWN = 300
 
 
 def get_attempt_for_user(user: User, attempt_id: int) -> Attempt:
@@ -121,7 +138,7 @@ def attempt_page(request: AuthedRequest, attempt_id: int) -> HttpResponse:
         items.append(
             {
                 "position": item.position,
-                "text": item.question.text,
+                "text": item.question.rendered_text(),
                 "choices": choices,
                 "chosen": shown,
                 "flagged": bool(answer and answer.flagged),
@@ -229,7 +246,7 @@ def result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
             rows.append(
                 {
                     "position": answer.item.position,
-                    "text": question.text,
+                    "text": question.rendered_text(),
                     "chosen": question.choices[original] if original is not None else None,
                     "correct": question.choices[question.correct],
                     "right": answer.is_correct(),
@@ -244,27 +261,17 @@ def result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
 # --- Staff -------------------------------------------------------------------------------
 
 
-@staff_required
-def staff_exams(request: AuthedRequest) -> HttpResponse:
-    banks = QuestionBank.objects.all()
-    report = None
-    if request.method == "POST":
-        bank = QuestionBank.objects.filter(pk=id_param(request.POST.get("bank")) or 0).first()
-        upload = request.FILES.get("file")
-        if bank is None or upload is None:
-            messages.error(request, "Choose a question bank and a GIFT or Moodle XML file.")
-        elif upload.size and upload.size > 5 * 1024 * 1024:
-            messages.error(request, "That file is larger than 5 MB; split it into smaller files.")
-        else:
-            report = import_questions(
-                bank=bank, name=upload.name or "upload", content=upload.read(), actor=request.user
-            )
-            if report.rejected:
-                messages.error(
-                    request, f"Nothing was imported: {len(report.rejected)} question(s) were rejected."
-                )
-            else:
-                messages.success(request, f"Imported {report.created} question(s) into {bank}.")
+def _exams_page(request: HttpRequest, *, form: BankUploadForm | None = None) -> HttpResponse:
+    banks = []
+    for bank in QuestionBank.objects.select_related("program"):
+        in_use = bank.questions.filter(retired_at__isnull=True)
+        banks.append(
+            {
+                "bank": bank,
+                "active": in_use.count(),
+                "topics": list(in_use.order_by("topic").values_list("topic", flat=True).distinct()),
+            }
+        )
     exams = []
     for exam in Exam.objects.select_related("bank", "program").prefetch_related("blueprint"):
         total = sum(item.count for item in exam.blueprint.all())
@@ -273,7 +280,136 @@ def staff_exams(request: AuthedRequest) -> HttpResponse:
             for item in exam.blueprint.all()
         }
         exams.append({"exam": exam, "total": total, "active": active})
-    return render(request, "exams/staff_exams.html", {"banks": banks, "exams": exams, "report": report})
+    return render(
+        request,
+        "exams/staff_exams.html",
+        {
+            "banks": banks,
+            "exams": exams,
+            "form": form or BankUploadForm(initial={"file_format": "detect"}),
+            "formats": FORMATS,
+            "imports": BankImport.objects.select_related("bank", "created_by").defer("content", "parsed")[
+                :10
+            ],
+        },
+    )
+
+
+@staff_required
+@require_GET
+def staff_exams(request: HttpRequest) -> HttpResponse:
+    return _exams_page(request)
+
+
+@staff_required
+@require_POST
+def staff_bank_upload(request: AuthedRequest) -> HttpResponse:
+    """Read the file and keep it for the preview: nothing is written to the bank yet."""
+    form = BankUploadForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    bank = QuestionBank.objects.filter(pk=id_param(data.get("bank")) or 0).first()
+    upload = request.FILES.get("file")
+    file_format = data.get("file_format") or "detect"
+    try:
+        if bank is None:
+            raise BankImportError("Choose the question bank to import into.")
+        if upload is None:
+            raise BankImportError("Choose a GIFT, Aiken or Moodle XML file.")
+        if file_format not in FORMATS:
+            raise BankImportError("Choose one of the formats offered.")
+        if upload.size and upload.size > MAX_UPLOAD:
+            raise BankImportError("That file is larger than 5 MB; split it into smaller files.")
+        run = preview_import(
+            bank=bank,
+            filename=upload.name or "upload",
+            content=upload.read(),
+            actor=request.user,
+            reason=data.get("reason", ""),
+            file_format=file_format,
+            default_topic=data.get("topic", ""),
+        )
+    except BankImportError as exc:
+        messages.error(request, f"{exc} Choose the file again: a browser does not keep it.")
+        return _exams_page(request, form=form)
+    return redirect("exams:staff_bank_import", pk=run.pk)
+
+
+@staff_required
+@require_GET
+def staff_bank_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview (before staff decide) or the report (after)."""
+    run = get_object_or_404(BankImport.objects.select_related("bank", "created_by", "decided_by"), pk=pk)
+    parsed = reading(run)
+    context: dict[str, object] = {
+        "run": run,
+        "parsed": parsed,
+        "format_label": FORMATS.get(run.file_format, ""),
+    }
+    if run.status == "preview":
+        planned = plan(run.bank, parsed)
+        context["planned"] = planned[:PREVIEW_SHOWN]
+        context["valid_count"] = len(planned)
+        context["new_count"] = sum(1 for p in planned if p.new)
+        context["kept_count"] = sum(1 for p in planned if not p.new)
+    else:
+        by_where = {q.where: q for q in parsed.questions}
+        created = [by_where[w] for w in run.report.get("created", []) if w in by_where]
+        context["created"] = created[:PREVIEW_SHOWN]
+        context["valid_count"] = len(created) if run.status == "imported" else len(parsed.questions)
+    context["shown"] = PREVIEW_SHOWN
+    context["shown_slice"] = f":{PREVIEW_SHOWN}"
+    return render(request, "exams/staff_bank_import.html", context)
+
+
+@staff_required
+@require_POST
+def staff_bank_import_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(BankImport, pk=pk)
+    try:
+        run = confirm_import(run_id=run.pk, actor=request.user)
+    except AlreadyDecided as exc:
+        messages.info(request, str(exc))
+    else:
+        created = len(run.report["created"])
+        messages.success(
+            request,
+            f"Imported {created} question{'s' if created != 1 else ''} into {run.bank}. "
+            "This report stays on the exams page.",
+        )
+    return redirect("exams:staff_bank_import", pk=run.pk)
+
+
+@staff_required
+@require_POST
+def staff_bank_import_discard(request: AuthedRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(BankImport, pk=pk)
+    try:
+        discard_import(run_id=run.pk, actor=request.user)
+    except AlreadyDecided as exc:
+        messages.info(request, str(exc))
+        return redirect("exams:staff_bank_import", pk=run.pk)
+    messages.success(request, f"Nothing was imported from {run.filename}.")
+    return redirect("exams:staff_exams")
+
+
+@staff_required
+@require_GET
+def staff_bank_export(request: AuthedRequest, pk: int) -> HttpResponse:
+    bank = get_object_or_404(QuestionBank, pk=pk)
+    try:
+        name, content, kind = export_questions(
+            bank=bank,
+            topic=request.GET.get("topic", ""),
+            file_format=request.GET.get("format") or "gift",
+            actor=request.user,
+        )
+    except BankImportError as exc:
+        messages.error(request, str(exc))
+        return redirect("exams:staff_exams")
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @staff_required

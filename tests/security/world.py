@@ -38,7 +38,8 @@ from stormcert.enrollments.services import (
     submit_self_assessment,
 )
 from stormcert.exams.accommodations import request_accommodation
-from stormcert.exams.models import Exam
+from stormcert.exams.banks.services import preview_import
+from stormcert.exams.models import Exam, QuestionBank
 from stormcert.exams.services import start_attempt, submit_attempt
 from stormcert.payments.fulfilment import register
 from stormcert.payments.models import Order, OrderLine
@@ -169,6 +170,13 @@ def build_world() -> World:
 
     # The earlier system: the sample import run and Lee's claim request waiting for staff.
     load_demo_legacy(sara, "correct-horse-battery-staple")
+    bank_import = preview_import(
+        bank=QuestionBank.objects.order_by("pk")[0],
+        filename="bank.gift",
+        content=b"Is this a question? {T}\n",
+        actor=sara,
+        reason="Access matrix",
+    )
 
     lesson = Lesson.objects.filter(unit__course__code=COURSE_CODE).order_by("unit__position", "position")[0]
     # A document lesson (optional, so alice's finished training stays finished).
@@ -196,6 +204,7 @@ def build_world() -> World:
             "term_renewal": term_renewal.renewal if term_renewal else None,
             "term": term,
             "import_run": ImportRun.objects.order_by("pk").first(),
+            "bank_import": bank_import,
             "claim": ClaimRequest.objects.order_by("pk").first(),
             "email": OutboundEmail.objects.filter(to__icontains="alice").order_by("pk").first()
             or OutboundEmail.objects.order_by("pk").first(),
