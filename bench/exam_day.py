@@ -71,11 +71,28 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def collect_static() -> None:
+def collect_static(root: Path = ROOT) -> None:
     """Production settings hash static file names: the manifest must exist before any page renders."""
     subprocess.run(
-        [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env(), check=True
+        [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=root, env=server_env(), check=True
     )
+
+
+def wait_until_up(proc: subprocess.Popen[bytes], host: str, port: int, seconds: float = 120) -> None:
+    """Until the server answers a request (any status); SystemExit if it died or never did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with status {proc.returncode} before it answered")
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=5)
+            conn.request("GET", "/ping/")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server did not answer on {host}:{port} within {seconds:g} s")
 
 
 def start_server(workers: int) -> subprocess.Popen[bytes]:
@@ -101,13 +118,8 @@ def start_server(workers: int) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env=server_env(),
     )
-    for _ in range(100):
-        try:
-            http.client.HTTPConnection(HOST, PORT, timeout=1).request("GET", "/")
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
+    wait_until_up(proc, HOST, PORT, seconds=20)
+    return proc
 
 
 def request(
