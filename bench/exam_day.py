@@ -42,6 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "bench" / ".run"
 PY = sys.executable
 HOST, PORT = "127.0.0.1", 8765
+PROGRAM = "QISP"  # the program bench/prepare.py enrolls the candidates in
+
+
+def start_path(exam: str) -> str:
+    """The start of an exam: /exams/<program>/<step>/start/ since exams were named by program."""
+    return f"/exams/{PROGRAM}/{exam}/start/"
+
+
 SECRET = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64)  # one key for the whole run
 
 
@@ -153,7 +161,7 @@ def synchronized_start(sessions: list[dict[str, str]], exam: str) -> dict[str, i
 
     def one(me: dict[str, str]) -> int:
         barrier.wait()
-        status, _, _ = request("POST", f"/exams/{exam}/start/", me)
+        status, _, _ = request("POST", start_path(exam), me)
         return status
 
     started = time.perf_counter()
@@ -301,7 +309,7 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
         ping = closed_loop(sessions, {}, "ping", args.throughput_seconds, 8)
         first = sessions[:8]
         for me in first:
-            request("POST", "/exams/final/start/", me)
+            request("POST", start_path("final"), me)
         attempts = dict(_attempts(first, "final"))
         save = closed_loop(first, attempts, "save", args.throughput_seconds, 8)
         _reset_finals(first)

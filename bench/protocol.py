@@ -39,6 +39,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -50,7 +51,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import psutil
-from exam_day import PY, ROOT, RUN, collect_static, server_env, wait_until_up
+from exam_day import PY, ROOT, RUN, collect_static, server_env, start_path, wait_until_up
 from faults import PG_BIN, OwnPostgres
 
 HOST = "127.0.0.1"
@@ -313,9 +314,9 @@ class Candidate:
             return response
         return None
 
-    async def start(self, start_path: str) -> None:
+    async def start(self, start_url: str) -> None:
         began = time.perf_counter()
-        response = await self.call("start", "POST", start_path, {"X-CSRFToken": self.me["csrf"]})
+        response = await self.call("start", "POST", start_url, {"X-CSRFToken": self.me["csrf"]})
         if response is None:
             return
         where = urlsplit(response.headers.get("location", "")).path
@@ -425,7 +426,7 @@ async def run_load(
     load: Load,
     sessions: list[dict[str, str]],
     port: int,
-    start_path: str,
+    start_url: str,
     timeout: float,
     pids: dict[str, int],
 ) -> dict[str, Any]:
@@ -447,7 +448,7 @@ async def run_load(
         seconds, after = time.perf_counter() - began, snapshot()
         phases[name] = {"seconds": seconds, **{k: after[k] - before[k] for k in before}}
 
-    await phase("start", [c.start(start_path) for c in candidates])
+    await phase("start", [c.start(start_url) for c in candidates])
     started = [c for c in candidates if c.page is not None]
     if load.questions and started:
         first = started[0]
@@ -613,10 +614,10 @@ def ensure_static(app: Path) -> None:
         collect_static(app)
 
 
-def template_key(app: Path, port: int) -> str:
+def template_key(app: Path) -> str:
     """What the template database depends on: the checkout's migrations, demo data and program
-    definitions (and the cluster's port, written in its configuration)."""
-    digest = hashlib.sha256(str(port).encode())
+    definitions."""
+    digest = hashlib.sha256()
     for pattern in (
         "stormcert/*/migrations/*.py",
         "stormcert/**/demo_data.py",
@@ -632,13 +633,15 @@ def build_template(args: argparse.Namespace, app: Path, database: OwnPostgres) -
     each server's run starts from a copy of it. The migrated cluster is cached (bench/.run/protocol/
     template-<key>) for the next run on the same migrations: a migrate takes minutes on a busy machine."""
     began = time.perf_counter()
-    cache = HOME / f"template-{template_key(app, args.pg_port)}"
+    cache = HOME / f"template-{template_key(app)}"
     os.environ["DATABASE_URL"] = database.url
     if cache.exists() and not args.fresh:
         database.stop()
         shutil.rmtree(database.home, ignore_errors=True)
         database.home.mkdir(parents=True)
         subprocess.run(["cp", "-a", str(cache), str(database.data)], check=True)
+        with (database.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"port = {database.port}\n")  # the last setting wins: this run's free port
         if os.geteuid() == 0:
             shutil.chown(database.home, "postgres", "postgres")
         database.start()
@@ -826,6 +829,18 @@ def print_ratios(results: list[dict[str, Any]], tags: list[str]) -> None:
         print(f"{(server + ' ' + load)[:34]:<34} " + " ".join(f"{c:>10}" for c in cells))
 
 
+def free_port(first: int) -> int:
+    """The first port from `first` on that nobody listens on (other benchmarks may run beside)."""
+    for port in range(first, first + 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"no free port in {first}-{first + 99}")
+
+
 def interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -855,10 +870,14 @@ def main() -> None:
         "--compare", type=Path, nargs=2, metavar=("DIR_A", "DIR_B"), help="two checkouts, in turn"
     )
     parser.add_argument("--granian-path", default="", help="where granian is installed (or GRANIAN_PATH)")
-    parser.add_argument("--start-path", default="/exams/QISP/final/start/", help="the start's URL")
+    parser.add_argument("--start-path", default=start_path("final"), help="the start's URL")
     parser.add_argument("--fresh", action="store_true", help="migrate anew, not from the cached template")
-    parser.add_argument("--port", type=int, default=8766)
-    parser.add_argument("--pg-port", type=int, default=5434)
+    parser.add_argument(
+        "--port", type=int, default=0, help="the server's (default: the first free from 8766)"
+    )
+    parser.add_argument(
+        "--pg-port", type=int, default=0, help="the cluster's (default: the first free from 5434)"
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -892,6 +911,8 @@ def main() -> None:
                 "granian is not importable: pass --granian-path DIR (pip install --target DIR granian)"
             )
     HOME.mkdir(parents=True, exist_ok=True)
+    args.port = args.port or free_port(8766)
+    args.pg_port = args.pg_port or free_port(5434)
     # One socket per candidate here and in the server: the herd needs more than the usual 1,024.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
@@ -903,6 +924,7 @@ def main() -> None:
         f"== exam protocol, flat out: loads {', '.join(load.name for load in loads)}, {args.questions} questions; "
         f"servers {', '.join(args.server)}; apps "
         + ", ".join(f"{t + '=' if t else ''}{a}" for t, a in zip(tags, apps, strict=True))
+        + f"; server port {args.port}, cluster port {args.pg_port}"
         + f"; {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores",
         flush=True,
     )
