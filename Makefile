@@ -95,7 +95,7 @@ bench: setup
 	$(BIN)/python bench/exam_day.py --own-postgres $(BENCH_SHORT) $(BENCH_ARGS)
 
 # The exam protocol flat out (bench/protocol.py, issue 20): N candidates start at once, answer every
-# question with no think time and submit, on a throwaway cluster of its own (port 5434); prints
+# question with no think time and submit, on a throwaway cluster of its own (a free port from 5434); prints
 # starts/s, the herd's drain time, saves/s, p50/p95/p99, errors, lost answers and the server's CPU
 # milliseconds per request (app and database). C = 50, C = 200 and a 1,000-start herd by default;
 # PROTOCOL_ARGS="--quick" for a one-minute check, "--server gunicorn-sync gunicorn-gthread granian"

@@ -755,9 +755,9 @@ def figures(result: dict[str, Any]) -> dict[str, float | None]:
 def fmt(value: float | None) -> str:
     if value is None:
         return "-"
-    if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 100):
+    if isinstance(value, int) or abs(value) >= 100:
         return f"{value:,.0f}"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
 
 
 def print_result(result: dict[str, Any]) -> None:
@@ -785,7 +785,8 @@ def print_result(result: dict[str, Any]) -> None:
             f"{p['client'] * 1000 / max(result['requests'].get(name, 0), 1):.2f}"
             for name, p in result["phases"].items()
         )
-        + f"; TCP connections opened {result['connections']}; save headers sent {', '.join(result['headers'])}",
+        + f"; TCP connections opened {result['connections']}"
+        + (f"; save headers sent {', '.join(result['headers'])}" if result["counts"]["save"] else ""),
         flush=True,
     )
     busy = max((p["client"] / p["seconds"] for p in result["phases"].values() if p["seconds"]), default=0)
@@ -809,7 +810,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print(head)
     for r in results:
         f = figures(r)
-        name = f"{r['tag']} {r['server']} {r['load']}"
+        name = f"{r['tag']} {r['server']} {r['load']}".strip()
         print(f"{name[:34]:<34} " + " ".join(f"{fmt(f[c]):>10}" for c in TABLE))
 
 
@@ -921,7 +922,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, interrupted)
     tags = [f"{chr(65 + i)}" if len(apps) > 1 else "" for i in range(len(apps))]
     print(
-        f"== exam protocol, flat out: loads {', '.join(load.name for load in loads)}, {args.questions} questions; "
+        f"== exam protocol, flat out: loads {', '.join(load.name for load in loads)}, {args.questions} questions "
+        f"(herd {args.herd_questions}); "
         f"servers {', '.join(args.server)}; apps "
         + ", ".join(f"{t + '=' if t else ''}{a}" for t, a in zip(tags, apps, strict=True))
         + f"; server port {args.port}, cluster port {args.pg_port}"
@@ -929,6 +931,7 @@ def main() -> None:
         flush=True,
     )
     results: list[dict[str, Any]] = []
+    stopped = False
     try:
         for tag, app in zip(tags, apps, strict=True):
             database = OwnPostgres(HOME, port=args.pg_port)
@@ -940,6 +943,7 @@ def main() -> None:
                 database.stop()
     except KeyboardInterrupt:
         print("\ninterrupted: servers and cluster stopped; figures so far below", flush=True)
+        stopped = True
     finally:
         if results:
             print_table(results)
@@ -948,6 +952,8 @@ def main() -> None:
             args.json.write_text(json.dumps(results, indent=1))
             print(f"\n(all figures in {args.json})")
     lost = sum(r["lost"] or 0 for r in results)
+    if stopped:
+        sys.exit(130)
     sys.exit(1 if lost or any(r["lost"] is None for r in results) else 0)
 
 
