@@ -104,6 +104,9 @@ class Connection:
             try:
                 return await asyncio.wait_for(self._send(method, path, headers or {}, body), self.timeout)
             except (Closed, ConnectionResetError, BrokenPipeError):
+                # A kept-alive connection the server had closed (its keep-alive timeout): sent again
+                # once on a new one, as browsers do. All three requests are safe to repeat: a start
+                # resumes the attempt, a save is ordered by its seq, a second submit shows the result.
                 await self.close()
                 if not reused or attempt:
                     raise
