@@ -98,8 +98,8 @@ bench: setup
 # question with no think time and submit, on a throwaway cluster of its own (a free port from 5434); prints
 # starts/s, the herd's drain time, saves/s, p50/p95/p99, errors, lost answers and the server's CPU
 # milliseconds per request (app and database). C = 50, C = 200 and a 1,000-start herd by default;
-# PROTOCOL_ARGS="--quick" for a one-minute check, "--server gunicorn-sync gunicorn-gthread granian"
-# side by side, "--compare OLD_CHECKOUT ." for ratios. Granian is not a dependency: install it
+# PROTOCOL_ARGS="--quick" for a one-minute check, "--server gunicorn-sync gunicorn-gthread:2x4 granian"
+# side by side (KIND:WORKERSxTHREADS), "--compare OLD_CHECKOUT ." for ratios. Granian is not a dependency: install it
 # apart (pip install --target DIR granian) and set GRANIAN_PATH=DIR.
 bench-protocol: setup
 	@mkdir -p bench/.run

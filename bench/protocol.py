@@ -1,7 +1,8 @@
 """The exam protocol, flat out: what the start, save and submit cost the server, per request.
 
-One run per (app checkout, server, load), each on a fresh throwaway PostgreSQL cluster
-(bench/faults.py's OwnPostgres, its own directory and port so `make bench` is left alone):
+One run per (app checkout, server, load): a throwaway PostgreSQL cluster per checkout (bench/faults.py's
+OwnPostgres, its own directory and a free port, so `make bench` is left alone), migrated once (and
+cached), a fresh copy of that database per server:
 
 1. bench/prepare.py loads N candidates ready for the final, signed in (sessions made directly).
 2. The server starts with production settings (bench/exam_day.py's server_env): gunicorn sync,
@@ -20,8 +21,10 @@ One run per (app checkout, server, load), each on a fresh throwaway PostgreSQL c
 The client is asyncio with one keep-alive HTTP/1.1 connection per candidate (opened at its first
 request; reopened when the server closes it, as gunicorn's sync workers do after every response).
 
-    .venv/bin/python bench/protocol.py --quick                      # C=20, 20 questions, < 1 min
-    .venv/bin/python bench/protocol.py --server gunicorn-gthread granian   # C=50, 200 and the herd
+    .venv/bin/python bench/protocol.py --quick                      # C=20, 20 questions, about a minute
+    .venv/bin/python bench/protocol.py --server gunicorn-sync gunicorn-gthread:2x4 granian:2x4
+                                                  # C=50, C=200 and the herd of 1,000, each server
+    GRANIAN_PATH=DIR (granian installed apart: pip install --target DIR granian)
     .venv/bin/python bench/protocol.py --compare /path/to/old-checkout .   # ratios B/A
 """
 
@@ -55,7 +58,7 @@ from exam_day import PY, ROOT, RUN, collect_static, server_env, start_path, wait
 from faults import PG_BIN, OwnPostgres
 
 HOST = "127.0.0.1"
-WARM = 8  # spare candidates who warm the server before each load, unmeasured
+WARM = 8  # spare candidates who warm the server before each load, unmeasured (at least one a thread)
 SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian")
 DB = "stormcert_load"  # OwnPostgres.url's database
 HOME = RUN / "protocol"  # the cluster and the files of this benchmark (make bench uses RUN/pg)
@@ -502,54 +505,60 @@ def percentiles(values: list[float]) -> dict[str, float]:
 # Servers, the cluster, the runs.
 
 
-def server_command(args: argparse.Namespace, server: str, app: Path) -> tuple[list[str], dict[str, str]]:
+@dataclass(frozen=True)
+class Server:
+    """A server in front and its counts: `gunicorn-gthread:2x4` is 2 workers of 4 threads."""
+
+    kind: str
+    workers: int
+    threads: int
+
+    @property
+    def label(self) -> str:
+        if self.kind == "gunicorn-sync":
+            return f"{self.kind}:{self.workers}"
+        return f"{self.kind}:{self.workers}x{self.threads}"
+
+
+def server_spec(text: str, workers: int = 0, threads: int = 0) -> Server:
+    """`kind[:W[xT]]`; counts not given come from --workers/--threads, then the defaults (sync: 5
+    workers = 2 x cores + 1; gthread and granian: 2 workers x 4 threads)."""
+    kind, _, counts = text.partition(":")
+    if kind not in SERVERS:
+        raise argparse.ArgumentTypeError(f"{kind}: not one of {', '.join(SERVERS)}")
+    given = re.fullmatch(r"(\d+)(?:x(\d+))?", counts) if counts else None
+    if counts and given is None:
+        raise argparse.ArgumentTypeError(f"{text}: counts are W or WxT, e.g. {kind}:2x4")
+    w = int(given.group(1)) if given else workers or (5 if kind == "gunicorn-sync" else 2)
+    t = int(given.group(2)) if given and given.group(2) else threads or (1 if kind == "gunicorn-sync" else 4)
+    return Server(kind, w, t)
+
+
+def server_command(args: argparse.Namespace, server: Server, app: Path) -> tuple[list[str], dict[str, str]]:
     env = {**server_env(), "PYTHONPATH": str(app)}
     bind = ["-b", f"{HOST}:{args.port}", "--backlog", "4096", "--timeout", "120"]
     log = ["--log-level", "warning", "--error-logfile", str(HOME / "server.log"), "--capture-output"]
-    if server == "gunicorn-sync":
+    gunicorn = [PY, "-m", "gunicorn", "stormcert.wsgi:application", "--preload", "-w", str(server.workers)]
+    if server.kind == "gunicorn-sync":
         # The sync worker closes the connection after every response (no keep-alive).
-        workers = args.workers or 5
-        cmd = [
-            PY,
-            "-m",
-            "gunicorn",
-            "stormcert.wsgi:application",
-            "--preload",
-            "-k",
-            "sync",
-            "-w",
-            str(workers),
-        ]
-        return [*cmd, *bind, *log], env
-    if server == "gunicorn-gthread":
-        workers, threads = args.workers or 2, args.threads or 4
-        cmd = [PY, "-m", "gunicorn", "stormcert.wsgi:application", "--preload", "-k", "gthread"]
-        cmd += [
-            "-w",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "75",
-            "--worker-connections",
-            "2000",
-        ]
-        return [*cmd, *bind, *log], env
-    workers, threads = args.workers or 2, args.threads or 4
+        return [*gunicorn, "-k", "sync", *bind, *log], env
+    if server.kind == "gunicorn-gthread":
+        threads = ["-k", "gthread", "--threads", str(server.threads), "--keep-alive", "75"]
+        return [*gunicorn, *threads, "--worker-connections", "2000", *bind, *log], env
     lib = args.granian_path or os.environ.get("GRANIAN_PATH", "")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (lib, str(app)) if p)
     cmd = [PY, "-m", "granian", "--interface", "wsgi", "--host", HOST, "--port", str(args.port)]
-    cmd += ["--workers", str(workers), "--blocking-threads", str(threads), "--backlog", "4096"]
+    cmd += ["--workers", str(server.workers), "--blocking-threads", str(server.threads), "--backlog", "4096"]
     cmd += ["--log-level", "warning", "--working-dir", str(app), "stormcert.wsgi:application"]
     return cmd, env
 
 
-def describe(args: argparse.Namespace, server: str) -> str:
-    if server == "gunicorn-sync":
-        return f"gunicorn sync -w {args.workers or 5} --preload (no keep-alive)"
-    if server == "gunicorn-gthread":
-        return f"gunicorn gthread -w {args.workers or 2} --threads {args.threads or 4} --preload, keep-alive"
-    return f"granian wsgi --workers {args.workers or 2} --blocking-threads {args.threads or 4}, keep-alive"
+def describe(server: Server) -> str:
+    if server.kind == "gunicorn-sync":
+        return f"gunicorn sync -w {server.workers} --preload (no keep-alive)"
+    if server.kind == "gunicorn-gthread":
+        return f"gunicorn gthread -w {server.workers} --threads {server.threads} --preload, keep-alive"
+    return f"granian wsgi --workers {server.workers} --blocking-threads {server.threads}, keep-alive"
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -686,17 +695,18 @@ def lost_answers(app: Path, acks: list[tuple[int, int, int, int]]) -> int | None
 
 
 def run_server(
-    args: argparse.Namespace, app: Path, server: str, loads: list[Load], tag: str, database: OwnPostgres
+    args: argparse.Namespace, app: Path, server: Server, loads: list[Load], tag: str, database: OwnPostgres
 ) -> list[dict[str, Any]]:
     """A fresh copy of the template database, one server, every load in turn."""
     results = []
     proc: subprocess.Popen[bytes] | None = None
-    print(f"== {tag + ': ' if tag else ''}{describe(args, server)}; {app}", flush=True)
+    print(f"== {tag + ': ' if tag else ''}{describe(server)}; {app}", flush=True)
     fresh_database(args)
+    warmers = min(max(WARM, server.workers * server.threads), 64)
     try:
         for load in loads:
             began = time.perf_counter()
-            sessions = prepare(app, load.clients + WARM)  # no attempts left from the load before
+            sessions = prepare(app, load.clients + warmers)  # no attempts left from the load before
             psql(args.pg_port, "VACUUM ANALYZE", DB)
             print(f"   {load.name}: candidates reset in {time.perf_counter() - began:.0f} s", flush=True)
             if proc is None:
@@ -705,8 +715,8 @@ def run_server(
                 wait_until_up(proc, HOST, args.port, seconds=args.startup_timeout)
             # Warm every worker and thread (connections, templates, caches): a few spare candidates
             # go through the whole protocol first, unmeasured.
-            warm = Load("warm", WARM, 3)
-            asyncio.run(run_load(warm, sessions[-WARM:], args.port, args.start_path, args.timeout, {}))
+            warm = Load("warm", warmers, 3)
+            asyncio.run(run_load(warm, sessions[-warmers:], args.port, args.start_path, args.timeout, {}))
             postmaster = int((database.data / "postmaster.pid").read_text().split()[0])
             pids = {"app": proc.pid, "db": postmaster}
             result = asyncio.run(run_load(load, sessions, args.port, args.start_path, args.timeout, pids))
@@ -714,7 +724,7 @@ def run_server(
             result["acked"] = len(acks)
             result["lost"] = lost_answers(app, acks) if acks else 0
             result.update(
-                {"app_dir": str(app), "tag": tag, "server": server, "describe": describe(args, server)}
+                {"app_dir": str(app), "tag": tag, "server": server.label, "describe": describe(server)}
             )
             print_result(result)
             results.append(result)
@@ -853,7 +863,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--server", nargs="+", choices=SERVERS, default=["gunicorn-gthread"])
+    parser.add_argument(
+        "--server",
+        nargs="+",
+        default=["gunicorn-gthread"],
+        metavar="KIND[:W[xT]]",
+        help=f"one or more of {', '.join(SERVERS)}, each with its counts if wanted: gunicorn-gthread:2x8",
+    )
     parser.add_argument("--workers", type=int, default=0, help="worker processes (default: sync 5, others 2)")
     parser.add_argument(
         "--threads", type=int, default=0, help="threads per worker: gthread / granian (default 4)"
@@ -902,7 +918,11 @@ def main() -> None:
     for app in apps:
         if not (app / "stormcert" / "wsgi.py").exists():
             parser.error(f"{app} is not a checkout of the app (no stormcert/wsgi.py)")
-    if "granian" in args.server:
+    try:
+        servers = [server_spec(text, args.workers, args.threads) for text in args.server]
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    if any(server.kind == "granian" for server in servers):
         lib = args.granian_path or os.environ.get("GRANIAN_PATH", "")
         probe = subprocess.run(
             [PY, "-c", "import granian"],
@@ -927,7 +947,7 @@ def main() -> None:
     print(
         f"== exam protocol, flat out: loads {', '.join(load.name for load in loads)}, {args.questions} questions "
         f"(herd {args.herd_questions}); "
-        f"servers {', '.join(args.server)}; apps "
+        f"servers {', '.join(server.label for server in servers)}; apps "
         + ", ".join(f"{t + '=' if t else ''}{a}" for t, a in zip(tags, apps, strict=True))
         + f"; server port {args.port}, cluster port {args.pg_port}"
         + f"; {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores",
@@ -940,7 +960,7 @@ def main() -> None:
             database = OwnPostgres(HOME, port=args.pg_port)
             try:
                 build_template(args, app, database)
-                for server in args.server:
+                for server in servers:
                     results += run_server(args, app, server, loads, tag, database)
             finally:
                 database.stop()
