@@ -326,7 +326,7 @@ class Candidate:
         if response is None:
             return
         where = urlsplit(response.headers.get("location", "")).path
-        if response.status != 302 or not re.search(r"/attempts/\d+/$", where):
+        if response.status // 100 != 3 or not where:
             self.stats.errors[f"start: HTTP {response.status} to {where or '-'}"] += 1
             return
         page = await self.call("start", "GET", where)
@@ -340,7 +340,7 @@ class Candidate:
         except ValueError as exc:
             self.stats.errors[f"start: {exc}"] += 1
             return
-        self.attempt = int(self.page.data.get("attempt") or re.findall(r"\d+", where)[-1])
+        self.attempt = int(self.page.data.get("attempt") or (re.findall(r"\d+", where) or [0])[-1])
         self.stats.latencies["start"].append(time.perf_counter() - began)
 
     async def answer_all(self, recipe: SaveRecipe, questions: int) -> None:
@@ -381,7 +381,7 @@ class Candidate:
         )
         if response is None:
             return
-        if response.status != 302:
+        if response.status // 100 != 3:
             self.stats.errors[f"submit: HTTP {response.status}"] += 1
             return
         result = await self.call("submit", "GET", urlsplit(response.headers.get("location", "")).path)
