@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test chromium check setup env migrate demo serve lock bench load bench-directory bench-import clean totp program-words
+.PHONY: run test chromium check setup env migrate demo serve lock bench bench-protocol load bench-directory bench-import clean totp program-words
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -93,6 +93,17 @@ LOAD_LONG := --candidates 1000 --questions 70 --think-min 5 --think-max 9 --visi
 bench: setup
 	@mkdir -p bench/.run
 	$(BIN)/python bench/exam_day.py --own-postgres $(BENCH_SHORT) $(BENCH_ARGS)
+
+# The exam protocol flat out (bench/protocol.py, issue 20): N candidates start at once, answer every
+# question with no think time and submit, on a throwaway cluster of its own (a free port from 5434); prints
+# starts/s, the herd's drain time, saves/s, p50/p95/p99, errors, lost answers and the server's CPU
+# milliseconds per request (app and database). C = 50, C = 200 and a 1,000-start herd by default;
+# PROTOCOL_ARGS="--quick" for a one-minute check, "--server gunicorn-sync gunicorn-gthread:2x4 granian"
+# side by side (KIND:WORKERSxTHREADS), "--compare OLD_CHECKOUT ." for ratios. Granian is not a dependency: install it
+# apart (pip install --target DIR granian) and set GRANIAN_PATH=DIR.
+bench-protocol: setup
+	@mkdir -p bench/.run
+	$(BIN)/python bench/protocol.py $(PROTOCOL_ARGS)
 
 load: setup
 	@mkdir -p bench/.run

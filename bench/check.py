@@ -30,7 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "bench" / ".run"
-sys.path.insert(0, str(ROOT))
+# BENCH_APP_DIR: the checkout of the app that served the run (bench/protocol.py --app-dir).
+sys.path.insert(0, os.environ.get("BENCH_APP_DIR") or str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stormcert.settings")
 
 import django

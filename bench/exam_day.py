@@ -42,6 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "bench" / ".run"
 PY = sys.executable
 HOST, PORT = "127.0.0.1", 8765
+PROGRAM = "QISP"  # the program bench/prepare.py enrolls the candidates in
+
+
+def start_path(exam: str) -> str:
+    """The start of an exam: /exams/<program>/<step>/start/ since exams were named by program."""
+    return f"/exams/{PROGRAM}/{exam}/start/"
+
+
 SECRET = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64)  # one key for the whole run
 
 
@@ -71,11 +79,28 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def collect_static() -> None:
+def collect_static(root: Path = ROOT) -> None:
     """Production settings hash static file names: the manifest must exist before any page renders."""
     subprocess.run(
-        [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env(), check=True
+        [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=root, env=server_env(), check=True
     )
+
+
+def wait_until_up(proc: subprocess.Popen[bytes], host: str, port: int, seconds: float = 120) -> None:
+    """Until the server answers a request (any status); SystemExit if it died or never did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with status {proc.returncode} before it answered")
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=5)
+            conn.request("GET", "/ping/")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server did not answer on {host}:{port} within {seconds:g} s")
 
 
 def start_server(workers: int) -> subprocess.Popen[bytes]:
@@ -101,13 +126,8 @@ def start_server(workers: int) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env=server_env(),
     )
-    for _ in range(100):
-        try:
-            http.client.HTTPConnection(HOST, PORT, timeout=1).request("GET", "/")
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
+    wait_until_up(proc, HOST, PORT, seconds=20)
+    return proc
 
 
 def request(
@@ -141,7 +161,7 @@ def synchronized_start(sessions: list[dict[str, str]], exam: str) -> dict[str, i
 
     def one(me: dict[str, str]) -> int:
         barrier.wait()
-        status, _, _ = request("POST", f"/exams/{exam}/start/", me)
+        status, _, _ = request("POST", start_path(exam), me)
         return status
 
     started = time.perf_counter()
@@ -289,7 +309,7 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
         ping = closed_loop(sessions, {}, "ping", args.throughput_seconds, 8)
         first = sessions[:8]
         for me in first:
-            request("POST", "/exams/final/start/", me)
+            request("POST", start_path("final"), me)
         attempts = dict(_attempts(first, "final"))
         save = closed_loop(first, attempts, "save", args.throughput_seconds, 8)
         _reset_finals(first)

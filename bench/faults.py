@@ -79,7 +79,7 @@ class OwnPostgres:
                 f"\n# stormcert bench (bench/faults.py)\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{self.home}'\nmax_connections = 200\n"
             )
-        self._ctl("-w", "-t", "60", "start")
+        self.start()
         subprocess.run(
             [
                 str(PG_BIN / "createdb"),
@@ -93,6 +93,9 @@ class OwnPostgres:
             ],
             check=True,
         )
+
+    def start(self) -> None:
+        self._ctl("-w", "-t", "60", "start")
 
     def restart(self) -> float:
         """Restart with fast shutdown (what an operator or a failover does); returns the seconds taken."""

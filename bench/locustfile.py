@@ -45,6 +45,7 @@ KEYS: dict[str, list[int]] = (
 QUESTIONS = int(os.environ.get("BENCH_QUESTIONS", "70"))
 THINK = (float(os.environ.get("BENCH_THINK_MIN", "4")), float(os.environ.get("BENCH_THINK_MAX", "8")))
 EXAM = os.environ.get("BENCH_EXAM", "final")
+PROGRAM = os.environ.get("BENCH_PROGRAM", "QISP")  # exams are named by program: /exams/QISP/final/
 # Registrants and payers arrive spread over this many seconds, so their requests meet the faults.
 SPREAD = float(os.environ.get("BENCH_SPREAD", "60"))
 TIMEOUT = 30  # seconds a client waits for an answer before it counts the request as failed
@@ -181,7 +182,9 @@ class Candidate(Client):
         self.flush_failures = 0
         rng = random.Random(int(self.me["user"]))
         self.skill = SKILLED if rng.random() < SKILLED_SHARE else UNSKILLED
-        r = self.retrying("POST", f"/exams/{EXAM}/start/", "/exams/[step]/start/", ok=(302,))
+        r = self.retrying(
+            "POST", f"/exams/{PROGRAM}/{EXAM}/start/", "/exams/[program]/[step]/start/", ok=(302,)
+        )
         match = re.search(r"/exams/attempts/(\d+)/", r.headers.get("Location", "") if r is not None else "")
         if not match:
             EXAMS.append({"user": int(self.me["user"]), "attempt": 0, "told": "could not start"})

@@ -26,7 +26,10 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+# BENCH_APP_DIR: the checkout of the app to prepare for (bench/protocol.py --app-dir), which may be
+# an older commit without these scripts; the run's files stay under this checkout's bench/.run.
+APP = Path(os.environ.get("BENCH_APP_DIR") or ROOT)
+sys.path[:0] = [str(APP), str(ROOT / "bench")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stormcert.settings")
 
 import django
@@ -158,8 +161,9 @@ def _course_sessions(count: int, capacity: int) -> list[int]:
 
 
 def prepare(args: argparse.Namespace) -> dict[str, object]:
-    call_command("migrate", verbosity=0)
-    call_command("demo_data", verbosity=0)
+    if not args.people_only:
+        call_command("migrate", verbosity=0)
+        call_command("demo_data", verbosity=0)
     if args.holders:
         import directory  # the directory benchmark's bulk loader of certificate holders
 
@@ -198,6 +202,9 @@ def main() -> None:
     parser.add_argument("--course-sessions", type=int, default=10)
     parser.add_argument("--capacity", type=int, default=12)
     parser.add_argument("--holders", type=int, default=0, help="certificate holders in the directory")
+    parser.add_argument(
+        "--people-only", action="store_true", help="skip migrate and demo_data (the database has them)"
+    )
     args = parser.parse_args()
     pools = prepare(args)
     out = ROOT / "bench" / ".run"
