@@ -61,6 +61,12 @@ class Program(models.Model):
     )
     is_public = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Other names earlier systems wrote for the program (an import's program column matches the
+    # code, the short name or one of these, in any case). The loader keeps them unique across
+    # programs: one alias naming two programs would make an imported row's program a guess.
+    aliases: models.JSONField[list[str]] = models.JSONField(
+        default=list, blank=True, help_text='Other names for the program in imported files: ["…", …]'
+    )
 
     class Meta:
         ordering = ["position", "code"]
@@ -71,6 +77,15 @@ class Program(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def names(self) -> list[str]:
+        """Every name an imported file may use for the program: code, short name, aliases."""
+        return list(dict.fromkeys([self.code, self.short_name, *self.aliases]))
+
+
+def name_key(text: str) -> str:
+    """How a program name is compared: case and surrounding or doubled spaces do not count."""
+    return " ".join(text.split()).casefold()
 
 
 class StepKind(models.TextChoices):
