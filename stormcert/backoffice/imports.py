@@ -309,7 +309,7 @@ def mapping_problems(mapping: dict[str, int], header: list[str]) -> dict[str, st
         problems[missing] = (
             f"choose the {LABELS[missing].lower()} column too (or one column with the whole name)"
         )
-    elif not whole:
+    elif not whole and not first:
         problems["name"] = "required: choose the name column, or first and last name columns"
     for name in REQUIRED:
         if name not in mapping:

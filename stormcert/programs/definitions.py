@@ -288,7 +288,7 @@ def _check_aliases(check: _Checker, programs: list[dict[str, Any]]) -> None:
         code = str(program.get("code"))
         for alias in _aliases(program):
             clashes = sorted(
-                {f"the {what} of {other}" for other, what in names[name_key(alias)] if other != code}
+                {f"the {what} of {other}" for other, what in names.get(name_key(alias), []) if other != code}
             )
             if clashes:
                 check.problems.append(
