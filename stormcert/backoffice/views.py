@@ -307,13 +307,12 @@ def import_columns(request: AuthedRequest, pk: int) -> HttpResponse:
     """Match the file's columns to the fields, seeing its header and first rows; the dry run
     starts once the choices give what an import needs."""
     run = get_object_or_404(ImportRun, pk=pk)
-    if run.status == RunStatus.APPLIED:
-        messages.error(request, "This file is already imported; its columns cannot change.")
-        return redirect("backoffice:import_run", pk=pk)
     header = run.header or imports.read_header(run.content)
     if run.status == RunStatus.MAPPING:
         suggestion = imports.suggest(header)
         initial, how = suggestion.mapping, suggestion.how
+    elif run.status == RunStatus.APPLIED:
+        initial, how = imports.run_mapping(run), "as this file was read when it was imported"
     else:
         # Checked (or being checked) already: the columns it is read with.
         initial, how = imports.run_mapping(run), "as chosen for this file; changing them checks it again"
@@ -323,7 +322,14 @@ def import_columns(request: AuthedRequest, pk: int) -> HttpResponse:
         initial={name: str(index) for name, index in initial.items()},
     )
     status = 200
-    if request.method == "POST":
+    if run.status == RunStatus.APPLIED:
+        # Imported: the page shows what was read from where; nothing can change it.
+        for field in form.fields.values():
+            field.disabled = True
+        if request.method == "POST":
+            form.add_error(None, "This file is already imported; its columns cannot change.")
+            status = 400
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 imports.map_columns(run=run, mapping=form.mapping, actor=_staff(request))

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -194,8 +195,14 @@ def test_staff_match_columns_through_the_pages_and_a_refused_choice_keeps_them(
     client.post(reverse("backoffice:import_apply", args=[run.pk]))
     assert Certificate.objects.filter(number__in=["OWP-7001", "TOR-2024-0010"]).count() == 2
 
-    # An imported file's columns no longer change.
-    assert client.get(columns_url)["Location"] == reverse("backoffice:import_run", args=[run.pk])
+    # An imported file's columns show as read, and no longer change.
+    page = client.get(columns_url).content.decode()
+    assert "This file is imported: its columns cannot change." in page
+    assert '<select name="status" disabled' in page or 'disabled id="id_status"' in page
+    refused = client.post(columns_url, chosen)
+    assert refused.status_code == 400 and "already imported" in refused.content.decode()
+    run.refresh_from_db()
+    assert run.status == RunStatus.APPLIED
     # The next upload with this header is pre-filled as matched.
     next_url = upload(client, other_csv(OTHER_ROWS[0]))["Location"]
     assert "Pre-filled as matched for the last file with this header" in client.get(next_url).content.decode()
@@ -242,6 +249,18 @@ def test_the_loader_refuses_an_alias_two_programs_share(programs: None) -> None:
     assert not Program.objects.filter(code="CGP-TOR").exists()
     with pytest.raises(DefinitionError, match="“aliases” should be a list of names"):
         parse_definition(casqa.replace('aliases = ["OWP QISP",', 'aliases = [3, "OWP QISP",', 1))
+
+
+def test_an_alias_edited_in_the_admin_names_one_program_only(programs: None) -> None:
+    qisp = Program.objects.get(code="QISP")
+    qisp.aliases = ["Old QISP", " tor"]
+    with pytest.raises(ValidationError, match="tor already names IGP-TOR"):
+        qisp.full_clean()
+    qisp.aliases = "Old QISP"
+    with pytest.raises(ValidationError, match="A list of names"):
+        qisp.full_clean()
+    qisp.aliases = ["Old QISP"]
+    qisp.full_clean()
 
 
 def test_the_definitions_load_their_aliases_and_again_change_nothing(db: None) -> None:
