@@ -105,7 +105,7 @@ class ColumnMappingForm(forms.Form):
     choices give what an import needs is the import's rule (imports.mapping_problems): its
     reasons land on the fields they concern, and every choice made is kept."""
 
-    NAME_FIELDS = ("name", "first_name", "last_name")
+    NAME_FIELDS = imports.NAME_FIELDS
     HELP = {
         "name": "One column with the whole name (“Maria Garcia” or “Garcia, Maria”).",
         "first_name": "Or first name and last name columns: they are joined as “First Last”.",

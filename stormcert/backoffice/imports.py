@@ -98,6 +98,7 @@ LABELS = {
     "status": "Status",
     "progress": "Progress",
 }
+NAME_FIELDS = ("name", "first_name", "last_name")
 REQUIRED = ("email", "certificate_number", "program", "issued_on", "expires_on", "status")
 # Column names matched without asking (after lower-casing, and turning everything but letters
 # and digits into "_": "Cert #" is "cert", "E-mail" is "e_mail").
@@ -171,7 +172,7 @@ class MappingError(Exception):
 
 
 def _normal(header: str) -> str:
-    return "_".join(re.sub(r"[^0-9a-z]+", " ", header.casefold()).split())
+    return "_".join(re.sub(r"[\W_]+", " ", header.casefold()).split())
 
 
 def _column(header: str) -> str | None:
@@ -265,9 +266,11 @@ def suggest(header: list[str]) -> Suggestion:
         # The last file's choices, by column name, for the fields the names did not give.
         positions = {_normal(h): i for i, h in reversed(list(enumerate(header)))}
         used = set(mapping.values())
+        # A name the column names gave is not mixed with the last file's way of giving it.
+        named = any(n in mapping for n in NAME_FIELDS)
         added = False
         for name, index in last.mapping.items():
-            if name in mapping or not 0 <= index < len(last.header):
+            if name in mapping or not 0 <= index < len(last.header) or (named and name in NAME_FIELDS):
                 continue
             here = positions.get(_normal(last.header[index]))
             if here is not None and here not in used:

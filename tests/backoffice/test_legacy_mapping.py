@@ -128,6 +128,9 @@ def test_the_remembered_mapping_prefills_the_next_file(programs: None, sara: Use
         "status": 8,
     }
     assert other.how == "by the column names and as in the last file matched"
+    # A name found by the column names is not mixed with the last file's first and last name.
+    named = imports.suggest(["Full Name", "Col A", "Col B", "Col C", "Col D"])
+    assert named.mapping == {"name": 0, "email": 3, "certificate_number": 4}
     assert ColumnMapping.objects.count() == 1
 
 
