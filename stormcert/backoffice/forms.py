@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from stormcert.backoffice import imports
 from stormcert.enrollments.models import LicenseType
 from stormcert.exams.models import FACTOR_MAX, FACTOR_MIN
 from stormcert.lib.wallclock import CalendarDateField
@@ -94,9 +95,62 @@ class MergeForm(forms.Form):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: name, email, certificate number, program, issue date, expiry date, status, progress. "
-        "UTF-8; dates as YYYY-MM-DD.",
+        help_text="UTF-8, with a header line naming the columns; you match them to the fields next. "
+        "Dates month first (MM/DD/YYYY) or YYYY-MM-DD.",
     )
+
+
+class ColumnMappingForm(forms.Form):
+    """For each field of an import, the file's column it comes from (or none). Whether the
+    choices give what an import needs is the import's rule (imports.mapping_problems): its
+    reasons land on the fields they concern, and every choice made is kept."""
+
+    NAME_FIELDS = imports.NAME_FIELDS
+    HELP = {
+        "name": "One column with the whole name (“Maria Garcia” or “Garcia, Maria”).",
+        "first_name": "Or first name and last name columns: they are joined as “First Last”.",
+        "email": "The person's address on file; they claim their records with it.",
+        "certificate_number": "Kept as it is; empty for a record still in progress.",
+        "program": "A program's code, short name or one of its other names.",
+        "issued_on": "Month first: MM/DD/YYYY or M/D/YYYY; also YYYY-MM-DD or “Nov 29, 2028”.",
+        "expires_on": "Same forms as the issue date; may be empty in a row.",
+        "status": "active, expired, revoked or in progress.",
+        "progress": "Step codes done in the earlier system, separated by “;”.",
+    }
+
+    def __init__(self, *args: Any, header: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header = header
+        self.mapping: dict[str, int] = {}
+        choices = [("", "(not in this file)")] + [
+            (str(i), f"{imports.letter(i)}: {name or '(no name)'}") for i, name in enumerate(header)
+        ]
+        for name in imports.FIELDS:
+            self.fields[name] = forms.ChoiceField(
+                label=imports.LABELS[name],
+                choices=choices,
+                required=False,
+                help_text=self.HELP.get(name, ""),
+            )
+            self.fields[name].error_messages["invalid_choice"] = "Choose one of the file's columns."
+
+    def required_fields(self) -> tuple[str, ...]:
+        return imports.REQUIRED
+
+    def name_group(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.NAME_FIELDS]
+
+    def other_group(self) -> list[tuple[forms.BoundField, bool]]:
+        return [(self[n], n in imports.REQUIRED) for n in imports.FIELDS if n not in self.NAME_FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        self.mapping = {name: int(data[name]) for name in imports.FIELDS if data.get(name)}
+        for name, problem in imports.mapping_problems(self.mapping, self.header).items():
+            self.add_error(name or None, problem[0].upper() + problem[1:] + ".")
+        return data
 
 
 class ClaimDecisionForm(forms.Form):

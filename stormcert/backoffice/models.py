@@ -10,6 +10,7 @@ from django.utils import timezone
 
 
 class RunStatus(models.TextChoices):
+    MAPPING = "mapping", "Columns to match"
     CHECKING = "checking", "Checking"
     CHECKED = "checked", "Checked (dry run)"
     APPLIED = "applied", "Imported"
@@ -23,6 +24,11 @@ class ImportRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     filename = models.CharField(max_length=200)
     content = models.TextField(help_text="The file as uploaded (UTF-8).")
+    # The file's first line, and which of its columns each field comes from:
+    # {"email": 2, "first_name": 0, "last_name": 1, ...} (column positions, from 0; a field not in
+    # the file is absent). Chosen by staff after the upload (imports.map_columns).
+    header: models.JSONField[list[str]] = models.JSONField(default=list, blank=True)
+    mapping: models.JSONField[dict[str, int]] = models.JSONField(default=dict, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     checked_rows = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.CHECKING)
@@ -47,3 +53,24 @@ class ImportRun(models.Model):
 
     def count(self, outcome: str) -> int:
         return len(self.report.get(outcome, []))
+
+
+class ColumnMapping(models.Model):
+    """The columns staff matched for a file with this header, remembered so the next file with
+    the same first line is matched the same way (and the latest one as a guess for any file)."""
+
+    signature = models.CharField(
+        max_length=64, unique=True, help_text="SHA-256 of the header's column names, compared loosely."
+    )
+    header: models.JSONField[list[str]] = models.JSONField(default=list)
+    mapping: models.JSONField[dict[str, int]] = models.JSONField(default=dict)
+    used_at = models.DateTimeField(default=timezone.now)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-used_at", "-id"]
+
+    def __str__(self) -> str:
+        return ", ".join(self.header)[:80]

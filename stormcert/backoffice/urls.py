@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/imports/", views.imports_home, name="imports"),
     path("staff/imports/sample.csv", views.import_sample, name="import_sample"),
     path("staff/imports/<int:pk>/", views.import_run, name="import_run"),
+    path("staff/imports/<int:pk>/columns/", views.import_columns, name="import_columns"),
     path("staff/imports/<int:pk>/check/", views.import_check, name="import_check"),
     path("staff/imports/<int:pk>/apply/", views.import_apply, name="import_apply"),
     path("staff/imports/<int:pk>/report.csv", views.import_report, name="import_report"),

@@ -22,6 +22,7 @@ from stormcert.backoffice import imports
 from stormcert.backoffice.forms import (
     AccommodationForm,
     ClaimDecisionForm,
+    ColumnMappingForm,
     ExtendWindowForm,
     GrantAttemptForm,
     ImportUploadForm,
@@ -274,7 +275,7 @@ def imports_home(request: AuthedRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 run = imports.start_run(actor=_staff(request), filename=upload.name, data=upload.read())
-                return redirect("backoffice:import_run", pk=run.pk)
+                return redirect("backoffice:import_columns", pk=run.pk)
             except imports.ImportFileError as exc:
                 form.add_error("file", str(exc))
         status = 400
@@ -302,9 +303,75 @@ def import_sample(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+def import_columns(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Match the file's columns to the fields, seeing its header and first rows; the dry run
+    starts once the choices give what an import needs."""
+    run = get_object_or_404(ImportRun, pk=pk)
+    header = run.header or imports.read_header(run.content)
+    if run.status == RunStatus.MAPPING:
+        suggestion = imports.suggest(header)
+        initial, how = suggestion.mapping, suggestion.how
+    elif run.status == RunStatus.APPLIED:
+        initial, how = imports.run_mapping(run), "as this file was read when it was imported"
+    else:
+        # Checked (or being checked) already: the columns it is read with.
+        initial, how = imports.run_mapping(run), "as chosen for this file; changing them checks it again"
+    form = ColumnMappingForm(
+        request.POST if request.method == "POST" else None,
+        header=header,
+        initial={name: str(index) for name, index in initial.items()},
+    )
+    status = 200
+    if run.status == RunStatus.APPLIED:
+        # Imported: the page shows what was read from where; nothing can change it.
+        for field in form.fields.values():
+            field.disabled = True
+        if request.method == "POST":
+            form.add_error(None, "This file is already imported; its columns cannot change.")
+            status = 400
+    elif request.method == "POST":
+        if form.is_valid():
+            try:
+                imports.map_columns(run=run, mapping=form.mapping, actor=_staff(request))
+                return redirect("backoffice:import_run", pk=pk)
+            except imports.MappingError as exc:  # pragma: no cover: the form checks the same rule
+                for name, problem in exc.problems.items():
+                    form.add_error(name or None, problem)
+            except imports.ImportFileError as exc:
+                form.add_error(None, str(exc))
+        status = 400
+    samples = imports.sample_rows(run.content)
+    return render(
+        request,
+        "backoffice/import_columns.html",
+        {
+            "run": run,
+            "form": form,
+            "how": how,
+            "columns": [(imports.letter(i), name) for i, name in enumerate(header)],
+            "samples": [
+                (line, [*cells, *[""] * (len(header) - len(cells))][: len(header)]) for line, cells in samples
+            ],
+        },
+        status=status,
+    )
+
+
+@staff_required
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
-    return render(request, "backoffice/import_run.html", {"run": run, "shown": imports.SHOWN})
+    if run.status == RunStatus.MAPPING:
+        return redirect("backoffice:import_columns", pk=pk)
+    columns = imports.column_names(run)
+    return render(
+        request,
+        "backoffice/import_run.html",
+        {
+            "run": run,
+            "shown": imports.SHOWN,
+            "columns": [(imports.LABELS[name], columns[name]) for name in imports.FIELDS if name in columns],
+        },
+    )
 
 
 @staff_required

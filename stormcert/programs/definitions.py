@@ -27,6 +27,7 @@ from stormcert.programs.models import (
     Step,
     StepKind,
     code_validator,
+    name_key,
     validate_time_zone,
 )
 from stormcert.programs.policy import ProgramShape, check_version
@@ -80,6 +81,7 @@ class _Checker:
 
 
 PROGRAM_FIELDS = {
+    "aliases",
     "code",
     "name",
     "short_name",
@@ -234,10 +236,65 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
             check.problems.append(f"program {program.get('code')}: only a trainer program teaches")
         if "figures_source" in program and not isinstance(program["figures_source"], str):
             check.problems.append(f"program {program.get('code')}: “figures_source” should be text")
+    _check_aliases(check, programs)
 
     if check.problems:
         raise DefinitionError(source, check.problems)
     return programs
+
+
+def _aliases(program: dict[str, Any]) -> list[str]:
+    """A program's aliases as loaded: trimmed, each once (compared as name_key compares them)."""
+    aliases = program.get("aliases", [])
+    if not isinstance(aliases, list):
+        return []
+    kept: dict[str, str] = {}
+    for alias in aliases:
+        if isinstance(alias, str) and alias.strip():
+            kept.setdefault(name_key(alias), " ".join(alias.split()))
+    return list(kept.values())
+
+
+def _check_aliases(check: _Checker, programs: list[dict[str, Any]]) -> None:
+    """Aliases are names an imported file uses for a program: one that names two programs (an
+    alias of another program, or its code or short name) would make the row's program a guess.
+    Programs already in the database that this file does not define count too."""
+    names: dict[str, list[tuple[str, str]]] = {}  # name key -> [(program code, what it is)]
+
+    def note(code: str, text: str, what: str) -> None:
+        names.setdefault(name_key(text), []).append((code, what))
+
+    in_file = {str(p.get("code")) for p in programs}
+    others = Program.objects.exclude(code__in=in_file).values_list("code", "short_name", "aliases")
+    for code, short_name, aliases in others:
+        note(code, code, "code")
+        note(code, short_name, "short name")
+        for alias in aliases or []:
+            note(code, alias, "alias")
+    for program in programs:
+        code = str(program.get("code"))
+        where = f"program {code}"
+        aliases = program.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            check.problems.append(f'{where}: “aliases” should be a list of names, e.g. ["Old name"]')
+            continue
+        if isinstance(program.get("code"), str):
+            note(code, code, "code")
+        if isinstance(program.get("short_name"), str):
+            note(code, program["short_name"], "short name")
+        for alias in _aliases(program):
+            note(code, alias, "alias")
+    for program in programs:
+        code = str(program.get("code"))
+        for alias in _aliases(program):
+            clashes = sorted(
+                {f"the {what} of {other}" for other, what in names.get(name_key(alias), []) if other != code}
+            )
+            if clashes:
+                check.problems.append(
+                    f"program {code}: alias {alias!r} is also {' and '.join(clashes)}; an alias may "
+                    "name one program only"
+                )
 
 
 def _check_links(check: _Checker, links: Any, where: str) -> None:
@@ -308,6 +365,7 @@ def load_definition(
                 "figures_source": data.get("figures_source", "").strip(),
                 "is_public": data.get("is_public", True),
                 "position": places[code],
+                "aliases": _aliases(data),
             },
             f"program {code}",
             result,

@@ -61,6 +61,12 @@ class Program(models.Model):
     )
     is_public = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Other names earlier systems wrote for the program (an import's program column matches the
+    # code, the short name or one of these, in any case). The loader keeps them unique across
+    # programs: one alias naming two programs would make an imported row's program a guess.
+    aliases: models.JSONField[list[str]] = models.JSONField(
+        default=list, blank=True, help_text='Other names for the program in imported files: ["…", …]'
+    )
 
     class Meta:
         ordering = ["position", "code"]
@@ -71,6 +77,32 @@ class Program(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def clean(self) -> None:
+        """Aliases (as the admin edits them) are names, each naming this program only; the
+        loader checks the same for a definition file (definitions._check_aliases)."""
+        super().clean()
+        aliases = self.aliases
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise ValidationError({"aliases": 'A list of names, e.g. ["Old name", "OLD"].'})
+        mine = {name_key(a): a for a in aliases}
+        for other in Program.objects.exclude(pk=self.pk):
+            taken = [mine[k] for k in {name_key(n) for n in other.names()} if k in mine]
+            if taken:
+                raise ValidationError(
+                    {
+                        "aliases": f"{', '.join(sorted(taken))} already names {other.code}; an alias names one program."
+                    }
+                )
+
+    def names(self) -> list[str]:
+        """Every name an imported file may use for the program: code, short name, aliases."""
+        return list(dict.fromkeys([self.code, self.short_name, *self.aliases]))
+
+
+def name_key(text: str) -> str:
+    """How a program name is compared: case and surrounding or doubled spaces do not count."""
+    return " ".join(text.split()).casefold()
 
 
 class StepKind(models.TextChoices):

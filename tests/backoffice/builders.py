@@ -28,8 +28,12 @@ def many_rows(n: int, *, start: int = 0) -> list[str]:
     return out
 
 
-def dry_run(staff: User, data: bytes, filename: str = "owp.csv") -> ImportRun:
+def dry_run(
+    staff: User, data: bytes, filename: str = "owp.csv", mapping: dict[str, int] | None = None
+) -> ImportRun:
+    """Upload, match the columns (as pre-filled, unless `mapping` is given) and check."""
     run = imports.start_run(actor=staff, filename=filename, data=data)
+    run = imports.map_columns(run=run, mapping=run.mapping if mapping is None else mapping, actor=staff)
     return imports.check_all(run=run)
 
 

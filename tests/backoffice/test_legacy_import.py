@@ -54,7 +54,8 @@ def test_a_bad_date_is_reported_with_line_and_field_and_nothing_is_written(
             "line": 6,
             "field": "issued_on",
             "value": "2021-02-30",
-            "reason": "not a date: write it as YYYY-MM-DD (or MM/DD/YYYY)",
+            "reason": "not a date (no such day): write it as MM/DD/YYYY (or M/D/YYYY), YYYY-MM-DD or Nov 29, 2028",
+            "column": "E (“issued_on”)",
         }
     ]
     with pytest.raises(imports.ImportRejected):
@@ -148,7 +149,7 @@ def test_duplicates_in_the_file_and_numbers_issued_here_are_rejected(
     reasons = {r["line"]: r["reason"] for r in run.report["reject"]}
     assert reasons == {
         3: "certificate number OWP-000123 is already on line 2",
-        4: "this number belongs to a certificate issued by stormcert, not an imported one",
+        4: f"certificate number {ours} is already on file for Alice Alvarez — issued by this system",
     }
 
 
@@ -181,10 +182,16 @@ def test_older_certificates_of_one_person_are_superseded(programs: None, sara: U
 
 
 def test_header_problems_are_refused_at_upload(programs: None, sara: User) -> None:
-    with pytest.raises(imports.ImportFileError, match="missing: email"):
-        imports.start_run(
-            actor=sara, filename="x.csv", data=b"name,certificate,program,issued,expires,status\n"
-        )
+    run = imports.start_run(
+        actor=sara,
+        filename="x.csv",
+        data=b"name,certificate,program,issued,expires,status\nA B,N-1,QISP,2024-01-01,2026-01-01,active\n",
+    )
+    assert run.status == RunStatus.MAPPING
+    with pytest.raises(imports.MappingError, match="required: choose the column with the email"):
+        imports.map_columns(run=run, mapping=run.mapping, actor=sara)
+    with pytest.raises(imports.ImportFileError, match="The first line must name the columns"):
+        imports.start_run(actor=sara, filename="x.csv", data=b",,\nA,b,c\n")
     with pytest.raises(imports.ImportFileError, match="not UTF-8"):
         imports.start_run(
             actor=sara, filename="x.csv", data=legacy_csv(GOOD[0]).replace(b"Maria", b"Mar\xeda")
@@ -197,6 +204,7 @@ def test_the_dry_run_proceeds_in_chunks_that_keep_their_place(programs: None, sa
     rows = many_rows(25)
     rows.append(rows[3])  # a duplicate of a row checked in an earlier chunk
     run = imports.start_run(actor=sara, filename="x.csv", data=legacy_csv(*rows))
+    run = imports.map_columns(run=run, mapping=run.mapping, actor=sara)
     steps = 0
     while run.status == RunStatus.CHECKING:
         run = imports.check_next(run=run, chunk=10)
@@ -229,10 +237,20 @@ def upload(client: Client, data: bytes, name: str = "owp.csv") -> Any:
     return client.post(reverse("backoffice:imports"), {"file": SimpleUploadedFile(name, data, "text/csv")})
 
 
+def confirm_columns(client: Client, response: Any) -> str:
+    """Accept the pre-filled columns of the upload's matching page; the run page's URL."""
+    columns_url = response["Location"]
+    form = client.get(columns_url).context["form"]
+    chosen = {name: form[name].value() or "" for name in imports.FIELDS}
+    answer = client.post(columns_url, chosen)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    return str(answer["Location"])
+
+
 def test_staff_upload_check_and_import_through_the_pages(programs: None, sara: User) -> None:
     client = client_for(sara, mfa=True)
     response = upload(client, legacy_csv(*GOOD))
-    run_url = response["Location"]
+    run_url = confirm_columns(client, response)
     run_id = int(run_url.rstrip("/").split("/")[-1])
     page = client.get(run_url)
     assert b'id="check-progress"' in page.content and b"Checked <span" in page.content
@@ -254,7 +272,7 @@ def test_the_page_without_script_checks_everything_at_once_and_shows_rejections(
 ) -> None:
     client = client_for(sara, mfa=True)
     bad = "Bad Date,bad@example.com,OWP-9,QISP,2021-13-01,2023-01-01,expired,"
-    run_url = upload(client, legacy_csv(GOOD[0], bad))["Location"]
+    run_url = confirm_columns(client, upload(client, legacy_csv(GOOD[0], bad)))
     run_id = int(run_url.rstrip("/").split("/")[-1])
     client.post(reverse("backoffice:import_check", args=[run_id]))
     page = client.get(run_url).content.decode()
@@ -266,9 +284,16 @@ def test_the_page_without_script_checks_everything_at_once_and_shows_rejections(
 
 
 def test_a_bad_file_is_refused_with_a_message(programs: None, sara: User) -> None:
-    response = upload(client_for(sara, mfa=True), b"just,some,columns\n1,2,3\n")
-    assert response.status_code == 400
-    assert "missing: name, email" in response.content.decode()
+    client = client_for(sara, mfa=True)
+    response = upload(client, b"just,some,columns\n1,2,3\n")
+    # Columns named otherwise are matched by hand; without a name and the rest, it says so.
+    answer = client.post(response["Location"], {"email": "0"})
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Required: choose the name column, or first and last name columns." in page
+    assert "Required: choose the column with the certificate number." in page
+    assert 'value="0" selected' in page  # the choice made is kept
+    assert upload(client, b"").status_code == 400
 
 
 def test_only_staff_may_import(programs: None, alice: User) -> None:
@@ -317,8 +342,10 @@ def test_a_number_that_already_exists_is_rejected_by_the_dry_run_not_the_apply(
     )
     reasons = {r["line"]: r["reason"] for r in run.report["reject"]}
     assert reasons == {
-        2: "certificate OWP-000123 already exists and was not imported from this record",
-        3: "certificate OWP-000777 already exists and was not imported from this record",
+        2: "certificate number OWP-000123 is already on file for Alice Alvarez — from an earlier import, "
+        "and not as this record",
+        3: "certificate number OWP-000777 is already on file for Alice Alvarez — from an earlier import, "
+        "and not as this record",
         5: "certificate number OWP-000125 is already on line 4",
     }
     with pytest.raises(imports.ImportRejected):

@@ -326,6 +326,7 @@ RULES: dict[str, Rule] = {
     "backoffice:imports": STAFF,
     "backoffice:import_sample": STAFF,
     "backoffice:import_run": STAFF,
+    "backoffice:import_columns": STAFF,
     "backoffice:import_check": STAFF_POST,
     "backoffice:import_apply": STAFF_POST,
     "backoffice:import_report": STAFF,

@@ -15,6 +15,7 @@ def load_demo_legacy(staff: User, password: str) -> bool:
     if LegacyRecord.objects.exists():
         return False
     run = imports.start_run(actor=staff, filename=imports.SAMPLE.name, data=imports.SAMPLE.read_bytes())
+    run = imports.map_columns(run=run, mapping=run.mapping, actor=staff)  # the sample's own columns
     imports.apply_run(run=imports.check_all(run=run), actor=staff)
     for email, first, last in (("dana@example.com", "Dana", "Reyes"), ("lee@example.com", "Lee", "Wong")):
         if not User.objects.filter(email=email).exists():
