@@ -60,6 +60,16 @@ def test_the_calendar_filters_by_city_month_mode_and_seats(
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
 
 
+def test_the_calendar_list_shows_each_sessions_fee(client: Client, trainer: User) -> None:
+    make_session(trainer, city="Sacramento", price="150.00")
+    make_session(trainer, day_offset=45, city="Oakland", price=None)
+    rows = client.get(reverse("courses:calendar")).content.decode().split("<tbody>")[1].split("</tr>")
+    sacramento = next(r for r in rows if "Sacramento" in r)
+    oakland = next(r for r in rows if "Oakland" in r)
+    assert "$150.00" in sacramento and "paid to the trainer" in sacramento
+    assert "ask the trainer" in oakland and "$" not in oakland
+
+
 def test_the_json_endpoint_lists_upcoming_sessions(client: Client, trainer: User) -> None:
     make_session(trainer, capacity=12, price="150.00")
     data = client.get(reverse("courses:calendar_json")).json()
