@@ -22,6 +22,7 @@ from stormcert.courses.hooks import may_teach, teaching_problems, who_may_teach
 from stormcert.courses.ical import invitation
 from stormcert.courses.models import (
     LIVE_STATUSES,
+    TAKEN_STATUSES,
     CourseSession,
     Mode,
     PlanStatus,
@@ -719,10 +720,7 @@ def record_attendance(
     check_attendance_window(session, now)
     course_code = _step_code(session.program, "course")
     seats = {
-        s.pk: s
-        for s in session.seats.filter(
-            status__in=[SeatStatus.REGISTERED, SeatStatus.ATTENDED, SeatStatus.ABSENT]
-        ).select_related("user", "enrollment")
+        s.pk: s for s in session.seats.filter(status__in=TAKEN_STATUSES).select_related("user", "enrollment")
     }
     problems: list[str] = []
     for seat_id, present in marks.items():

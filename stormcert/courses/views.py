@@ -34,6 +34,7 @@ from stormcert.courses.hooks import teaching_problems, who_may_teach
 from stormcert.courses.ical import calendar_for
 from stormcert.courses.models import (
     LIVE_STATUSES,
+    TAKEN_STATUSES,
     CourseSession,
     Mode,
     PlanStatus,
@@ -487,7 +488,7 @@ def plan(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _roster(session: CourseSession) -> list[Seat]:
     return list(
-        session.seats.filter(status__in=[SeatStatus.REGISTERED, SeatStatus.ATTENDED, SeatStatus.ABSENT])
+        session.seats.filter(status__in=TAKEN_STATUSES)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__email")
     )
