@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails, certificate QR codes and feeds use SITE_URL: in development, the address served
+# (make run PORT=8101 links to 8101). An explicit SITE_URL in the environment wins.
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per core; PYTEST_WORKERS=0 runs the suite in this process.
 PYTEST_WORKERS ?= auto
@@ -37,7 +41,7 @@ demo: setup
 	$(BIN)/python manage.py demo_data
 
 serve:
-	@echo "stormcert on http://$(HOST):$(PORT)/  (logins in README.md; staff code: make totp)"
+	@echo "stormcert on http://$(HOST):$(PORT)/  (logins in README.md; staff code: make totp; links in emails and QR codes: $(SITE_URL))"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 totp: setup ## the demo staff member's current two-factor code

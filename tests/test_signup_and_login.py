@@ -151,3 +151,26 @@ def test_email_is_delivered_after_commit_through_django_backend(
     assert getattr(mail.outbox[0], "alternatives", None)  # the HTML part travels with the text
     stored = OutboundEmail.objects.get()
     assert stored.status == "sent" and stored.sent_at is not None
+
+
+def test_confirming_in_the_browser_that_signed_up_signs_the_person_in(client: Client) -> None:
+    client.post(reverse("account_signup"), SIGNUP)
+    url = link_in(OutboundEmail.objects.get())
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+    assert b"Welcome, Maria" in client.get(reverse("dashboard")).content
+    # The link alone, in another browser, confirms nothing more and signs nobody in.
+    other = Client()
+    other.post(url)
+    assert "_auth_user_id" not in other.session
+
+
+def test_every_confirmation_email_names_the_address_it_confirms(client: Client) -> None:
+    client.post(reverse("account_signup"), SIGNUP)
+    client.post(link_in(OutboundEmail.objects.get()))
+    client.post(reverse("account_email"), {"action_add": "", "email": "second@example.com"})
+    first, second = OutboundEmail.objects.order_by("pk")
+    for message, address in ((first, "maria.lopez@example.com"), (second, "second@example.com")):
+        assert f"Please confirm that {address} is your email address" in message.body_text
+        assert f"<strong>{address}</strong>" in message.body_html
+        assert "that  is" not in message.body_text and "<strong></strong>" not in message.body_html

@@ -90,7 +90,6 @@ def _base(kind: type[Any], **options: Any) -> Any:
         "width": WIDTH,
         "height": HEIGHT,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 4,
         "truncate_legend": -1,
         "truncate_label": -1,
         "margin": 12,
@@ -102,6 +101,20 @@ def _base(kind: type[Any], **options: Any) -> Any:
     }
     config.update(options)
     return kind(**config)
+
+
+# pygal splits a bottom legend into equal columns and lets a long name run into the next one
+# (the revenue chart's fee names overlapped and were cut off). Its text runs about 0.6 em per
+# character at LEGEND_FONT, after a colour box.
+LEGEND_FONT = 14
+
+
+def _legend(labels: Sequence[str]) -> dict[str, Any]:
+    """Options for a bottom legend of these names: as many columns as the longest name leaves room
+    for (1 to 4). pygal adds the rows' height itself."""
+    longest = max((len(label) for label in labels), default=0)
+    per_column = longest * LEGEND_FONT * 0.62 + 40
+    return {"legend_at_bottom_columns": max(1, min(4, len(labels), int((WIDTH - 24) // per_column)))}
 
 
 def _render(chart: Any, summary: str) -> Chart:
@@ -132,7 +145,13 @@ def enrollment_chart(rows: Sequence[MonthActivity]) -> Chart | None:
     if not any(r.registrations or r.completions for r in rows):
         return None
     largest = max(max(r.registrations, r.completions) for r in rows)
-    chart = _base(pygal.Bar, y_title="People", y_labels=_counts_axis(largest), x_label_rotation=-35)
+    chart = _base(
+        pygal.Bar,
+        y_title="People",
+        y_labels=_counts_axis(largest),
+        x_label_rotation=-35,
+        **_legend(["Registrations", "Completions"]),
+    )
     chart.x_labels = [_month_label(r.month) for r in rows]
     chart.add("Registrations", [r.registrations for r in rows])
     chart.add("Completions", [r.completions for r in rows])
@@ -156,7 +175,8 @@ def pass_rate_chart(rows: Sequence[PassRate]) -> Chart | None:
     several = len({r.program for r in rows}) > 1
 
     def exam_name(r: PassRate) -> str:
-        return f"{r.program} {r.exam_title}" if several else r.exam_title
+        named = several and not r.exam_title.startswith(f"{r.program} ")
+        return f"{r.program} {r.exam_title}" if named else r.exam_title
 
     forms: list[tuple[str, str]] = []
     for r in rows:
@@ -164,6 +184,10 @@ def pass_rate_chart(rows: Sequence[PassRate]) -> Chart | None:
             forms.append((exam_name(r), r.form))
     attempts = sorted({r.attempt for r in rows})
     rate = {(exam_name(r), r.form, r.attempt): r.rate for r in rows}
+    # The form (question bank) is named only for an exam drawn from several: long labels side by
+    # side ran into each other, and the table under the chart names every form.
+    several_forms = {exam for exam, _ in forms if sum(1 for e, _ in forms if e == exam) > 1}
+    labels = [f"{exam} · {form}" if exam in several_forms else exam for exam, form in forms]
     chart = _base(
         pygal.Bar,
         range=(0, 100),
@@ -171,8 +195,9 @@ def pass_rate_chart(rows: Sequence[PassRate]) -> Chart | None:
         print_values=True,
         value_formatter=_percent,
         y_labels=[0, 20, 40, 60, 80, 100],
+        **_legend([_ordinal(n) + " attempt" for n in attempts]),
     )
-    chart.x_labels = [f"{exam} · {form}" for exam, form in forms]
+    chart.x_labels = labels
     for n in attempts:
         values = [rate.get((exam, form, n)) for exam, form in forms]
         chart.add(_ordinal(n) + " attempt", [None if v is None else float(v) for v in values])
@@ -218,7 +243,12 @@ def revenue_chart(result: Revenue) -> Chart | None:
     colours = (*(PALETTE[i % len(PALETTE)] for i in range(len(result.fees))), REFUND_COLOUR)
     style = Style(**{**STYLE.to_dict(), "colors": colours})
     chart = _base(
-        pygal.StackedBar, style=style, y_title="US dollars", value_formatter=_dollars, x_label_rotation=-35
+        pygal.StackedBar,
+        style=style,
+        y_title="US dollars",
+        value_formatter=_dollars,
+        x_label_rotation=-35,
+        **_legend([*(fee.label for fee in result.fees), "Refunds"]),
     )
     chart.x_labels = [_month_label(m.month) for m in result.months]
     for fee in result.fees:
@@ -240,6 +270,7 @@ def trainer_chart(rows: Sequence[TrainerActivity]) -> Chart | None:
         print_values=True,
         height=max(240, 110 + 90 * len(rows)),
         y_labels=_counts_axis(largest),
+        **_legend(["Sessions held", "Seats registered", "Attended", "Surveys answered"]),
     )
     names = [r.name for r in rows]
     chart.x_labels = names

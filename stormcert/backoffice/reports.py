@@ -38,6 +38,7 @@ from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from stormcert.certificates.models import Certificate, Source
 from stormcert.courses.models import (
+    TAKEN_STATUSES,
     CourseSession,
     Seat,
     SeatStatus,
@@ -534,7 +535,7 @@ def trainer_activity(period: Period, now: datetime, program: Program | None = No
             _sessions_of(program, "session__"),
             session__starts_at__gte=period.since,
             session__starts_at__lt=period.until,
-            status__in=[SeatStatus.REGISTERED, SeatStatus.ATTENDED, SeatStatus.ABSENT],
+            status__in=TAKEN_STATUSES,
         )
         .values("session__trainer_id")
         .annotate(registered=Count("id"), attended=Count("id", filter=Q(status=SeatStatus.ATTENDED)))

@@ -60,7 +60,7 @@ class CourseSessionQuerySet(models.QuerySet["CourseSession"]):
         return self.annotate(
             held=Count(
                 "seats",
-                filter=Q(seats__status=SeatStatus.REGISTERED)
+                filter=Q(seats__status__in=TAKEN_STATUSES)
                 | Q(seats__status=SeatStatus.OFFERED, seats__offer_expires_at__gt=now),
             )
         ).annotate(open_seats=models.F("capacity") - models.F("held"))
@@ -196,7 +196,7 @@ class CourseSession(models.Model):
 
     def held_seats(self, now: datetime) -> int:
         return self.seats.filter(
-            Q(status=SeatStatus.REGISTERED) | Q(status=SeatStatus.OFFERED, offer_expires_at__gt=now)
+            Q(status__in=TAKEN_STATUSES) | Q(status=SeatStatus.OFFERED, offer_expires_at__gt=now)
         ).count()
 
     def seats_left(self, now: datetime) -> int:
@@ -219,6 +219,10 @@ class SeatStatus(models.TextChoices):
 
 # A person holds at most one of these per program at a time (database constraint below).
 LIVE_STATUSES = (SeatStatus.WAITING, SeatStatus.OFFERED, SeatStatus.REGISTERED)
+# Seats that count against capacity and as "registered" in counts: once attendance is recorded a
+# registered seat becomes attended or absent, and it was still a seat taken (the teach page said
+# "0 of 24 registered" for a session whose report showed 6 registered and 6 attended).
+TAKEN_STATUSES = (SeatStatus.REGISTERED, SeatStatus.ATTENDED, SeatStatus.ABSENT)
 
 
 class Seat(models.Model):

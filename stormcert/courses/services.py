@@ -22,6 +22,7 @@ from stormcert.courses.hooks import may_teach, teaching_problems, who_may_teach
 from stormcert.courses.ical import invitation
 from stormcert.courses.models import (
     LIVE_STATUSES,
+    TAKEN_STATUSES,
     CourseSession,
     Mode,
     PlanStatus,
@@ -643,8 +644,11 @@ def accept_offer(*, seat: Seat, user: User, now: datetime | None = None) -> Seat
 
 
 @transaction.atomic
-def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | None = None) -> Seat:
-    """The holder gives up a place (or declines an offer) before registration closes."""
+def cancel_seat(
+    *, seat: Seat, actor: User, reason: str = "", now: datetime | None = None, notify: bool = True
+) -> Seat:
+    """The holder gives up a place (or declines an offer) before registration closes. `notify`
+    off: the caller tells the person itself (switch_to_free_seat says "moved", not "cancelled")."""
     now = now or timezone.now()
     session = lock(seat.session, "program", "trainer")
     seat = Seat.objects.select_for_update().select_related("user").get(pk=seat.pk)
@@ -665,14 +669,49 @@ def cancel_seat(*, seat: Seat, actor: User, reason: str = "", now: datetime | No
     _close(seat, SeatStatus.CANCELLED, reason or "Cancelled by the candidate.", now)
     record(actor=actor, verb="course.seat_cancelled", obj=seat, data={"was": was}, reason=reason, now=now)
     seat.session = session
-    send_templated_email(
-        template="courses/email/seat_cancelled",
-        to=seat.user.email,
-        user=seat.user,
-        context={"seat": seat, "session": session, "was": was, "url": absolute_url("courses:calendar")},
-    )
+    if notify:
+        send_templated_email(
+            template="courses/email/seat_cancelled",
+            to=seat.user.email,
+            user=seat.user,
+            context={"seat": seat, "session": session, "was": was, "url": absolute_url("courses:calendar")},
+        )
     _fill_from_waitlist(session, now)
     return seat
+
+
+def switchable_waitlist_seat(*, user: Any, session: CourseSession, now: datetime) -> Seat | None:
+    """The person's waitlist place on another session of this program, when `session` has a free
+    seat they could take instead (what the session page offers as one button)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    held = live_seat(user, session.program)
+    if held is None or held.session_id == session.pk or held.status != SeatStatus.WAITING:
+        return None
+    if session.seats_left(now) <= 0 or session.waiting().exists():
+        return None
+    return held
+
+
+@transaction.atomic
+def switch_to_free_seat(*, user: User, session: CourseSession, now: datetime | None = None) -> Registration:
+    """Leave a waitlist and take a free seat on another session of the same program, as one step:
+    both happen, or (the seat went meanwhile, the person may not register) neither, and the
+    person keeps their place on the waitlist."""
+    now = now or timezone.now()
+    held = live_seat(user, session.program)
+    if held is None or held.status != SeatStatus.WAITING or held.session_id == session.pk:
+        raise CourseError("You have no place on another session's waitlist to leave.")
+    cancel_seat(
+        seat=held, actor=user, reason=f"Took a free seat on the session on {session}.", now=now, notify=False
+    )
+    result = register_for_session(user=user, session=session, now=now)
+    if result.seat.status != SeatStatus.REGISTERED:
+        # Raising undoes the cancellation too: they keep their waitlist place.
+        raise CourseError(
+            f"The last seat on this session was just taken; you are still on the waitlist for {held.session}."
+        )
+    return result
 
 
 # --- Attendance and the survey ------------------------------------------------------------------
@@ -719,10 +758,7 @@ def record_attendance(
     check_attendance_window(session, now)
     course_code = _step_code(session.program, "course")
     seats = {
-        s.pk: s
-        for s in session.seats.filter(
-            status__in=[SeatStatus.REGISTERED, SeatStatus.ATTENDED, SeatStatus.ABSENT]
-        ).select_related("user", "enrollment")
+        s.pk: s for s in session.seats.filter(status__in=TAKEN_STATUSES).select_related("user", "enrollment")
     }
     problems: list[str] = []
     for seat_id, present in marks.items():

@@ -11,6 +11,7 @@ urlpatterns = [
     path("courses/<int:pk>/", views.session_detail, name="session"),
     path("courses/<int:pk>/event.ics", views.session_ics, name="session_ics"),
     path("courses/<int:pk>/register/", views.register, name="register"),
+    path("courses/<int:pk>/take-seat/", views.switch, name="switch"),
     path("courses/seats/<int:seat_id>/accept/", views.accept_offer, name="accept_offer"),
     path("courses/seats/<int:seat_id>/cancel/", views.cancel_seat, name="cancel_seat"),
     path("courses/seats/<int:seat_id>/survey/", views.survey, name="survey"),

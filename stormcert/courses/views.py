@@ -34,6 +34,7 @@ from stormcert.courses.hooks import teaching_problems, who_may_teach
 from stormcert.courses.ical import calendar_for
 from stormcert.courses.models import (
     LIVE_STATUSES,
+    TAKEN_STATUSES,
     CourseSession,
     Mode,
     PlanStatus,
@@ -215,8 +216,11 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else None
     )
     problem = None
+    switch_from = None
     if seat is None or not seat.is_live:
-        problem = services.registration_problem(user=user, session=session, now=now)
+        switch_from = services.switchable_waitlist_seat(user=user, session=session, now=now)
+        if switch_from is None:
+            problem = services.registration_problem(user=user, session=session, now=now)
     is_trainer = user.is_authenticated and (session.trainer_id == user.pk or has_staff_powers(request))
     return render(
         request,
@@ -225,6 +229,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "seat": seat,
             "problem": problem,
+            "switch_from": switch_from,
             "seats_left": session.seats_left(now),
             "waiting": session.waiting().count(),
             "now": now,
@@ -268,6 +273,22 @@ def register(request: AuthedRequest, pk: int) -> HttpResponse:
             f"The session is full: you are number {result.position} on the waitlist. "
             "We will email you if a seat frees up.",
         )
+    return redirect("courses:session", pk=pk)
+
+
+@login_required
+@require_POST
+def switch(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Take this session's free seat and leave a waitlist elsewhere in the program, in one step."""
+    session = get_object_or_404(CourseSession, pk=pk)
+    try:
+        services.switch_to_free_seat(user=request.user, session=session)
+    except CourseError as exc:
+        messages.error(request, str(exc))
+        return redirect("courses:session", pk=pk)
+    messages.success(
+        request, "You are registered and have left the other session's waitlist. A calendar invitation is on its way."
+    )
     return redirect("courses:session", pk=pk)
 
 
@@ -487,7 +508,7 @@ def plan(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _roster(session: CourseSession) -> list[Seat]:
     return list(
-        session.seats.filter(status__in=[SeatStatus.REGISTERED, SeatStatus.ATTENDED, SeatStatus.ABSENT])
+        session.seats.filter(status__in=TAKEN_STATUSES)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__email")
     )

@@ -112,6 +112,8 @@ def window_end_for(start: datetime, years: int, zone: ZoneInfo) -> datetime:
 
 
 def last_day(window_end: datetime, zone: ZoneInfo) -> date:
+    """The last day of a window ending at `window_end` (exclusive), in `zone`
+    (Enrollment.access_until says the same for a stored enrollment)."""
     return (window_end.astimezone(zone) - timedelta(microseconds=1)).date()
 
 

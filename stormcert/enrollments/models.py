@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -58,6 +60,15 @@ class Enrollment(models.Model):
     def window_open(self, now: object = None) -> bool:
         moment = now or timezone.now()
         return self.window_end is not None and moment < self.window_end  # type: ignore[operator]
+
+    @property
+    def access_until(self) -> date | None:
+        """The last day of the window, in the program's zone: what the candidate is shown.
+        `window_end` is the first instant after it (midnight), so shown as a date it reads a day
+        late (and in another zone, possibly two); every page shows this instead."""
+        if self.window_end is None:
+            return None
+        return (self.window_end.astimezone(self.program.zone) - timedelta(microseconds=1)).date()
 
 
 class Outcome(models.TextChoices):

@@ -8,11 +8,13 @@ transaction and under the order's row lock, so fulfilment happens exactly once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from stormcert.payments.models import Order, OrderLine
+    from stormcert.programs.models import Fee
 
 Fulfiller = Callable[["OrderLine", datetime], None]
 FULFILLERS: dict[str, Fulfiller] = {}
@@ -36,6 +38,30 @@ def _surcharge(line: OrderLine, now: datetime) -> None:
 
 
 FULFILLERS[SURCHARGE] = _surcharge
+
+
+@dataclass(frozen=True)
+class Price:
+    """What a line costs if paid at a given moment, and what the order page says about it."""
+
+    fee: Fee
+    description: str
+    note: str = ""
+
+
+# Purposes whose price depends on the day it is paid (a renewal: on time through the expiry day,
+# late from the next). `payments.services.reprice` asks before a payment starts and when the
+# order is shown; a function returns None when it has nothing to say (renewal no longer possible).
+Pricer = Callable[["OrderLine", datetime], Price | None]
+PRICERS: dict[str, Pricer] = {}
+
+
+def register_pricer(purpose: str) -> Callable[[Pricer], Pricer]:
+    def decorator(function: Pricer) -> Pricer:
+        PRICERS[purpose] = function
+        return function
+
+    return decorator
 
 
 def is_registered(purpose: str) -> bool:

@@ -18,7 +18,7 @@ from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
 from stormcert.lib.links import absolute_url
 from stormcert.lib.money import ZERO, format_money, money
-from stormcert.payments.fulfilment import SURCHARGE, fulfil_order, is_registered
+from stormcert.payments.fulfilment import PRICERS, SURCHARGE, fulfil_order, is_registered
 from stormcert.payments.models import (
     Order,
     OrderLine,
@@ -176,6 +176,66 @@ class Started:
     redirect_url: str
 
 
+def price_notes(order: Order, now: datetime) -> list[str]:
+    """What the order page says before paying about lines whose price depends on the day."""
+    notes = []
+    for line in order.lines.all():
+        pricer = PRICERS.get(line.purpose)
+        price = pricer(line, now) if pricer else None
+        if price is not None and price.note and price.note not in notes:
+            notes.append(price.note)
+    return notes
+
+
+def reprice(*, order: Order, now: datetime | None = None) -> bool:
+    """Lines priced by the day they are paid (a renewal: on time or late) cost what they cost
+    today: an order opened before the expiry day and paid after it pays the late fee. Only while
+    nothing is paid or being paid (an open checkout keeps the amount it shows, a check on its way
+    the amount it was written for). True when a price changed; the change is audited."""
+    now = now or timezone.now()
+    if order.status != OrderStatus.PENDING or not any(line.purpose in PRICERS for line in order.lines.all()):
+        return False
+    with bounded_transaction():
+        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        busy = locked.payments.filter(
+            state__in=[PaymentState.CREATED, PaymentState.PENDING, PaymentState.CONFIRMED]
+        ).exists()
+        if locked.status != OrderStatus.PENDING or busy:
+            return False
+        changes = []
+        for line in locked.lines.select_for_update(of=("self",)).select_related("fee"):
+            pricer = PRICERS.get(line.purpose)
+            price = pricer(line, now) if pricer else None
+            if price is None or (price.fee.pk == line.fee_id and price.fee.amount == line.amount):
+                continue
+            changes.append(
+                {
+                    "line": line.pk,
+                    "from": [line.fee_code, line.amount],
+                    "to": [price.fee.code, price.fee.amount],
+                }
+            )
+            line.fee = price.fee
+            line.fee_code = price.fee.code
+            line.amount = price.fee.amount
+            line.refundable = price.fee.refundable
+            line.description = price.description
+            line.save(update_fields=["fee", "fee_code", "amount", "refundable", "description"])
+        if not changes:
+            return False
+        locked.total = money(sum((line.amount for line in locked.lines.all()), ZERO))
+        locked.save(update_fields=["total"])
+        record(
+            actor=None,
+            verb="order.repriced",
+            obj=locked,
+            data={"lines": changes, "total": locked.total},
+            now=now,
+        )
+    order.refresh_from_db()
+    return True
+
+
 def start_payment(
     *,
     order: Order,
@@ -196,6 +256,7 @@ def start_payment(
         provider = get_provider(provider_code)
     except ProviderError as exc:
         raise PaymentError(str(exc)) from None
+    reprice(order=order, now=now)
     with bounded_transaction():
         locked = _lock_payable(order.pk)
         resumed = _resume(locked, provider, cancel_url)

@@ -11,13 +11,14 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.payments.forms import CancelForm, ManualPaymentForm, OrderFilterForm, RefundForm
-from stormcert.payments.models import Order, Payment, PaymentState, Provider
+from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, Provider
 from stormcert.payments.providers import PROVIDERS, ProviderError, available_providers
 from stormcert.payments.providers.stripe import StripeProvider
 from stormcert.payments.receipts import receipt_pdf
@@ -26,8 +27,10 @@ from stormcert.payments.services import (
     cancel_order,
     confirm_payment,
     fail_payment,
+    price_notes,
     record_manual_payment,
     refund_payment,
+    reprice,
     start_payment,
 )
 from stormcert.payments.webhooks import apply_checkout_session
@@ -54,12 +57,17 @@ def order_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 def order_detail(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
+    now = timezone.now()
+    # A price that depends on the day (a renewal turning late at midnight) is brought up to
+    # date before it is shown: the page states what paying now costs.
+    reprice(order=order, now=now)
     pending_check = order.payments.filter(provider=Provider.CHECK, state=PaymentState.PENDING).first()
     return render(
         request,
         "payments/order_detail.html",
         {
             "order": order,
+            "price_notes": price_notes(order, now) if order.status == OrderStatus.PENDING else [],
             "providers": available_providers(),
             "pending_check": pending_check,
             "check_instructions": settings.PAYMENTS_CHECK_INSTRUCTIONS,

@@ -42,8 +42,9 @@ from stormcert.lib import dates
 from stormcert.lib.db import claim_row, lock
 from stormcert.lib.links import absolute_url
 from stormcert.lib.money import format_money
+from stormcert.payments.fulfilment import Price
 from stormcert.payments.models import Order
-from stormcert.payments.services import get_or_create_order, pending_order
+from stormcert.payments.services import get_or_create_order, pending_order, reprice
 from stormcert.programs.models import Fee, Program, ProgramKind
 from stormcert.programs.rules import RuleMissing, Rules, program_today, rules_in_force
 from stormcert.renewals.models import ReminderSent
@@ -263,9 +264,9 @@ def start_renewal(*, user: User, certificate: Certificate, now: datetime | None 
             f"Certificate {certificate.number} is not your current one; renew {current.number} instead."
         )
     status = renewal_status(certificate, now)
-    # An order already open is reused at the price it was created at, even when renewal has
-    # stopped being possible since (a status without a fee: revoked, or not renewable, has no
-    # open order to offer).
+    # An order already open is reused, at today's fee (payments.services.reprice: opened on time
+    # and paid late costs the late fee), even when renewal has stopped being possible since (a
+    # status without a fee: revoked, or not renewable, has no open order to offer).
     if status.fee is None or (status.pending_order is None and not status.can_renew):
         raise RenewalError(status.blocker)
     order, created = get_or_create_order(
@@ -279,6 +280,7 @@ def start_renewal(*, user: User, certificate: Certificate, now: datetime | None 
         now=now,
     )
     if not created:
+        reprice(order=order, now=now)
         return order
     record(
         actor=user,
@@ -293,6 +295,37 @@ def start_renewal(*, user: User, certificate: Certificate, now: datetime | None 
         now=now,
     )
     return order
+
+
+def _day_text(day: date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def renewal_price(line: Any, now: datetime) -> Price | None:
+    """The renewal fee for paying `line` at `now`: on time through the expiry day, late from the
+    next (payments.services.reprice applies it). None: renewal is no longer possible, which the
+    order's fulfilment and the renewal page explain."""
+    certificate = (
+        Certificate.objects.select_related("program").filter(pk=line.reference.get("certificate")).first()
+    )
+    if certificate is None:
+        return None
+    status = renewal_status(certificate, now)
+    if status.fee is None or status.stage not in (Stage.OPEN, Stage.LATE):
+        return None
+    note = ""
+    if status.on_time_fee and status.late_fee and status.expires_on and status.late_from:
+        note = (
+            f"{status.on_time_fee.name}: ${status.on_time_fee.amount} through {_day_text(status.expires_on)}, "
+            f"the expiry day; {status.late_fee.name.lower()}: ${status.late_fee.amount} from "
+            f"{_day_text(status.late_from)}. You pay the fee in force on the day you pay: "
+            f"today that is ${status.fee.amount}."
+        )
+    return Price(
+        fee=status.fee,
+        description=f"{status.fee.name} (certificate {certificate.number})",
+        note=note,
+    )
 
 
 def fulfil_renewal(line: Any, now: datetime) -> None:

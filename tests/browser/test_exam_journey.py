@@ -67,6 +67,11 @@ def test_midterm_survives_a_lost_connection(page: Page) -> None:
     page.reload()  # closing and reopening loses nothing
     expect(page.locator("#answered-count")).to_have_text("35")
     expect(page.locator("#nav12")).to_have_class(re.compile("flagged"))
+    # Flagged shows as a shape and a frame, not as a colour alone; not flagged has neither.
+    marker = "(el) => getComputedStyle(el, '::after').content"
+    assert "⚑" in page.locator("#nav12").evaluate(marker)
+    assert "⚑" not in page.locator("#nav13").evaluate(marker)
+    expect(page.locator(".grid-legend")).to_contain_text("Flagged for review")
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Submit the exam").click()

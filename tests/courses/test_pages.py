@@ -60,6 +60,16 @@ def test_the_calendar_filters_by_city_month_mode_and_seats(
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
 
 
+def test_the_calendar_list_shows_each_sessions_fee(client: Client, trainer: User) -> None:
+    make_session(trainer, city="Sacramento", price="150.00")
+    make_session(trainer, day_offset=45, city="Oakland", price=None)
+    rows = client.get(reverse("courses:calendar")).content.decode().split("<tbody>")[1].split("</tr>")
+    sacramento = next(r for r in rows if "Sacramento" in r)
+    oakland = next(r for r in rows if "Oakland" in r)
+    assert "$150.00" in sacramento and "paid to the trainer" in sacramento
+    assert "ask the trainer" in oakland and "$" not in oakland
+
+
 def test_the_json_endpoint_lists_upcoming_sessions(client: Client, trainer: User) -> None:
     make_session(trainer, capacity=12, price="150.00")
     data = client.get(reverse("courses:calendar_json")).json()
@@ -219,3 +229,21 @@ def test_survey_results_show_averages_per_trainer(
     page = client_for(sara, mfa=True).get(reverse("courses:staff_surveys")).content.decode()
     assert "4.0" in page and "Objectives met?" in page and "5.0" in page
     assert 'role="img"' in page
+
+
+def test_attended_and_absent_people_still_count_as_registered(trainer: User, alice: User, eve: User) -> None:
+    """Recording attendance turns registered seats into attended or absent ones: the teach page,
+    the session page and the calendar still count them as seats taken."""
+    session = make_session(trainer, capacity=24)
+    seats = []
+    for person in (alice, eve):
+        ready_for_course(person)
+        seats.append(register_for_session(user=person, session=session, now=T0).seat)
+    record_attendance(
+        session=session, actor=trainer, marks={seats[0].pk: True, seats[1].pk: False}, now=session.ends_at
+    )
+    assert session.held_seats(session.ends_at) == 2 and session.seats_left(session.ends_at) == 22
+    with time_machine.travel(session.ends_at, tick=False):
+        teach = client_for(trainer).get(reverse("courses:mine")).content.decode()
+    past = teach.split("<h2>Past</h2>")[1].split("</tbody>")[0]
+    assert "<td>2</td>" in past, past

@@ -162,3 +162,61 @@ def test_the_trainer_cannot_take_a_seat_on_their_own_session(trainer: User) -> N
     session = make_session(trainer)
     with pytest.raises(CourseError, match="You teach this session"):
         register_for_session(user=trainer, session=session, now=T0)
+
+
+def test_a_waitlist_place_is_traded_for_a_free_seat_in_one_step(trainer: User, alice: User) -> None:
+    """Waiting for a full session does not trap anyone: a session with a free seat offers it
+    directly, and taking it leaves the waitlist in the same step."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from conftest import client_for
+    from stormcert.courses.services import switch_to_free_seat, switchable_waitlist_seat
+
+    full = make_session(trainer, capacity=1)
+    free = make_session(trainer, day_offset=40, capacity=2)
+    [first] = _people(1)
+    register_for_session(user=first, session=full, now=T0 + timedelta(minutes=30))
+    ready_for_course(alice)
+    waiting = register_for_session(user=alice, session=full, now=T0 + timedelta(hours=1)).seat
+    assert waiting.status == SeatStatus.WAITING
+    now = T0 + timedelta(hours=2)
+    # Plain registration still says why not; the page offers the trade instead.
+    with pytest.raises(CourseError, match="Cancel it first"):
+        register_for_session(user=alice, session=free, now=now)
+    assert switchable_waitlist_seat(user=alice, session=free, now=now) == waiting
+    assert switchable_waitlist_seat(user=alice, session=full, now=now) is None
+    page: Client = client_for(alice)
+    import time_machine
+
+    with time_machine.travel(now, tick=False):
+        html = page.get(reverse("courses:session", args=[free.pk])).content.decode()
+        assert "Take this seat and leave the waitlist" in html and "Cancel it first" not in html
+        response = page.post(reverse("courses:switch", args=[free.pk]), follow=True)
+    assert "You are registered and have left the other session" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == SeatStatus.CANCELLED
+    assert Seat.objects.get(user=alice, session=free).status == SeatStatus.REGISTERED
+    # One email: registered. No "your place was cancelled" for a move the person asked for.
+    assert not OutboundEmail.objects.filter(to=alice.email, template="courses/email/seat_cancelled").exists()
+    assert OutboundEmail.objects.filter(to=alice.email, template="courses/email/registered").count() == 1
+    # Nothing to trade any more.
+    with pytest.raises(CourseError, match="no place on another session's waitlist"):
+        switch_to_free_seat(user=alice, session=full, now=now)
+
+
+def test_when_the_free_seat_is_gone_the_waitlist_place_is_kept(trainer: User, alice: User) -> None:
+    from stormcert.courses.services import switch_to_free_seat
+
+    full = make_session(trainer, capacity=1)
+    other = make_session(trainer, day_offset=40, capacity=1)
+    first, second = _people(2)
+    register_for_session(user=first, session=full, now=T0 + timedelta(minutes=30))
+    ready_for_course(alice)
+    waiting = register_for_session(user=alice, session=full, now=T0 + timedelta(hours=1)).seat
+    register_for_session(user=second, session=other, now=T0 + timedelta(hours=2))  # the last seat goes
+    with pytest.raises(CourseError):
+        switch_to_free_seat(user=alice, session=other, now=T0 + timedelta(hours=3))
+    waiting.refresh_from_db()
+    assert waiting.status == SeatStatus.WAITING
+    assert not Seat.objects.filter(user=alice, session=other).exists()

@@ -181,3 +181,30 @@ def test_staff_find_an_enrollment_and_record_a_self_directed_qisp(
 
 def test_candidates_cannot_open_staff_enrollment_pages(alice_client: Client) -> None:
     assert alice_client.get(reverse("enrollments:staff_list")).status_code == 403
+
+
+def test_the_last_day_of_the_window_is_one_day_on_every_page(
+    alice: User, alice_client: Client, sara: User
+) -> None:
+    """Paid late in the evening, Pacific time (already the next day in UTC): the window's end is
+    midnight after its last day. The candidate, the staff list, the staff record and the person
+    page all show that last day, in the program's zone, never the day after."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    program = Program.objects.get(code="QISP")
+    paid = datetime(2026, 11, 29, 22, 30, tzinfo=ZoneInfo(program.time_zone))
+    enrollment = enroll_and_register(alice, program, paid)
+    assert enrollment.window_end is not None
+    assert enrollment.window_end.astimezone(ZoneInfo("UTC")).date().isoformat() == "2028-11-30"
+    assert enrollment.access_until is not None and enrollment.access_until.isoformat() == "2028-11-29"
+    staff = client_for(sara, mfa=True)
+    for page in (
+        alice_client.get(reverse("enrollments:qualification", args=[program.code])),
+        staff.get(reverse("enrollments:staff_list")),
+        staff.get(reverse("enrollments:staff_detail", args=[enrollment.pk])),
+    ):
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert "2028-11-29" in text or "Nov 29, 2028" in text or "November 29, 2028" in text
+        assert "2028-11-30" not in text and "Nov 30, 2028" not in text

@@ -87,11 +87,56 @@ def test_started_early_paid_late_pays_the_order_and_runs_from_the_payment_day(
     finish_review(alice, module, at(2028, 1, 10))
     order = renew(alice, old, started=at(2028, 1, 14), paid=at(2028, 2, 3))
     assert order.status == OrderStatus.PAID
-    assert order.total == Decimal("220.00")  # the fee on the order wins
+    # "Renewed" means paid: the fee in force on the day of payment (late), not the day it opened.
+    assert order.total == Decimal("240.00") and order.lines.get().fee_code == "renewal_late"
+    assert order.payments.get().amount == Decimal("240.00")
+    repriced = AuditEvent.objects.get(verb="order.repriced")
+    assert repriced.data["lines"][0]["from"] == ["renewal", "220.00"]
+    assert repriced.data["lines"][0]["to"] == ["renewal_late", "240.00"]
     new = renewal_of(old)
     assert (new.issued_on, new.expires_on) == (date(2028, 2, 3), date(2030, 2, 3))
     event = AuditEvent.objects.get(verb="renewal.completed")
-    assert event.data["on_time"] is False and event.data["amount"] == "220.00"
+    assert event.data["on_time"] is False and event.data["amount"] == "240.00"
+
+
+def test_the_order_page_says_what_paying_today_costs_before_paying(alice: User, module: Course) -> None:
+    import time_machine
+    from django.urls import reverse
+
+    from conftest import client_for
+
+    old = holder_until(alice, EXPIRY)
+    finish_review(alice, module, at(2028, 1, 10))
+    order = start_renewal(user=alice, certificate=old, now=at(2028, 1, 14))
+    url = reverse("payments:order", args=[order.number])
+    with time_machine.travel(at(2028, 1, 15, 12), tick=False):
+        page = client_for(alice).get(url).content.decode()
+    assert "through January 15, 2028, the expiry day" in page and "from January 16, 2028" in page
+    assert "today that is $220.00" in page and "Pay $220.00" in page
+    with time_machine.travel(at(2028, 1, 16, 9), tick=False):
+        page = client_for(alice).get(url).content.decode()
+    assert "today that is $240.00" in page and "Pay $240.00" in page
+    order.refresh_from_db()
+    assert order.total == Decimal("240.00")
+
+
+def test_an_open_checkout_keeps_the_amount_it_shows(alice: User, module: Course) -> None:
+    from stormcert.payments.services import reprice, start_payment
+
+    old = holder_until(alice, EXPIRY)
+    finish_review(alice, module, at(2028, 1, 10))
+    order = start_renewal(user=alice, certificate=old, now=at(2028, 1, 15, 23))
+    start_payment(
+        order=order,
+        provider_code="testmode",
+        actor=alice,
+        return_url="/",
+        cancel_url="/",
+        now=at(2028, 1, 15, 23),
+    )
+    assert reprice(order=order, now=MIDNIGHT + timedelta(hours=1)) is False
+    order.refresh_from_db()
+    assert order.total == Decimal("220.00")
 
 
 def test_a_fee_change_between_opening_the_page_and_paying(alice: User, module: Course) -> None:
@@ -107,11 +152,11 @@ def test_a_fee_change_between_opening_the_page_and_paying(alice: User, module: C
         effective_from=date(2028, 1, 1),
     )
     assert renewal_status(old, at(2028, 1, 2)).fee.amount == Decimal("250.00")  # type: ignore[union-attr]
-    # The open order is reused at its own price, and that price is what is paid.
+    # The open order is reused, at the fee in force on the day it is paid.
     assert start_renewal(user=alice, certificate=old, now=at(2028, 1, 2)) == order
     pay(order, at(2028, 1, 2))
     order.refresh_from_db()
-    assert order.status == OrderStatus.PAID and order.payments.get().amount == Decimal("220.00")
+    assert order.status == OrderStatus.PAID and order.payments.get().amount == Decimal("250.00")
     assert renewal_of(old).expires_on == date(2030, 1, 15)
 
 

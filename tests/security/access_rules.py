@@ -231,6 +231,7 @@ RULES: dict[str, Rule] = {
     "trainers:renewal_meeting": post_only(*SELF),
     "trainers:renewal_pay": post_only(*SELF),
     "courses:register": post_only(*SELF),
+    "courses:switch": post_only(*SELF),
     "training:complete": post_only(*SELF),
     # The online training is for enrolled, registered candidates: the others are sent to the
     # qualification page rather than shown the content.
