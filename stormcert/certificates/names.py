@@ -235,7 +235,7 @@ def _reissue(request: NameChangeRequest, *, actor: User, reason: str, now: datet
     """Rename every current certificate of the person (rows locked), and their account."""
     person = request.person
     profile = Profile.objects.filter(user=person).first()
-    certificates = list(current_certificates(person).select_for_update().order_by("pk"))
+    certificates = list(current_certificates(person).select_for_update(of=("self",)).order_by("pk"))
     for certificate in certificates:
         before = certificate.holder_name
         certificate.holder_name = request.new_name[:301]

@@ -94,9 +94,10 @@ def refresh_directory_entries(holder: User) -> int:
 def _next_number(program: Program, pattern: str, issued_on: date) -> str:
     scope = issued_on.year if "{year" in pattern else 0
     NumberCounter.objects.get_or_create(program=program, scope=scope)
-    # The row lock serialises concurrent issuance in one program and scope; the unique number
-    # is the last line of defence (and skips numbers an import already took).
-    counter = NumberCounter.objects.select_for_update().get(program=program, scope=scope)
+    # The counter's row lock serialises concurrent issuance in one program and scope (the one
+    # row everyone issuing there shares, on purpose); the unique number is the last line of
+    # defence (and skips numbers an import already took).
+    counter = NumberCounter.objects.select_for_update(of=("self",)).get(program=program, scope=scope)
     while True:
         counter.last += 1
         # Canonical like every stored number (a program's pattern could be typed in lower case).

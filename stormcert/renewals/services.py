@@ -300,7 +300,7 @@ def fulfil_renewal(line: Any, now: datetime) -> None:
     transaction, under the order's lock; the certificate's `renews` link is unique, so a
     certificate is renewed once however many orders are paid for it)."""
     old = (
-        Certificate.objects.select_for_update()
+        Certificate.objects.select_for_update(of=("self",))
         .select_related("program", "holder")
         .get(pk=line.reference["certificate"])
     )
