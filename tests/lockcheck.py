@@ -64,6 +64,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("certificates_numbercounter", "stormcert.certificates.services._next_number"): (
         "the counter is the sequence: issuance in one program and year takes turns on it"
     ),
+    ("programs_fee", "stormcert.trainers.applications.open_cycle"): (
+        "staff opening a cycle write the cycle's fee rows (update_or_create locks the row it updates)"
+    ),
     ("courses_coursesession", "stormcert.courses.services"): (
         "the session's row guards its seat count and waitlist: registering, cancelling, offers"
         " and changes to the session take turns on it"
@@ -106,21 +109,26 @@ def unchecked() -> Iterator[None]:
         _local.off = False
 
 
-def _call_site() -> tuple[str, str]:
-    """`module.function` and `file:line` of the code that ran the query."""
+def _call_site() -> tuple[str, str, bool]:
+    """`module.function` and `file:line` of the code that ran the query, and whether Django
+    took the lock itself (`update_or_create` locks the row it is about to update, with no `of`)."""
     frame = sys._getframe(1)
     fallback: tuple[str, str] | None = None
+    by_django = False
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
+        if module == "django.db.models.query" and frame.f_code.co_name == "update_or_create":
+            by_django = True
         if module.startswith("stormcert.") and not module.startswith(_HELPERS):
-            return f"{module}.{frame.f_code.co_qualname}", f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            site = f"{module}.{frame.f_code.co_qualname}", f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            return (*site, by_django)
         if fallback is None and module.startswith("tests.") and module != __name__:
             fallback = (
                 f"{module}.{frame.f_code.co_qualname}",
                 f"{frame.f_code.co_filename}:{frame.f_lineno}",
             )
         frame = frame.f_back  # type: ignore[assignment]
-    return fallback or ("?", "?")
+    return (*(fallback or ("?", "?")), by_django)
 
 
 def _table(compiler: SQLCompiler, quoted: str) -> str:
@@ -145,11 +153,12 @@ def locked_tables(compiler: SQLCompiler) -> tuple[bool, set[str]]:
     return False, tables
 
 
-def problems(compiler: SQLCompiler, site: str) -> list[str]:
-    """What is wrong with a compiled locking query run from `site` (nothing: [])."""
+def problems(compiler: SQLCompiler, site: str, by_django: bool = False) -> list[str]:
+    """What is wrong with a compiled locking query run from `site` (nothing: []). One Django
+    runs itself (`by_django`) cannot say `of`: it passes while it reads one table."""
     named, tables = locked_tables(compiler)
     found = []
-    if not named:
+    if not named and not (by_django and len(tables) == 1):
         found.append(
             f"select_for_update() without of=: it locks a row of every table it reads ({', '.join(sorted(tables))});"
             ' name what it means to lock, e.g. of=("self",)'
@@ -167,11 +176,28 @@ def _allowed(table: str, site: str) -> bool:
     return any(t == table and (site == where or site.startswith(where + ".")) for t, where in ALLOWED)
 
 
+@contextmanager
+def watching() -> Iterator[list[tuple[str, set[str]]]]:
+    """(call site, locked tables) of every locking query this thread compiles meanwhile: what a
+    workflow locks, on any backend."""
+    seen: list[tuple[str, set[str]]] = []
+    _local.seen = seen
+    try:
+        yield seen
+    finally:
+        _local.seen = None
+
+
 def _check(compiler: SQLCompiler, sql: str, params: Any) -> None:
-    if not compiler.query.select_for_update or getattr(_local, "off", False):
+    if not compiler.query.select_for_update:
         return
-    site, where = _call_site()
-    found = problems(compiler, site)
+    site, where, by_django = _call_site()
+    seen = getattr(_local, "seen", None)
+    if seen is not None:
+        seen.append((site, locked_tables(compiler)[1]))
+    if getattr(_local, "off", False):
+        return
+    found = problems(compiler, site, by_django)
     if not found:
         return
     violation = Violation(site, where, "; ".join(found), f"{sql} {tuple(params)!r}")

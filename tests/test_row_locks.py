@@ -160,3 +160,18 @@ def test_on_postgresql_the_joined_program_row_stays_free(programs: None, alice: 
     finally:
         release.set()
         thread.join(10)
+
+
+@pytest.mark.django_db
+def test_update_or_create_passes_on_one_table_and_fails_across_a_relation(
+    programs: None, alice: User
+) -> None:
+    # Django's update_or_create locks the row it updates, with no of=: fine while that is the
+    # only table the query reads; a lookup across a relation would lock the related row too.
+    from stormcert.accounts.models import Profile
+
+    Profile.objects.update_or_create(user=alice, defaults={})
+    assert lockcheck.take() == []
+    with pytest.raises(lockcheck.RowLockViolation, match="accounts_user"):
+        Profile.objects.update_or_create(user__email=alice.email, defaults={"user": alice})
+    lockcheck.take()

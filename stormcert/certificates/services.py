@@ -135,6 +135,10 @@ def issue_certificate(
     if expires_on is not None and expires_on < issued_on:
         raise CertificateError("The expiry date is before the issue date.")
     cycle = enrollment.cycle if enrollment is not None else None
+    # The holder's row: a person has one certified name (`certified_name` reads it off their
+    # current certificates), so issuing and an approved name change (names.decide_name_change,
+    # which holds the same row while it renames) take turns.
+    lock(holder)
     try:
         with transaction.atomic():
             if number is None:
