@@ -110,25 +110,30 @@ def unchecked() -> Iterator[None]:
 
 
 def _call_site() -> tuple[str, str, bool]:
-    """`module.function` and `file:line` of the code that ran the query, and whether Django
-    took the lock itself (`update_or_create` locks the row it is about to update, with no `of`)."""
+    """`module.function` and `file:line` of our code that ran the query, and whether a library
+    took the lock itself, where our code cannot say `of`: Django's `update_or_create` (it locks
+    the row it is about to update) or a package's own code (allauth's recovery codes)."""
     frame = sys._getframe(1)
     fallback: tuple[str, str] | None = None
-    by_django = False
+    by_library = False
+    first = True
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
         if module == "django.db.models.query" and frame.f_code.co_name == "update_or_create":
-            by_django = True
+            by_library = True
+        if first and module != __name__ and not module.startswith("django.db."):
+            first = False
+            by_library = by_library or not module.startswith(("stormcert.", "tests.", "conftest"))
         if module.startswith("stormcert.") and not module.startswith(_HELPERS):
             site = f"{module}.{frame.f_code.co_qualname}", f"{frame.f_code.co_filename}:{frame.f_lineno}"
-            return (*site, by_django)
+            return (*site, by_library)
         if fallback is None and module.startswith("tests.") and module != __name__:
             fallback = (
                 f"{module}.{frame.f_code.co_qualname}",
                 f"{frame.f_code.co_filename}:{frame.f_lineno}",
             )
         frame = frame.f_back  # type: ignore[assignment]
-    return (*(fallback or ("?", "?")), by_django)
+    return (*(fallback or ("?", "?")), by_library)
 
 
 def _table(compiler: SQLCompiler, quoted: str) -> str:
@@ -153,12 +158,12 @@ def locked_tables(compiler: SQLCompiler) -> tuple[bool, set[str]]:
     return False, tables
 
 
-def problems(compiler: SQLCompiler, site: str, by_django: bool = False) -> list[str]:
-    """What is wrong with a compiled locking query run from `site` (nothing: []). One Django
-    runs itself (`by_django`) cannot say `of`: it passes while it reads one table."""
+def problems(compiler: SQLCompiler, site: str, by_library: bool = False) -> list[str]:
+    """What is wrong with a compiled locking query run from `site` (nothing: []). A query a
+    library runs on its own (`by_library`) cannot say `of`: it passes while it reads one table."""
     named, tables = locked_tables(compiler)
     found = []
-    if not named and not (by_django and len(tables) == 1):
+    if not named and not (by_library and len(tables) == 1):
         found.append(
             f"select_for_update() without of=: it locks a row of every table it reads ({', '.join(sorted(tables))});"
             ' name what it means to lock, e.g. of=("self",)'
@@ -191,13 +196,13 @@ def watching() -> Iterator[list[tuple[str, set[str]]]]:
 def _check(compiler: SQLCompiler, sql: str, params: Any) -> None:
     if not compiler.query.select_for_update:
         return
-    site, where, by_django = _call_site()
+    site, where, by_library = _call_site()
     seen = getattr(_local, "seen", None)
     if seen is not None:
         seen.append((site, locked_tables(compiler)[1]))
     if getattr(_local, "off", False):
         return
-    found = problems(compiler, site, by_django)
+    found = problems(compiler, site, by_library)
     if not found:
         return
     violation = Violation(site, where, "; ".join(found), f"{sql} {tuple(params)!r}")
