@@ -159,3 +159,35 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
         PASSWORD_HASHERS=TEST_PASSWORD_HASHERS,
     ):
         yield
+
+
+# --- Row locks: every locking query names what it locks, none locks a shared row ------------
+# tests/lockcheck.py explains the rule; here it is switched on for every test of the session
+# (in every xdist worker, each loading this file). A bad query raises where it runs; one that
+# raised in a thread, or whose error the code swallowed, fails its test at teardown.
+_FAILED = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import lockcheck
+
+    lockcheck.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _row_locks_named(request: pytest.FixtureRequest) -> Any:
+    from tests import lockcheck
+
+    lockcheck.take()  # nothing left over from another test's threads
+    yield
+    found = lockcheck.take()
+    if found and not request.node.stash.get(_FAILED, False):  # else it already failed with it
+        pytest.fail("A locking query broke the row-lock rule:\n" + "\n".join(str(v) for v in found))

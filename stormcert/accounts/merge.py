@@ -119,7 +119,10 @@ def merge_accounts(
         raise MergeError("Give a reason: merging accounts is audited.")
     # Lock both rows in id order so two merges of the same pair cannot interleave.
     locked = {
-        u.pk: u for u in User.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+        u.pk: u
+        for u in User.objects.select_for_update(of=("self",))
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
     }
     source, target = locked[source.pk], locked[target.pk]
     check_merge(source=source, target=target)

@@ -47,7 +47,7 @@ def set_sign_in_allowed(*, user: User, allowed: bool, actor: User, reason: str) 
     on their next request: the auth backend refuses inactive users when it loads the session."""
     if not reason.strip():
         raise AccountError("Give a reason: it is kept in the audit log.")
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     if user.pk == actor.pk:
         raise AccountError("You cannot disable your own account.")
     if user.placeholder or user.merged_into_id is not None:

@@ -784,7 +784,7 @@ def check_next(*, run: ImportRun, chunk: int = CHUNK, now: datetime | None = Non
     """Check the next `chunk` rows of the dry run and save the progress."""
     now = now or timezone.now()
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        run = ImportRun.objects.select_for_update(of=("self",)).get(pk=run.pk)
         if run.status != RunStatus.CHECKING:
             return run
         ctx = Context.build(now)
@@ -841,7 +841,7 @@ def apply_run(*, run: ImportRun, actor: User, now: datetime | None = None) -> Im
     now = now or timezone.now()
     started = clock.monotonic()
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        run = ImportRun.objects.select_for_update(of=("self",)).get(pk=run.pk)
         if run.status == RunStatus.APPLIED:
             return run
         if run.status != RunStatus.CHECKED:

@@ -189,7 +189,12 @@ def decide_name_change(
         raise CertificateError(
             "Give the reason for the decision: the holder is told it, and it is kept in the audit log."
         )
-    locked = lock_pending(request, "person", pending=NameChangeStatus.PENDING, closed=NameChangeClosed)
+    # The person's row too: a person has one certified name, and issuing a certificate takes the
+    # holder's row (services.issue_certificate), so a certificate issued meanwhile is either
+    # renamed here or issued under the new name, never left with the old one.
+    locked = lock_pending(
+        request, "person", pending=NameChangeStatus.PENDING, closed=NameChangeClosed, also=("person",)
+    )
     if locked.person_id == actor.pk:
         raise CertificateError("Another staff member must decide a change of your own name.")
     person = locked.person
@@ -235,7 +240,7 @@ def _reissue(request: NameChangeRequest, *, actor: User, reason: str, now: datet
     """Rename every current certificate of the person (rows locked), and their account."""
     person = request.person
     profile = Profile.objects.filter(user=person).first()
-    certificates = list(current_certificates(person).select_for_update().order_by("pk"))
+    certificates = list(current_certificates(person).select_for_update(of=("self",)).order_by("pk"))
     for certificate in certificates:
         before = certificate.holder_name
         certificate.holder_name = request.new_name[:301]

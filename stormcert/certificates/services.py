@@ -94,9 +94,10 @@ def refresh_directory_entries(holder: User) -> int:
 def _next_number(program: Program, pattern: str, issued_on: date) -> str:
     scope = issued_on.year if "{year" in pattern else 0
     NumberCounter.objects.get_or_create(program=program, scope=scope)
-    # The row lock serialises concurrent issuance in one program and scope; the unique number
-    # is the last line of defence (and skips numbers an import already took).
-    counter = NumberCounter.objects.select_for_update().get(program=program, scope=scope)
+    # The counter's row lock serialises concurrent issuance in one program and scope (the one
+    # row everyone issuing there shares, on purpose); the unique number is the last line of
+    # defence (and skips numbers an import already took).
+    counter = NumberCounter.objects.select_for_update(of=("self",)).get(program=program, scope=scope)
     while True:
         counter.last += 1
         # Canonical like every stored number (a program's pattern could be typed in lower case).
@@ -134,6 +135,10 @@ def issue_certificate(
     if expires_on is not None and expires_on < issued_on:
         raise CertificateError("The expiry date is before the issue date.")
     cycle = enrollment.cycle if enrollment is not None else None
+    # The holder's row: a person has one certified name (`certified_name` reads it off their
+    # current certificates), so issuing and an approved name change (names.decide_name_change,
+    # which holds the same row while it renames) take turns.
+    lock(holder)
     try:
         with transaction.atomic():
             if number is None:

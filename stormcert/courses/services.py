@@ -622,7 +622,7 @@ def get_seat_for_user(*, user: Any, seat_id: int) -> Seat:
 def accept_offer(*, seat: Seat, user: User, now: datetime | None = None) -> Seat:
     now = now or timezone.now()
     session = lock(seat.session, "program", "trainer")
-    seat = Seat.objects.select_for_update().get(pk=seat.pk, user=user)
+    seat = Seat.objects.select_for_update(of=("self",)).get(pk=seat.pk, user=user)
     if seat.status == SeatStatus.REGISTERED:
         return seat
     if seat.status != SeatStatus.OFFERED:
@@ -651,7 +651,7 @@ def cancel_seat(
     off: the caller tells the person itself (switch_to_free_seat says "moved", not "cancelled")."""
     now = now or timezone.now()
     session = lock(seat.session, "program", "trainer")
-    seat = Seat.objects.select_for_update().select_related("user").get(pk=seat.pk)
+    seat = Seat.objects.select_for_update(of=("self",)).select_related("user").get(pk=seat.pk)
     if not seat.is_live:
         raise CourseError(f"This place is already {seat.get_status_display().lower()}.")
     # A registered seat is the trainer's to plan for once registration closes; leaving a
@@ -836,7 +836,11 @@ def submit_survey(
 ) -> SurveyResponse:
     """`answers` maps question id to {"rating": 1-5 or None, "comment": str}."""
     now = now or timezone.now()
-    seat = Seat.objects.select_for_update().select_related("session", "enrollment").get(pk=seat.pk, user=user)
+    seat = (
+        Seat.objects.select_for_update(of=("self",))
+        .select_related("session", "enrollment")
+        .get(pk=seat.pk, user=user)
+    )
     check_can_answer_survey(seat=seat, now=now)
     questions = survey_questions(seat.session.program)
     for question in questions:

@@ -168,7 +168,7 @@ def start_attempt(*, user: User, exam: Exam, now: datetime | None = None) -> Att
         submit_attempt(attempt_id=open_now.pk, now=now, timed_out=True)
     with transaction.atomic():
         enrollment = (
-            Enrollment.objects.select_for_update()
+            Enrollment.objects.select_for_update(of=("self",))
             .select_related("program")
             .get(user=user, program=exam.program)
         )
@@ -262,7 +262,7 @@ def save_answer(
         raise ExamError(f"Question {position} has no choice {choice + 1}.")
     with transaction.atomic():
         # The attempt's row lock orders saves against grading: once submit holds it, no save slips in.
-        found = Attempt.objects.select_for_update().select_related("exam").filter(pk=attempt_id)
+        found = Attempt.objects.select_for_update(of=("self",)).select_related("exam").filter(pk=attempt_id)
         if user_id is not None:
             found = found.filter(user_id=user_id)
         attempt = found.first()
@@ -300,7 +300,11 @@ def submit_attempt(*, attempt_id: int, now: datetime | None = None, timed_out: b
     """Grade once, in one transaction; a second submit (two tabs, a double click, tick) returns the result."""
     now = now or timezone.now()
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().select_related("exam", "enrollment").get(pk=attempt_id)
+        attempt = (
+            Attempt.objects.select_for_update(of=("self", "enrollment"))
+            .select_related("exam", "enrollment")
+            .get(pk=attempt_id)
+        )
         if attempt.status != AttemptStatus.IN_PROGRESS:
             return attempt
         correct = _grade(attempt)

@@ -12,16 +12,21 @@ from django.db import IntegrityError, models, transaction
 M = TypeVar("M", bound=models.Model)
 
 
-def lock(obj: M, *related: str) -> M:
-    """`obj`'s row as it is now, read under SELECT … FOR UPDATE.
+def lock(obj: M, *related: str, also: tuple[str, ...] = ()) -> M:
+    """`obj`'s row as it is now, read under SELECT … FOR UPDATE OF its own table.
 
     Call it inside a transaction, first thing, and go on with what it returns: every decision
     the workflow makes then reads the row as it is now, and a second request for the same row
     (two tabs, two clicks, a webhook and a redirect) waits until this one commits. `related`
-    are forward relations to read in the same query (as `select_related`), so they come from
-    the locked snapshot too. A fresh instance, always the whole row: the caller's object is left
-    as it was (it may be partly loaded, or be changed by a form that failed)."""
-    queryset = type(obj)._default_manager.select_for_update()
+    are forward relations to read in the same query (as `select_related`), read but not locked
+    unless `also` names them. A fresh instance, always the whole row: the caller's object is left
+    as it was (it may be partly loaded, or be changed by a form that failed).
+
+    Only `obj`'s row is locked: a bare FOR UPDATE would lock every joined row too, and a joined
+    row is often one many people share (the program, the exam, a session's trainer), so every
+    workflow touching it would queue behind this one. `also` names the related rows (among
+    `related`) that this workflow really means to lock as well."""
+    queryset = type(obj)._default_manager.select_for_update(of=("self", *also))
     if related:
         queryset = queryset.select_related(*related)
     return queryset.get(pk=obj.pk)

@@ -14,11 +14,13 @@ from stormcert.lib.db import claim, lock
 R = TypeVar("R", bound=models.Model)
 
 
-def lock_pending(request: R, *related: str, pending: str, closed: type[Exception]) -> R:
+def lock_pending(
+    request: R, *related: str, pending: str, closed: type[Exception], also: tuple[str, ...] = ()
+) -> R:
     """The request's row, locked, while it still waits for a decision. A double click, or two
     staff members deciding at once, decide it once: the second is told (`closed`) who decided
-    it first."""
-    locked = lock(request, *related)
+    it first. `related` and `also` as for `lib.db.lock`."""
+    locked = lock(request, *related, also=also)
     current: Any = locked
     if current.status != pending:
         who = f" by {current.decided_by.email}" if current.decided_by else ""

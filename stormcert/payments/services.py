@@ -301,7 +301,7 @@ def start_payment(
 
 
 def _lock_payable(order_id: int) -> Order:
-    locked = Order.objects.select_for_update().get(pk=order_id)
+    locked = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
     if locked.status != OrderStatus.PENDING:
         raise PaymentError(
             f"Order {locked.number} is {locked.get_status_display().lower()}; there is nothing to pay."
@@ -348,8 +348,8 @@ def confirm_payment(
     now = now or timezone.now()
     order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
     with bounded_transaction():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+        payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment_id)
         if payment.state == PaymentState.CONFIRMED:
             return False
         if only_if_open and payment.state not in (PaymentState.CREATED, PaymentState.PENDING):
@@ -460,7 +460,7 @@ def record_manual_payment(
     if amount <= 0:
         raise PaymentError("The amount must be more than zero.")
     with bounded_transaction():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
             raise PaymentError(
                 f"Order {locked.number} is {locked.get_status_display().lower()}; record nothing against it."
@@ -503,8 +503,8 @@ def refund_payment(
         raise PaymentError("Give a reason for the refund: it is kept in the audit log.")
     provider = get_provider(payment.provider) if payment.provider != Provider.MANUAL else None
     with bounded_transaction():
-        order = Order.objects.select_for_update().get(pk=payment.order_id)
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=payment.order_id)
+        locked = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
         if locked.state != PaymentState.CONFIRMED:
             raise PaymentError("Only a confirmed payment can be refunded.")
         available = locked.refundable_amount()
@@ -539,7 +539,7 @@ def refund_payment(
         )
         raise PaymentError(str(exc)) from None
     with bounded_transaction():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         Refund.objects.filter(pk=refund.pk).update(
             provider_id=provider_id,
             state=RefundState.DONE if done else RefundState.CREATED,
@@ -571,7 +571,7 @@ def cancel_order(*, order: Order, actor: User, reason: str, now: datetime | None
     if not reason.strip():
         raise PaymentError("Give a reason for canceling: it is kept in the audit log.")
     with bounded_transaction():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
             raise PaymentError(
                 f"Order {locked.number} is {locked.get_status_display().lower()} and cannot be canceled."

@@ -186,7 +186,8 @@ def create_version(
     Refused with EditError listing every problem (each missing key by name) otherwise. Audited
     with the changes against the version in force on that date."""
     now = now or timezone.now()
-    Program.objects.select_for_update().filter(pk=program.pk).first()  # one editor at a time
+    # The program's own row, on purpose: one editor of its rules at a time.
+    Program.objects.select_for_update(of=("self",)).filter(pk=program.pk).first()
     problems = version_problems(
         program=program, name=name, effective_from=effective_from, values=values, now=now
     )
@@ -284,7 +285,7 @@ def create_fee(
     name, description, currency and refundability are copied from the fee it follows. Orders made
     before keep their amount. Audited with the amount before and after."""
     now = now or timezone.now()
-    Program.objects.select_for_update().filter(pk=program.pk).first()
+    Program.objects.select_for_update(of=("self",)).filter(pk=program.pk).first()  # one editor at a time
     problems = fee_problems(program=program, code=code, amount=amount, effective_from=effective_from, now=now)
     if not reason.strip():
         problems.append("Give a reason: it is kept in the audit log.")

@@ -332,8 +332,12 @@ def fulfil_renewal(line: Any, now: datetime) -> None:
     """Paying the renewal order issues the new certificate at once (inside the payment's
     transaction, under the order's lock; the certificate's `renews` link is unique, so a
     certificate is renewed once however many orders are paid for it)."""
+    # The holder's row before the certificate's, in the order a name change takes them (the
+    # person, then their certificates), so the two take turns without a deadlock.
+    holder_id = Certificate.objects.values_list("holder_id", flat=True).get(pk=line.reference["certificate"])
+    User.objects.select_for_update(of=("self",)).get(pk=holder_id)
     old = (
-        Certificate.objects.select_for_update()
+        Certificate.objects.select_for_update(of=("self",))
         .select_related("program", "holder")
         .get(pk=line.reference["certificate"])
     )

@@ -718,7 +718,8 @@ def approve_candidate(
 ) -> TrainerTerm:
     """Staff approve a selected candidate: a ToR term and certificate for the current term."""
     now = now or timezone.now()
-    application = lock(application, "cycle__program", "applicant")
+    # The applicant's row too, as every change to someone's terms takes it (services.end_term).
+    application = lock(application, "cycle__program", "applicant", also=("applicant",))
     if application.status != ApplicationStatus.SELECTED:
         raise TrainerError("Only selected candidates are approved.")
     if application.approved_at is not None:

@@ -115,7 +115,14 @@ def end_term(
         raise TrainerError(
             "Give a reason: ending a Trainer of Record term is audited and shown on verification."
         )
-    term = TrainerTerm.objects.select_for_update().select_related("program", "user").get(pk=term.pk)
+    # The term's row, and the trainer's: everything that grants or ends someone's terms (a
+    # renewal confirmed, a candidate approved) takes the person's row too, so ending the terms
+    # cannot miss a later term granted at the same moment. Not the program's: every ToR shares it.
+    term = (
+        TrainerTerm.objects.select_for_update(of=("self", "user"))
+        .select_related("program", "user")
+        .get(pk=term.pk)
+    )
     today = program_today(term.program, now)
     day = ended_on or today
     if day < today:
@@ -125,7 +132,7 @@ def end_term(
     if term.ended_on is not None and term.ended_on <= day:
         raise TrainerError(f"This term already ended on {term.ended_on:%B %-d, %Y}.")
     later = list(
-        TrainerTerm.objects.select_for_update()
+        TrainerTerm.objects.select_for_update(of=("self",))
         .filter(user=term.user, program=term.program, starts_on__gt=term.starts_on)
         .filter(models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=day))
         .order_by("starts_on")

@@ -196,7 +196,8 @@ def confirm_renewal(
     now = now or timezone.now()
     if not reason.strip():
         raise TrainerError("Give a reason: confirmations are audited.")
-    renewal = lock(renewal, "user", "program")
+    # The trainer's row too, as every change to someone's terms takes it (trainers.services.end_term).
+    renewal = lock(renewal, "user", "program", also=("user",))
     if renewal.confirmed_at is not None:
         raise TrainerError("This renewal is already confirmed.")
     missing = missing_certificate_names(renewal.user, renewal.program, now)

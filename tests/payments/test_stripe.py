@@ -347,7 +347,7 @@ def test_lock_contention_answers_503_then_the_retry_succeeds(
     def hold_the_order() -> None:
         try:
             with transaction.atomic():
-                list(Order.objects.select_for_update().filter(pk=order.pk))
+                list(Order.objects.select_for_update(of=("self",)).filter(pk=order.pk))
                 if connection.vendor == "sqlite":
                     Order.objects.filter(pk=order.pk).update(
                         currency="USD"
