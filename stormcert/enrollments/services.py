@@ -493,6 +493,15 @@ def training_completed(user: Any, course: Any, now: datetime) -> None:
         record_step_done(enrollment=enrollment, step_code=step.code, source="training", actor=user, now=now)
 
 
+def training_rules(user: Any, course: Any, now: datetime) -> dict[str, Any]:
+    """The rules a candidate's study is held to: their enrollment's kept version (what is in force
+    today until they register)."""
+    enrollment = Enrollment.objects.filter(user=user, program=course.program).first()
+    if enrollment is None:
+        enrollment = Enrollment(user=user, program=course.program, created_at=now)
+    return {v.key: v.value for v in version_for(enrollment, now).values.all()}
+
+
 def rules_for(enrollment: Enrollment, now: datetime) -> Any:
     return rules_for_version(version_for(enrollment, now), program_today(enrollment.program, now))
 
