@@ -52,7 +52,7 @@
     if (needed.textContent !== text) needed.textContent = text;
     if (state.done) {
       done = true;
-      if (form) form.hidden = true;
+      if (form && form.parentNode) form.parentNode.removeChild(form); // nothing left to click
       var note = document.getElementById("study-done");
       if (note) note.hidden = false;
     }
