@@ -11,6 +11,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from stormcert.audit.services import record
+from stormcert.programs.rules import RuleMissing
 from stormcert.training.hooks import COMPLETION_HOOKS, access_denied_reason, rule_values
 from stormcert.training.models import (
     Course,
@@ -172,7 +173,8 @@ class StudyRules:
     def from_values(cls, values: dict[str, Any]) -> StudyRules:
         def need(key: str) -> Any:
             if key not in values:
-                raise TrainingError(f"The program's rules have no value for {key}; ask the program staff.")
+                # Pages answer this with a 503 naming the rule (never a 500), as for any rule.
+                raise RuleMissing(f"The program's rules have no value for {key!r}.")
             return values[key]
 
         return cls(

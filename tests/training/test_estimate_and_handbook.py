@@ -20,7 +20,7 @@ from stormcert.enrollments.services import (
 )
 from stormcert.programs.definitions import DEFINITIONS_DIR, load_definition_file
 from stormcert.programs.models import PolicyVersion, Program
-from stormcert.programs.policy import check_version, shape_of
+from stormcert.programs.policy import PolicyError, check_version, shape_of, validate_value
 from stormcert.programs.rules import rules_in_force
 from tests.enrollments.builders import enroll_and_register, make_course
 
@@ -98,3 +98,12 @@ def test_no_handbook_without_one_in_the_rules(alice: User, db: None) -> None:
     make_course(cgp)
     enrollment = enroll_and_register(alice, cgp, timezone.now())
     assert enrollment.window_start is not None and handbook_access(enrollment, timezone.now()) is None
+
+
+def test_the_handbook_address_must_be_https(casqa: Program) -> None:
+    assert validate_value("handbook.url", "https://example.org/handbook") == "https://example.org/handbook"
+    for bad in ("javascript:alert(1)", "http://example.org/h", ""):
+        with pytest.raises(PolicyError, match="expected an https:// address"):
+            validate_value("handbook.url", bad)
+    with pytest.raises(PolicyError, match="short text"):
+        validate_value("handbook.title", "")

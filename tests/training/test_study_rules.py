@@ -306,3 +306,11 @@ def test_lessons_completed_before_the_rules_stay_complete(
     LessonProgress.objects.create(user=alice, lesson=video, completed_at=T0)
     assert not complete_lesson(user=alice, lesson=video, now=at(0))  # already done: no refusal
     assert course_progress(alice, course).required_done == 1
+
+
+def test_a_missing_study_rule_is_a_503_naming_it_not_a_500(alice: User, registered: Enrollment) -> None:
+    assert registered.policy_version is not None
+    PolicyValue.objects.filter(version=registered.policy_version, key="training.idle_cutoff_seconds").delete()
+    video = lesson("Overview video")
+    response = client_for(alice).get(reverse("training:lesson", args=[video.unit.course.code, video.pk]))
+    assert response.status_code == 503 and "training.idle_cutoff_seconds" in response.content.decode()
