@@ -25,8 +25,9 @@ from stormcert.training.models import (
 
 # A video is credited in stretches of this many seconds of its timeline.
 BUCKET_SECONDS = 5
-# Reports from a page arrive late or bunched (a slow network, a throttled background timer): a
-# report may credit this many seconds more than the wall-clock time since the previous one.
+# Reports from a page arrive late or bunched (a slow network, a throttled background timer), and a
+# stretch is reported as soon as playback enters it: the video credited may run this many seconds
+# ahead of the time measured on the page, never more.
 PACE_SLACK_SECONDS = 5
 
 
@@ -327,7 +328,7 @@ def _activity_for_update(user: Any, lesson: Lesson, now: datetime) -> tuple[Less
 
 def _credit_time(activity: LessonActivity, rules: StudyRules, now: datetime) -> int:
     """Seconds since the last sign of study, up to the idle cut-off: an idle or closed tab stops
-    counting. Returns the seconds credited (also the pace budget for video)."""
+    counting. Returns the seconds credited."""
     elapsed = max(0, int((now - activity.last_seen_at).total_seconds()))
     credited = min(elapsed, rules.idle_cutoff_seconds)
     activity.seconds_spent += credited
@@ -375,16 +376,15 @@ def record_activity(
     last report, whether the reader reached the end.
 
     Time counts from the previous report, at most the idle cut-off. Video stretches are
-    credited lowest first and no faster than real time: at most the seconds since the last report
-    (capped the same way) plus a little slack, so neither seeking ahead nor a forged report
-    gets more credit than sitting through the video would. Stretches beyond that budget are left
-    for later reports (the page resends what was not credited). When the rule is met the lesson
-    completes (auto_complete)."""
+    credited lowest first and never more, in all, than the time measured on the page plus a little
+    slack: neither seeking ahead nor a forged report gets more credit than sitting through the
+    video would. Stretches beyond that are left for later reports (the page resends what was not
+    credited). When the rule is met the lesson completes (auto_complete)."""
     now = now or timezone.now()
     course = lesson.unit.course
     rules = study_rules(user, course, now)
     activity, _ = _activity_for_update(user, lesson, now)
-    credited = _credit_time(activity, rules, now)
+    _credit_time(activity, rules, now)
     if lesson.kind == LessonKind.VIDEO:
         if duration and 0 < duration <= 24 * 3600:
             activity.video_seconds = max(activity.video_seconds or 0, int(duration))
@@ -393,7 +393,8 @@ def record_activity(
             limit = math.ceil(length / BUCKET_SECONDS)
             have = set(activity.watched)
             new = sorted({b for b in buckets if isinstance(b, int) and 0 <= b < limit} - have)
-            budget = (credited + PACE_SLACK_SECONDS) // BUCKET_SECONDS
+            # Watched seconds can never exceed the seconds measured on the page (plus the slack).
+            budget = max(0, (activity.seconds_spent + PACE_SLACK_SECONDS) // BUCKET_SECONDS - len(have))
             activity.watched = sorted(have | set(new[:budget]))
     if scrolled_to_end and activity.scrolled_to_end_at is None:
         activity.scrolled_to_end_at = now
