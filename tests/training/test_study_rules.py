@@ -319,3 +319,15 @@ def test_a_missing_study_rule_is_a_503_naming_it_not_a_500(alice: User, register
     video = lesson("Overview video")
     response = client_for(alice).get(reverse("training:lesson", args=[video.unit.course.code, video.pk]))
     assert response.status_code == 503 and "training.idle_cutoff_seconds" in response.content.decode()
+
+
+def test_the_candidate_sees_time_spent_per_unit(alice: User, registered: Enrollment, course: Course) -> None:
+    from django.utils import timezone
+
+    reading = lesson("The rules")
+    start = timezone.now() - timedelta(minutes=5)
+    open_lesson(user=alice, lesson=reading, now=start)
+    for minute in (1, 2, 3):
+        record_activity(user=alice, lesson=reading, now=start + timedelta(minutes=minute))
+    page = client_for(alice).get(reverse("training:course", args=[course.code])).content.decode()
+    assert "Time spent so far: about 3 minutes" in page and "Time spent: about 3 minutes, last on" in page
