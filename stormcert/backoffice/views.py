@@ -51,6 +51,7 @@ from stormcert.lib.staff import staff_required
 from stormcert.payments.models import Order
 from stormcert.programs.lookup import program_from_query, qualification_programs
 from stormcert.programs.models import Program, ProgramKind
+from stormcert.training.services import training_record
 
 
 def _staff(request: AuthedRequest) -> User:
@@ -250,6 +251,7 @@ def _record(subject: User, enrollments: list[Enrollment]) -> dict[str, Any]:
         "subject": subject,
         "journeys": [(e, journey_for(e)) for e in enrollments],
         "attempts": attempts,
+        "training": training_record(subject),
         "orders": orders,
         "certificates": certificates,
         "name_changes": name_changes,

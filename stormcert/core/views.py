@@ -23,7 +23,15 @@ from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.forms import AcknowledgeForm
 from stormcert.enrollments.journey import Journey
 from stormcert.enrollments.models import Enrollment
-from stormcert.enrollments.services import candidate_program_or_404, journey_for, peek_enrollment, rules_for
+from stormcert.enrollments.services import (
+    Handbook,
+    candidate_program_or_404,
+    estimate_on_record,
+    handbook_access,
+    journey_for,
+    peek_enrollment,
+    rules_for,
+)
 from stormcert.exams.models import Attempt, AttemptStatus, Exam
 from stormcert.exams.services import close_overdue_for, pending_accommodation_requests
 from stormcert.lib.staff import staff_required
@@ -50,6 +58,7 @@ class ProgramState:
     open_attempt: Attempt | None = None  # an exam attempt in progress: time left and Resume
     minutes_left: int | None = None
     last_attempt: Attempt | None = None  # the latest graded one, shown when its time ran out
+    handbook: Handbook | None = None  # the handbook registration includes, while access lasts
 
 
 def _program_states(user: User, now: datetime) -> list[ProgramState]:
@@ -91,6 +100,7 @@ def _program_states(user: User, now: datetime) -> list[ProgramState]:
             open_attempt=open_attempt,
             minutes_left=-(-open_attempt.seconds_left(now) // 60) if open_attempt else None,
             last_attempt=next((a for a in mine if a.status != AttemptStatus.IN_PROGRESS), None),
+            handbook=handbook_access(enrollment, now) if enrollment is not None else None,
         )
         rows.append(row)
     return rows
@@ -186,23 +196,29 @@ def qualification(request: AuthedRequest, code: str) -> HttpResponse:
     journey = journey_for(enrollment, now)
     course = Course.objects.filter(program=program, kind=CourseKind.TRAINING, is_published=True).first()
     current = journey.current
+    rules = rules_for(enrollment, now)
     context = {
         "program": program,
         "enrollment": enrollment,
         "journey": journey,
-        "rules": rules_for(enrollment, now),
+        "rules": rules,
+        "handbook": handbook_access(enrollment, now),
         "course": course,
         "progress": course_progress(user, course) if course and enrollment.is_registered() else None,
         "ack_form": AcknowledgeForm(),
         "guides": next((s.resources for s in program.steps.all() if s.kind == "acknowledge"), []),
         "pending_orders": Order.objects.filter(user=user, status=OrderStatus.PENDING),
         "estimate": None
-        if enrollment.pk is None
-        else enrollment.records.filter(
-            step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"], voided_at__isnull=True
-        )
-        .values_list("data__estimated_hours", flat=True)
-        .first(),
+        if enrollment.pk is None or "training.estimated_hours" not in rules.values
+        else estimate_on_record(
+            enrollment.records.filter(
+                step_code__in=[s.code for s in journey.steps if s.kind == "questionnaire"],
+                voided_at__isnull=True,
+            )
+            .values_list("data", flat=True)
+            .first(),
+            rules.values,
+        ),
         "current_kind": current.kind if current else None,
         "course_seat": Seat.objects.filter(user=user, program=program, cycle=enrollment.cycle)
         .select_related("session", "session__trainer")

@@ -7,13 +7,14 @@ from stormcert.accounts.models import User
 from stormcert.enrollments import services
 from stormcert.enrollments.models import Enrollment
 from stormcert.payments.fulfilment import register
-from stormcert.training.hooks import on_complete, register_access
-from stormcert.training.models import CourseKind, LessonProgress
+from stormcert.training.hooks import on_complete, register_access, register_rules
+from stormcert.training.models import CourseKind, LessonActivity, LessonProgress
 
 register(services.REGISTRATION)(services.fulfil_registration)
 register(services.CONSEQUENCE)(services.fulfil_resolution)
 register_access(CourseKind.TRAINING, services.training_access)
 on_complete(CourseKind.TRAINING, services.training_completed)
+register_rules(CourseKind.TRAINING, services.training_rules)
 
 
 @on_merge
@@ -52,6 +53,11 @@ def settle_lesson_progress(source: User, target: User, now: datetime) -> dict[st
     """A lesson both accounts finished counts once: the merged-away copy is voided, not lost."""
     done = LessonProgress.objects.filter(user=target, voided_at__isnull=True).values("lesson_id")
     n = LessonProgress.objects.filter(user=source, voided_at__isnull=True, lesson_id__in=done).update(
+        voided_at=now
+    )
+    # Study evidence of a lesson both accounts opened: the target's stands, the other is voided.
+    seen = LessonActivity.objects.filter(user=target, voided_at__isnull=True).values("lesson_id")
+    LessonActivity.objects.filter(user=source, voided_at__isnull=True, lesson_id__in=seen).update(
         voided_at=now
     )
     return {"duplicate lesson completions voided": n} if n else {}

@@ -3,6 +3,7 @@ failures and lapses, and the staff actions on an enrollment."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -222,26 +223,61 @@ def acknowledge(*, enrollment: Enrollment, now: datetime | None = None) -> StepR
     )
 
 
-def self_assessment_estimate(program: Program, values: dict[str, Any], answers: dict[int, int]) -> int:
+@dataclass(frozen=True)
+class HoursEstimate:
+    """How long the online training should take someone: a range of whole hours."""
+
+    low: int
+    high: int
+
+    def __str__(self) -> str:
+        return f"{self.low}–{self.high}" if self.high > self.low else str(self.low)
+
+
+def hours_range(values: dict[str, Any], extra: int = 0) -> HoursEstimate:
+    """The program's typical range (training.estimated_hours to training.estimated_hours_max)
+    moved by `extra` hours from the answers. Never below the program's stated minimum: experience
+    shortens the upper end, not the least the program says the training takes."""
     base = int(values["training.estimated_hours"])
+    top = max(int(values.get("training.estimated_hours_max", base)), base)
+    low = max(base + extra, base)
+    return HoursEstimate(low=low, high=max(top + extra, low))
+
+
+def self_assessment_estimate(
+    program: Program, values: dict[str, Any], answers: dict[int, int]
+) -> HoursEstimate:
     extra = 0
     for question in SelfAssessmentQuestion.objects.filter(program=program):
         index = answers.get(question.pk)
         if index is not None and 0 <= index < len(question.choices):
             extra += int(question.choices[index].get("hours", 0))
-    return max(base + extra, 1)
+    return hours_range(values, extra)
+
+
+def estimate_on_record(data: dict[str, Any] | None, values: dict[str, Any]) -> HoursEstimate | None:
+    """The estimate a questionnaire record holds, as a range within the rules: records made
+    before estimates were ranges hold one figure, which may be below the stated minimum."""
+    if not data or data.get("estimated_hours") is None:
+        return None
+    base = int(values["training.estimated_hours"])
+    low = max(int(data["estimated_hours"]), base)
+    high = data.get("estimated_hours_max")
+    if high is None:
+        return hours_range(values, low - base)
+    return HoursEstimate(low=low, high=max(int(high), low))
 
 
 def submit_self_assessment(
     *, enrollment: Enrollment, answers: dict[int, int], now: datetime | None = None
-) -> int:
+) -> HoursEstimate:
     now = now or timezone.now()
     questions = list(SelfAssessmentQuestion.objects.filter(program=enrollment.program))
     missing = [q for q in questions if q.pk not in answers]
     if missing:
         raise JourneyError(f"Answer every question ({len(missing)} left).")
     values = {v.key: v.value for v in version_for(enrollment, now).values.all()}
-    hours = self_assessment_estimate(enrollment.program, values, answers)
+    estimate = self_assessment_estimate(enrollment.program, values, answers)
     step = next(s for s in enrollment.program.steps.all() if s.kind == "questionnaire")
     record_step_done(
         enrollment=enrollment,
@@ -249,9 +285,13 @@ def submit_self_assessment(
         source="candidate",
         actor=enrollment.user,
         now=now,
-        data={"answers": {str(k): v for k, v in answers.items()}, "estimated_hours": hours},
+        data={
+            "answers": {str(k): v for k, v in answers.items()},
+            "estimated_hours": estimate.low,
+            "estimated_hours_max": estimate.high,
+        },
     )
-    return hours
+    return estimate
 
 
 @transaction.atomic
@@ -491,6 +531,40 @@ def training_completed(user: Any, course: Any, now: datetime) -> None:
     journey = journey_for(enrollment, now)
     if journey.current is not None and journey.current.code == step.code:
         record_step_done(enrollment=enrollment, step_code=step.code, source="training", actor=user, now=now)
+
+
+def training_rules(user: Any, course: Any, now: datetime) -> dict[str, Any]:
+    """The rules a candidate's study is held to: their enrollment's kept version (what is in force
+    today until they register)."""
+    enrollment = Enrollment.objects.filter(user=user, program=course.program).first()
+    if enrollment is None:
+        enrollment = Enrollment(user=user, program=course.program, created_at=now)
+    return {v.key: v.value for v in version_for(enrollment, now).values.all()}
+
+
+@dataclass(frozen=True)
+class Handbook:
+    title: str
+    url: str
+    until: date  # the last day of access, in the program's time zone
+
+
+def handbook_access(enrollment: Enrollment, now: datetime) -> Handbook | None:
+    """The handbook registration comes with (handbook.title, handbook.url), for
+    handbook.access_years from the registration payment, through the same calendar day; None
+    before registration, after the access ends, or when the rules give no handbook."""
+    if enrollment.pk is None or enrollment.window_start is None or enrollment.policy_version is None:
+        return None
+    values = {v.key: v.value for v in enrollment.policy_version.values.all()}
+    years = int(values.get("handbook.access_years") or 0)
+    url, title = values.get("handbook.url"), values.get("handbook.title")
+    if years <= 0 or not url:
+        return None
+    zone = enrollment.program.zone
+    end = window_end_for(enrollment.window_start, years, zone)
+    if now >= end:
+        return None
+    return Handbook(title=str(title or "The handbook"), url=str(url), until=journey_last_day(end, zone))
 
 
 def rules_for(enrollment: Enrollment, now: datetime) -> Any:

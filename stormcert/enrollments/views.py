@@ -72,12 +72,12 @@ def self_assessment(request: AuthedRequest, code: str) -> HttpResponse:
     form = SelfAssessmentForm(request.POST if request.method == "POST" else None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
-            hours = submit_self_assessment(enrollment=enrollment, answers=form.answers())
+            estimate = submit_self_assessment(enrollment=enrollment, answers=form.answers())
         except JourneyError as exc:
             messages.error(request, str(exc))
             return back
         messages.success(
-            request, f"Thank you. We estimate the online training will take you about {hours} hours."
+            request, f"Thank you. We estimate the online training will take you about {estimate} hours."
         )
         return back
     return render(request, "enrollments/self_assessment.html", {"form": form, "enrollment": enrollment})

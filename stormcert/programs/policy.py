@@ -55,6 +55,19 @@ def _int_list(value: Any) -> list[int]:
     return list(value)
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise PolicyError(f"expected a short text (1 to 200 characters), got {value!r}")
+    return value.strip()
+
+
+def _url(value: Any) -> str:
+    # Shown to candidates as a link: an https address only (no javascript: or data: links).
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500 or " " in value:
+        raise PolicyError(f"expected an https:// address, got {value!r}")
+    return value
+
+
 def _month_day(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 5 or value[2] != "-":
         raise PolicyError(f"expected a month and day as MM-DD, got {value!r}")
@@ -131,7 +144,8 @@ class PolicyKey:
     checked against them; `required_keys` says which a complete version of a program needs."""
 
     key: str
-    type: str  # int, percent, bool, choice, int_list, month_day, consequence, number_format, step_list
+    # int, percent, bool, choice, int_list, month_day, consequence, number_format, step_list, text, url
+    type: str
     help: str
     need: str = Need.OPTIONAL
     unit: str = ""
@@ -171,6 +185,10 @@ class PolicyKey:
             return _int_list(value)
         if self.type == "month_day":
             return _month_day(value)
+        if self.type == "text":
+            return _text(value)
+        if self.type == "url":
+            return _url(value)
         if self.type == "consequence":
             return _consequence(value)
         if self.type == "number_format":
@@ -339,12 +357,77 @@ _KEYS = [
         0,
     ),
     PolicyKey(
+        "handbook.title",
+        "text",
+        "Title of the handbook that comes with registration, as candidates see it.",
+    ),
+    PolicyKey(
+        "handbook.url",
+        "url",
+        "Where registered candidates open the handbook (an https:// address), while their access lasts.",
+    ),
+    PolicyKey(
         "training.estimated_hours",
         "int",
-        "Typical hours the online training takes.",
+        "Typical hours the online training takes (the least an estimate says).",
         Need.TRAINING_STEP,
         "hours",
         1,
+    ),
+    PolicyKey(
+        "training.estimated_hours_max",
+        "int",
+        "Upper end of the typical hours the online training takes (estimates give a range).",
+        Need.TRAINING_STEP,
+        "hours",
+        1,
+    ),
+    # How a lesson counts as studied. The server measures; the page only reports what it saw.
+    PolicyKey(
+        "training.video_watched_percent",
+        "percent",
+        "Share of a video lesson's length to watch in normal playback before it counts (skipping "
+        "ahead counts nothing; the server credits watching no faster than real time).",
+        Need.TRAINING_STEP,
+        "%",
+        0,
+        100,
+    ),
+    PolicyKey(
+        "training.reading_open_percent",
+        "percent",
+        "Share of a reading's estimated minutes it must be open (measured by the server) before it "
+        "counts; also case studies without questions.",
+        Need.TRAINING_STEP,
+        "%",
+        0,
+        100,
+    ),
+    PolicyKey(
+        "training.reading_scrolled_open_percent",
+        "percent",
+        "Share of a reading's estimated minutes that is enough once the candidate has scrolled to its "
+        "end (the same as the open share: scrolling changes nothing).",
+        Need.TRAINING_STEP,
+        "%",
+        0,
+        100,
+    ),
+    PolicyKey(
+        "training.document_must_open",
+        "bool",
+        "A document lesson counts only once its file has been opened.",
+        Need.TRAINING_STEP,
+    ),
+    PolicyKey(
+        "training.idle_cutoff_seconds",
+        "int",
+        "Most time one gap between two signs of study on a lesson page counts (an idle or closed tab "
+        "stops adding time after this).",
+        Need.TRAINING_STEP,
+        "seconds",
+        15,
+        900,
     ),
 ]
 KEY_TEMPLATES: dict[str, PolicyKey] = {k.key: k for k in _KEYS}
@@ -465,5 +548,11 @@ def check_version(values: dict[str, Any], shape: ProgramShape, fee_codes: set[st
             for code in values[key]:
                 if code not in shape.step_codes:
                     problems.append(f"{key} names step {code!r}, which the program does not have")
+    low, high = values.get("training.estimated_hours"), values.get("training.estimated_hours_max")
+    if isinstance(low, int) and isinstance(high, int) and high < low:
+        problems.append(
+            f"training.estimated_hours_max: {high} is below training.estimated_hours ({low}); "
+            "the range must not shrink below the stated minimum"
+        )
     problems.extend(f"missing {key} ({keys_for(shape)[key].help})" for key in missing_keys(values, shape))
     return problems

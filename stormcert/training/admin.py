@@ -24,7 +24,7 @@ class CourseAdmin(AuditedAdmin):
 class LessonInline(admin.TabularInline):
     model = Lesson
     extra = 0
-    fields = ["position", "title", "kind", "required", "estimated_minutes"]
+    fields = ["position", "title", "kind", "required", "estimated_minutes", "video_seconds"]
     show_change_link = True
 
 

@@ -16,9 +16,26 @@ if TYPE_CHECKING:
 # (user, course, now) -> None when allowed, or the reason in plain words when not.
 AccessCheck = Callable[[Any, "Course", datetime], str | None]
 Completion = Callable[[Any, "Course", datetime], None]
+# (user, course, now) -> the program rule values that apply to this person (e.g. their enrollment's
+# kept version); without one registered, the program's rules in force that day.
+RulesLookup = Callable[[Any, "Course", datetime], dict[str, Any]]
 
 ACCESS_CHECKS: dict[str, AccessCheck] = {}
 COMPLETION_HOOKS: dict[str, list[Completion]] = {}
+RULES_LOOKUPS: dict[str, RulesLookup] = {}
+
+
+def register_rules(kind: str, lookup: RulesLookup) -> None:
+    RULES_LOOKUPS[kind] = lookup
+
+
+def rule_values(user: Any, course: Course, now: datetime) -> dict[str, Any]:
+    lookup = RULES_LOOKUPS.get(course.kind)
+    if lookup is not None:
+        return lookup(user, course, now)
+    from stormcert.programs.rules import program_today, rules_in_force
+
+    return rules_in_force(course.program, program_today(course.program, now)).values
 
 
 def register_access(kind: str, check: AccessCheck) -> None:

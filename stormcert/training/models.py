@@ -81,8 +81,9 @@ def video_embed_url(url: str) -> str | None:
             if "watch" in parsed.path
             else parsed.path.rsplit("/", 1)[-1]
         )
+        # enablejsapi: the lesson page listens to the player's progress messages (training.js).
         return (
-            f"https://www.youtube-nocookie.com/embed/{video}"
+            f"https://www.youtube-nocookie.com/embed/{video}?enablejsapi=1"
             if video.replace("-", "").replace("_", "").isalnum()
             else None
         )
@@ -101,6 +102,11 @@ class Lesson(models.Model):
         blank=True, help_text="Markdown. Shown with the video, document or quiz, or alone."
     )
     video_url = models.URLField(blank=True, help_text="YouTube or Vimeo link, for video lessons.")
+    video_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Length of the video in seconds. Give it: without it the length the player reports is used.",
+    )
     file = models.FileField(upload_to="training/", blank=True, help_text="PDF for document lessons.")
     estimated_minutes = models.PositiveSmallIntegerField(default=15)
     required = models.BooleanField(default=True, help_text="Must be completed to finish the training.")
@@ -124,6 +130,10 @@ class Lesson(models.Model):
 
     def embed_url(self) -> str | None:
         return video_embed_url(self.video_url) if self.video_url else None
+
+    def player(self) -> str:
+        """Which player's messages the lesson page listens to: "youtube", "vimeo" or ""."""
+        return VIDEO_HOSTS.get(urlparse(self.video_url).netloc.lower(), "") if self.video_url else ""
 
 
 class QuizQuestion(models.Model):
@@ -173,6 +183,39 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} completed {self.lesson}"
+
+
+class LessonActivity(models.Model):
+    """What the server has seen of one person studying one lesson: the evidence a completion rule
+    (training.* program rules) is checked against.
+
+    Time is measured by the server between reports from the open page (each gap counted up to the
+    program's idle cut-off); `watched` holds the 5-second stretches of a video credited at no more
+    than real-time pace. Voided with the progress when a redo is required."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="activity")
+    opened_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    seconds_spent = models.PositiveIntegerField(default=0)
+    watched = models.JSONField(default=list, blank=True, help_text="Credited 5-second video buckets, sorted.")
+    video_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Length the player reported."
+    )
+    scrolled_to_end_at = models.DateTimeField(null=True, blank=True)
+    document_opened_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "lesson activity"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "lesson"], condition=Q(voided_at__isnull=True), name="training_activity_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.lesson}: {self.seconds_spent} s"
 
 
 class QuizAttempt(models.Model):

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from stormcert.accounts.models import User
+from stormcert.core.demo.training import complete_by_studying
 from stormcert.courses.models import CourseSession, Mode, QuestionKind, Seat, SurveyQuestion
 from stormcert.courses.services import publish_session, record_attendance, register_for_session, submit_survey
 from stormcert.enrollments.models import Enrollment
@@ -33,7 +34,6 @@ from stormcert.programs.definitions import load_definition
 from stormcert.programs.models import Program, Step
 from stormcert.programs.rules import Rules, program_today, rules_in_force
 from stormcert.training.models import Course, CourseKind, Lesson, Unit
-from stormcert.training.services import complete_lesson
 from tests.enrollments.builders import pay
 
 DEFINITION = Path(__file__).parent / "definition.toml"
@@ -150,7 +150,7 @@ def register(user: User, program: Program, now: datetime) -> tuple[Enrollment, O
 
 def finish_training(user: User, course: Course, now: datetime) -> None:
     for lesson in Lesson.objects.filter(unit__course=course, required=True):
-        complete_lesson(user=user, lesson=lesson, now=now)
+        complete_by_studying(user, lesson, now=now)
 
 
 def sit(user: User, exam: Exam, *, right: int, now: datetime, minutes: int = 5) -> Attempt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from stormcert.accounts.models import User
+from stormcert.core.demo.training import complete_by_studying
 from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion
 from stormcert.enrollments.services import (
     acknowledge,
@@ -18,7 +19,6 @@ from stormcert.payments.models import Order
 from stormcert.payments.services import confirm_payment, start_payment
 from stormcert.programs.models import Program
 from stormcert.training.models import Course, CourseKind, Lesson, Unit
-from stormcert.training.services import complete_lesson
 
 
 def make_course(program: Program, lessons: int = 2) -> Course:
@@ -59,7 +59,7 @@ def enroll_and_register(user: User, program: Program, now: datetime) -> Enrollme
 
 def finish_training(user: User, course: Course, now: datetime) -> None:
     for lesson in Lesson.objects.filter(unit__course=course, required=True):
-        complete_lesson(user=user, lesson=lesson, now=now)
+        complete_by_studying(user, lesson, now=now)
 
 
 def done(enrollment: Enrollment, code: str, now: datetime) -> None:

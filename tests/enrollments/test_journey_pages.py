@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from conftest import client_for
 from stormcert.accounts.models import User
+from stormcert.core.demo.training import study_lesson
 from stormcert.enrollments.models import SelfAssessmentQuestion, StepRecord
 from stormcert.payments.models import Order
 from stormcert.programs.models import Program
@@ -52,7 +55,8 @@ def test_questionnaire_keeps_answers_and_explains_missing_ones(alice_client: Cli
         {f"q{SelfAssessmentQuestion.objects.get(program__code='QISP').pk}": "0"},
         follow=True,
     )
-    assert "about 12 hours" in done.content.decode()
+    # "Yes" takes 4 hours off the upper end only: never below the program's stated 16 hours.
+    assert "about 16–20 hours" in done.content.decode()
 
 
 def test_register_sends_to_the_order_and_reuses_it(alice_client: Client, alice: User, course: Course) -> None:
@@ -86,6 +90,13 @@ def test_training_pages_after_registration(alice: User, alice_client: Client, co
     page = alice_client.get(reverse("training:course", args=[course.code])).content.decode()
     assert "0 of 2 required lessons" in page and "optional" in page
     lessons = list(Lesson.objects.filter(unit__course=course, required=True))
+    # Clicking "complete" on an unread lesson is refused with what is still needed.
+    refused = alice_client.post(reverse("training:complete", args=[course.code, lessons[0].pk]), follow=True)
+    assert "is not complete yet. Spend at least 8 minutes on this lesson" in refused.content.decode()
+    assert not lessons[0].progress.exists()
+    # Then the reading is studied (reports from the open page over the next minutes, simulated).
+    for lesson in lessons:
+        study_lesson(alice, lesson, now=timezone.now() + timedelta(minutes=10))
     alice_client.post(reverse("training:complete", args=[course.code, lessons[0].pk]))
     finished = alice_client.post(reverse("training:complete", args=[course.code, lessons[1].pk]), follow=True)
     assert "You finished Training. Well done!" in finished.content.decode()

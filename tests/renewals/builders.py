@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from stormcert.accounts.models import User
 from stormcert.certificates.models import Certificate, Source
 from stormcert.certificates.services import issue_certificate
+from stormcert.core.demo.training import complete_by_studying
 from stormcert.lib.dates import add_years
 from stormcert.payments.models import Order
 from stormcert.programs.models import Program
 from stormcert.renewals.services import start_renewal
 from stormcert.training.models import Course, CourseKind, Lesson, Unit
-from stormcert.training.services import complete_lesson
 from tests.enrollments.builders import pay
 
 PT = ZoneInfo("America/Los_Angeles")
@@ -51,7 +51,7 @@ def make_review(
 
 def finish_review(user: User, course: Course, now: datetime) -> None:
     for lesson in Lesson.objects.filter(unit__course=course, required=True):
-        complete_lesson(user=user, lesson=lesson, now=now)
+        complete_by_studying(user, lesson, now=now)
 
 
 def at(year: int, month: int, day: int, hour: int = 12, minute: int = 0, second: int = 0) -> datetime:

@@ -233,6 +233,8 @@ RULES: dict[str, Rule] = {
     "courses:register": post_only(*SELF),
     "courses:switch": post_only(*SELF),
     "training:complete": post_only(*SELF),
+    # The lesson page's study reports: only someone with access to the course is heard (403 JSON).
+    "training:progress": post_only("alice"),
     # The online training is for enrolled, registered candidates: the others are sent to the
     # qualification page rather than shown the content.
     "training:course": SIGNED_IN.but(bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT),

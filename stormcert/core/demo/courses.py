@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from stormcert.accounts.models import User
 from stormcert.core.demo.exams import sit
+from stormcert.core.demo.training import complete_by_studying
 from stormcert.courses.models import CourseSession, Mode, PlanStatus, QuestionKind, SurveyQuestion
 from stormcert.courses.services import publish_session
 from stormcert.enrollments.models import SelfAssessmentQuestion
@@ -32,7 +33,6 @@ from stormcert.payments.services import confirm_payment, start_payment
 from stormcert.programs.models import Program
 from stormcert.trainers.services import grant_term
 from stormcert.training.models import CourseKind, Lesson
-from stormcert.training.services import complete_lesson
 
 QUESTIONS = [
     ("The course met its stated objectives.", QuestionKind.RATING, True),
@@ -111,7 +111,7 @@ def advance(
             for lesson in Lesson.objects.filter(
                 unit__course__program=program, unit__course__kind=CourseKind.TRAINING, required=True
             ):
-                complete_lesson(user=user, lesson=lesson, now=moment)
+                complete_by_studying(user, lesson, now=moment)
         elif current.kind == "exam":
             sit(user, Exam.objects.get(program=program, step_code=current.code), 0.9, moment)
         else:

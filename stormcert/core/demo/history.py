@@ -25,6 +25,7 @@ from stormcert.accounts.models import Profile, Role, User
 from stormcert.certificates.models import Source
 from stormcert.certificates.services import issue_certificate
 from stormcert.core.demo.exams import sit
+from stormcert.core.demo.training import complete_by_studying
 from stormcert.courses.models import CourseSession, Mode, QuestionKind, Seat, SurveyQuestion
 from stormcert.courses.services import publish_session, record_attendance, register_for_session, submit_survey
 from stormcert.enrollments.models import SelfAssessmentQuestion
@@ -45,7 +46,6 @@ from stormcert.trainers.applications import agreement_in_force
 from stormcert.trainers.models import AgreementSignature
 from stormcert.trainers.services import grant_term
 from stormcert.training.models import CourseKind, Lesson
-from stormcert.training.services import complete_lesson
 
 DOMAIN = "history.example.org"
 
@@ -239,7 +239,7 @@ def load_demo_history(password: str, now: datetime | None = None) -> int:
             continue
         for index, lesson in enumerate(lessons):
             step = timedelta(days=c.training_days) * (index + 1) / (len(lessons) + 1)
-            complete_lesson(user=user, lesson=lesson, now=start + step)
+            complete_by_studying(user, lesson, now=start + step)
         moment = start + timedelta(days=c.training_days + 1)
         passed = False
         for number, share in enumerate(c.midterm, start=1):

@@ -6,13 +6,26 @@ The program's real course content is not public; staff replace this in the admin
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 
 from stormcert.enrollments.models import SelfAssessmentQuestion
 from stormcert.programs.models import Program
-from stormcert.training.models import Course, CourseKind, Lesson, QuizQuestion, Unit
+from stormcert.training.models import Course, CourseKind, Lesson, LessonKind, QuizQuestion, Unit
+from stormcert.training.services import (
+    BUCKET_SECONDS,
+    complete_lesson,
+    has_questions,
+    open_lesson,
+    reading_seconds_needed,
+    record_activity,
+    record_document_opened,
+    study_rules,
+    submit_quiz,
+)
 
 COURSE_CODE = "qisp-online-training"
 
@@ -256,3 +269,46 @@ def load_demo_content() -> bool:
         units=UNITS,
     )
     return build_self_assessment(program, SELF_ASSESSMENT) or made
+
+
+def study_lesson(user: Any, lesson: Lesson, *, now: datetime) -> None:
+    """Record, through the training services, the study the lesson's rule asks for, ending at
+    `now`: the page opened, then reports at a steady pace (each a sign of study within the idle
+    cut-off; for a video every stretch in order, in real time), or the document opened. What
+    demo histories and tests use instead of clicking through a lesson; the rules are not bent."""
+    rules = study_rules(user, lesson.unit.course, now)
+    if has_questions(lesson):
+        return
+    if lesson.kind == LessonKind.FILE:
+        record_document_opened(user=user, lesson=lesson, now=now)
+        return
+    length = lesson.video_seconds or lesson.estimated_minutes * 60
+    video = lesson.kind == LessonKind.VIDEO
+    seconds = length if video else reading_seconds_needed(lesson, rules, scrolled=False)
+    buckets = list(range(math.ceil(length / BUCKET_SECONDS))) if video else []
+    step = timedelta(seconds=rules.idle_cutoff_seconds)
+    moment = now - timedelta(seconds=seconds)
+    open_lesson(user=user, lesson=lesson, now=moment)
+    while moment < now:
+        moment = min(moment + step, now)
+        report = record_activity(
+            user=user,
+            lesson=lesson,
+            buckets=buckets,
+            duration=length if video else None,
+            auto_complete=False,
+            now=moment,
+        )
+        buckets = [b for b in buckets if b not in set(report.watched)]
+
+
+def complete_by_studying(user: Any, lesson: Lesson, *, now: datetime) -> bool:
+    """Study a lesson as its rule asks (`study_lesson`, or answering its questions with the first
+    choice each) and complete it at `now`; False when it was already done."""
+    if has_questions(lesson):
+        answers = {str(q.pk): "0" for q in lesson.questions.all()}
+        before = lesson.progress.filter(user=user, voided_at__isnull=True).exists()
+        submit_quiz(user=user, lesson=lesson, answers=answers, now=now)
+        return not before
+    study_lesson(user, lesson, now=now)
+    return complete_lesson(user=user, lesson=lesson, now=now)
