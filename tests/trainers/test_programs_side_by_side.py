@@ -8,6 +8,8 @@ teach only the programs it `teaches`; lists, queues and the calendar name and fi
 
 from __future__ import annotations
 
+import re
+
 import json
 from datetime import timedelta
 from typing import Any
@@ -47,6 +49,9 @@ SISTER = {
 def sister(programs: None) -> tuple[Program, Program]:
     """A second qualification program (QSD) and the trainer program teaching it (CGP-TOR)."""
     text = DEFAULT_DEFINITION.read_text(encoding="utf-8")
+    # Another program's names for the earlier records' import are its own: the copy gets none
+    # (the loader refuses an alias two programs share).
+    text = re.sub(r"^aliases = .*$", "", text, flags=re.MULTILINE)
     for old, new in SISTER.items():
         text = text.replace(old, new)
     load_definition(text, source="sister.toml")
