@@ -8,9 +8,8 @@ teach only the programs it `teaches`; lists, queues and the calendar name and fi
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
