@@ -13,7 +13,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Subquery
+from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -346,6 +346,15 @@ def prepare_papers(*, now: datetime | None = None, limit: int = 200) -> int:
     now = now or timezone.now()
     prepared = 0
     for exam in Exam.objects.select_related("program"):
+        steps = list(exam.program.steps.all())
+        codes = [s.code for s in steps]
+        if exam.step_code not in codes:
+            continue
+        # The steps before it that leave a record (an account step is done by a verified email).
+        before = [s.code for s in steps[: codes.index(exam.step_code)] if s.kind != "account"]
+        live = StepRecord.objects.filter(enrollment=OuterRef("pk"), voided_at__isnull=True, outcome="done")
+        # Only people at the exam step can need a paper: the step before it done, this one not,
+        # no attempt open now. The journey decides the rest for each of them.
         waiting = (
             Enrollment.objects.filter(
                 program=exam.program,
@@ -353,7 +362,15 @@ def prepare_papers(*, now: datetime | None = None, limit: int = 200) -> int:
                 window_end__gt=now,
                 window_start__isnull=False,
             )
-            .exclude(user__attempts__exam=exam, user__attempts__status=AttemptStatus.IN_PROGRESS)
+            .filter(Exists(live.filter(step_code=before[-1])) if before else Q())
+            .exclude(Exists(live.filter(step_code=exam.step_code)))
+            .exclude(
+                Exists(
+                    Attempt.objects.filter(
+                        enrollment=OuterRef("pk"), exam=exam, status=AttemptStatus.IN_PROGRESS
+                    )
+                )
+            )
             .select_related("program", "user")
             .order_by("pk")
         )
@@ -411,14 +428,18 @@ def start_attempt(*, user: User, exam: Exam, now: datetime | None = None) -> Att
     if paper is None or not _usable(paper, exam, now):
         return _start_deciding(user=user, exam=exam, now=now)
     factor = paper.factor_now or ONE
-    with transaction.atomic():
-        if not _take(paper, factor=factor, now=now):
-            # Another start (a second tab, a double click) took it first: theirs is the attempt.
-            taken = Attempt.objects.filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS).first()
-            if taken is None:
-                return _start_deciding(user=user, exam=exam, now=now)
-            return taken
-        _audit_start(paper, user=user, now=now)
+    try:
+        with transaction.atomic():
+            if not _take(paper, factor=factor, now=now):
+                # Another start (a second tab, a double click) took it first: theirs is the attempt.
+                taken = Attempt.objects.filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS).first()
+                if taken is None:
+                    return _start_deciding(user=user, exam=exam, now=now)
+                return taken
+            _audit_start(paper, user=user, now=now)
+    except IntegrityError:
+        # The paper's number is taken (an attempt the journey never heard of): decide afresh.
+        return _start_deciding(user=user, exam=exam, now=now)
     return paper
 
 
