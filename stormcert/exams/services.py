@@ -102,11 +102,19 @@ def exam_status(*, user: User, exam: Exam, now: datetime | None = None) -> ExamS
     prepared for them (the draw done now, while they read the instructions), so the start is
     one write."""
     now = now or timezone.now()
-    enrollment = Enrollment.objects.select_related("program").get(user=user, program=exam.program)
     open_attempt = Attempt.objects.filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS).first()
     if open_attempt is not None and open_attempt.is_overdue(now):
         submit_attempt(attempt_id=open_attempt.pk, now=now, timed_out=True)
         open_attempt = None
+    # The key's inputs are read with the enrollment, before the journey reads the records: a
+    # change in between makes the key older than the decision, so the start finds the key changed
+    # and decides again (never the other way round).
+    enrollment = (
+        Enrollment.objects.select_related("program")
+        .annotate(**_key_inputs("pk"))
+        .get(user=user, program=exam.program)
+    )
+    key = enrollment_key(enrollment)
     journey = journey_for(enrollment, now)
     step = journey.step(exam.step_code)
     values = exam_values(enrollment, exam, now)
@@ -126,7 +134,9 @@ def exam_status(*, user: User, exam: Exam, now: datetime | None = None) -> ExamS
     if status.can_start:
         # A blueprint the bank cannot fill: the start says why; the page still shows.
         with suppress(ExamError):
-            ensure_paper(user=user, exam=exam, enrollment=enrollment, journey=journey, values=values, now=now)
+            ensure_paper(
+                user=user, exam=exam, enrollment=enrollment, key=key, journey=journey, values=values, now=now
+            )
     return status
 
 
@@ -160,13 +170,13 @@ def _key_inputs(enrollment_ref: str) -> dict[str, Any]:
 
 
 def paper_key(enrollment: Enrollment, records: int | None, newest: int | None, verified: bool) -> str:
-    stamp = lambda d: d.isoformat() if d else ""  # noqa: E731
+    """The journey inputs a paper's decision read, as one comparable string."""
     return "|".join(
         str(part)
         for part in (
             enrollment.cycle,
-            stamp(enrollment.window_start),
-            stamp(enrollment.window_end),
+            enrollment.window_start.isoformat() if enrollment.window_start else "",
+            enrollment.window_end.isoformat() if enrollment.window_end else "",
             enrollment.policy_version_id,
             enrollment.completed_at is not None,
             enrollment.route,
@@ -177,14 +187,9 @@ def paper_key(enrollment: Enrollment, records: int | None, newest: int | None, v
     )
 
 
-def _key_now(enrollment: Enrollment) -> str:
-    found = (
-        Enrollment.objects.filter(pk=enrollment.pk)
-        .annotate(**_key_inputs("pk"))
-        .values("key_records", "key_newest", "key_verified")  # type: ignore[misc]
-        .get()
-    )
-    return paper_key(enrollment, found["key_records"], found["key_newest"], found["key_verified"])
+def enrollment_key(enrollment: Enrollment) -> str:
+    """The key of an enrollment read with `_key_inputs`."""
+    return paper_key(enrollment, enrollment.key_records, enrollment.key_newest, enrollment.key_verified)  # type: ignore[attr-defined]
 
 
 def _draw(exam: Exam, user: User, count_expected: int) -> list[tuple[int, int]]:
@@ -228,9 +233,17 @@ def _draw(exam: Exam, user: User, count_expected: int) -> list[tuple[int, int]]:
 
 
 def _prepare(
-    *, user: User, exam: Exam, enrollment: Enrollment, journey: Journey, values: dict[str, Any], now: datetime
+    *,
+    user: User,
+    exam: Exam,
+    enrollment: Enrollment,
+    key: str,
+    journey: Journey,
+    values: dict[str, Any],
+    now: datetime,
 ) -> Attempt:
-    """Draw a paper for the step `journey` says is current, with its items and empty answers."""
+    """Draw a paper for the step `journey` says is current, with its items and empty answers.
+    `key` is the enrollment's key read no later than the journey's facts."""
     step = journey.step(exam.step_code)
     drawn = _draw(exam, user, values["question_count"])
     number = Attempt.objects.filter(enrollment=enrollment, exam=exam, cycle=enrollment.cycle).count() + 1
@@ -249,7 +262,7 @@ def _prepare(
         pass_percent=values["pass_percent"],
         question_count=len(drawn),
         decision={
-            "key": _key_now(enrollment),
+            "key": key,
             "attempts_left": step.attempts_left,
             "completes": others_done,
             "prepared_at": now.isoformat(),
@@ -288,6 +301,7 @@ def ensure_paper(
     user: User,
     exam: Exam,
     enrollment: Enrollment,
+    key: str,
     journey: Journey,
     values: dict[str, Any],
     now: datetime,
@@ -304,7 +318,7 @@ def ensure_paper(
         with transaction.atomic():
             Attempt.papers.filter(user=user, exam=exam).delete()
             return _prepare(
-                user=user, exam=exam, enrollment=enrollment, journey=journey, values=values, now=now
+                user=user, exam=exam, enrollment=enrollment, key=key, journey=journey, values=values, now=now
             )
     except IntegrityError:
         return _paper_for(user, exam)  # prepared at the same moment by another request
@@ -329,6 +343,7 @@ def _with_checks(found: Any) -> Any:
 
 def _usable(paper: Attempt, exam: Exam, now: datetime) -> bool:
     enrollment = paper.enrollment
+    # The paper's query read the key's inputs with the enrollment's row (see `_with_checks`).
     key = paper_key(enrollment, paper.key_records, paper.key_newest, paper.key_verified)  # type: ignore[attr-defined]
     return bool(
         paper.decision
@@ -372,6 +387,7 @@ def prepare_papers(*, now: datetime | None = None, limit: int = 200) -> int:
                 )
             )
             .select_related("program", "user")
+            .annotate(**_key_inputs("pk"))
             .order_by("pk")
         )
         for enrollment in waiting:
@@ -389,6 +405,7 @@ def prepare_papers(*, now: datetime | None = None, limit: int = 200) -> int:
                     user=enrollment.user,
                     exam=exam,
                     enrollment=enrollment,
+                    key=enrollment_key(enrollment),
                     journey=journey,
                     values=values,
                     now=now,
@@ -479,6 +496,7 @@ def _start_deciding(*, user: User, exam: Exam, now: datetime) -> Attempt:
         enrollment = (
             Enrollment.objects.select_for_update(of=("self",))
             .select_related("program")
+            .annotate(**_key_inputs("pk"))
             .get(user=user, program=exam.program)
         )
         open_attempt = Attempt.objects.filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS).first()
@@ -492,7 +510,15 @@ def _start_deciding(*, user: User, exam: Exam, now: datetime) -> Attempt:
             )
         values = exam_values(enrollment, exam, now)
         Attempt.papers.filter(user=user, exam=exam).delete()
-        paper = _prepare(user=user, exam=exam, enrollment=enrollment, journey=journey, values=values, now=now)
+        paper = _prepare(
+            user=user,
+            exam=exam,
+            enrollment=enrollment,
+            key=enrollment_key(enrollment),
+            journey=journey,
+            values=values,
+            now=now,
+        )
         _take(paper, factor=active_factor(user), now=now)
         _audit_start(paper, user=user, now=now)
         return paper
@@ -673,7 +699,7 @@ def _credit(attempt: Attempt, data: dict[str, Any], now: datetime) -> None:
     )
     attempt.enrollment = enrollment
     decision = attempt.decision or {}
-    key = paper_key(enrollment, enrollment.key_records, enrollment.key_newest, enrollment.key_verified)  # type: ignore[attr-defined]
+    key = enrollment_key(enrollment)
     step_code = attempt.exam.step_code
     if decision.get("key") == key and enrollment.window_end and attempt.started_at < enrollment.window_end:
         record_decided_exam_result(

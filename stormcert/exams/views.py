@@ -10,7 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -195,7 +202,6 @@ def _token_holder(request: HttpRequest, attempt_id: int) -> TokenHolder | None:
         raise PermissionDenied("This page's key is not valid; reload the exam page.") from None
 
 
-@require_POST
 def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The autosave endpoint: small JSON in, small JSON out, ownership checked in the same query.
 
@@ -214,6 +220,8 @@ def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return JsonResponse({"error": str(exc)}, status=403)
     if holder is None:
         return _save_signed_in(request, attempt_id)  # type: ignore[arg-type]  # login_required: signed in
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if time.time() > holder.closes:
         # The token expires with the attempt's time: a late save is refused without a query.
         deadline = datetime.fromtimestamp(holder.closes - 1 - holder.grace_seconds, tz=UTC)
@@ -222,6 +230,7 @@ def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def _save_signed_in(request: AuthedRequest, attempt_id: int) -> HttpResponse:
     return _save(request, attempt_id, user_id=request.user.pk, grace_seconds=None)
 
