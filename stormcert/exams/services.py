@@ -325,12 +325,13 @@ def ensure_paper(
 
 
 def _paper_for(user: User, exam: Exam) -> Attempt | None:
-    """The person's prepared paper (if any) with what it takes to check it is still usable, and
-    their open attempt, in one query: the start's only read."""
+    """The person's prepared paper (if any), with what it takes to check it is still usable."""
     return _with_checks(Attempt.papers.filter(user=user, exam=exam)).first()
 
 
 def _with_checks(found: Any) -> Any:
+    """Attempts read with their enrollment, the key's inputs, the accommodation in force and
+    whether any of their questions was retired: all `_usable` and the start need, in one query."""
     active = Accommodation.objects.filter(user_id=OuterRef("user_id"), revoked_at__isnull=True)
     return found.select_related("enrollment").annotate(
         **_key_inputs("enrollment_id"),
@@ -342,6 +343,9 @@ def _with_checks(found: Any) -> Any:
 
 
 def _usable(paper: Attempt, exam: Exam, now: datetime) -> bool:
+    """Whether the paper's cached decision still holds now (see the note above `_key_inputs`).
+    A retired question is checked here rather than by re-preparing a bank's papers when a question
+    is retired: questions are retired in the admin, and the check is one EXISTS in the start's read."""
     enrollment = paper.enrollment
     # The paper's query read the key's inputs with the enrollment's row (see `_with_checks`).
     key = paper_key(enrollment, paper.key_records, paper.key_newest, paper.key_verified)  # type: ignore[attr-defined]
