@@ -105,7 +105,11 @@ def facts_for(enrollment: Enrollment, now: datetime) -> Facts:
         if enrollment.pk is None
         else tuple(
             RecordFact(r.step_code, r.outcome, r.cycle)
-            for r in enrollment.records.filter(voided_at__isnull=True).only("step_code", "outcome", "cycle")
+            # "enrollment" too: iterating a related manager sets each record's enrollment, which read
+            # a deferred enrollment_id back one query per record (4 to 5 per evaluation).
+            for r in enrollment.records.filter(voided_at__isnull=True).only(
+                "enrollment", "step_code", "outcome", "cycle"
+            )
         ),
         completed=enrollment.completed_at is not None,
         self_directed=enrollment.route == Route.SELF_DIRECTED,
@@ -151,6 +155,20 @@ def record_step_done(
     now = now or timezone.now()
     enrollment = lock(enrollment, "program")
     _require_current(enrollment, step_code, as_of or now)
+    entry = _write_done(enrollment, step_code, source, data, actor, now)
+    if journey_for(enrollment, as_of or now).overall == Overall.COMPLETE and enrollment.completed_at is None:
+        _write_completed(enrollment, actor, now)
+    return entry
+
+
+def _write_done(
+    enrollment: Enrollment,
+    step_code: str,
+    source: str,
+    data: dict[str, Any] | None,
+    actor: User | None,
+    now: datetime,
+) -> StepRecord:
     entry = StepRecord.objects.create(
         enrollment=enrollment,
         step_code=step_code,
@@ -167,12 +185,72 @@ def record_step_done(
         data={"step": step_code, "source": source},
         now=now,
     )
-    if journey_for(enrollment, as_of or now).overall == Overall.COMPLETE and enrollment.completed_at is None:
-        enrollment.completed_at = now
-        enrollment.save(update_fields=["completed_at"])
-        record(actor=actor, verb="enrollment.completed", obj=enrollment, now=now)
-        enrollment_completed(enrollment, actor, now)
     return entry
+
+
+def _write_completed(enrollment: Enrollment, actor: User | None, now: datetime) -> None:
+    enrollment.completed_at = now
+    enrollment.save(update_fields=["completed_at"])
+    record(actor=actor, verb="enrollment.completed", obj=enrollment, now=now)
+    enrollment_completed(enrollment, actor, now)
+
+
+def _write_failure(
+    enrollment: Enrollment,
+    step_code: str,
+    source: str,
+    data: dict[str, Any] | None,
+    attempts_left: int | None,
+    now: datetime,
+) -> None:
+    StepRecord.objects.create(
+        enrollment=enrollment,
+        step_code=step_code,
+        outcome=Outcome.FAILED,
+        cycle=enrollment.cycle,
+        at=now,
+        source=source,
+        data=data or {},
+    )
+    record(
+        actor=None,
+        verb="enrollment.attempt_failed",
+        obj=enrollment,
+        data={"step": step_code, "attempts_left": attempts_left},
+        now=now,
+    )
+
+
+def record_decided_exam_result(
+    *,
+    enrollment: Enrollment,
+    step_code: str,
+    passed: bool,
+    attempts_left: int | None,
+    completes: bool,
+    source: str,
+    data: dict[str, Any],
+    actor: User | None,
+    now: datetime,
+) -> None:
+    """Credit an exam attempt whose step decision the caller already holds: what
+    `record_step_done` / `record_step_failure` write, without evaluating the journey twice.
+
+    For `stormcert.exams.services.submit_attempt` only: inside its transaction, with `enrollment`
+    locked and its journey inputs checked unchanged since the exam step was decided current
+    (the paper's key; see exams.services). Then the step is still current as of the attempt's
+    start, `attempts_left` is what the journey said then and `completes` is whether every other
+    step was done. Two statements (the record and its audit event); a pass that completes the
+    journey adds the completion's (the update, its event and the completion hooks)."""
+    if passed:
+        _write_done(enrollment, step_code, source, data, actor, now)
+        if completes and enrollment.completed_at is None:
+            _write_completed(enrollment, actor, now)
+        return
+    # One more failure in this cycle: what journey_for(...).step(step_code).attempts_left says after it.
+    _write_failure(
+        enrollment, step_code, source, data, None if attempts_left is None else max(attempts_left - 1, 0), now
+    )
 
 
 @transaction.atomic
@@ -191,24 +269,11 @@ def record_step_failure(
     journey = _require_current(enrollment, step_code, as_of or now)
     if journey.step(step_code).kind != "exam":
         raise JourneyError("Only exams have failed attempts.")
-    StepRecord.objects.create(
-        enrollment=enrollment,
-        step_code=step_code,
-        outcome=Outcome.FAILED,
-        cycle=enrollment.cycle,
-        at=now,
-        source=source,
-        data=data or {},
-    )
-    after = journey_for(enrollment, as_of or now)
-    record(
-        actor=None,
-        verb="enrollment.attempt_failed",
-        obj=enrollment,
-        data={"step": step_code, "attempts_left": after.step(step_code).attempts_left},
-        now=now,
-    )
-    return after
+    left = journey.step(step_code).attempts_left
+    # The journey after this failure differs only by it: one fewer attempt left (none if unlimited).
+    after_left = None if left is None else max(left - 1, 0)
+    _write_failure(enrollment, step_code, source, data, after_left, now)
+    return journey_for(enrollment, as_of or now)
 
 
 def acknowledge(*, enrollment: Enrollment, now: datetime | None = None) -> StepRecord:

@@ -263,12 +263,36 @@ class AccommodationRequest(models.Model):
 
 
 class AttemptStatus(models.TextChoices):
+    # A paper drawn ahead of time (questions, choice orders, empty answers), not yet started:
+    # not an attempt in any count, list or page. See `Attempt.papers` and services.prepare_paper.
+    PREPARED = "prepared", "Prepared, not started"
     IN_PROGRESS = "in_progress", "In progress"
     SUBMITTED = "submitted", "Submitted"
     TIMED_OUT = "timed_out", "Submitted when time ran out"
 
 
+class TakenAttempts(models.Manager["Attempt"]):
+    """Attempts a candidate started: the default, so every count, list, export and page (and
+    every related manager, `user.attempts`, `enrollment.attempts`) leaves prepared papers out."""
+
+    def get_queryset(self) -> models.QuerySet[Attempt]:
+        return super().get_queryset().exclude(status=AttemptStatus.PREPARED)
+
+
+class PreparedPapers(models.Manager["Attempt"]):
+    def get_queryset(self) -> models.QuerySet[Attempt]:
+        return super().get_queryset().filter(status=AttemptStatus.PREPARED)
+
+
 class Attempt(models.Model):
+    """One sitting of an exam; before it starts, a prepared paper (status PREPARED).
+
+    Why a paper is an Attempt row: starting is then one conditional UPDATE of a row that already
+    has its items and answer rows (PREPARED → IN_PROGRESS with number, clock, deadline and pass
+    mark), instead of drawing 35 questions and inserting 70 rows while the candidate waits. While
+    prepared, `started_at`/`deadline` hold the preparation time (placeholders: start sets them),
+    and `decision` caches why the exam step was open for this person (services.prepare_paper)."""
+
     exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
     enrollment = models.ForeignKey(
         "enrollments.Enrollment", on_delete=models.PROTECT, related_name="attempts"
@@ -287,9 +311,19 @@ class Attempt(models.Model):
     question_count = models.PositiveSmallIntegerField()
     score_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(null=True)
+    decision = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="For a prepared paper: the journey inputs it was prepared under and what they decided.",
+    )
+
+    objects = TakenAttempts()
+    papers = PreparedPapers()
+    everything: models.Manager[Attempt] = models.Manager()
 
     class Meta:
         ordering = ["-started_at"]
+        base_manager_name = "everything"
         constraints = [
             # A synchronized double start (two tabs, a double click) yields one attempt.
             models.UniqueConstraint(
@@ -297,6 +331,10 @@ class Attempt(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["user", "exam"], condition=Q(status="in_progress"), name="exams_one_open_attempt"
+            ),
+            # One paper waits per person and exam: preparing twice (tick and a page view) makes one.
+            models.UniqueConstraint(
+                fields=["user", "exam"], condition=Q(status="prepared"), name="exams_one_prepared_paper"
             ),
         ]
         indexes = [models.Index(fields=["status", "deadline"], name="exams_attempt_due_idx")]
@@ -356,6 +394,11 @@ class Answer(models.Model):
     flagged = models.BooleanField(default=False)
     seq = models.PositiveBigIntegerField(default=0)
     saved_at = models.DateTimeField()
+    # Grading closes every answer row in the UPDATE that comes before it reads them. A save is one
+    # UPDATE conditioned on this column of the row it writes, so on PostgreSQL a save that waited
+    # behind grading re-checks the row it finds after grading committed (EvalPlanQual), sees it
+    # closed and changes nothing: no save lands after grading has read the answers.
+    open = models.BooleanField(default=True)
 
     class Meta:
         constraints = [

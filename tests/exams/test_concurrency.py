@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -116,3 +117,50 @@ def test_concurrent_requests_leave_one_waiting(alice: User) -> None:
 
     assert sum(together(6, ask)) == 1
     assert AccommodationRequest.objects.filter(user=alice).count() == 1
+
+
+def test_a_synchronized_start_takes_the_prepared_paper_once(alice: User, midterm: Exam) -> None:
+    from stormcert.exams.services import prepare_papers
+
+    ready_for_midterm(alice, timezone.now())
+    assert prepare_papers() == 1
+    paper = Attempt.papers.get()
+    ids = together(8, lambda _: start_attempt(user=alice, exam=midterm).pk)
+    assert set(ids) == {paper.pk} and Attempt.objects.count() == 1 and not Attempt.papers.exists()
+    assert AuditEvent.objects.filter(verb="exam.attempt_started").count() == 1
+
+
+def test_a_save_waiting_behind_grading_changes_nothing(
+    alice: User, midterm: Exam, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No save lands after grading has read the answers: grading closes the answer rows first,
+    and a save that arrives meanwhile waits for the row, then finds it closed (a 409)."""
+    from stormcert.exams import services
+    from stormcert.exams.services import AttemptClosed
+
+    ready_for_midterm(alice, timezone.now())
+    attempt = start_attempt(user=alice, exam=midterm)
+    closed = threading.Event()
+    real_grade = services._grade
+
+    def slow_grade(graded: Attempt) -> int:
+        closed.set()  # the answers are closed (not yet committed): the save goes now
+        time.sleep(0.5)
+        return real_grade(graded)
+
+    monkeypatch.setattr(services, "_grade", slow_grade)
+
+    def work(i: int) -> str:
+        if i == 0:
+            submit_attempt(attempt_id=attempt.pk)
+            return "graded"
+        closed.wait(10)
+        try:
+            save_answer(attempt_id=attempt.pk, position=1, choice=1, flagged=False, seq=5)
+        except AttemptClosed:
+            return "closed"
+        return "saved"
+
+    assert sorted(together(2, work)) == ["closed", "graded"]
+    answer = Answer.objects.get(attempt=attempt, position=1)
+    assert answer.seq == 0 and answer.choice is None and not answer.open

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from stormcert.courses.services import process_waitlists, send_reminders
-from stormcert.exams.services import close_overdue
+from stormcert.exams.services import close_overdue, prepare_papers
 from stormcert.renewals.services import send_renewal_reminders
 from stormcert.trainers.applications import send_notices
 
@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 class Command(BaseCommand):
     help = (
-        "Periodic work, safe to run twice or late: grade exam attempts whose time ran out, pass "
+        "Periodic work, safe to run twice or late: grade exam attempts whose time ran out, draw "
+        "exam papers ahead for candidates whose exam is open, pass "
         "unclaimed waitlist offers on, remind registrants of their course session, send ToR "
         "selection notices on the notice date and the renewal reminders that are due. A job that "
         "fails is logged and reported and the others still run; the exit status is 1 if any failed."
@@ -40,6 +41,8 @@ class Command(BaseCommand):
         # Looked up at run time (not bound at import) so each job is the module's current one.
         jobs: list[tuple[str, str, Callable[[], int]]] = [
             ("close_overdue", "graded {} overdue attempt(s)", close_overdue),
+            # After close_overdue: a retake's paper is drawn once the last attempt is graded.
+            ("prepare_papers", "prepared {} exam paper(s)", prepare_papers),
             ("process_waitlists", "offered {} seat(s)", process_waitlists),
             ("send_reminders", "sent {} course reminder(s)", send_reminders),
             ("send_notices", "sent {} ToR selection notice(s)", send_notices),

@@ -7,6 +7,8 @@
   if (!root) return;
   var attemptId = root.dataset.attempt;
   var saveUrl = root.dataset.saveUrl;
+  // The attempt's signed key: with it a save needs no session read on the server (see views.save_token).
+  var saveToken = root.dataset.saveToken || "";
   var resultUrl = root.dataset.resultUrl;
   var deadline = Date.parse(root.dataset.deadline);
   var offset = Date.parse(root.dataset.serverNow) - Date.now();
@@ -89,7 +91,7 @@
     fetch(saveUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "X-Exam-Token": saveToken },
       body: JSON.stringify({ position: parseInt(position, 10), choice: entry.choice, flagged: entry.flagged, seq: entry.seq })
     }).then(function (response) {
       // The status decides what happens to the answer; the body (JSON or not) only supplies words.
