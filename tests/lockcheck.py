@@ -67,6 +67,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("programs_fee", "stormcert.trainers.applications.open_cycle"): (
         "staff opening a cycle write the cycle's fee rows (update_or_create locks the row it updates)"
     ),
+    ("exams_questionbank", "stormcert.exams.banks.services.confirm_import"): (
+        "two staff imports into one bank take turns, so a question is never added twice (a rare"
+        " staff action; candidates' exams read the questions, never lock the bank)"
+    ),
     ("courses_coursesession", "stormcert.courses.services"): (
         "the session's row guards its seat count and waitlist: registering, cancelling, offers"
         " and changes to the session take turns on it"

@@ -716,7 +716,7 @@ def map_columns(
     columns), and the choice is remembered for the next file with this header."""
     now = now or timezone.now()
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        run = ImportRun.objects.select_for_update(of=("self",)).get(pk=run.pk)
         if run.status == RunStatus.APPLIED:
             raise ImportFileError(
                 "This file is already imported; upload it again to read it with other columns."

@@ -311,7 +311,7 @@ def lesson_status(
 
 def _activity_for_update(user: Any, lesson: Lesson, now: datetime) -> tuple[LessonActivity, bool]:
     """The person's activity row on the lesson, locked; created (opened now) when there is none."""
-    found = LessonActivity.objects.select_for_update().filter(
+    found = LessonActivity.objects.select_for_update(of=("self",)).filter(
         user=user, lesson=lesson, voided_at__isnull=True
     )
     activity = found.first()

@@ -129,7 +129,7 @@ def reading(run: BankImport) -> ParseReport:
 
 
 def _decide(run_id: int) -> BankImport:
-    run = BankImport.objects.select_for_update().select_related("bank").get(pk=run_id)
+    run = BankImport.objects.select_for_update(of=("self",)).select_related("bank").get(pk=run_id)
     if run.status != ImportStatus.PREVIEW:
         raise AlreadyDecided(
             "This file was already imported; nothing more was done."
@@ -146,7 +146,7 @@ def confirm_import(*, run_id: int, actor: User, now: datetime | None = None) -> 
     bank take turns, so neither duplicates what the other wrote."""
     now = now or timezone.now()
     run = _decide(run_id)
-    QuestionBank.objects.select_for_update().filter(pk=run.bank_id).first()
+    QuestionBank.objects.select_for_update(of=("self",)).filter(pk=run.bank_id).first()
     parsed = reading(run)
     planned = plan(run.bank, parsed)
     new = [p.question for p in planned if p.new]
