@@ -287,7 +287,8 @@ def switch(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("courses:session", pk=pk)
     messages.success(
-        request, "You are registered and have left the other session's waitlist. A calendar invitation is on its way."
+        request,
+        "You are registered and have left the other session's waitlist. A calendar invitation is on its way.",
     )
     return redirect("courses:session", pk=pk)
 

@@ -306,6 +306,15 @@ _KEYS = [
     ),
     PolicyKey("term.start", "month_day", "First day of a yearly term (MM-DD).", Need.TRAINER),
     PolicyKey(
+        "review.minimum_reviewers",
+        "int",
+        "Reviewers who must score a Statement of Qualifications before staff decide on it.",
+        Need.TRAINER,
+        "reviewers",
+        1,
+        10,
+    ),
+    PolicyKey(
         "term.fee_due", "month_day", "Day the yearly fee is due without the late fee (MM-DD).", Need.TRAINER
     ),
     PolicyKey(

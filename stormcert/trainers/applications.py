@@ -40,7 +40,7 @@ from stormcert.trainers.models import (
     ReviewScore,
     TrainerTerm,
 )
-from stormcert.trainers.services import TrainerError, grant_term
+from stormcert.trainers.services import TrainerError, active_term, grant_term
 
 SOQ = "trainers.soq"
 
@@ -202,6 +202,23 @@ def open_cycle(
     return cycle
 
 
+def my_application(user: User, program: Program, now: datetime) -> Application | None:
+    """The application a person's ToR page is about: the current cycle's, else the latest one
+    still waiting for its result (a new cycle opening does not hide a pending one), else None."""
+    cycle = current_cycle(program, now)
+    mine = Application.objects.filter(applicant=user, cycle__program=program).select_related("cycle__program")
+    current = mine.filter(cycle=cycle).first() if cycle else None
+    if current is not None:
+        return current
+    return (
+        mine.filter(
+            notified_at__isnull=True, status__in=[ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED]
+        )
+        .order_by("-cycle__opens_at")
+        .first()
+    )
+
+
 def current_cycle(program: Program, now: datetime) -> ApplicationCycle | None:
     """The trainer program's cycle open now, else the next one to open, else the latest."""
     cycles = ApplicationCycle.objects.filter(program=program)
@@ -232,6 +249,12 @@ def check_can_apply(*, user: User, cycle: ApplicationCycle, now: datetime) -> li
     if now >= cycle.closes_at:
         raise TrainerError(
             f"Applications closed on {timezone.localtime(cycle.closes_at, cycle.program.zone):%B %-d, %Y at %-I:%M %p %Z}."
+        )
+    term = active_term(user, now, program=cycle.program)
+    if term is not None:
+        raise TrainerError(
+            f"You are a Trainer of Record of {cycle.program.short_name} through "
+            f"{term.ends_on:%B} {term.ends_on.day}, {term.ends_on.year}: you renew each year rather than apply again."
         )
     missing = missing_certificate_names(user, cycle.program, now)
     if missing:
@@ -526,6 +549,24 @@ def submit_scores(
 
 
 @transaction.atomic
+def scored_reviews(application: Application) -> int:
+    """Reviews that count toward a decision: submitted with scores (a declared conflict has none)."""
+    return application.reviews.filter(submitted_at__isnull=False).exclude(conflict=True).count()
+
+
+def decision_blocker(application: Application, now: datetime) -> str:
+    """Why staff may not decide yet ("" when they may): the program's minimum of scored reviews."""
+    program = application.cycle.program
+    minimum = int(rules_in_force(program, program_today(program, now)).value("review.minimum_reviewers"))
+    scored = scored_reviews(application)
+    if scored >= minimum:
+        return ""
+    return (
+        f"At least {minimum} reviewer{'s' if minimum != 1 else ''} must score this statement before a decision; "
+        f"{scored} {'has' if scored == 1 else 'have'} so far. Assign reviewers below."
+    )
+
+
 def decide(
     *, application: Application, selected: bool, actor: User, reason: str, now: datetime | None = None
 ) -> Application:
@@ -539,6 +580,9 @@ def decide(
         raise TrainerError("The applicant has already been told the result.")
     if now < application.cycle.closes_at:
         raise TrainerError("Decide once the cycle has closed.")
+    problem = decision_blocker(application, now)
+    if problem:
+        raise TrainerError(problem)
     before = application.status
     application.status = ApplicationStatus.SELECTED if selected else ApplicationStatus.NOT_SELECTED
     application.decided_at = now

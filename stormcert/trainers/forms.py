@@ -83,10 +83,19 @@ class ApplicationForm(forms.Form):
 
     def __init__(self, *args: Any, draft: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if draft:
-            # A draft may be incomplete; submission checks completeness with a full sentence.
-            for field in self.fields.values():
-                field.required = False
+        self.draft = draft
+
+    def full_clean(self) -> None:
+        """A draft may be incomplete (submission checks completeness with a full sentence), but
+        the fields stay required, so the page marks only the truly optional one "(optional)"."""
+        super().full_clean()
+        if not self.draft or not hasattr(self, "cleaned_data"):
+            return
+        errors = self.errors  # set by the full_clean above: no second clean
+        for name in list(errors):
+            if name in self.fields and all(e.code == "required" for e in errors[name].as_data()):
+                del errors[name]
+                self.cleaned_data[name] = ""
 
 
 class DocumentForm(forms.Form):

@@ -19,7 +19,7 @@ from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
 from stormcert.programs.lookup import program_from_query, program_or_404, trainer_programs
 from stormcert.programs.models import Program, ProgramKind
-from stormcert.programs.rules import rules_in_force
+from stormcert.programs.rules import fees_in_force, rules_in_force
 from stormcert.trainers import applications as apps
 from stormcert.trainers import yearly
 from stormcert.trainers.forms import (
@@ -107,9 +107,9 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
     # A public page: the isinstance (not a cast) is what tells a signed-in person from a visitor.
     if isinstance(user, User):
         me = user
-        application = Application.objects.filter(applicant=me, cycle=cycle).first() if cycle else None
+        application = apps.my_application(me, program, now)
         problem = None
-        if cycle is not None and application is None:
+        if cycle is not None and (application is None or application.cycle_id != cycle.pk):
             try:
                 apps.check_can_apply(user=me, cycle=cycle, now=now)
             except TrainerError as exc:
@@ -119,6 +119,12 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
             {
                 "application": application,
                 "problem": problem,
+                # Every cycle's application, with its result: a new cycle never hides one.
+                "my_applications": list(
+                    Application.objects.filter(applicant=me, cycle__program=program)
+                    .select_related("cycle")
+                    .order_by("-cycle__opens_at")
+                ),
                 "selected": selected,
                 "approval_missing": apps.approval_missing(selected, now)
                 if selected and not selected.approved_at
@@ -156,16 +162,9 @@ def apply(request: AuthedRequest, code: str) -> HttpResponse:
 
 
 def _my_application(request: AuthedRequest, code: str) -> Application:
-    cycle = apps.current_cycle(_program(code), timezone.now())
-    application = (
-        Application.objects.filter(applicant=request.user, cycle=cycle)
-        .select_related("cycle__program")
-        .first()
-        if cycle
-        else None
-    )
+    application = apps.my_application(request.user, _program(code), timezone.now())
     if application is None:
-        raise Http404("You have no application in the current cycle.")
+        raise Http404("You have no application waiting in this program.")
     return application
 
 
@@ -460,7 +459,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "program": program,
             "programs": every,
             "show_program": len(every) > 1,
-            "cycles": cycles,
+            "cycles": [(c, c.state(now)) for c in cycles],
             "now": now,
             "to_approve": to_approve,
             "renewals": yearly.renewals_to_confirm(program),
@@ -551,6 +550,16 @@ def staff_cycle(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _fee_name(application: Application) -> str:
+    """The SOQ fee by its name and amount in the cycle's rules ("SOQ submittal fee, $300.00"),
+    not its code."""
+    program = application.cycle.program
+    day = timezone.localtime(application.created_at, program.zone).date()
+    fee = fees_in_force(program, day).get(application.fee_code)
+    # A fee since removed from the program's rules: still say which it was.
+    return f"{fee.name}, ${fee.amount}" if fee else application.fee_code
+
+
 @staff_required
 def staff_application(request: AuthedRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(Application.objects.select_related("cycle__program", "applicant"), pk=pk)
@@ -599,6 +608,8 @@ def staff_application(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         "trainers/staff_application.html",
         {
+            "decision_blocker": apps.decision_blocker(application, timezone.now()),
+            "fee_name": _fee_name(application),
             "application": application,
             "assignments": assignments,
             "totals": [a.weighted_total() for a in assignments],

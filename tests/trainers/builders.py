@@ -86,6 +86,21 @@ def reviewer(user: User) -> User:
     return user
 
 
+def scored(application: Application, *, reviewers: int = 2, when: datetime = DURING) -> Application:
+    """`reviewers` reviewers assigned, each declaring no conflict and scoring every criterion 4."""
+    from conftest import make_person
+    from stormcert.trainers.applications import assign_reviewer, declare_conflict, submit_scores
+
+    staff = make_person(f"assigner{application.pk}@example.com")
+    for n in range(reviewers):
+        person = reviewer(make_person(f"rev{application.pk}-{n}@example.com"))
+        assignment = assign_reviewer(application=application, reviewer=person, actor=staff, now=when)
+        declare_conflict(assignment=assignment, conflict=False, note="", now=when)
+        criteria = application.cycle.criteria.all()
+        submit_scores(assignment=assignment, scores={c.pk: 4 for c in criteria}, comment="", now=when)
+    return application
+
+
 def agreement(
     version: str = "1", effective_from: date = date(2023, 1, 1), program: Program | None = None
 ) -> AgreementVersion:

@@ -24,7 +24,18 @@ from stormcert.trainers.applications import (
 )
 from stormcert.trainers.models import ApplicationStatus
 from stormcert.trainers.services import TrainerError
-from tests.trainers.builders import ANSWERS, CLOSES, DURING, OPENS, make_cycle, pdf, qisp, reviewer, submitted
+from tests.trainers.builders import (
+    ANSWERS,
+    CLOSES,
+    DURING,
+    OPENS,
+    make_cycle,
+    pdf,
+    qisp,
+    reviewer,
+    scored,
+    submitted,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +71,7 @@ def test_earlier_unselected_applicants_pay_the_resubmittal_fee(
 
     first = make_cycle(sara)
     decide(
-        application=submitted(qisp(alice), first),
+        application=scored(submitted(qisp(alice), first)),
         selected=False,
         actor=sara,
         reason="Too few hours",

@@ -36,6 +36,7 @@ from tests.trainers.builders import (
     qisp,
     qisp_program,
     reviewer,
+    scored,
     submitted,
     tor_program,
 )
@@ -98,7 +99,7 @@ def test_results_are_emailed_on_the_notice_date_once(
     programs: None, alice: User, eve: User, sara: User
 ) -> None:
     cycle = make_cycle(sara)
-    chosen, other = submitted(qisp(alice), cycle), submitted(qisp(eve), cycle)
+    chosen, other = scored(submitted(qisp(alice), cycle)), scored(submitted(qisp(eve), cycle))
     with pytest.raises(TrainerError, match="once the cycle has closed"):
         decide(
             application=chosen,
@@ -124,7 +125,7 @@ def test_results_are_emailed_on_the_notice_date_once(
 def test_tick_sends_notices_and_a_missed_day_still_sends(programs: None, alice: User, sara: User) -> None:
     import time_machine
 
-    chosen = submitted(qisp(alice), make_cycle(sara))
+    chosen = scored(submitted(qisp(alice), make_cycle(sara)))
     decide(application=chosen, selected=True, actor=sara, reason="Top score", now=CLOSES)
     with time_machine.travel(NOTICE_MORNING + timedelta(days=3), tick=False):
         call_command("tick", verbosity=0)
@@ -133,7 +134,7 @@ def test_tick_sends_notices_and_a_missed_day_still_sends(programs: None, alice: 
 
 
 def _selected(alice: User, sara: User) -> object:
-    chosen = submitted(qisp(alice), make_cycle(sara))
+    chosen = scored(submitted(qisp(alice), make_cycle(sara)))
     decide(application=chosen, selected=True, actor=sara, reason="Top score", now=CLOSES)
     send_notices(now=NOTICE_MORNING)
     chosen.refresh_from_db()
