@@ -45,11 +45,7 @@ def test_sign_up_verify_sign_in_and_see_the_dashboard(page: Page) -> None:
     page.goto(link.group(0))
     page.get_by_role("button", name="Confirm").click()
 
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
-    page.get_by_label("Email").fill("maria@example.com")
-    page.get_by_label("Password").fill("tidewater-basin-2026")
-    page.get_by_role("button", name="Sign In").click()
-
+    # Confirmed in the browser that signed up: signed in at once, no second sign-in.
     expect(page.get_by_role("heading", name="Welcome, Maria")).to_be_visible()
     expect(page.get_by_text("verified", exact=True)).to_be_visible()
     assert_accessible(page)
