@@ -275,6 +275,10 @@ TASKS = {
     }
 }
 
+# The health check's thresholds (core/health.py): older than these, /health/ says "warn".
+HEALTH_TASK_AGE_SECONDS = env_int("HEALTH_TASK_AGE_SECONDS", default=300)
+HEALTH_TICK_AGE_SECONDS = env_int("HEALTH_TICK_AGE_SECONDS", default=300)
+
 # --- Internationalisation and time -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Los_Angeles"  # the program's zone for display; storage is UTC

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
+from stormcert.core.health import TICK, beat
 from stormcert.courses.services import process_waitlists, send_reminders
 from stormcert.exams.services import close_overdue
 from stormcert.renewals.services import send_renewal_reminders
@@ -56,6 +58,12 @@ class Command(BaseCommand):
                 logger.exception("tick: %s failed", name)
                 self.stderr.write(f"{name} failed: {type(exc).__name__}: {exc}")
                 failed.append(name)
+        # The health check (/health/) reports how long ago this was, on every node.
+        try:
+            beat(TICK, ok=not failed, detail="failed: " + ", ".join(failed) if failed else "; ".join(done))
+        except DatabaseError:
+            logger.exception("tick: could not record the heartbeat")
+            failed.append("heartbeat")
         if verbose and done:
             self.stdout.write("; ".join(done))
         return failed
