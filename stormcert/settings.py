@@ -30,6 +30,9 @@ if not SECRET_KEY:
     )
 if not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters when DEBUG is off.")
+# Earlier keys, comma-separated, while a new SECRET_KEY is rolled out (deploy/README.md): sessions
+# and signed links made with them are still accepted; new ones use SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
