@@ -243,6 +243,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=20)
+# A message the relay refused is tried again (tick) up to this many times in all, then left
+# failed on the staff outbox for someone to look at.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", default=8)
 # The sender every email shows; set it to the program office's own name and address.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

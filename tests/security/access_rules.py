@@ -284,6 +284,7 @@ RULES: dict[str, Rule] = {
     "staff_home": STAFF,
     "emails:outbox": STAFF,
     "emails:message": STAFF,
+    "email_send_again": STAFF_POST,
     "audit:events": STAFF,
     "payments:staff_orders": STAFF,
     "payments:staff_order": STAFF,

@@ -10,6 +10,7 @@ from django.db import DatabaseError
 
 from stormcert.core.health import TICK, beat
 from stormcert.courses.services import process_waitlists, send_reminders
+from stormcert.emails.services import retry_failed as retry_failed_emails
 from stormcert.exams.services import close_overdue
 from stormcert.renewals.services import send_renewal_reminders
 from stormcert.trainers.applications import send_notices
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             ("send_reminders", "sent {} course reminder(s)", send_reminders),
             ("send_notices", "sent {} ToR selection notice(s)", send_notices),
             ("send_renewal_reminders", "sent {} renewal reminder(s)", send_renewal_reminders),
+            ("retry_failed_emails", "queued {} failed email(s) again", retry_failed_emails),
         ]
         done: list[str] = []
         failed: list[str] = []
