@@ -48,7 +48,7 @@ class Relay:
         return "250 Message accepted for delivery"
 
     def messages(self) -> list[EmailMessage]:
-        return [message_from_bytes(e.original_content, policy=policy.default) for e in self.received]  # type: ignore[misc]
+        return [message_from_bytes(e.original_content, policy=policy.default) for e in self.received]
 
 
 def _free_port() -> int:
