@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test chromium check setup env migrate demo serve lock bench load bench-directory bench-import clean totp program-words
+.PHONY: run test chromium nginx check setup env migrate demo serve lock bench load bench-directory bench-import clean totp program-words
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -46,7 +46,7 @@ totp: setup ## the demo staff member's current two-factor code
 # Each worker has its own test database (test-db.sqlite3_gw0, test_<name>_gw0 on PostgreSQL),
 # live server port, browser, media and key folders (conftest.py). --dist loadfile keeps a file's
 # tests together, so a browser journey file warms one worker's pages once.
-test: setup chromium ## the whole suite, browsers included
+test: setup chromium nginx ## the whole suite, browsers included
 	$(BIN)/python manage.py collectstatic --no-input -v0 >/dev/null 2>&1 || true
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
@@ -62,6 +62,24 @@ chromium:
 	    echo "The browser tests need Chromium at $(CHROMIUM_PATH), which is missing. Install it with:" >&2; \
 	    echo "  sudo apt-get install -y chromium fonts-dejavu-core" >&2; \
 	    echo "(or point CHROMIUM_PATH at a Chromium), then run make test again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# tests/deploy drive Debian's nginx with deploy/nginx/stormcert-proxy.conf in front of gunicorn
+# (slow clients, body caps). Installed like Chromium when missing.
+NGINX_PATH ?= /usr/sbin/nginx
+export NGINX_PATH
+nginx:
+	@if [ ! -x "$(NGINX_PATH)" ]; then \
+	  if [ "$(NGINX_PATH)" = /usr/sbin/nginx ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing nginx for the deployment tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    (apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null)) || exit 1; \
+	  else \
+	    echo "The deployment tests need nginx at $(NGINX_PATH), which is missing. Install it with:" >&2; \
+	    echo "  sudo apt-get install -y nginx-light" >&2; \
 	    exit 1; \
 	  fi; \
 	fi
