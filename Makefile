@@ -116,6 +116,21 @@ load: setup
 	@mkdir -p bench/.run
 	$(BIN)/python bench/exam_day.py --own-postgres $(LOAD_LONG) $(BENCH_ARGS)
 
+# Scale-out on one machine (bench/cluster.py, figures printed, not a test): on loopback, nginx (the
+# site's deploy/nginx/stormcert-proxy.conf included as it is) in front of 3 app nodes (gunicorn with
+# deploy/systemd/stormcert-app.service's flags, each on its own port), one PostgreSQL of its own
+# (bench/.run/cluster/pg, port 5447), Redis database 7 (emptied first; CLUSTER_REDIS_URL overrides),
+# the worker and tick. First the cross-node checks (a sign-in used on another node, a fee change seen
+# by every node, the public rate limit held across nodes), then the exam-day mix through nginx while
+# a node is killed, a rolling restart is done and slow clients hold connections; the four zeros must
+# hold. About 10 minutes (4.5 of load). Any option of cluster.py overrides: BENCH_ARGS="--nodes 2".
+CLUSTER_RUN := --candidates 200 --questions 20 --think-min 6 --think-max 10 --visitors 20 \
+  --registrants 60 --course-sessions 6 --capacity 6 --payers 40 --holders 5000
+.PHONY: cluster
+cluster: setup
+	@mkdir -p bench/.run
+	$(BIN)/python bench/cluster.py $(CLUSTER_RUN) $(BENCH_ARGS)
+
 # Directory and verification benchmark (bench/directory.py): loads 100,000 holders, then prints
 # search server time and verification throughput. Set DATABASE_URL to a scratch PostgreSQL database.
 bench-directory: setup

@@ -44,7 +44,8 @@ KEYS: dict[str, list[int]] = (
 )
 QUESTIONS = int(os.environ.get("BENCH_QUESTIONS", "70"))
 THINK = (float(os.environ.get("BENCH_THINK_MIN", "4")), float(os.environ.get("BENCH_THINK_MAX", "8")))
-EXAM = os.environ.get("BENCH_EXAM", "final")
+EXAM = os.environ.get("BENCH_EXAM", "QISP/final")  # program/step, as in /exams/<code>/<step>/
+PROGRAM = EXAM.split("/")[0]  # the payers register for the same program
 # Registrants and payers arrive spread over this many seconds, so their requests meet the faults.
 SPREAD = float(os.environ.get("BENCH_SPREAD", "60"))
 TIMEOUT = 30  # seconds a client waits for an answer before it counts the request as failed
@@ -453,7 +454,9 @@ class Payer(Client):
     def journey(self) -> None:
         if self.me is None:
             return
-        location, _ = self.submit("/qualification/register/", "/qualification/register/", {})
+        location, _ = self.submit(
+            f"/qualification/{PROGRAM}/register/", "/qualification/[code]/register/", {}
+        )
         match = re.search(r"/orders/([\w-]+)/", location)
         if not match:
             self.record["told"].append([None, "register", "no order"])
