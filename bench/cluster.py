@@ -181,16 +181,18 @@ class Node:
         raise SystemExit(f"node {self.number} did not answer /health/ with 200 in {timeout:.0f} s")
 
 
-def nginx_conf(nodes: list[Node], port: int) -> str:
+def nginx_conf(nodes: list[Node], port: int, down: Node | None = None) -> str:
     """The harness's nginx.conf: the site's upstream options (read from deploy/nginx/stormcert.conf)
-    with the nodes' loopback ports, and the site's request handling included unchanged."""
+    with the nodes' loopback ports (`down` marked down: drained), and the site's request handling
+    included unchanged."""
     site = SITE.read_text()
     upstream = re.search(r"upstream stormcert_app \{(.*?)\n\}", site, re.S)
     body = upstream.group(1) if upstream else ""
     options = re.search(r"^\s*server\s+\S+\s*([^;]*);", body, re.M)
     keepalive = re.search(r"^\s*(keepalive\s+\d+;)", body, re.M)
     servers = "\n".join(
-        f"        server {HOST}:{n.port} {options.group(1) if options else ''};" for n in nodes
+        f"        server {HOST}:{n.port} {options.group(1) if options else ''}{' down' if n is down else ''};"
+        for n in nodes
     )
     d = HERE
     return f"""# Written by bench/cluster.py for one run; deleted and rewritten by the next.
@@ -318,6 +320,25 @@ class Cluster:
             except OSError:
                 time.sleep(0.2)
         raise SystemExit("nginx did not start")
+
+    def drain(self, node: Node | None) -> float:
+        """Take `node` out of nginx's upstream (None: put every node back) with a reload, the way
+        an operator edits the site and runs `nginx -s reload`; returns the seconds until nginx holds
+        no connection to that node (its old workers finish their requests, then close)."""
+        assert self.nginx is not None
+        (HERE / "nginx.conf").write_text(nginx_conf(self.nodes, self.args.port, down=node))
+        os.kill(self.nginx.pid, signal.SIGHUP)
+        started = time.time()
+        while node is not None and time.time() - started < 60:
+            held = subprocess.run(
+                ["ss", "-Htn", "state", "established", f"( dport = :{node.port} )"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            if not held:
+                break
+            time.sleep(0.5)
+        return time.time() - started
 
     def start_background(self, env: dict[str, str]) -> None:
         """The task worker and tick (every 60 s, as stormcert-tick.timer starts it), one each."""
@@ -544,19 +565,24 @@ class ClusterFaults(FaultDriver):
         assert self.cluster is not None
         self._log("rolling restart begins", how=self.rolling)
         for node in self.cluster.nodes:
-            stopped = 0.0
+            stopped = drained = 0.0
             if self.rolling == "hup":
                 node.reload()
                 time.sleep(2)
             else:
+                if self.rolling == "drain":
+                    drained = self.cluster.drain(node)
                 stopping = time.time()
                 node.stop()
                 stopped = time.time() - stopping
                 node.start(self.env)
             ready = node.wait_healthy()
+            if self.rolling == "drain":
+                self.cluster.drain(None)
             self._log(
                 "node restarted",
                 node=node.number,
+                drain_seconds=round(drained, 1),
                 stop_seconds=round(stopped, 1),
                 ready_seconds=round(ready, 1),
             )
@@ -576,8 +602,8 @@ class ClusterFaults(FaultDriver):
         nginx and the clients take to notice a node is back."""
         found: dict[str, tuple[float, float]] = {}
         for name in ("node kill", "rolling restart", "slow clients"):
-            begin = [e["t"] for e in self.events if e["fault"] == f"{name} begins"]
-            end = [e["t"] for e in self.events if e["fault"] == f"{name} ends"]
+            begin = [e["t"] for e in self.events if str(e["fault"]).startswith(f"{name} begin")]
+            end = [e["t"] for e in self.events if str(e["fault"]).startswith(f"{name} end")]
             if begin:
                 found[name] = (float(begin[0]) - 1, float(end[0] if end else time.time()) + 5)  # type: ignore[arg-type]
         return found
@@ -668,6 +694,7 @@ def run(args: argparse.Namespace, cluster: Cluster) -> bool:
     try:
         mixed_load(args, run_seconds, f"http://{HOST}:{args.port}", "cluster", load_env)
     finally:
+        load_ended = time.time()
         faults.stop()
 
     print("\n== figures (one run, through nginx)")
@@ -685,7 +712,20 @@ def run(args: argparse.Namespace, cluster: Cluster) -> bool:
             else ""
         )
         detail = "; ".join(f"{n} {k}" for k, n in kinds.most_common(6))
-        print(f"   {name}{span}: {sum(kinds.values())}{' (' + detail + ')' if detail else ''}")
+        late = name in windows and windows[name][1] - 5 > load_ended
+        print(
+            f"   {name}{span}: {sum(kinds.values())}{' (' + detail + ')' if detail else ''}"
+            + (
+                f"; ended {windows[name][1] - 5 - load_ended:.0f} s after the load: give it more time"
+                if late
+                else ""
+            )
+        )
+    missing = [name for name in ("node kill", "rolling restart", "slow clients") if name not in windows]
+    if missing:
+        print(
+            f"   not done (the load ended first): {', '.join(missing)}; give it more time (--questions, --think-*)"
+        )
     if slow.held or slow.endings:
         held = sorted(slow.held) or [0.0]
         print(
@@ -725,7 +765,12 @@ def main() -> None:
     parser.add_argument(
         "--rolling-at", type=float, default=0.45, help="share of the load's time (after the others)"
     )
-    parser.add_argument("--rolling", choices=["restart", "hup"], default="restart")
+    parser.add_argument(
+        "--rolling",
+        choices=["drain", "restart", "hup"],
+        default="drain",
+        help="drain: out of nginx's upstream (reload), stop, start, back in; restart: stop and start; hup: SIGHUP",
+    )
     parser.add_argument("--slow-at", type=float, default=0.3, help="share of the load's time")
     parser.add_argument("--slow-seconds", type=float, default=40)
     parser.add_argument("--slow-sockets", type=int, default=30)
