@@ -123,7 +123,7 @@ load: setup
 # the worker and tick. First the cross-node checks (a sign-in used on another node, a fee change seen
 # by every node, the public rate limit held across nodes), then the exam-day mix through nginx while
 # a node is killed, a rolling restart is done and slow clients hold connections; the four zeros must
-# hold. About 12 minutes (5 of load). Any option of cluster.py overrides: BENCH_ARGS="--nodes 2".
+# hold. About 10 minutes (5 of load). Any option of cluster.py overrides: BENCH_ARGS="--nodes 2".
 CLUSTER_RUN := --candidates 100 --questions 70 --think-min 2 --think-max 3 --visitors 20 \
   --registrants 60 --course-sessions 6 --capacity 6 --payers 40 --holders 5000
 .PHONY: cluster

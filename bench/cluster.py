@@ -777,6 +777,8 @@ def main() -> None:
     args = parser.parse_args()
 
     HERE.mkdir(parents=True, exist_ok=True)
+    for old in [*HERE.glob("*.log"), *HERE.glob("*.out")]:  # each run's logs are its own
+        old.unlink()
     for old in [*RUN.glob("acks-*.json"), *RUN.glob("outcomes-*.json"), RUN / "keys.json"]:
         old.unlink(missing_ok=True)
     database = OwnPostgres(HERE, port=args.pg_port)
