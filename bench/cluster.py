@@ -556,7 +556,8 @@ class ClusterFaults(FaultDriver):
         self._log("node kill begins", node=node.number)
         node.kill()
         self._log("node killed", node=node.number, pid=node.proc.pid if node.proc else None)
-        self._stop.wait(self.down_seconds)
+        if self._stop.wait(self.down_seconds):
+            return  # the run is ending (Ctrl-C, an error): start nothing new
         node.start(self.env)
         ready = node.wait_healthy()
         self._log("node kill ends", node=node.number, ready_seconds=round(ready, 1))
@@ -565,6 +566,8 @@ class ClusterFaults(FaultDriver):
         assert self.cluster is not None
         self._log("rolling restart begins", how=self.rolling)
         for node in self.cluster.nodes:
+            if self._stop.is_set():
+                return
             stopped = drained = 0.0
             if self.rolling == "hup":
                 node.reload()
