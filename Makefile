@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= auto
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test chromium check setup env migrate demo serve lock bench bench-protocol load bench-directory bench-import clean totp program-words
+.PHONY: run test chromium nginx check setup env migrate demo serve lock bench bench-protocol load cluster bench-directory bench-import clean totp program-words
 
 run: setup migrate demo serve ## set everything up and serve http://127.0.0.1:8000
 
@@ -50,7 +50,7 @@ totp: setup ## the demo staff member's current two-factor code
 # Each worker has its own test database (test-db.sqlite3_gw0, test_<name>_gw0 on PostgreSQL),
 # live server port, browser, media and key folders (conftest.py). --dist loadfile keeps a file's
 # tests together, so a browser journey file warms one worker's pages once.
-test: setup chromium ## the whole suite, browsers included
+test: setup chromium nginx ## the whole suite, browsers included
 	$(BIN)/python manage.py collectstatic --no-input -v0 >/dev/null 2>&1 || true
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
@@ -66,6 +66,24 @@ chromium:
 	    echo "The browser tests need Chromium at $(CHROMIUM_PATH), which is missing. Install it with:" >&2; \
 	    echo "  sudo apt-get install -y chromium fonts-dejavu-core" >&2; \
 	    echo "(or point CHROMIUM_PATH at a Chromium), then run make test again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# tests/deploy drive Debian's nginx with deploy/nginx/stormcert-proxy.conf in front of gunicorn
+# (slow clients, body caps). Installed like Chromium when missing.
+NGINX_PATH ?= /usr/sbin/nginx
+export NGINX_PATH
+nginx:
+	@if [ ! -x "$(NGINX_PATH)" ]; then \
+	  if [ "$(NGINX_PATH)" = /usr/sbin/nginx ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing nginx for the deployment tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    (apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null)) || exit 1; \
+	  else \
+	    echo "The deployment tests need nginx at $(NGINX_PATH), which is missing. Install it with:" >&2; \
+	    echo "  sudo apt-get install -y nginx-light" >&2; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -112,6 +130,20 @@ bench-protocol: setup
 load: setup
 	@mkdir -p bench/.run
 	$(BIN)/python bench/exam_day.py --own-postgres $(LOAD_LONG) $(BENCH_ARGS)
+
+# Scale-out on one machine (bench/cluster.py, figures printed, not a test): on loopback, nginx (the
+# site's deploy/nginx/stormcert-proxy.conf included as it is) in front of 3 app nodes (gunicorn with
+# deploy/systemd/stormcert-app.service's flags, each on its own port), one PostgreSQL of its own
+# (bench/.run/cluster/pg, port 5447), Redis database 7 (emptied first; CLUSTER_REDIS_URL overrides),
+# the worker and tick. First the cross-node checks (a sign-in used on another node, a fee change seen
+# by every node, the public rate limit held across nodes), then the exam-day mix through nginx while
+# a node is killed, a rolling restart is done and slow clients hold connections; the four zeros must
+# hold. About 10 minutes (5 of load). Any option of cluster.py overrides: BENCH_ARGS="--nodes 2".
+CLUSTER_RUN := --candidates 100 --questions 70 --think-min 2 --think-max 3 --visitors 20 \
+  --registrants 60 --course-sessions 6 --capacity 6 --payers 40 --holders 5000
+cluster: setup
+	@mkdir -p bench/.run
+	$(BIN)/python bench/cluster.py $(CLUSTER_RUN) $(BENCH_ARGS)
 
 # Directory and verification benchmark (bench/directory.py): loads 100,000 holders, then prints
 # search server time and verification throughput. Set DATABASE_URL to a scratch PostgreSQL database.

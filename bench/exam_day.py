@@ -51,6 +51,9 @@ def start_path(exam: str) -> str:
 
 
 SECRET = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64)  # one key for the whole run
+# The exam of the run: /exams/<PROGRAM>/<FINAL>/ (the locust candidates read BENCH_PROGRAM and
+# BENCH_EXAM).
+FINAL = "final"
 
 
 def server_env() -> dict[str, str]:
@@ -218,16 +221,12 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The people of the day and their pace (shared with bench/cluster.py)."""
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--questions", type=int, default=70)
     parser.add_argument("--think-min", type=float, default=4.0)
     parser.add_argument("--think-max", type=float, default=8.0)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
-    parser.add_argument("--throughput-seconds", type=float, default=15.0)
     # The rest of exam day, alongside the candidates.
     parser.add_argument("--visitors", type=int, default=60, help="public clients searching and verifying")
     parser.add_argument("--registrants", type=int, default=300, help="candidates registering for a course")
@@ -236,6 +235,87 @@ def main() -> None:
     parser.add_argument("--payers", type=int, default=200, help="candidates paying the registration fee")
     parser.add_argument("--floor", type=int, default=2, help="clients sampling /ping/ twice a second each")
     parser.add_argument("--holders", type=int, default=20000, help="certificate holders in the directory")
+
+
+def prepare_people(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, str]]:
+    """bench/prepare.py in its own process (Django set up there, not here); the candidates' sessions."""
+    subprocess.run(
+        [
+            PY,
+            "bench/prepare.py",
+            *("--candidates", str(args.candidates), "--registrants", str(args.registrants)),
+            *("--payers", str(args.payers), "--floor", str(args.floor), "--holders", str(args.holders)),
+            *("--course-sessions", str(args.course_sessions), "--capacity", str(args.capacity)),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    sessions: list[dict[str, str]] = json.loads((RUN / "sessions.json").read_text())
+    return sessions
+
+
+def load_seconds(args: argparse.Namespace) -> int:
+    """Long enough for every candidate to answer every question at the given pace, and then some."""
+    return int(args.questions * (args.think_min + args.think_max) / 2 * 1.3 + 60)
+
+
+def mixed_load(
+    args: argparse.Namespace, run_seconds: int, host: str, csv_name: str, env: dict[str, str]
+) -> None:
+    """The locust mix (bench/locustfile.py) against `host` for `run_seconds`; per-endpoint figures
+    in RUN/<csv_name>_stats.csv, each client's outcomes in RUN/outcomes-*.json."""
+    env = {
+        **env,
+        "BENCH_EXAM": FINAL,
+        "BENCH_PROGRAM": PROGRAM,
+        "BENCH_QUESTIONS": str(args.questions),
+        "BENCH_THINK_MIN": str(args.think_min),
+        "BENCH_THINK_MAX": str(args.think_max),
+        "BENCH_CANDIDATES": str(args.candidates),
+        "BENCH_VISITORS": str(args.visitors),
+        "BENCH_REGISTRANTS": str(args.registrants),
+        "BENCH_PAYERS": str(args.payers),
+        "BENCH_FLOOR": str(args.floor),
+        "BENCH_SPREAD": str(run_seconds * 0.7),
+    }
+    users = args.candidates + args.visitors + args.registrants + args.payers + args.floor
+    print(f"== mixed load: {users} clients for {run_seconds} s, faults on", flush=True)
+    subprocess.run(
+        [
+            str(Path(PY).parent / "locust"),
+            "-f",
+            "bench/locustfile.py",
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(max(users // 10, 1)),
+            "-t",
+            f"{run_seconds}s",
+            "--host",
+            host,
+            "--csv",
+            str(RUN / csv_name),
+            "--only-summary",
+            "--stop-timeout",
+            "60",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_load_arguments(parser)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--throughput-seconds", type=float, default=15.0)
     # Faults.
     parser.add_argument("--own-postgres", action="store_true", help="run on a throwaway cluster (port 5433)")
     parser.add_argument("--kill-every", type=float, default=60.0)
@@ -274,21 +354,9 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
         f"gunicorn {args.workers} sync workers; {time.strftime('%Y-%m-%d %H:%M %Z')}",
         flush=True,
     )
-    subprocess.run(
-        [
-            PY,
-            "bench/prepare.py",
-            *("--candidates", str(args.candidates), "--registrants", str(args.registrants)),
-            *("--payers", str(args.payers), "--floor", str(args.floor), "--holders", str(args.holders)),
-            *("--course-sessions", str(args.course_sessions), "--capacity", str(args.capacity)),
-        ],
-        cwd=ROOT,
-        env=server_env(),
-        check=True,
-    )
-    sessions = json.loads((RUN / "sessions.json").read_text())
+    sessions = prepare_people(args, server_env())
     server = start_server(args.workers)
-    run_seconds = int(args.questions * (args.think_min + args.think_max) / 2 * 1.3 + 60)
+    run_seconds = load_seconds(args)
     faults = FaultDriver(
         master_pid=server.pid,
         run=RUN,
@@ -314,51 +382,12 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
         save = closed_loop(first, attempts, "save", args.throughput_seconds, 8)
         _reset_finals(first)
 
-        sync = synchronized_start(sessions, "final")
+        sync = synchronized_start(sessions, FINAL)
         one_each = _one_attempt_each(sessions)
         _write_keys(sessions)
 
-        env = {
-            **server_env(),
-            "BENCH_QUESTIONS": str(args.questions),
-            "BENCH_THINK_MIN": str(args.think_min),
-            "BENCH_THINK_MAX": str(args.think_max),
-            "BENCH_CANDIDATES": str(args.candidates),
-            "BENCH_VISITORS": str(args.visitors),
-            "BENCH_REGISTRANTS": str(args.registrants),
-            "BENCH_PAYERS": str(args.payers),
-            "BENCH_FLOOR": str(args.floor),
-            "BENCH_SPREAD": str(run_seconds * 0.7),
-        }
-        users = args.candidates + args.visitors + args.registrants + args.payers + args.floor
-        print(f"== mixed load: {users} clients for {run_seconds} s, faults on", flush=True)
         faults.start()
-        subprocess.run(
-            [
-                str(Path(PY).parent / "locust"),
-                "-f",
-                "bench/locustfile.py",
-                "--headless",
-                "-u",
-                str(users),
-                "-r",
-                str(max(users // 10, 1)),
-                "-t",
-                f"{run_seconds}s",
-                "--host",
-                f"http://{HOST}:{PORT}",
-                "--csv",
-                str(RUN / "exam"),
-                "--only-summary",
-                "--stop-timeout",
-                "60",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            check=False,
-        )
+        mixed_load(args, run_seconds, f"http://{HOST}:{PORT}", "exam", server_env())
         faults.stop()
     finally:
         server.send_signal(signal.SIGTERM)
@@ -389,11 +418,11 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
     return checked.returncode != 0
 
 
-def print_endpoints() -> None:
+def print_endpoints(csv_name: str = "exam") -> None:
     """Per endpoint (URLs grouped by pattern): requests, p50/p95/p99, errors by kind."""
-    rows = [r for r in csv_rows(RUN / "exam_stats.csv") if r["Name"] != "Aggregated"]
+    rows = [r for r in csv_rows(RUN / f"{csv_name}_stats.csv") if r["Name"] != "Aggregated"]
     errors: dict[tuple[str, str], dict[str, int]] = {}
-    for f in csv_rows(RUN / "exam_failures.csv"):
+    for f in csv_rows(RUN / f"{csv_name}_failures.csv"):
         kinds = errors.setdefault((f["Method"], f["Name"]), {})
         error = re.sub(r"^CatchResponseError\('(.*)'\)$", r"\1", f["Error"])
         kinds[error] = kinds.get(error, 0) + int(f["Occurrences"])
@@ -405,7 +434,7 @@ def print_endpoints() -> None:
             f"{r['Type'] + ' ' + r['Name']:<44} {int(r['Request Count']):>8} {r['50%']:>7} {r['95%']:>7} "
             f"{r['99%']:>7}  {r['Failure Count']}{' (' + detail + ')' if detail else ''}"
         )
-    total = next((r for r in csv_rows(RUN / "exam_stats.csv") if r["Name"] == "Aggregated"), None)
+    total = next((r for r in csv_rows(RUN / f"{csv_name}_stats.csv") if r["Name"] == "Aggregated"), None)
     if total:
         print(
             f"{'all':<44} {int(total['Request Count']):>8} {total['50%']:>7} {total['95%']:>7} {total['99%']:>7}  "

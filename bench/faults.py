@@ -21,6 +21,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,10 +130,14 @@ class FaultDriver:
     def start(self) -> None:
         self.cut_file.unlink(missing_ok=True)
         self.t0 = time.time()
-        for target in (self._kill_workers, self._cut_clients, self._restart_database):
+        for target in self.targets():
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def targets(self) -> list[Callable[[], None]]:
+        """The faults, each run in a thread of its own from start() (bench/cluster.py has others)."""
+        return [self._kill_workers, self._cut_clients, self._restart_database]
 
     def stop(self) -> None:
         self._stop.set()

@@ -456,7 +456,9 @@ class Payer(Client):
     def journey(self) -> None:
         if self.me is None:
             return
-        location, _ = self.submit("/qualification/register/", "/qualification/register/", {})
+        location, _ = self.submit(
+            f"/qualification/{PROGRAM}/register/", "/qualification/[code]/register/", {}
+        )
         match = re.search(r"/orders/([\w-]+)/", location)
         if not match:
             self.record["told"].append([None, "register", "no order"])

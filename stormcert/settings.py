@@ -30,6 +30,9 @@ if not SECRET_KEY:
     )
 if not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters when DEBUG is off.")
+# Earlier keys, comma-separated, while a new SECRET_KEY is rolled out (deploy/README.md): sessions
+# and signed links made with them are still accepted; new ones use SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -243,6 +246,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=20)
+# A message the relay refused is tried again (tick) up to this many times in all, then left
+# failed on the staff outbox for someone to look at.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", default=8)
 # The sender every email shows; set it to the program office's own name and address.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -277,6 +283,10 @@ TASKS = {
         }[TASKS_BACKEND]
     }
 }
+
+# The health check's thresholds (core/health.py): older than these, /health/ says "warn".
+HEALTH_TASK_AGE_SECONDS = env_int("HEALTH_TASK_AGE_SECONDS", default=300)
+HEALTH_TICK_AGE_SECONDS = env_int("HEALTH_TICK_AGE_SECONDS", default=300)
 
 # --- Internationalisation and time -------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from stormcert.accounts import views as account_views
 from stormcert.api import api
+from stormcert.core import health, outbox
 from stormcert.core import views as core_views
 from stormcert.enrollments import urls as enrollment_urls
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("programs/<str:code>/", core_views.program_page, name="program"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("ping/", core_views.ping, name="ping"),
+    path("health/", health.health, name="health"),
     # Browsers ask for /favicon.ico whatever the page links; send them to the real one.
     path("favicon.ico", core_views.favicon),
     # The admin signs in through allauth, so two-factor applies there too.
@@ -27,6 +29,7 @@ urlpatterns = [
     path("account/", include("stormcert.accounts.urls")),
     path("staff/", core_views.staff_home, name="staff_home"),
     path("staff/outbox/", include("stormcert.emails.urls")),
+    path("staff/outbox/<int:pk>/send-again/", outbox.email_send_again, name="email_send_again"),
     path("staff/audit/", include("stormcert.audit.urls")),
     path("", include("stormcert.payments.urls")),
     path("", include("stormcert.exams.urls")),

@@ -10,6 +10,11 @@ Keys, one per program, are looked up in this order:
 2. the file <CREDENTIAL_KEYS_DIR>/<code>.pem;
 3. in development only (DEBUG, or CREDENTIAL_KEYS_GENERATE=1), a key generated once and
    written to that file. Production with no key refuses to sign instead of inventing one.
+
+Rotating a key (deploy/README.md): the old key's public half goes to
+<CREDENTIAL_KEYS_DIR>/retired/<code>-<anything>.pem (`openssl pkey -pubout`). New credentials are
+signed with the new key only, and /.well-known/jwks.json keeps publishing the retired public keys,
+so every credential already handed out still verifies by its key id.
 """
 
 from __future__ import annotations
@@ -85,8 +90,28 @@ def private_key(program: Program) -> Ed25519PrivateKey:
     return key
 
 
+def retired_keys(program: Program) -> list[Ed25519PublicKey]:
+    """The program's earlier public keys, kept so the credentials they signed still verify."""
+    keys = []
+    folder = Path(settings.CREDENTIAL_KEYS_DIR) / "retired"
+    for path in sorted(folder.glob(f"{program.code.lower()}-*.pem")):
+        data = path.read_bytes()
+        loaded: Any = (
+            serialization.load_pem_private_key(data, password=None).public_key()
+            if b"PRIVATE KEY" in data
+            else serialization.load_pem_public_key(data)
+        )
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise ImproperlyConfigured(f"{path} is not an Ed25519 key.")
+        keys.append(loaded)
+    return keys
+
+
 def public_jwk(program: Program) -> dict[str, str]:
-    public = private_key(program).public_key()
+    return _jwk(private_key(program).public_key())
+
+
+def _jwk(public: Ed25519PublicKey) -> dict[str, str]:
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64(raw)}
     # RFC 7638 thumbprint: the key id changes exactly when the key does.
@@ -97,7 +122,11 @@ def public_jwk(program: Program) -> dict[str, str]:
 
 
 def jwks() -> dict[str, Any]:
-    return {"keys": [public_jwk(p) for p in Program.objects.order_by("code")]}
+    keys: dict[str, dict[str, str]] = {}
+    for program in Program.objects.order_by("code"):
+        for jwk in [public_jwk(program), *(_jwk(k) for k in retired_keys(program))]:
+            keys.setdefault(jwk["kid"], jwk)
+    return {"keys": list(keys.values())}
 
 
 def issuer_profile(program: Program) -> dict[str, Any]:

@@ -33,6 +33,8 @@ class OutboundEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A failed message is tried again from this time (tick: emails.services.retry_failed).
+    next_try_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -40,3 +42,8 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+    def attachment_names(self) -> list[str]:
+        from stormcert.emails.attachments import describe
+
+        return [describe(item) for item in self.attachments]

@@ -8,6 +8,7 @@ transaction commits, so a rolled-back workflow never sends mail.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +16,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from stormcert.emails.models import OutboundEmail
+from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.emails.tasks import deliver_email
 
 
@@ -41,7 +43,7 @@ def queue_email(
     body_html: str = "",
     template: str = "",
     user: Any | None = None,
-    attachments: list[dict[str, str]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> OutboundEmail:
     message = OutboundEmail.objects.create(
         attachments=attachments or [],
@@ -63,7 +65,7 @@ def send_templated_email(
     to: str,
     context: dict[str, Any],
     user: Any | None = None,
-    attachments: list[dict[str, str]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> OutboundEmail:
     subject, text, html = render_email(template, context)
     return queue_email(
@@ -84,7 +86,7 @@ def send_once(
     to: str,
     context: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     user: Any | None = None,
-    attachments: list[dict[str, str]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Send a message that must go out once (a reminder, a notice): `claim` marks it sent, on a
     row, and says whether this call won (`lib.db.claim_stamp`, `lib.db.claim_row`); only the
@@ -124,3 +126,42 @@ def queue_rendered(
         template=template,
         user=user,
     )
+
+
+# A worker that died while handing a message to the relay leaves it "sending". After this long
+# it is counted as failed and tried again: it may then arrive twice, which beats never.
+STUCK_SENDING = timedelta(minutes=15)
+
+
+def retry_failed(*, now: datetime | None = None) -> int:
+    """Queue again every failed message whose next try is due (tick). Returns how many."""
+    now = now or timezone.now()
+    OutboundEmail.objects.filter(status=EmailStatus.SENDING, created_at__lt=now - STUCK_SENDING).update(
+        status=EmailStatus.FAILED,
+        last_error="The worker stopped while sending; tried again.",
+        next_try_at=now,
+    )
+    due = list(
+        OutboundEmail.objects.filter(status=EmailStatus.FAILED, next_try_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in due:
+        deliver_email.enqueue(message_id=pk)
+    return len(due)
+
+
+class NotFailed(ValueError):
+    pass
+
+
+def send_again(*, message: OutboundEmail, now: datetime | None = None) -> None:
+    """Try a failed message again now (the relay was fixed). The caller (a staff view) audits it:
+    this layer sits beside the audit app, not above it."""
+    now = now or timezone.now()
+    if message.status != EmailStatus.FAILED:
+        raise NotFailed(
+            f"Only a failed message can be sent again; this one is {message.get_status_display().lower()}."
+        )
+    OutboundEmail.objects.filter(pk=message.pk).update(next_try_at=now)
+    transaction.on_commit(lambda: deliver_email.enqueue(message_id=message.pk))

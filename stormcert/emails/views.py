@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from stormcert.emails.forms import SendAgainForm
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.lib.staff import staff_required
 
@@ -36,4 +37,4 @@ def outbox(request: HttpRequest) -> HttpResponse:
 @staff_required
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutboundEmail, pk=pk)
-    return render(request, "emails/message.html", {"message": message})
+    return render(request, "emails/message.html", {"message": message, "form": SendAgainForm()})

@@ -10,6 +10,10 @@ from stormcert.lib.pdf import Document
 from stormcert.payments.models import Order, PaymentState, RefundState
 
 
+def receipt_for_number(number: str) -> bytes:
+    return receipt_pdf(Order.objects.select_related("user").get(number=number))
+
+
 def receipt_pdf(order: Order) -> bytes:
     with Document(text=[order.user.get_full_name()]) as doc:
         return _draw(doc, order)

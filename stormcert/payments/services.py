@@ -381,6 +381,14 @@ def confirm_payment(
                 "amount": format_money(payment.amount),
                 "receipt_url": absolute_url("payments:receipt", order.number),
             },
+            attachments=[
+                {
+                    "filename": f"receipt-{order.number}.pdf",
+                    "render": "receipt",
+                    "ref": order.number,
+                    "mimetype": "application/pdf",
+                }
+            ],
         )
         if order.status == OrderStatus.PENDING and order.is_covered():
             _mark_paid(order, now=now, actor=actor)

@@ -5,6 +5,7 @@ published keys and fails when one byte changes."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import jwt
 import pypdfium2
@@ -137,3 +138,34 @@ def test_production_without_a_key_refuses_to_sign(
     settings.CREDENTIAL_KEYS_GENERATE = False  # type: ignore[attr-defined]
     with pytest.raises(ImproperlyConfigured, match="CREDENTIAL_KEY_QISP"):
         signed_credential(certify(alice))
+
+
+def test_a_rotated_key_keeps_old_credentials_verifiable(
+    alice: User, programs: None, settings: object, tmp_path: Path, client: Client
+) -> None:
+    """deploy/README.md's rotation: the old public key goes to retired/, the new key signs."""
+    from cryptography.hazmat.primitives import serialization
+
+    from stormcert.certificates.credentials import jwks, private_key, signed_credential
+
+    settings.CREDENTIAL_KEYS_DIR = tmp_path  # type: ignore[attr-defined]
+    settings.CREDENTIAL_KEYS_GENERATE = True  # type: ignore[attr-defined]
+    certificate = certify(alice)
+    old_token = signed_credential(certificate)
+    old_public = private_key(certificate.program).public_key()
+    (tmp_path / "retired").mkdir()
+    (tmp_path / "retired" / "qisp-2026.pem").write_bytes(
+        old_public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    (tmp_path / "qisp.pem").unlink()  # the next use makes a new key, as an operator would
+    new_token = signed_credential(certificate)
+    keys = client.get("/.well-known/jwks.json").json()
+    assert keys == jwks()
+    kids = [jwt.get_unverified_header(t)["kid"] for t in (old_token, new_token)]
+    assert kids[0] != kids[1] and {k["kid"] for k in keys["keys"]} >= set(kids)
+    for token in (old_token, new_token):
+        assert certificate.number in verify_credential(token, keys, verify_exp=False)["sub"]
+    # Without the retired key, the old credential no longer verifies: the folder is what keeps it.
+    (tmp_path / "retired" / "qisp-2026.pem").unlink()
+    with pytest.raises(jwt.PyJWTError, match="not published"):
+        verify_credential(old_token, jwks(), verify_exp=False)

@@ -198,6 +198,8 @@ RULES: dict[str, Rule] = {
     # --- Signed in: one's own account, journey and lists -----------------------------------------
     "dashboard": SIGNED_IN,
     "ping": SIGNED_IN,
+    # For load balancers and monitors: counts and ages only, no session read.
+    "health": PUBLIC,
     "accounts:profile": SIGNED_IN,
     "accounts:claim": SIGNED_IN,
     # A forged claim link is refused as a bad request for everyone.
@@ -285,6 +287,7 @@ RULES: dict[str, Rule] = {
     "staff_home": STAFF,
     "emails:outbox": STAFF,
     "emails:message": STAFF,
+    "email_send_again": STAFF_POST,
     "audit:events": STAFF,
     "payments:staff_orders": STAFF,
     "payments:staff_order": STAFF,

@@ -6,8 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
+from stormcert.core.health import TICK, beat
 from stormcert.courses.services import process_waitlists, send_reminders
+from stormcert.emails.services import retry_failed as retry_failed_emails
 from stormcert.exams.services import close_overdue, prepare_papers
 from stormcert.renewals.services import send_renewal_reminders
 from stormcert.trainers.applications import send_notices
@@ -47,6 +50,7 @@ class Command(BaseCommand):
             ("send_reminders", "sent {} course reminder(s)", send_reminders),
             ("send_notices", "sent {} ToR selection notice(s)", send_notices),
             ("send_renewal_reminders", "sent {} renewal reminder(s)", send_renewal_reminders),
+            ("retry_failed_emails", "queued {} failed email(s) again", retry_failed_emails),
         ]
         done: list[str] = []
         failed: list[str] = []
@@ -59,6 +63,12 @@ class Command(BaseCommand):
                 logger.exception("tick: %s failed", name)
                 self.stderr.write(f"{name} failed: {type(exc).__name__}: {exc}")
                 failed.append(name)
+        # The health check (/health/) reports how long ago this was, on every node.
+        try:
+            beat(TICK, ok=not failed, detail="failed: " + ", ".join(failed) if failed else "; ".join(done))
+        except DatabaseError:
+            logger.exception("tick: could not record the heartbeat")
+            failed.append("heartbeat")
         if verbose and done:
             self.stdout.write("; ".join(done))
         return failed
