@@ -135,6 +135,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits live here: shared across workers in production) ---------------
+# Addresses (or networks, e.g. 10.0.0.0/24) of the proxies in front of the app (nginx): requests
+# from them are counted against the client they forward for (X-Forwarded-For), in rate limits,
+# sign-in throttling and the audit log. Empty: REMOTE_ADDR is the client (no proxy).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 REDIS_URL = env_str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -65,6 +65,11 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, context)
         queue_rendered(message, template=template_prefix, user=user if getattr(user, "pk", None) else None)
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's throttles count per client address: the same one as our rate limits and audit
+        # log, the forwarded client behind a trusted proxy (lib.http.client_ip).
+        return client_ip(request) or "unknown"
+
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
         user = super().save_user(request, user, form, commit=commit)
         if commit:

@@ -1,16 +1,41 @@
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, RawPostDataException
 
 
+def _is_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES)
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client address as the web server saw it (the proxy sets REMOTE_ADDR correctly)."""
+    """The address of the person asking: what rate limits count and the audit log keeps.
+
+    Behind nginx every request comes from nginx's address, so everyone would share one public
+    rate limit (found by `make cluster`). When REMOTE_ADDR is one of TRUSTED_PROXIES, the client is
+    the last X-Forwarded-For hop that is not a trusted proxy: each proxy appends the address it
+    was talked to by, so the hops a client may forge are all to the left of that one."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    if not remote or not settings.TRUSTED_PROXIES or not _is_trusted_proxy(remote):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted_proxy(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # not an address: our proxy did not write it; count the proxy
+    return remote
 
 
 # --- JSON request bodies ----------------------------------------------------------------------
