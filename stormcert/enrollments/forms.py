@@ -76,7 +76,7 @@ class SelfDirectedApplicationForm(forms.Form):
     from the program's rules (`RouteOffer`), never from code."""
 
     license_type = forms.ChoiceField(
-        label="Your license",
+        label="Kind of license",
         error_messages={
             "required": "Choose the kind of license you hold.",
             "invalid_choice": "Choose one of the licenses listed.",

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.urls import reverse
 from conftest import client_for
 from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
+from stormcert.backoffice.rules_forms import RuleVersionForm, field_name
 from stormcert.certificates.models import Certificate, Source
 from stormcert.emails.models import OutboundEmail
 from stormcert.enrollments.journey import Overall
@@ -28,7 +28,9 @@ from stormcert.enrollments.self_directed import (
 )
 from stormcert.enrollments.services import JourneyError, journey_for
 from stormcert.programs.definitions import DEFINITIONS_DIR, load_definition_file
+from stormcert.programs.editing import value_text
 from stormcert.programs.models import Program
+from stormcert.programs.policy import KEY_TEMPLATES, PolicyError
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("programs")]
 
@@ -277,3 +279,23 @@ def test_candidates_and_staff_without_two_factor_cannot_decide(alice: User, eve:
     assert client_for(eve).post(decide, {"decision": "approve", "reason": "x"}).status_code == 403
     assert client_for(sara).post(decide, {"decision": "approve", "reason": "x"}).status_code == 302
     assert SelfDirectedApplication.objects.get().is_pending
+
+
+def test_the_license_kinds_rule_is_checked_and_edited_as_code_label_pairs() -> None:
+    spec = KEY_TEMPLATES["self_directed.license_types"]
+    assert spec.check([{"code": "PG", "label": "Professional Geologist"}]) == [
+        {"code": "PG", "label": "Professional Geologist"}
+    ]
+    for bad in (
+        [],
+        [{"code": "PG"}],
+        [{"code": "X" * 21, "label": "Too long"}],
+        [{"code": "A", "label": "a"}] * 2,
+    ):
+        with pytest.raises(PolicyError):
+            spec.check(bad)
+    form = RuleVersionForm(program=qisp())
+    form.set_initial({"self_directed.license_types": [{"code": "PG", "label": "Professional Geologist"}]})
+    name = field_name("self_directed.license_types")
+    assert form.initial[name] == "PG: Professional Geologist"
+    assert value_text(spec.check([{"code": "PG", "label": "Geologist"}]), spec) == "PG: Geologist"
