@@ -299,3 +299,21 @@ def test_the_license_kinds_rule_is_checked_and_edited_as_code_label_pairs() -> N
     name = field_name("self_directed.license_types")
     assert form.initial[name] == "PG: Professional Geologist"
     assert value_text(spec.check([{"code": "PG", "label": "Geologist"}]), spec) == "PG: Geologist"
+
+
+def test_one_waiting_application_per_person_and_program_is_a_constraint(alice: User) -> None:
+    from django.db import IntegrityError, transaction
+
+    first = apply(alice)
+    second = SelfDirectedApplication(
+        user=alice,
+        program=first.program,
+        license_type="PG",
+        license_label="Professional Geologist",
+        license_number="PG 1",
+        license_state="California",
+        document_name="x.pdf",
+        document_sha256="0" * 64,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()
