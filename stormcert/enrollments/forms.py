@@ -111,7 +111,7 @@ class SelfDirectedApplicationForm(forms.Form):
         self.fields["license_state"].help_text = f"Only a license registered in {offer.state} qualifies."
         self.fields["document"].help_text = (
             "For example your license certificate or the licensing board's lookup page saved as a PDF, "
-            f"up to {settings.UPLOAD_MAX_BYTES // 1_048_576} MB; only program staff can open it."
+            f"up to {settings.UPLOAD_MAX_BYTES // 1_048_576} MB; only you and program staff can open it."
         )
 
     def clean_license_state(self) -> str:

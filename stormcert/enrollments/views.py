@@ -261,6 +261,9 @@ def self_directed(request: AuthedRequest, code: str) -> HttpResponse:
                 )
                 return redirect("enrollments:qualification", program.code)
         status = 400
+        if "document" not in form.errors:
+            # A page sent back cannot keep the chosen file (browsers never refill a file input).
+            form.add_error("document", "Choose the file again: it is not kept when the page is sent back.")
     return render(
         request,
         "enrollments/self_directed.html",
