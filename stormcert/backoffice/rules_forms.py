@@ -59,6 +59,8 @@ def _help(spec: PolicyKey, required: bool) -> str:
         parts.append("Month and day as MM-DD.")
     if spec.type == "number_format":
         parts.append("Use {seq} (required, e.g. {seq:05d}) and {year} (optional).")
+    if spec.type == "license_list":
+        parts.append("Each kind as code: label, separated by semicolons.")
     parts.append("Required." if required else "Optional: leave empty to leave it out.")
     return " ".join(parts)
 
@@ -133,7 +135,7 @@ class RuleVersionForm(forms.Form):
                 required=False, label="The enrollment window is extended"
             )
             return (f"{name}__fee", f"{name}__redo", f"{name}__extends")
-        else:  # int_list, month_day, number_format: typed as text
+        else:  # int_list, month_day, number_format, license_list: typed as text
             attrs = {"placeholder": "MM-DD"} if spec.type == "month_day" else {}
             field = forms.CharField(required=False, widget=forms.TextInput(attrs=attrs), strip=True)
         field.label = label
@@ -161,6 +163,8 @@ class RuleVersionForm(forms.Form):
                 self.initial[name] = "true" if value else "false"
             elif kind == "int_list" and isinstance(value, list):
                 self.initial[name] = ", ".join(str(v) for v in value)
+            elif kind == "license_list" and isinstance(value, list):
+                self.initial[name] = "; ".join(f"{v['code']}: {v['label']}" for v in value)
             else:
                 self.initial[name] = value
 
@@ -198,6 +202,12 @@ class RuleVersionForm(forms.Form):
                     unreadable[key] = f"{key}: expected whole numbers separated by commas, got {raw!r}"
             elif kind == "step_list":
                 values[key] = list(raw)
+            elif kind == "license_list":
+                kinds = [part.partition(":") for part in str(raw).split(";") if part.strip()]
+                if any(not sep for _, sep, _ in kinds):
+                    unreadable[key] = f"{key}: write each kind as code: label, separated by semicolons"
+                else:
+                    values[key] = [{"code": c.strip(), "label": label.strip()} for c, _, label in kinds]
             else:
                 values[key] = raw
         return values, unreadable

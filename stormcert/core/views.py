@@ -22,7 +22,8 @@ from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
 from stormcert.enrollments.forms import AcknowledgeForm
 from stormcert.enrollments.journey import Journey
-from stormcert.enrollments.models import Enrollment
+from stormcert.enrollments.models import Enrollment, SelfDirectedApplication
+from stormcert.enrollments.self_directed import offer_for, pending_self_directed_applications
 from stormcert.enrollments.services import (
     Handbook,
     candidate_program_or_404,
@@ -230,6 +231,13 @@ def qualification(request: AuthedRequest, code: str) -> HttpResponse:
         if current and current.kind == "exam"
         else None,
     }
+    # The self-directed route, when the program's rules define it: what it is and this person's
+    # latest application (the page says nothing of it otherwise).
+    offer = offer_for(enrollment, now)
+    context["self_directed"] = offer
+    context["self_directed_application"] = (
+        SelfDirectedApplication.objects.filter(user=user, program=program).first() if offer else None
+    )
     exam = context["exam"]
     if isinstance(exam, Exam) and enrollment.pk is not None:
         attempts = Attempt.objects.filter(user=user, exam=exam, enrollment=enrollment)
@@ -268,6 +276,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "claims_waiting": pending_claims(),
         "accommodations_waiting": pending_accommodation_requests(),
         "name_changes_waiting": pending_name_changes(),
+        "self_directed_waiting": pending_self_directed_applications(),
         "emails_failed": email_counts.get(EmailStatus.FAILED, 0),
         "checks_waiting": Payment.objects.filter(provider=Provider.CHECK, state=PaymentState.PENDING).count(),
         "emails_total": sum(email_counts.values()),

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from stormcert.lib.uploads import random_pdf_name
+
 
 class Route(models.TextChoices):
     STANDARD = "standard", "Training and exams"
@@ -135,3 +137,69 @@ class SelfAssessmentQuestion(models.Model):
                 raise ValidationError({"choices": 'Each choice needs a "label".'})
             if not isinstance(choice.get("hours", 0), int) or isinstance(choice.get("hours"), bool):
                 raise ValidationError({"choices": '"hours" must be a whole number (it may be negative).'})
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a decision"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+def _license_document_path(instance: SelfDirectedApplication, filename: str) -> str:
+    # Random: neither the candidate's file name nor a guessable id is on disk.
+    return random_pdf_name("self-directed")
+
+
+class SelfDirectedApplication(models.Model):
+    """A licensed professional asking to qualify by the self-directed route: the license they
+    hold and a PDF that shows it. Staff approve it (which records the route on the enrollment,
+    exactly as staff recording it by hand, and so issues the certificate) or refuse it, with a
+    reason either way. One application waits per person and program: the partial unique
+    constraint, not a check in code."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="self_directed_applications"
+    )
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    # The code and label the rules listed when the candidate applied (rules may change later).
+    license_type = models.CharField(max_length=20)
+    license_label = models.CharField(max_length=100)
+    license_number = models.CharField(max_length=40)
+    license_state = models.CharField(max_length=100)
+    document = models.FileField(upload_to=_license_document_path)
+    document_name = models.CharField(max_length=255, help_text="The uploader's file name.")
+    document_size = models.PositiveIntegerField(null=True, blank=True)
+    document_sha256 = models.CharField(max_length=64)
+    applied_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "program"],
+                condition=Q(status="pending"),
+                name="enrollments_one_pending_self_directed",
+            ),
+            # Each state carries the facts that explain it: a decision has a decider and a time.
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | Q(status__in=["approved", "refused"], decided_at__isnull=False, decided_by__isnull=False),
+                name="enrollments_self_directed_state_facts",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "applied_at"], name="enrollments_sd_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.license_label} {self.license_number} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ApplicationStatus.PENDING

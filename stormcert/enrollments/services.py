@@ -543,13 +543,16 @@ def record_self_directed(
 ) -> Enrollment:
     """A licensed engineer or geologist qualifies without the paid steps (staff record it)."""
     now = now or timezone.now()
-    if license_type not in LicenseType.values:
-        raise JourneyError("Choose the license type.")
     if not license_number.strip():
         raise JourneyError("Give the license number.")
     if not reason.strip():
         raise JourneyError("Give a reason: it is kept in the audit log.")
     enrollment = lock(get_enrollment(user=user, program=program, now=now), "program")
+    # The kinds the program's rules list (what candidates apply with), besides the built-in ones.
+    listed = version_for(enrollment, now).values.filter(key="self_directed.license_types").first()
+    allowed = set(LicenseType.values) | {k["code"] for k in (listed.value if listed else [])}
+    if license_type not in allowed:
+        raise JourneyError("Choose the license type.")
     if enrollment.completed_at is not None:
         raise JourneyError(f"{user} is already qualified in {program}.")
     enrollment.route = Route.SELF_DIRECTED

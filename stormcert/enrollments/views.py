@@ -5,20 +5,33 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from stormcert.accounts.models import User
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.enrollments.forms import (
     AcknowledgeForm,
+    DecideApplicationForm,
     MigratePolicyForm,
     SelfAssessmentForm,
+    SelfDirectedApplicationForm,
     SelfDirectedForm,
 )
-from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion
+from stormcert.enrollments.models import (
+    ApplicationStatus,
+    Enrollment,
+    SelfAssessmentQuestion,
+    SelfDirectedApplication,
+)
+from stormcert.enrollments.self_directed import (
+    ApplicationClosed,
+    apply_self_directed,
+    decide_self_directed,
+    route_offer,
+)
 from stormcert.enrollments.services import (
     JourneyError,
     acknowledge,
@@ -32,7 +45,8 @@ from stormcert.enrollments.services import (
     start_resolution,
     submit_self_assessment,
 )
-from stormcert.lib.staff import staff_required
+from stormcert.lib.staff import has_staff_powers, staff_required
+from stormcert.lib.uploads import pdf_response
 from stormcert.payments.models import Order
 from stormcert.programs.lookup import program_from_query, qualification_programs
 from stormcert.programs.models import ProgramKind
@@ -206,3 +220,142 @@ def staff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "form": form,
         },
     )
+
+
+# --- The self-directed route: candidates apply, staff decide ---------------------------------
+
+
+@login_required
+def self_directed(request: AuthedRequest, code: str) -> HttpResponse:
+    """Apply for the self-directed route (programs whose rules define it; others: not found)."""
+    program = candidate_program_or_404(user=request.user, code=code)
+    offer = route_offer(user=request.user, program=program)
+    if offer is None:
+        raise Http404("This program has no self-directed route.")
+    mine = list(SelfDirectedApplication.objects.filter(user=request.user, program=program))
+    pending = next((a for a in mine if a.is_pending), None)
+    enrollment = peek_enrollment(user=request.user, program=program)
+    form = SelfDirectedApplicationForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        offer=offer,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                apply_self_directed(
+                    user=request.user,
+                    program=program,
+                    license_type=form.cleaned_data["license_type"],
+                    license_number=form.cleaned_data["license_number"],
+                    license_state=form.cleaned_data["license_state"],
+                    document=form.cleaned_data["document"],
+                )
+            except JourneyError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    "Your application was sent. We emailed you a copy; staff will email you their decision.",
+                )
+                return redirect("enrollments:qualification", program.code)
+        status = 400
+        if "document" not in form.errors:
+            # A page sent back cannot keep the chosen file (browsers never refill a file input).
+            form.add_error("document", "Choose the file again: it is not kept when the page is sent back.")
+    return render(
+        request,
+        "enrollments/self_directed.html",
+        {
+            "program": program,
+            "offer": offer,
+            "form": form,
+            "applications": mine,
+            "pending": pending,
+            "qualified": enrollment.completed_at is not None,
+        },
+        status=status,
+    )
+
+
+@login_required
+def self_directed_document(request: AuthedRequest, pk: int) -> FileResponse:
+    found = SelfDirectedApplication.objects.filter(pk=pk).first()
+    # Not found rather than forbidden for anyone but the candidate and staff: nothing leaks.
+    if (
+        found is None
+        or not found.document
+        or not (found.user_id == request.user.pk or has_staff_powers(request))
+    ):
+        raise Http404("No such document.")
+    return pdf_response(found.document, found.document_name or "license.pdf")
+
+
+def _queue_page(
+    request: HttpRequest, *, refused: tuple[int, DecideApplicationForm] | None = None, status: int = 200
+) -> HttpResponse:
+    pending = [
+        (
+            application,
+            # What staff typed stays in the form of the application it was typed for.
+            refused[1] if refused and refused[0] == application.pk else DecideApplicationForm(),
+        )
+        for application in SelfDirectedApplication.objects.filter(status=ApplicationStatus.PENDING)
+        .select_related("user", "program")
+        .order_by("applied_at", "id")
+    ]
+    decided = (
+        SelfDirectedApplication.objects.exclude(status=ApplicationStatus.PENDING)
+        .select_related("user", "program", "decided_by")
+        .order_by("-decided_at", "-id")[:50]
+    )
+    return render(
+        request,
+        "enrollments/staff_self_directed_queue.html",
+        {"pending": pending, "decided": decided},
+        status=status,
+    )
+
+
+@staff_required
+@require_GET
+def staff_self_directed_queue(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request)
+
+
+@staff_required
+@require_POST
+def staff_self_directed_decide(request: AuthedRequest, pk: int) -> HttpResponse:
+    application = get_object_or_404(SelfDirectedApplication.objects.select_related("user", "program"), pk=pk)
+    form = DecideApplicationForm(request.POST)
+    form.is_valid()  # plain text: the service says what is missing
+    data = form.cleaned_data
+    if data.get("decision") not in ("approve", "refuse"):
+        messages.error(request, "Choose Approve or Refuse.")
+        return _queue_page(request, refused=(pk, form), status=400)
+    approve = data["decision"] == "approve"
+    try:
+        decide_self_directed(
+            application=application,
+            approve=approve,
+            reason=data.get("reason", ""),
+            actor=request.user,
+            staff=has_staff_powers(request),
+        )
+    except ApplicationClosed as exc:
+        messages.info(request, str(exc))
+        return redirect("enrollments:staff_self_directed_queue")
+    except JourneyError as exc:
+        messages.error(request, str(exc))
+        return _queue_page(request, refused=(pk, form), status=400)
+    who = application.user.email
+    if approve:
+        messages.success(
+            request,
+            f"Approved: {who} is qualified in {application.program.short_name} by the self-directed route; "
+            "the certificate was issued and they have been emailed.",
+        )
+    else:
+        messages.success(request, f"Refused {who}'s application; they have been emailed the reason.")
+    return redirect("enrollments:staff_self_directed_queue")

@@ -101,6 +101,8 @@ def value_text(value: Any, spec: PolicyKey | None) -> str:
         return (", ".join(str(v) for v in value) or "none") + unit
     if kind == "step_list":
         return ", ".join(value) or "none"
+    if kind == "license_list":
+        return "; ".join(f"{v.get('code')}: {v.get('label')}" for v in value if isinstance(v, dict)) or "none"
     if kind == "consequence" and isinstance(value, dict):
         redo = value.get("redo") or []
         parts = [f"fee {value['fee']}" if value.get("fee") else "no fee"]

@@ -68,6 +68,26 @@ def _url(value: Any) -> str:
     return value
 
 
+def _license_list(value: Any) -> list[dict[str, str]]:
+    """Kinds of professional license a route accepts: [{code = "…", label = "…"}, …]. The code is
+    what an enrollment keeps (at most 20 characters); the label is what candidates read."""
+    if not isinstance(value, list) or not value:
+        raise PolicyError(f"expected a list of {{code, label}} tables, got {value!r}")
+    kinds: list[dict[str, str]] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"code", "label"}:
+            raise PolicyError(f"each license kind needs exactly a code and a label, got {item!r}")
+        code, label = item["code"], item["label"]
+        if not isinstance(code, str) or not code.strip() or len(code) > 20 or ":" in code or ";" in code:
+            raise PolicyError(f"a license code is 1 to 20 characters without : or ;, got {code!r}")
+        if not isinstance(label, str) or not label.strip() or len(label) > 100 or ";" in label:
+            raise PolicyError(f"a license label is 1 to 100 characters without ;, got {label!r}")
+        kinds.append({"code": code.strip(), "label": label.strip()})
+    if len({k["code"] for k in kinds}) != len(kinds):
+        raise PolicyError("two license kinds share a code")
+    return kinds
+
+
 def _month_day(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 5 or value[2] != "-":
         raise PolicyError(f"expected a month and day as MM-DD, got {value!r}")
@@ -144,7 +164,8 @@ class PolicyKey:
     checked against them; `required_keys` says which a complete version of a program needs."""
 
     key: str
-    # int, percent, bool, choice, int_list, month_day, consequence, number_format, step_list, text, url
+    # int, percent, bool, choice, int_list, month_day, consequence, number_format, step_list, text,
+    # url, license_list
     type: str
     help: str
     need: str = Need.OPTIONAL
@@ -193,6 +214,8 @@ class PolicyKey:
             return _consequence(value)
         if self.type == "number_format":
             return _number_format(value)
+        if self.type == "license_list":
+            return _license_list(value)
         if self.type == "step_list":
             if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
                 raise PolicyError(f"expected a list of step codes, got {value!r}")
@@ -303,6 +326,18 @@ _KEYS = [
         Need.QUALIFICATION,
         "days",
         0,
+    ),
+    # The self-directed route for licensed professionals. A program offers it only when its rules
+    # list the license kinds it accepts (and the state that must have issued the license).
+    PolicyKey(
+        "self_directed.license_types",
+        "license_list",
+        "License kinds that may qualify by the self-directed route (none: the program has no such route).",
+    ),
+    PolicyKey(
+        "self_directed.license_state",
+        "text",
+        "The state whose registration the self-directed route requires (as candidates read it).",
     ),
     PolicyKey("term.start", "month_day", "First day of a yearly term (MM-DD).", Need.TRAINER),
     PolicyKey(

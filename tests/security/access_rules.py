@@ -214,6 +214,8 @@ RULES: dict[str, Rule] = {
     "enrollments:acknowledge": post_only(*SELF),
     "enrollments:register": post_only(*SELF),
     "enrollments:resolve": post_only(*SELF),
+    # The self-directed route's application page: anyone signed in (alice, qualified, is told so).
+    "enrollments:self_directed": SIGNED_IN,
     # Only alice is enrolled in the world; everyone else is sent to the Qualification page to start.
     # (They used to get OK only because an earlier GET of the dashboard had enrolled them.)
     "exams:intro": SIGNED_IN.but(bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT),
@@ -251,6 +253,7 @@ RULES: dict[str, Rule] = {
     "exams:submit": post_only("alice"),
     "exams:accommodation_withdraw": post_only("alice"),
     "exams:accommodation_document": OWNER_OR_STAFF,
+    "enrollments:self_directed_document": OWNER_OR_STAFF,
     "payments:order": OWNER_OR_STAFF,
     "payments:receipt": OWNER_OR_STAFF,
     "payments:receipt_pdf": OWNER_OR_STAFF,
@@ -300,6 +303,8 @@ RULES: dict[str, Rule] = {
     "exams:staff_exams": STAFF,
     "exams:staff_stats": STAFF,
     "exams:staff_accommodations": STAFF,
+    "enrollments:staff_self_directed_queue": STAFF,
+    "enrollments:staff_self_directed_decide": STAFF_POST,
     "exams:staff_accommodation_grant": STAFF_POST,
     "exams:staff_accommodation_end": STAFF_POST,
     "exams:staff_accommodation_decide": STAFF_POST,

@@ -30,7 +30,7 @@ from stormcert.core.demo.training import COURSE_CODE, load_demo_content
 from stormcert.courses.models import Mode
 from stormcert.courses.services import register_for_session, submit_virtual_plan
 from stormcert.emails.models import OutboundEmail
-from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion
+from stormcert.enrollments.models import Enrollment, SelfAssessmentQuestion, SelfDirectedApplication
 from stormcert.enrollments.services import (
     acknowledge,
     get_enrollment,
@@ -147,6 +147,20 @@ def build_world() -> World:
         document=SimpleUploadedFile("letter.pdf", pdf().read(), content_type="application/pdf"),
         now=now,
     )
+    # Her application for the self-directed route, with its license PDF, waiting for staff. Made
+    # as a row: the service refuses her (she is already qualified), the pages must still guard it.
+    self_directed = SelfDirectedApplication(
+        user=alice,
+        program=qisp,
+        license_type="PE-civil",
+        license_label="Professional Engineer, civil",
+        license_number="C 81234",
+        license_state="California",
+        document_name="license.pdf",
+        document_sha256="0" * 64,
+        applied_at=now,
+    )
+    self_directed.document.save("license.pdf", ContentFile(PDF), save=True)
     # Her request to change the name on her certificate, with a supporting PDF, waiting for staff.
     name_change = request_name_change(
         person=alice,
@@ -200,6 +214,7 @@ def build_world() -> World:
             "document": document,
             "assignment": assignment,
             "accommodation": accommodation,
+            "self_directed": self_directed,
             "name_change": name_change,
             "term_renewal": term_renewal.renewal if term_renewal else None,
             "term": term,
