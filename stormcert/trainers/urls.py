@@ -31,6 +31,7 @@ urlpatterns = [
     path("staff/tor/", views.staff_home, name="staff_home"),
     path("staff/tor/cycles/new/", views.staff_new_cycle, name="staff_new_cycle"),
     path("staff/tor/cycles/<int:pk>/", views.staff_cycle, name="staff_cycle"),
+    path("staff/tor/cycles/<int:pk>/assign/", views.staff_assign, name="staff_assign"),
     path("staff/tor/applications/<int:pk>/", views.staff_application, name="staff_application"),
     path("staff/tor/terms/<int:pk>/end/", views.staff_end_term, name="staff_end_term"),
     path("staff/tor/renewals/<int:pk>/confirm/", views.staff_confirm_renewal, name="staff_confirm_renewal"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,11 +23,12 @@ from stormcert.programs.lookup import program_from_query, program_or_404, traine
 from stormcert.programs.models import Program, ProgramKind
 from stormcert.programs.rules import fees_in_force, rules_in_force
 from stormcert.trainers import applications as apps
-from stormcert.trainers import yearly
+from stormcert.trainers import assigning, yearly
 from stormcert.trainers.forms import (
     AgreementForm,
     ApplicationForm,
     AssignForm,
+    BulkAssignForm,
     ConflictForm,
     CycleForm,
     DecisionForm,
@@ -547,6 +550,47 @@ def staff_cycle(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "trainers/staff_cycle.html",
         {"cycle": cycle, "criteria": criteria, "rows": rows, "drafts": drafts, "now": timezone.now()},
+    )
+
+
+@staff_required
+def staff_assign(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Assign reviewers to every submitted statement of a cycle: staff preview the plan, then
+    confirm it with a reason (audited)."""
+    cycle = get_object_or_404(ApplicationCycle.objects.select_related("program"), pk=pk)
+    form = BulkAssignForm(request.POST or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        confirming = "confirm" in request.POST and data["seed"] is not None
+        # A fresh draw for each preview; the confirmation reuses the previewed one.
+        seed = data["seed"] if confirming else secrets.randbelow(2**31)
+        try:
+            if confirming:
+                made = assigning.assign_in_bulk(
+                    cycle=cycle, method=data["method"], seed=seed, actor=request.user, reason=data["reason"]
+                )
+                messages.success(
+                    request,
+                    f"{len(made.pairs)} assignment{'s' if len(made.pairs) != 1 else ''} made "
+                    f"to {len(made.by_application())} statement{'s' if len(made.by_application()) != 1 else ''}."
+                    + (f" {len(made.short)} statement(s) remain short of reviewers." if made.short else ""),
+                )
+                return redirect("trainers:staff_cycle", pk=cycle.pk)
+            plan = assigning.plan_assignments(cycle=cycle, method=data["method"], seed=seed)
+            form = BulkAssignForm(initial={**data, "seed": seed})
+        except TrainerError as exc:
+            form.add_error(None, str(exc))
+    return render(
+        request,
+        "trainers/staff_assign.html",
+        {
+            "cycle": cycle,
+            "form": form,
+            "plan": plan,
+            "minimum": assigning.minimum_reviewers(cycle, timezone.now()),
+            "reviewer_count": len(apps.reviewers()),
+        },
     )
 
 
