@@ -34,5 +34,6 @@ urlpatterns = [
     path("staff/tor/cycles/<int:pk>/assign/", views.staff_assign, name="staff_assign"),
     path("staff/tor/applications/<int:pk>/", views.staff_application, name="staff_application"),
     path("staff/tor/terms/<int:pk>/end/", views.staff_end_term, name="staff_end_term"),
+    path("staff/tor/terms/<int:pk>/fee-notice/", views.staff_send_fee_notice, name="staff_send_fee_notice"),
     path("staff/tor/renewals/<int:pk>/confirm/", views.staff_confirm_renewal, name="staff_confirm_renewal"),
 ]

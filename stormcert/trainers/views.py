@@ -23,7 +23,7 @@ from stormcert.programs.lookup import program_from_query, program_or_404, traine
 from stormcert.programs.models import Program, ProgramKind
 from stormcert.programs.rules import fees_in_force, rules_in_force
 from stormcert.trainers import applications as apps
-from stormcert.trainers import assigning, yearly
+from stormcert.trainers import assigning, reminders, yearly
 from stormcert.trainers.forms import (
     AgreementForm,
     ApplicationForm,
@@ -445,9 +445,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     program = program_from_query(request.GET.get("program"), kind=ProgramKind.TRAINER)
     every = list(trainer_programs(public_only=False))
     cycles = ApplicationCycle.objects.select_related("program")
-    to_approve = Application.objects.filter(
-        status=ApplicationStatus.SELECTED, notified_at__isnull=False, approved_at__isnull=True
-    ).select_related("applicant", "cycle__program")
+    to_approve = apps.candidates_to_approve().select_related("applicant", "cycle__program")
     flagged = yearly.sessions_without_a_term(now)
     if program is not None:
         cycles = cycles.filter(program=program)
@@ -683,6 +681,25 @@ def staff_confirm_renewal(request: AuthedRequest, pk: int) -> HttpResponse:
             f"Confirmed: {renewal.user} is a Trainer of Record of {renewal.program.short_name} "
             f"for the term from {renewal.term_start:%B %-d, %Y}.",
         )
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+    return redirect("trainers:staff_home")
+
+
+@staff_required
+@require_POST
+def staff_send_fee_notice(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Send one ToR the yearly fee and renewal notice now, instead of waiting for its day."""
+    term = get_object_or_404(TrainerTerm.objects.select_related("user", "program"), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason: notices sent by staff are audited.")
+        return redirect("trainers:staff_home")
+    try:
+        reminders.send_fee_notice_now(
+            user=term.user, program=term.program, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"The yearly fee notice is on its way to {term.user} ({term.user.email}).")
     except TrainerError as exc:
         messages.error(request, str(exc))
     return redirect("trainers:staff_home")
