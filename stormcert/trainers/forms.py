@@ -199,3 +199,8 @@ class BulkAssignForm(forms.Form):
     # The shuffle's seed, drawn for the preview and sent back with the confirmation, so the
     # assignment made is the one previewed.
     seed = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class AttendanceForm(forms.Form):
+    email = forms.EmailField(label="Their email address")
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
