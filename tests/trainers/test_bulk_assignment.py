@@ -14,14 +14,14 @@ from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
 from stormcert.trainers.applications import assign_reviewer, declare_conflict
 from stormcert.trainers.assigning import assign_in_bulk, plan_assignments
-from stormcert.trainers.models import ReviewAssignment
+from stormcert.trainers.models import Application, ApplicationCycle, ReviewAssignment
 from stormcert.trainers.services import TrainerError
 from tests.trainers.builders import CLOSES, make_cycle, qisp, reviewer, submitted
 
 pytestmark = pytest.mark.django_db
 
 
-def _cycle_with(sara: User, statements: int, reviewers: int) -> tuple[object, list[object], list[User]]:
+def _cycle_with(sara: User, statements: int, reviewers: int) -> tuple[ApplicationCycle, list[Application], list[User]]:
     cycle = make_cycle(sara)
     applications = [
         submitted(qisp(make_person(f"applicant{n}@example.com", last_name=f"A{n}")), cycle)
