@@ -77,6 +77,13 @@ def test_bulk_assignment_and_course_information(browser: Browser, live_server: o
     assert_accessible(sara)
     sara.goto(f"/staff/tor/content/{info.pk}/")
     assert_accessible(sara)
+    # The ToR list, with its send-the-fee-notice-now form opened.
+    sara.goto("/staff/tor/")
+    sara.get_by_text("Send the yearly fee notice now").click()
+    sara.get_by_label("Reason").last.fill("Asked by phone")
+    assert_accessible(sara)
+    sara.get_by_role("button", name="Send the fee notice to Tom Nguyen").click()
+    expect(sara.get_by_text("The yearly fee notice is on its way to Tom Nguyen")).to_be_visible()
 
     # The ToR opens the course information from their page: it is recorded as read.
     trainer = signed_in(browser, base, "tom@example.com")
