@@ -93,7 +93,7 @@ def build_trainer_content(program: Program, now: datetime) -> bool:
     TrainerContent.objects.create(
         program=program,
         kind=ContentKind.RENEWAL_MEETING,
-        title=f"{local.year} {program.short_name} renewal meeting",
+        title=f"{(local + timedelta(days=60)).year} {program.short_name} renewal meeting",
         body="The yearly meeting for every Trainer of Record: changes to the course and the permit, "
         "questions from the year's sessions.",
         meeting_at=(local + timedelta(days=60)).replace(hour=10, minute=0, second=0, microsecond=0),
