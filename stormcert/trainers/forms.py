@@ -199,6 +199,7 @@ class BulkAssignForm(forms.Form):
     # The shuffle's seed, drawn for the preview and sent back with the confirmation, so the
     # assignment made is the one previewed.
     seed = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    previewed = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class AttendanceForm(forms.Form):

@@ -642,6 +642,10 @@ def staff_assign(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         confirming = "confirm" in request.POST and data["seed"] is not None
+        if confirming and data["previewed"] != data["method"]:
+            # What is confirmed must be what was previewed: a changed method is previewed again.
+            confirming = False
+            messages.error(request, "You changed how to assign after the preview: here is the new preview.")
         # A fresh draw for each preview; the confirmation reuses the previewed one.
         seed = data["seed"] if confirming else secrets.randbelow(2**31)
         try:
@@ -657,7 +661,7 @@ def staff_assign(request: AuthedRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("trainers:staff_cycle", pk=cycle.pk)
             plan = assigning.plan_assignments(cycle=cycle, method=data["method"], seed=seed)
-            form = BulkAssignForm(initial={**data, "seed": seed})
+            form = BulkAssignForm(initial={**data, "seed": seed, "previewed": data["method"]})
         except TrainerError as exc:
             form.add_error(None, str(exc))
     return render(

@@ -21,7 +21,9 @@ from tests.trainers.builders import CLOSES, make_cycle, qisp, reviewer, submitte
 pytestmark = pytest.mark.django_db
 
 
-def _cycle_with(sara: User, statements: int, reviewers: int) -> tuple[ApplicationCycle, list[Application], list[User]]:
+def _cycle_with(
+    sara: User, statements: int, reviewers: int
+) -> tuple[ApplicationCycle, list[Application], list[User]]:
     cycle = make_cycle(sara)
     applications = [
         submitted(qisp(make_person(f"applicant{n}@example.com", last_name=f"A{n}")), cycle)
@@ -92,7 +94,13 @@ def test_staff_preview_then_confirm_the_same_draw(programs: None, sara: User) ->
     assert "Confirm these 4 assignments" in page and ReviewAssignment.objects.count() == 0
     seed = preview.context["plan"].seed
     planned = [(a.pk, r.pk) for a, r in preview.context["plan"].pairs]
-    done = staff.post(url, {"method": "random", "reason": "spring", "seed": seed, "confirm": "1"})
+    changed = staff.post(
+        url, {"method": "balanced", "reason": "spring", "seed": seed, "previewed": "random", "confirm": "1"}
+    )
+    assert "new preview" in changed.content.decode() and ReviewAssignment.objects.count() == 0
+    done = staff.post(
+        url, {"method": "random", "reason": "spring", "seed": seed, "previewed": "random", "confirm": "1"}
+    )
     assert done.status_code == 302
     made = sorted(ReviewAssignment.objects.values_list("application_id", "reviewer_id"))
     assert made == sorted(planned)
