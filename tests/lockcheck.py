@@ -64,6 +64,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("certificates_numbercounter", "stormcert.certificates.services._next_number"): (
         "the counter is the sequence: issuance in one program and year takes turns on it"
     ),
+    ("trainers_applicationcycle", "stormcert.trainers.assigning.assign_in_bulk"): (
+        "two staff assigning reviewers to one cycle at once take turns, so no statement gets more"
+        " than the minimum (a rare staff action; applicants and reviewers only read the cycle row)"
+    ),
     ("programs_fee", "stormcert.trainers.applications.open_cycle"): (
         "staff opening a cycle write the cycle's fee rows (update_or_create locks the row it updates)"
     ),

@@ -41,7 +41,9 @@ from stormcert.programs.lookup import program_or_404, qualification_programs, tr
 from stormcert.programs.models import Program, ProgramKind
 from stormcert.programs.policy import missing_keys, shape_of
 from stormcert.programs.rules import RuleMissing, Rules, rules_in_force
+from stormcert.trainers.applications import candidates_to_approve
 from stormcert.trainers.models import Application, ApplicationStatus
+from stormcert.trainers.yearly import renewals_to_confirm
 from stormcert.training.models import Course, CourseKind
 from stormcert.training.services import course_progress
 
@@ -273,6 +275,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "soqs_to_assign": Application.objects.filter(
             status=ApplicationStatus.SUBMITTED, reviews__isnull=True
         ).count(),
+        "tor_approvals_waiting": candidates_to_approve().count(),
+        "tor_renewals_waiting": len(renewals_to_confirm()),
         "claims_waiting": pending_claims(),
         "accommodations_waiting": pending_accommodation_requests(),
         "name_changes_waiting": pending_name_changes(),

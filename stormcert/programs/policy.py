@@ -353,6 +353,21 @@ _KEYS = [
         "term.fee_due", "month_day", "Day the yearly fee is due without the late fee (MM-DD).", Need.TRAINER
     ),
     PolicyKey(
+        "term.reminder_days_before",
+        "int_list",
+        "Days before the yearly fee's due day that a Trainer of Record is reminded of the fee and renewal steps.",
+        Need.TRAINER,
+        "days",
+    ),
+    PolicyKey(
+        "term.reminder_catch_up_days",
+        "int",
+        "Days a ToR reminder may still go out late (the periodic job did not run); older ones are skipped.",
+        Need.TRAINER,
+        "days",
+        0,
+    ),
+    PolicyKey(
         "course.virtual_contact_lead_days",
         "int",
         "Days before a virtual class to contact staff.",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from stormcert.audit.admin_mixins import AuditedAdmin
-from stormcert.trainers.models import AgreementVersion, ApplicationCycle, TrainerTerm
+from stormcert.trainers.models import AgreementVersion, ApplicationCycle, TrainerContent, TrainerTerm
 
 
 @admin.register(TrainerTerm)
@@ -26,3 +26,12 @@ class AgreementVersionAdmin(AuditedAdmin):
 class ApplicationCycleAdmin(AuditedAdmin):
     list_display = ["title", "program", "opens_at", "closes_at", "notice_on"]
     list_filter = ["program"]
+
+
+@admin.register(TrainerContent)
+class TrainerContentAdmin(AuditedAdmin):
+    """Course information, orientations and renewal meetings, per trainer program and year:
+    a new row for each year's item (its `effective_from`); who completed it is on its staff page."""
+
+    list_display = ["title", "kind", "program", "effective_from", "meeting_at"]
+    list_filter = ["program", "kind"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from stormcert.accounts.models import Role, User
@@ -754,6 +755,13 @@ def approval_missing(application: Application, now: datetime) -> list[str]:
         missing.append("the Compliance Agreement (current version)")
     missing += missing_certificate_names(application.applicant, application.cycle.program, now)
     return missing
+
+
+def candidates_to_approve() -> QuerySet[Application]:
+    """Selected candidates told their result and not yet approved: the staff queue."""
+    return Application.objects.filter(
+        status=ApplicationStatus.SELECTED, notified_at__isnull=False, approved_at__isnull=True
+    )
 
 
 @transaction.atomic

@@ -183,3 +183,25 @@ class EndTermForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Kept in the audit log and shown when the ToR certificate is verified.",
     )
+
+
+class BulkAssignForm(forms.Form):
+    method = forms.ChoiceField(
+        label="How to choose reviewers",
+        choices=[
+            ("balanced", "Balanced: reviewers with the fewest assignments in this cycle first"),
+            ("random", "Random: a shuffle (the preview's draw is the one made)"),
+        ],
+        initial="balanced",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    # The shuffle's seed, drawn for the preview and sent back with the confirmation, so the
+    # assignment made is the one previewed.
+    seed = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    previewed = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class AttendanceForm(forms.Form):
+    email = forms.EmailField(label="Their email address")
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))

@@ -338,3 +338,102 @@ class TermRenewal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · term from {self.term_start}"
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+
+
+class TrainerNotice(models.Model):
+    """One row per automatic reminder to a ToR: inserting it is how the reminder is claimed, so
+    two runs of `tick` (even at the same moment) send it once. `key` names the reminder: the
+    yearly fee's for one term and lead time ("fee:2027-07-01:30"), an agreement version's
+    ("agreement:12")."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tor_notices")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=80)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "program", "key"], name="trainers_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.key}"
+
+
+# --- Program content a ToR completes: course information, orientation, renewal meeting --------
+
+
+class ContentKind(models.TextChoices):
+    COURSE_INFORMATION = "course_information", "ToR course information"
+    ORIENTATION = "orientation", "Orientation"
+    RENEWAL_MEETING = "renewal_meeting", "Renewal meeting"
+
+
+def _content_path(instance: TrainerContent, filename: str) -> str:
+    return random_pdf_name(f"tor-content/{instance.program_id}")
+
+
+class TrainerContent(models.Model):
+    """A page, a document or a meeting that staff publish for a trainer program; the item of a
+    kind in force on a day is the latest `effective_from` on or before it (like the agreement),
+    so each year's orientation or renewal meeting is a new row."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="trainer_content")
+    kind = models.CharField(max_length=20, choices=ContentKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, help_text="Markdown: what to read, or what the meeting covers.")
+    document = models.FileField(upload_to=_content_path, blank=True, help_text="A PDF (optional).")
+    meeting_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the meeting is held; empty for a page or a document."
+    )
+    meeting_link = models.URLField(blank=True, help_text="Where to join the meeting (or its recording).")
+    effective_from = models.DateField(help_text="The first day this item is the one ToRs complete.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["program", "kind", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "kind", "effective_from"], name="trainers_content_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def is_meeting(self) -> bool:
+        return self.meeting_at is not None
+
+
+class CompletionHow(models.TextChoices):
+    READ = "read", "Opened and read"
+    ATTENDED = "attended", "Attended (confirmed by the ToR)"
+    STAFF = "staff", "Attendance marked by staff"
+
+
+class ContentCompletion(models.Model):
+    """A ToR (or candidate) completed a content item: one row per person and item."""
+
+    content = models.ForeignKey(TrainerContent, on_delete=models.PROTECT, related_name="completions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tor_content_completions"
+    )
+    how = models.CharField(max_length=10, choices=CompletionHow.choices)
+    completed_at = models.DateTimeField(default=timezone.now)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-completed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["content", "user"], name="trainers_complete_content_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} completed {self.content} ({self.how})"

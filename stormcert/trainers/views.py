@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.models import Role, User
@@ -21,11 +24,13 @@ from stormcert.programs.lookup import program_from_query, program_or_404, traine
 from stormcert.programs.models import Program, ProgramKind
 from stormcert.programs.rules import fees_in_force, rules_in_force
 from stormcert.trainers import applications as apps
-from stormcert.trainers import yearly
+from stormcert.trainers import assigning, content, reminders, yearly
 from stormcert.trainers.forms import (
     AgreementForm,
     ApplicationForm,
     AssignForm,
+    AttendanceForm,
+    BulkAssignForm,
     ConflictForm,
     CycleForm,
     DecisionForm,
@@ -40,8 +45,11 @@ from stormcert.trainers.models import (
     ApplicationCycle,
     ApplicationDocument,
     ApplicationStatus,
+    ContentCompletion,
+    ContentKind,
     ReviewAssignment,
     TermRenewal,
+    TrainerContent,
     TrainerTerm,
 )
 from stormcert.trainers.services import TrainerError, active_term, end_term
@@ -103,6 +111,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
         "now": now,
         "rfq": render_markdown(cycle.rfq_text) if cycle else "",
         "fees": rules_in_force(program, timezone.localtime(now, program.zone).date()).fees,
+        "renewal_steps": yearly.renewal_steps(program, timezone.localtime(now, program.zone).date()),
     }
     # A public page: the isinstance (not a cast) is what tells a signed-in person from a visitor.
     if isinstance(user, User):
@@ -134,6 +143,12 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
                 "term": active_term(me, now, program=program),
                 "renewal": yearly.term_renewal_status(me, program, now),
                 "how_form": HowForm(),
+                "content": content.content_by_kind(program, now),
+                "completed": set(
+                    ContentCompletion.objects.filter(user=me, content__program=program).values_list(
+                        "content_id", flat=True
+                    )
+                ),
             }
         )
     return render(request, "trainers/home.html", context)
@@ -265,6 +280,63 @@ def document(request: HttpRequest, code: str, pk: int) -> FileResponse:
     return pdf_response(found.file, found.original_name)
 
 
+def _published(code: str, kind: str) -> bool:
+    return content.content_in_force(_program(code), kind, timezone.now()) is not None
+
+
+def _content(request: AuthedRequest, code: str, pk: int) -> TrainerContent:
+    item = get_object_or_404(TrainerContent.objects.select_related("program"), pk=pk, program=_program(code))
+    if not content.may_open(request.user, item) and not has_staff_powers(request):
+        raise PermissionDenied(
+            f"This is for selected candidates and Trainers of Record of {item.program.short_name}."
+        )
+    return item
+
+
+@login_required
+def content_page(request: AuthedRequest, code: str, pk: int) -> HttpResponse:
+    """A content item: opening a page or document completes it; a meeting is confirmed after
+    it has taken place."""
+    item = _content(request, code, pk)
+    now = timezone.now()
+    if not item.is_meeting and content.may_open(request.user, item):
+        content.open_content(user=request.user, content=item, now=now)
+    return render(
+        request,
+        "trainers/content.html",
+        {
+            "program": item.program,
+            "item": item,
+            "body": render_markdown(item.body),
+            "completion": content.completion_of(request.user, item),
+            "taken_place": content.meeting_has_taken_place(item, now),
+        },
+    )
+
+
+@login_required
+def content_document(request: AuthedRequest, code: str, pk: int) -> FileResponse:
+    item = _content(request, code, pk)
+    if not item.document:
+        raise Http404("This item has no document.")
+    if not item.is_meeting and content.may_open(request.user, item):
+        content.open_content(user=request.user, content=item)
+    return pdf_response(item.document, f"{slugify(item.title) or 'document'}.pdf")
+
+
+@login_required
+@require_POST
+def content_attended(request: AuthedRequest, code: str, pk: int) -> HttpResponse:
+    item = _content(request, code, pk)
+    try:
+        content.confirm_attendance(user=request.user, content=item)
+        messages.success(request, f"Thank you: your attendance at {item.title} is recorded.")
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+        return redirect("trainers:content", code, pk)
+    return redirect("trainers:home", code)
+
+
 def _selected(request: AuthedRequest, code: str) -> Application:
     program = _program(code)
     selected = apps.selected_application(request.user, program)
@@ -276,6 +348,9 @@ def _selected(request: AuthedRequest, code: str) -> Application:
 @login_required
 @require_POST
 def orientation(request: AuthedRequest, code: str) -> HttpResponse:
+    if _published(code, ContentKind.ORIENTATION):
+        messages.error(request, "Complete the orientation on its page: the program has published it.")
+        return redirect("trainers:home", code)
     form = HowForm(request.POST)
     try:
         apps.record_orientation(application=_selected(request, code), how=form.data.get("how", ""))
@@ -288,6 +363,9 @@ def orientation(request: AuthedRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def course_info(request: AuthedRequest, code: str) -> HttpResponse:
+    if _published(code, ContentKind.COURSE_INFORMATION):
+        messages.error(request, "Complete the course information on its page: the program has published it.")
+        return redirect("trainers:home", code)
     apps.acknowledge_course_info(application=_selected(request, code))
     messages.success(request, "Thank you: the course information is recorded as read.")
     return redirect("trainers:home", code)
@@ -330,6 +408,9 @@ def agreement(request: AuthedRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def renewal_meeting(request: AuthedRequest, code: str) -> HttpResponse:
+    if _published(code, ContentKind.RENEWAL_MEETING):
+        messages.error(request, "Complete the renewal meeting on its page: the program has published it.")
+        return redirect("trainers:home", code)
     try:
         yearly.record_meeting(user=request.user, program=_program(code), how=request.POST.get("how", ""))
         messages.success(request, "Renewal meeting recorded.")
@@ -442,9 +523,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     program = program_from_query(request.GET.get("program"), kind=ProgramKind.TRAINER)
     every = list(trainer_programs(public_only=False))
     cycles = ApplicationCycle.objects.select_related("program")
-    to_approve = Application.objects.filter(
-        status=ApplicationStatus.SELECTED, notified_at__isnull=False, approved_at__isnull=True
-    ).select_related("applicant", "cycle__program")
+    to_approve = apps.candidates_to_approve().select_related("applicant", "cycle__program")
     flagged = yearly.sessions_without_a_term(now)
     if program is not None:
         cycles = cycles.filter(program=program)
@@ -467,6 +546,9 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "terms": [(t, standing_on(t.user, t.program, now=now)) for t in terms],
             "queue": len(sessions_needing_a_trainer(now)),
             "reason_form": ReasonForm(),
+            "content_items": TrainerContent.objects.filter(
+                **({"program": program} if program else {})
+            ).select_related("program"),
         },
     )
 
@@ -547,6 +629,51 @@ def staff_cycle(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "trainers/staff_cycle.html",
         {"cycle": cycle, "criteria": criteria, "rows": rows, "drafts": drafts, "now": timezone.now()},
+    )
+
+
+@staff_required
+def staff_assign(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Assign reviewers to every submitted statement of a cycle: staff preview the plan, then
+    confirm it with a reason (audited)."""
+    cycle = get_object_or_404(ApplicationCycle.objects.select_related("program"), pk=pk)
+    form = BulkAssignForm(request.POST or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        confirming = "confirm" in request.POST and data["seed"] is not None
+        if confirming and data["previewed"] != data["method"]:
+            # What is confirmed must be what was previewed: a changed method is previewed again.
+            confirming = False
+            messages.error(request, "You changed how to assign after the preview: here is the new preview.")
+        # A fresh draw for each preview; the confirmation reuses the previewed one.
+        seed = data["seed"] if confirming else secrets.randbelow(2**31)
+        try:
+            if confirming:
+                made = assigning.assign_in_bulk(
+                    cycle=cycle, method=data["method"], seed=seed, actor=request.user, reason=data["reason"]
+                )
+                messages.success(
+                    request,
+                    f"{len(made.pairs)} assignment{'s' if len(made.pairs) != 1 else ''} made "
+                    f"to {len(made.by_application())} statement{'s' if len(made.by_application()) != 1 else ''}."
+                    + (f" {len(made.short)} statement(s) remain short of reviewers." if made.short else ""),
+                )
+                return redirect("trainers:staff_cycle", pk=cycle.pk)
+            plan = assigning.plan_assignments(cycle=cycle, method=data["method"], seed=seed)
+            form = BulkAssignForm(initial={**data, "seed": seed, "previewed": data["method"]})
+        except TrainerError as exc:
+            form.add_error(None, str(exc))
+    return render(
+        request,
+        "trainers/staff_assign.html",
+        {
+            "cycle": cycle,
+            "form": form,
+            "plan": plan,
+            "minimum": assigning.minimum_reviewers(cycle, timezone.now()),
+            "reviewer_count": len(apps.reviewers()),
+        },
     )
 
 
@@ -639,6 +766,55 @@ def staff_confirm_renewal(request: AuthedRequest, pk: int) -> HttpResponse:
             f"Confirmed: {renewal.user} is a Trainer of Record of {renewal.program.short_name} "
             f"for the term from {renewal.term_start:%B %-d, %Y}.",
         )
+    except TrainerError as exc:
+        messages.error(request, str(exc))
+    return redirect("trainers:staff_home")
+
+
+@staff_required
+def staff_content(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Who completed a content item, and staff marking someone's attendance (with a reason)."""
+    item = get_object_or_404(TrainerContent.objects.select_related("program"), pk=pk)
+    form = AttendanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = User.objects.filter(email__iexact=form.cleaned_data["email"].strip()).first()
+        if person is None:
+            form.add_error("email", "No account has this email address.")
+        else:
+            try:
+                content.mark_attendance(
+                    user=person, content=item, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except TrainerError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"{person} is recorded as having completed {item.title}.")
+                return redirect("trainers:staff_content", pk=pk)
+    return render(
+        request,
+        "trainers/staff_content.html",
+        {
+            "item": item,
+            "form": form,
+            "completions": item.completions.select_related("user", "marked_by"),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def staff_send_fee_notice(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Send one ToR the yearly fee and renewal notice now, instead of waiting for its day."""
+    term = get_object_or_404(TrainerTerm.objects.select_related("user", "program"), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason: notices sent by staff are audited.")
+        return redirect("trainers:staff_home")
+    try:
+        reminders.send_fee_notice_now(
+            user=term.user, program=term.program, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"The yearly fee notice is on its way to {term.user} ({term.user.email}).")
     except TrainerError as exc:
         messages.error(request, str(exc))
     return redirect("trainers:staff_home")

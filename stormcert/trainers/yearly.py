@@ -257,3 +257,33 @@ def sessions_without_a_term(now: datetime | None = None) -> list[CourseSession]:
         if session.trainer_id not in holders:
             flagged.append(session)
     return flagged
+
+
+def renewal_steps(program: Program, day: date) -> list[str]:
+    """The yearly renewal steps in words, from the program's data in force on `day`: the
+    required certificates, the meeting, the agreement, the fee and its due day, staff
+    confirmation. For the public page and the reminders."""
+    rules = rules_in_force(program, day)
+    start_month, start_day = (int(p) for p in rules.value("term.start").split("-"))
+    due_month, due_day = (int(p) for p in rules.value("term.fee_due").split("-"))
+    term_start = date(2000, start_month, start_day)
+    due = date(2000, due_month, due_day)
+    fees = rules.fees
+    required = ", ".join(p.short_name for p in program.requires.order_by("position", "code"))
+    steps = []
+    if required:
+        steps.append(f"Keep your {required} certificate current.")
+    steps.append("Attend the yearly renewal meeting (or view its recording).")
+    steps.append("Sign the Compliance Agreement in force (each new version once).")
+    if FEE in fees:
+        late = (
+            f"; from the next day the late fee (${fees[LATE_FEE].amount}) is added"
+            if LATE_FEE in fees
+            else ""
+        )
+        steps.append(f"Pay the yearly fee, ${fees[FEE].amount}, by {due:%B} {due.day}{late}.")
+    steps.append(
+        f"Program staff confirm your renewal: a new term from {term_start:%B} {term_start.day} "
+        "and a new Trainer of Record certificate."
+    )
+    return steps

@@ -35,14 +35,26 @@ def test_a_failing_job_does_not_stop_the_others_and_the_command_fails(
 
         return job
 
-    for name in ("close_overdue", "send_reminders", "send_notices", "send_renewal_reminders"):
+    for name in (
+        "close_overdue",
+        "send_reminders",
+        "send_notices",
+        "send_renewal_reminders",
+        "send_term_reminders",
+    ):
         monkeypatch.setattr(tick, name, counted(name))
     monkeypatch.setattr(tick, "process_waitlists", _boom)
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="1 job\\(s\\) failed: process_waitlists"):
         call_command("tick", stdout=out, stderr=err)
     # The jobs after the failing one still ran.
-    assert ran == ["close_overdue", "send_reminders", "send_notices", "send_renewal_reminders"]
+    assert ran == [
+        "close_overdue",
+        "send_reminders",
+        "send_notices",
+        "send_renewal_reminders",
+        "send_term_reminders",
+    ]
     assert "process_waitlists failed: RuntimeError: a bad row" in err.getvalue()
     assert "sent 0 renewal reminder(s)" in out.getvalue()
     assert any("tick: process_waitlists failed" in r.getMessage() for r in caplog.records)

@@ -326,6 +326,15 @@ RULES: dict[str, Rule] = {
     "trainers:staff_application": STAFF,
     "trainers:staff_confirm_renewal": STAFF_POST,
     "trainers:staff_end_term": STAFF,
+    "trainers:staff_assign": STAFF,
+    "trainers:staff_content": STAFF,
+    "trainers:staff_send_fee_notice": STAFF_POST,
+    # Program content: selected candidates and Trainers of Record of the program (tom), and staff.
+    "trainers:content": Rule(visitor=LOGIN, alice=FORBIDDEN, bob=FORBIDDEN, tom=OK, rita=FORBIDDEN, sara=OK),
+    "trainers:content_document": Rule(
+        visitor=LOGIN, alice=FORBIDDEN, bob=FORBIDDEN, tom=OK, rita=FORBIDDEN, sara=OK
+    ),
+    "trainers:content_attended": post_only("tom", "sara"),
     "certificates:staff_list": STAFF,
     "certificates:staff_detail": STAFF,
     "certificates:staff_revoke": STAFF_POST,

@@ -218,6 +218,7 @@ def build_world() -> World:
             "name_change": name_change,
             "term_renewal": term_renewal.renewal if term_renewal else None,
             "term": term,
+            "tor_content": _tor_content(now),
             "import_run": ImportRun.objects.order_by("pk").first(),
             "bank_import": bank_import,
             "claim": ClaimRequest.objects.order_by("pk").first(),
@@ -260,6 +261,23 @@ def _fulfil_nothing(line: OrderLine, now: datetime) -> None:
 def _open_order(user: User, program: Program) -> Order:
     """An order left unpaid, so the pay and test-mode checkout pages have something to show."""
     return create_order(user=user, program=program, fee_code="extension", purpose="tests.access_matrix")
+
+
+def _tor_content(now: datetime) -> object:
+    """The trainer program's course information, a page with its PDF (trainers.content)."""
+    from django.core.files.base import ContentFile
+
+    from stormcert.trainers.models import TrainerContent
+
+    item = TrainerContent.objects.create(
+        program=tor_program(),
+        kind="course_information",
+        title="Course outline",
+        body="Eight units.",
+        effective_from=(now - timedelta(days=30)).date(),
+    )
+    item.document.save("outline.pdf", ContentFile(PDF))
+    return item
 
 
 def _trainer_program_data(tom: User, now: datetime) -> None:

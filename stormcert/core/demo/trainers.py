@@ -12,7 +12,13 @@ from stormcert.accounts.models import User
 from stormcert.programs.models import Program
 from stormcert.programs.rules import program_today, rules_in_force
 from stormcert.trainers.applications import CriterionSpec, open_cycle
-from stormcert.trainers.models import AgreementSignature, AgreementVersion, ApplicationCycle
+from stormcert.trainers.models import (
+    AgreementSignature,
+    AgreementVersion,
+    ApplicationCycle,
+    ContentKind,
+    TrainerContent,
+)
 from stormcert.trainers.services import grant_term
 
 AGREEMENT = """\
@@ -44,6 +50,59 @@ guide, and sign the Compliance Agreement before their first session.
 """
 
 
+COURSE_INFORMATION = """\
+## The {course} training course
+
+Trainers of Record of {program} teach the approved course as published: every unit, in order, with its
+exercises. Read this outline and the trainer guide before your first session.
+
+1. **Before the session:** publish it on the course calendar, check the room or the virtual platform,
+   and send registrants the joining details.
+2. **During the session:** take attendance at the start and after each break; a candidate is marked present
+   only for the whole session.
+3. **After the session:** record attendance within five days; candidates then see their result.
+"""
+
+
+def build_trainer_content(program: Program, now: datetime) -> bool:
+    """The trainer program's content for this year (once): the course information to read, an
+    orientation held last month (so a candidate can confirm it) and next spring's renewal
+    meeting, each with a meeting link where it is a meeting."""
+    if TrainerContent.objects.filter(program=program).exists():
+        return False
+    local = timezone.localtime(now, program.zone)
+    year_start = date(local.year, 1, 1)
+    taught = ", ".join(p.short_name for p in program.teaches.all()) or "the program's"
+    TrainerContent.objects.create(
+        program=program,
+        kind=ContentKind.COURSE_INFORMATION,
+        title=f"{taught} course outline and trainer guide",
+        body=COURSE_INFORMATION.format(course=taught, program=program.short_name),
+        effective_from=year_start,
+    )
+    TrainerContent.objects.create(
+        program=program,
+        kind=ContentKind.ORIENTATION,
+        title=f"{local.year} {program.short_name} orientation",
+        body="A two-hour video call: the Trainer of Record's duties, the course calendar, attendance and "
+        "the Compliance Agreement. The recording is posted at the same link afterwards.",
+        meeting_at=(local - timedelta(days=30)).replace(hour=10, minute=0, second=0, microsecond=0),
+        meeting_link="https://meet.example.org/tor-orientation",
+        effective_from=year_start,
+    )
+    TrainerContent.objects.create(
+        program=program,
+        kind=ContentKind.RENEWAL_MEETING,
+        title=f"{(local + timedelta(days=60)).year} {program.short_name} renewal meeting",
+        body="The yearly meeting for every Trainer of Record: changes to the course and the permit, "
+        "questions from the year's sessions.",
+        meeting_at=(local + timedelta(days=60)).replace(hour=10, minute=0, second=0, microsecond=0),
+        meeting_link="https://meet.example.org/tor-renewal",
+        effective_from=year_start,
+    )
+    return True
+
+
 def build_trainer_program(
     program: Program,
     *,
@@ -62,6 +121,7 @@ def build_trainer_program(
         )
         created = True
     agreement = AgreementVersion.objects.filter(program=program).first()
+    build_trainer_content(program, now)
     for trainer in trainers:
         grant_term(
             user=trainer,

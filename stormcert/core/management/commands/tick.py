@@ -14,6 +14,7 @@ from stormcert.emails.services import retry_failed as retry_failed_emails
 from stormcert.exams.services import close_overdue, prepare_papers
 from stormcert.renewals.services import send_renewal_reminders
 from stormcert.trainers.applications import send_notices
+from stormcert.trainers.reminders import send_term_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         "Periodic work, safe to run twice or late: grade exam attempts whose time ran out, draw "
         "exam papers ahead for candidates whose exam is open, pass "
         "unclaimed waitlist offers on, remind registrants of their course session, send ToR "
-        "selection notices on the notice date and the renewal reminders that are due. A job that "
+        "selection notices on the notice date, the renewal reminders that are due and the ToR yearly fee and agreement reminders. A job that "
         "fails is logged and reported and the others still run; the exit status is 1 if any failed."
     )
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             ("send_reminders", "sent {} course reminder(s)", send_reminders),
             ("send_notices", "sent {} ToR selection notice(s)", send_notices),
             ("send_renewal_reminders", "sent {} renewal reminder(s)", send_renewal_reminders),
+            ("send_term_reminders", "sent {} ToR fee or agreement reminder(s)", send_term_reminders),
             ("retry_failed_emails", "queued {} failed email(s) again", retry_failed_emails),
         ]
         done: list[str] = []
