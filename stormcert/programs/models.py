@@ -68,6 +68,19 @@ class Program(models.Model):
         default=list, blank=True, help_text='Other names for the program in imported files: ["…", …]'
     )
 
+    # What the help page answers for the program, from its definition: questions people ask the
+    # program office ([{"question": …, "answer": …}]) and how to reach that office ({"office",
+    # "email", "phone", "hours", "note"}; every key optional). Data, so a program office changes its
+    # answers and address without a release.
+    faq: models.JSONField[list[dict[str, str]]] = models.JSONField(
+        default=list, blank=True, help_text='Questions and answers: [{"question": …, "answer": …}]'
+    )
+    contact: models.JSONField[dict[str, str]] = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The program office: {"office": …, "email": …, "phone": …, "hours": …, "note": …}',
+    )
+
     class Meta:
         ordering = ["position", "code"]
 
