@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.claims import pending_claims
@@ -17,6 +18,7 @@ from stormcert.accounts.requests import AuthedRequest
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.models import Certificate, Status
 from stormcert.certificates.names import pending_name_changes
+from stormcert.core.next_steps import next_step_in
 from stormcert.courses.models import CourseSession, PlanStatus, Seat
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
@@ -249,13 +251,20 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     shown = {r.program.pk for r, _ in held} | {r.program.pk for r in working}
     others = [r for r in rows if r.program.pk not in shown]
     trainer = _trainer_standings(user, now)
+    # Each program worked on with its one next step as the card's button (the training, the exam).
+    # (None when that step is the Qualification page itself: the card's own link goes there.)
+    next_steps = {r.program.pk: next_step_in(user, r.program, now) for r in working}
+    for r in working:
+        step = next_steps[r.program.pk]
+        if step is not None and step.path == reverse("enrollments:qualification", args=[r.program.code]):
+            next_steps[r.program.pk] = None
     return render(
         request,
         "core/dashboard.html",
         {
             "held": held,
             "trainer": trainer,
-            "working": working,
+            "working": [(r, next_steps[r.program.pk]) for r in working],
             "others": others,
             "trainer_open": _trainer_programs_open_to(user, {r.program.pk for r, _ in held}),
             "email_verified": verified,
