@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD, make_person
+from conftest import PASSWORD, enable_totp, make_person
+from stormcert.accounts.models import Role
 from stormcert.core.demo.training import load_demo_content
 from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_file
 from stormcert.programs.rules import program_today
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, enter_totp
 from tests.renewals.builders import holder_until, make_review, qisp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,11 +24,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("/tmp")  # noqa: S108
 
 
-def sign_in(page: Page, email: str) -> None:
+def sign_in(page: Page, email: str, *, with_totp: bool = False) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="Sign In").click()
+    if with_totp:
+        enter_totp(page)
     expect(page).to_have_url("/dashboard/")
 
 
@@ -132,3 +135,19 @@ def test_staff_and_a_tor_dashboards(page: Page, live_server: Any) -> None:
     assert_accessible(page)
     held.get_by_role("link", name="Your IGP ToR page").click()
     expect(page).to_have_url("/tor/IGP-TOR/")
+
+
+def test_staff_are_led_to_their_queues(page: Page, live_server: Any) -> None:
+    load_definition_file(DEFAULT_DEFINITION)
+    sara = make_person(
+        "sara@example.com", roles=(Role.STAFF,), staff=True, first_name="Sara", last_name="Okafor"
+    )
+    enable_totp(sara)
+    sign_in(page, "sara@example.com", with_totp=True)
+    staff = page.get_by_role("region", name="Your staff work")
+    expect(staff).to_be_visible()
+    expect(page.get_by_text("Read the IGP and the SMARTS guides")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "guide-staff.png"), full_page=True)
+    assert_accessible(page)
+    staff.get_by_role("link", name="Open the staff queues").click()
+    expect(page).to_have_url("/staff/")

@@ -178,3 +178,17 @@ effective_from = 2024-01-01
     assert "unknown field “fax”" in problems
     assert "give an email or a phone number" in problems
     assert "faq #1: needs answer text" in problems
+
+
+def test_the_admin_keeps_faq_and_contact_in_shape() -> None:
+    from django.core.exceptions import ValidationError
+
+    qisp = Program.objects.get(code="QISP")
+    qisp.full_clean()
+    qisp.faq = [{"question": "Q?"}]
+    with pytest.raises(ValidationError, match="questions and answers"):
+        qisp.full_clean()
+    qisp.faq = []
+    qisp.contact = {"fax": "1"}
+    with pytest.raises(ValidationError):
+        qisp.full_clean()
