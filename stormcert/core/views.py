@@ -228,8 +228,8 @@ def _trainer_programs_open_to(user: User, held: set[int]) -> list[Program]:
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
     """What the person holds first (certificates, renewal, ToR terms), then what they are working
-    on, then what they may start. Staff see their queues first: a staff account is someone's
-    workplace before it is a candidate's."""
+    on, then what they may start. Staff (with their powers: two-factor given) see their queues
+    first: a staff account is someone's workplace before it is a candidate's."""
     user = request.user
     now = timezone.now()
     verified = EmailAddress.objects.filter(user=user, verified=True).exists()
@@ -268,7 +268,6 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             "others": others,
             "trainer_open": _trainer_programs_open_to(user, {r.program.pk for r, _ in held}),
             "email_verified": verified,
-            "is_staff_account": user.is_staff,
         },
     )
 
