@@ -101,6 +101,7 @@ def test_a_qisp_due_for_renewal_is_led_from_the_dashboard_to_the_renewal(
     page.get_by_role("link", name="Qualification", exact=True).first.click()
     expect(page.get_by_text(f"You are qualified: certificate {certificate.number}")).to_be_visible()
     expect(page.get_by_role("button", name="Confirm")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "guide-qisp-qualification.png"), full_page=True)
     assert_accessible(page)
 
     page.get_by_role("link", name="Dashboard", exact=True).first.click()
