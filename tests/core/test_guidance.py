@@ -154,6 +154,12 @@ def test_contact_sentences_say_how(client: Client, alice: User) -> None:
         assert f'<a href="{reverse("help")}#contact">contact the program office</a>' in body
 
 
+def test_pages_that_send_people_to_the_office_link_its_contact(alice_client: Client) -> None:
+    # The claim page's refusals say "Contact the program office": the page says how.
+    body = page(alice_client, reverse("accounts:claim"))
+    assert f'<a href="{reverse("help")}#contact">Contact the program office</a>' in body
+
+
 def test_the_definition_checks_faq_and_contact() -> None:
     base = """
 [[program]]
