@@ -16,6 +16,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("programs/<str:code>/", core_views.program_page, name="program"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("help/", core_views.help_page, name="help"),
+    path("help/<str:code>/", core_views.help_page, name="help"),
     path("ping/", core_views.ping, name="ping"),
     path("health/", health.health, name="health"),
     # Browsers ask for /favicon.ico whatever the page links; send them to the real one.

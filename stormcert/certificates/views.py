@@ -58,6 +58,12 @@ def mine(request: AuthedRequest) -> HttpResponse:
         "certificates/mine.html",
         {
             "rows": [(c, c.status_at(now)) for c in certificates],
+            # The addresses a holder shares (on SITE_URL, as the PDF's QR code and the credential
+            # say them): the public verification page and the directory search for the number.
+            "share": {
+                c.number: (absolute_url("directory:verify", c.number), absolute_url("directory:search"))
+                for c in certificates
+            },
             "certified_name": certified_name(request.user)[0] if certificates else "",
             "name_change_pending": NameChangeRequest.objects.filter(
                 person=request.user, status=NameChangeStatus.PENDING

@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 
 from stormcert.accounts.claims import pending_claims
@@ -17,6 +18,7 @@ from stormcert.accounts.requests import AuthedRequest
 from stormcert.audit.models import AuditEvent
 from stormcert.certificates.models import Certificate, Status
 from stormcert.certificates.names import pending_name_changes
+from stormcert.core.next_steps import next_step_in
 from stormcert.courses.models import CourseSession, PlanStatus, Seat
 from stormcert.courses.services import sessions_needing_a_trainer
 from stormcert.emails.models import EmailStatus, OutboundEmail
@@ -41,9 +43,11 @@ from stormcert.programs.lookup import program_or_404, qualification_programs, tr
 from stormcert.programs.models import Program, ProgramKind
 from stormcert.programs.policy import missing_keys, shape_of
 from stormcert.programs.rules import RuleMissing, Rules, rules_in_force
+from stormcert.renewals.services import RenewalStatus, Stage, current_certificate, renewal_status
 from stormcert.trainers.applications import candidates_to_approve
-from stormcert.trainers.models import Application, ApplicationStatus
-from stormcert.trainers.yearly import renewals_to_confirm
+from stormcert.trainers.models import Application, ApplicationStatus, TrainerTerm
+from stormcert.trainers.services import active_term
+from stormcert.trainers.yearly import TermRenewalStatus, renewals_to_confirm, term_renewal_status
 from stormcert.training.models import Course, CourseKind
 from stormcert.training.services import course_progress
 
@@ -157,15 +161,116 @@ def program_page(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def help_page(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """Help: each public program's frequently asked questions and its office's contact, from the
+    program's definition. `/help/<code>/` shows one program; `#contact` is where every "contact
+    us" sentence on the site points."""
+    if code is not None:
+        program = program_or_404(code)
+        if not program.is_public:
+            raise Http404("No such program.")
+        programs = [program]
+    else:
+        programs = list(Program.objects.filter(is_public=True).order_by("position", "code"))
+    return render(request, "core/help.html", {"programs": programs, "one": code is not None})
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A certificate the person holds and may keep by renewing: what they are, not what they do."""
+
+    certificate: Certificate
+    status: str
+    renewal: RenewalStatus
+
+
+def _holding(certificate: Certificate | None, now: datetime) -> Holding | None:
+    """The certificate as a holding, or None when it no longer makes its holder qualified: revoked,
+    or expired beyond renewal (then the program's steps are the person's way back)."""
+    if certificate is None:
+        return None
+    renewal = renewal_status(certificate, now)
+    if renewal.stage in (Stage.REVOKED, Stage.REQUALIFY):
+        return None
+    return Holding(certificate, certificate.status_at(now).label, renewal)
+
+
+@dataclass(frozen=True)
+class TrainerStanding:
+    """A Trainer of Record program the person holds (or held) a term of: the term in force and
+    what the next term needs by its due day, read from the trainers app as its pages show it."""
+
+    program: Program
+    term: TrainerTerm | None
+    renewal: TermRenewalStatus
+
+
+def _trainer_standings(user: User, now: datetime) -> list[TrainerStanding]:
+    found = []
+    for program in Program.objects.filter(kind=ProgramKind.TRAINER, trainer_terms__user=user).distinct():
+        renewal = term_renewal_status(user, program, now)
+        if renewal is not None:
+            found.append(TrainerStanding(program, active_term(user, now, program=program), renewal))
+    return found
+
+
+def _trainer_programs_open_to(user: User, held: set[int]) -> list[Program]:
+    """Public trainer programs the person may apply to: they hold every certificate the program
+    requires and no term of it yet."""
+    return [
+        program
+        for program in Program.objects.filter(kind=ProgramKind.TRAINER, is_public=True)
+        .exclude(trainer_terms__user=user)
+        .prefetch_related("requires")
+        .order_by("position", "code")
+        if {p.pk for p in program.requires.all()} and {p.pk for p in program.requires.all()} <= held
+    ]
+
+
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    """Each program the person holds or pursues, then the programs they may start."""
-    verified = EmailAddress.objects.filter(user=request.user, verified=True).exists()
-    rows = _program_states(request.user, timezone.now())
-    mine = [r for r in rows if r.enrollment is not None or r.certificate is not None]
-    others = [r for r in rows if r.enrollment is None and r.certificate is None]
+    """What the person holds first (certificates, renewal, ToR terms), then what they are working
+    on, then what they may start. Staff (with their powers: two-factor given) see their queues
+    first: a staff account is someone's workplace before it is a candidate's."""
+    user = request.user
+    now = timezone.now()
+    verified = EmailAddress.objects.filter(user=user, verified=True).exists()
+    rows = _program_states(user, now)
+    holdings = {r.program.pk: _holding(r.certificate, now) for r in rows}
+    held = [(r, h) for r in rows if (h := holdings[r.program.pk]) is not None]
+    # Working on: an enrollment not finished, unless the person holds the program's certificate
+    # and the enrollment is only the unfinished remains of an earlier cycle.
+    working = [
+        r
+        for r in rows
+        if r.enrollment is not None
+        and r.journey is not None
+        and r.journey.overall != "complete"
+        and holdings[r.program.pk] is None
+    ]
+    # May start: the rest, including a program whose certificate lapsed beyond renewal (the page
+    # says so: qualifying again starts with its steps).
+    shown = {r.program.pk for r, _ in held} | {r.program.pk for r in working}
+    others = [r for r in rows if r.program.pk not in shown]
+    trainer = _trainer_standings(user, now)
+    # Each program worked on with its one next step as the card's button (the training, the exam).
+    # (None when that step is the Qualification page itself: the card's own link goes there.)
+    next_steps = {r.program.pk: next_step_in(user, r.program, now) for r in working}
+    for r in working:
+        step = next_steps[r.program.pk]
+        if step is not None and step.path == reverse("enrollments:qualification", args=[r.program.code]):
+            next_steps[r.program.pk] = None
     return render(
-        request, "core/dashboard.html", {"mine": mine, "others": others, "email_verified": verified}
+        request,
+        "core/dashboard.html",
+        {
+            "held": held,
+            "trainer": trainer,
+            "working": [(r, next_steps[r.program.pk]) for r in working],
+            "others": others,
+            "trainer_open": _trainer_programs_open_to(user, {r.program.pk for r, _ in held}),
+            "email_verified": verified,
+        },
     )
 
 
@@ -202,6 +307,9 @@ def qualification(request: AuthedRequest, code: str) -> HttpResponse:
     rules = rules_for(enrollment, now)
     context = {
         "program": program,
+        # A holder of the program's certificate (current, or still renewable) is not a candidate:
+        # the page leads with the certificate and renewal, never the first step of a new journey.
+        "holding": _holding(current_certificate(user, program), now),
         "enrollment": enrollment,
         "journey": journey,
         "rules": rules,

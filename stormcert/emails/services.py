@@ -16,6 +16,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from stormcert.emails.models import EmailStatus, OutboundEmail
@@ -24,7 +25,14 @@ from stormcert.emails.tasks import deliver_email
 
 def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Return (subject, text, html) for a template prefix; html is "" when there is none."""
-    ctx = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    ctx = {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        # Where every message may send its reader when it has no more particular next step.
+        "dashboard_url": _site_link("dashboard"),
+        "help_url": _site_link("help"),
+        **context,
+    }
     subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).split())
     text = render_to_string(f"{template_prefix}_message.txt", ctx).strip() + "\n"
     html: str
@@ -33,6 +41,13 @@ def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, st
     except TemplateDoesNotExist:
         html = ""
     return subject, text, html
+
+
+def _site_link(name: str) -> str:
+    try:
+        return settings.SITE_URL.rstrip("/") + reverse(name)
+    except NoReverseMatch:  # a URL configuration without the page (some tests)
+        return settings.SITE_URL
 
 
 def queue_email(

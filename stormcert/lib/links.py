@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -12,3 +14,22 @@ def absolute_url(name: str, *args: object) -> str:
     Mail, calendar entries and documents are read away from any request, so the address comes
     from the configured site, never from a request's Host header (which a client chooses)."""
     return settings.SITE_URL.rstrip("/") + reverse(name, args=args or None)
+
+
+def absolute(path: str) -> str:
+    """`path` (as `reverse` gives it) on `SITE_URL`, for mail and documents."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The one thing a person should do next, as a page or an email says it: `lead` says what is
+    now open or done (a sentence, may be ""), `text` is the link's words, `path` where it goes."""
+
+    text: str
+    path: str
+    lead: str = ""
+
+    @property
+    def url(self) -> str:
+        return absolute(self.path)

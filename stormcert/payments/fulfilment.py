@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from stormcert.lib.links import NextStep
+
 if TYPE_CHECKING:
     from stormcert.payments.models import Order, OrderLine
     from stormcert.programs.models import Fee
@@ -62,6 +64,31 @@ def register_pricer(purpose: str) -> Callable[[Pricer], Pricer]:
         return function
 
     return decorator
+
+
+# What to do once an order is paid ("Start the online training"), by the purpose of its lines: the
+# order page, the receipt and the payment confirmation email end with it. Registered by the app
+# that knows where the bought thing lives; an order with none points to the dashboard.
+NextStepper = Callable[["OrderLine"], NextStep | None]
+NEXT_STEPS: dict[str, NextStepper] = {}
+
+
+def register_next_step(purpose: str) -> Callable[[NextStepper], NextStepper]:
+    def decorator(function: NextStepper) -> NextStepper:
+        NEXT_STEPS[purpose] = function
+        return function
+
+    return decorator
+
+
+def next_step(order: Order) -> NextStep | None:
+    """The first line's next step that has one."""
+    for line in order.lines.all():
+        stepper = NEXT_STEPS.get(line.purpose)
+        found = stepper(line) if stepper is not None else None
+        if found is not None:
+            return found
+    return None
 
 
 def is_registered(purpose: str) -> bool:

@@ -18,7 +18,7 @@ from stormcert.audit.services import record
 from stormcert.emails.services import send_templated_email
 from stormcert.lib.links import absolute_url
 from stormcert.lib.money import ZERO, format_money, money
-from stormcert.payments.fulfilment import PRICERS, SURCHARGE, fulfil_order, is_registered
+from stormcert.payments.fulfilment import PRICERS, SURCHARGE, fulfil_order, is_registered, next_step
 from stormcert.payments.models import (
     Order,
     OrderLine,
@@ -380,6 +380,7 @@ def confirm_payment(
                 "user": order.user,
                 "amount": format_money(payment.amount),
                 "receipt_url": absolute_url("payments:receipt", order.number),
+                "next_step": next_step(order),
             },
             attachments=[
                 {

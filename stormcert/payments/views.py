@@ -18,6 +18,7 @@ from stormcert.accounts.models import User
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.payments.forms import CancelForm, ManualPaymentForm, OrderFilterForm, RefundForm
+from stormcert.payments.fulfilment import next_step
 from stormcert.payments.models import Order, OrderStatus, Payment, PaymentState, Provider
 from stormcert.payments.providers import PROVIDERS, ProviderError, available_providers
 from stormcert.payments.providers.stripe import StripeProvider
@@ -72,6 +73,8 @@ def order_detail(request: AuthedRequest, number: str) -> HttpResponse:
             "pending_check": pending_check,
             "check_instructions": settings.PAYMENTS_CHECK_INSTRUCTIONS,
             "has_receipt": order.payments.filter(state=PaymentState.CONFIRMED).exists(),
+            # A paid order says what it opened and links there (the training after registering).
+            "next_step": next_step(order) if order.status == OrderStatus.PAID else None,
         },
     )
 
@@ -178,7 +181,11 @@ def receipt(request: AuthedRequest, number: str) -> HttpResponse:
     if not order.payments.filter(state=PaymentState.CONFIRMED).exists():
         messages.info(request, "A receipt is available once a payment is received.")
         return redirect("payments:order", number=number)
-    return render(request, "payments/receipt.html", {"order": order})
+    return render(
+        request,
+        "payments/receipt.html",
+        {"order": order, "next_step": next_step(order) if order.status == OrderStatus.PAID else None},
+    )
 
 
 @login_required

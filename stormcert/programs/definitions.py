@@ -82,6 +82,8 @@ class _Checker:
 
 PROGRAM_FIELDS = {
     "aliases",
+    "contact",
+    "faq",
     "code",
     "name",
     "short_name",
@@ -99,6 +101,8 @@ PROGRAM_FIELDS = {
 }
 STEP_FIELDS = {"code", "title", "kind", "description", "resources"}
 POLICY_FIELDS = {"name", "effective_from", "notes", "values"}
+FAQ_FIELDS = {"question", "answer"}
+CONTACT_FIELDS = {"office", "email", "phone", "hours", "note"}
 FEE_FIELDS = {"code", "name", "amount", "currency", "effective_from", "refundable", "description"}
 
 
@@ -137,6 +141,7 @@ def parse_definition(text: str, *, source: str = "definition") -> list[dict[str,
         except ValidationError as exc:
             check.problems.append(f"{where}: {exc.messages[0]}")
         _check_links(check, program.get("resources", []), where)
+        _check_help(check, program, where)
 
         step_codes: list[str] = []
         for s_index, step in enumerate(program.get("step", []), start=1):
@@ -297,6 +302,40 @@ def _check_aliases(check: _Checker, programs: list[dict[str, Any]]) -> None:
                 )
 
 
+def _check_help(check: _Checker, program: dict[str, Any], where: str) -> None:
+    """The help page's data: each [[program.faq]] a question and its answer, [program.contact]
+    the office's name and ways to reach it, all text."""
+    faq = program.get("faq", [])
+    if not isinstance(faq, list):
+        check.problems.append(f"{where}: “faq” should be a list of [[program.faq]] tables")
+        faq = []
+    for index, entry in enumerate(faq, start=1):
+        f_where = f"{where}, faq #{index}"
+        if not isinstance(entry, dict):
+            check.problems.append(f"{f_where}: should be a table with a question and an answer")
+            continue
+        check.unknown(entry, FAQ_FIELDS, f_where)
+        for key in ("question", "answer"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                check.problems.append(f"{f_where}: needs {key} text")
+    contact = program.get("contact", {})
+    if not isinstance(contact, dict):
+        check.problems.append(f"{where}: “contact” should be a [program.contact] table")
+        return
+    check.unknown(contact, CONTACT_FIELDS, f"{where}, contact")
+    for key, value in contact.items():
+        if not isinstance(value, str):
+            check.problems.append(f"{where}, contact: {key} should be text")
+    if contact and not (contact.get("email") or contact.get("phone")):
+        check.problems.append(f"{where}, contact: give an email or a phone number")
+
+
+def _help_data(data: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, str]]:
+    faq = [{"question": e["question"].strip(), "answer": e["answer"].strip()} for e in data.get("faq", [])]
+    contact = {k: v.strip() for k, v in data.get("contact", {}).items() if v.strip()}
+    return faq, contact
+
+
 def _check_links(check: _Checker, links: Any, where: str) -> None:
     if not isinstance(links, list):
         check.problems.append(f"{where}: resources should be a list of {{title, url}} tables")
@@ -366,6 +405,8 @@ def load_definition(
                 "is_public": data.get("is_public", True),
                 "position": places[code],
                 "aliases": _aliases(data),
+                "faq": _help_data(data)[0],
+                "contact": _help_data(data)[1],
             },
             f"program {code}",
             result,

@@ -68,6 +68,19 @@ class Program(models.Model):
         default=list, blank=True, help_text='Other names for the program in imported files: ["…", …]'
     )
 
+    # What the help page answers for the program, from its definition: questions people ask the
+    # program office ([{"question": …, "answer": …}]) and how to reach that office ({"office",
+    # "email", "phone", "hours", "note"}; every key optional). Data, so a program office changes its
+    # answers and address without a release.
+    faq: models.JSONField[list[dict[str, str]]] = models.JSONField(
+        default=list, blank=True, help_text='Questions and answers: [{"question": …, "answer": …}]'
+    )
+    contact: models.JSONField[dict[str, str]] = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The program office: {"office": …, "email": …, "phone": …, "hours": …, "note": …}',
+    )
+
     class Meta:
         ordering = ["position", "code"]
 
@@ -85,6 +98,21 @@ class Program(models.Model):
         aliases = self.aliases
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise ValidationError({"aliases": 'A list of names, e.g. ["Old name", "OLD"].'})
+        # The help page's data as the admin edits it: the same shape the loader checks.
+        faq = self.faq
+        if not isinstance(faq, list) or not all(
+            isinstance(e, dict)
+            and set(e) == {"question", "answer"}
+            and all(isinstance(v, str) and v.strip() for v in e.values())
+            for e in faq
+        ):
+            raise ValidationError({"faq": 'A list of questions and answers: [{"question": …, "answer": …}].'})
+        contact = self.contact
+        if not isinstance(contact, dict) or not all(
+            k in ("office", "email", "phone", "hours", "note") and isinstance(v, str)
+            for k, v in contact.items()
+        ):
+            raise ValidationError({"contact": '{"office": …, "email": …, "phone": …, "hours": …, "note": …}'})
         mine = {name_key(a): a for a in aliases}
         for other in Program.objects.exclude(pk=self.pk):
             taken = [mine[k] for k in {name_key(n) for n in other.names()} if k in mine]

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from stormcert.lib.links import NextStep
+
 if TYPE_CHECKING:
     from stormcert.training.models import Course
 
@@ -54,3 +56,18 @@ def access_denied_reason(user: Any, course: Course, now: datetime) -> str | None
     if check is None:
         return "This course is not open to anyone yet."
     return check(user, course, now)
+
+
+# What finishing a course opens (an exam after the online training), for the message shown
+# when the last lesson is done: (user, course, now) -> the next step, or None.
+AfterCompletion = Callable[[Any, "Course", datetime], NextStep | None]
+AFTER_COMPLETION: dict[str, AfterCompletion] = {}
+
+
+def register_after_completion(kind: str, function: AfterCompletion) -> None:
+    AFTER_COMPLETION[kind] = function
+
+
+def after_completion(user: Any, course: Course, now: datetime) -> NextStep | None:
+    function = AFTER_COMPLETION.get(course.kind)
+    return function(user, course, now) if function is not None else None

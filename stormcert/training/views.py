@@ -7,12 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from stormcert.accounts.requests import AuthedRequest
 from stormcert.lib.http import BadJSON, bounded_int, json_body
 from stormcert.lib.uploads import pdf_response
-from stormcert.training.hooks import access_denied_reason
+from stormcert.training.hooks import access_denied_reason, after_completion
 from stormcert.training.models import Course, Lesson, QuizAttempt
 from stormcert.training.services import (
     TrainingError,
@@ -50,9 +51,9 @@ def course(request: HttpRequest, code: str) -> HttpResponse:
     found = _course_for(request, code)
     if isinstance(found, HttpResponse):
         return found
-    return render(
-        request, "training/course.html", {"course": found, "progress": course_progress(request.user, found)}
-    )
+    progress = course_progress(request.user, found)
+    after = after_completion(request.user, found, timezone.now()) if progress.complete else None
+    return render(request, "training/course.html", {"course": found, "progress": progress, "after": after})
 
 
 @login_required
@@ -92,6 +93,8 @@ def _lesson_context(user: Any, found: Course, current: Lesson) -> dict[str, Any]
         "previous": ordered[index - 1] if index > 0 else None,
         "next": ordered[index + 1] if index + 1 < len(ordered) else None,
         "last_quiz": QuizAttempt.objects.filter(user=user, lesson=current).first() if answered else None,
+        # Finished: what is now open (an exam, say), shown where the last lesson was completed.
+        "after": after_completion(user, found, timezone.now()) if progress.complete else None,
     }
 
 
@@ -192,7 +195,17 @@ def quiz(request: HttpRequest, found: Course, current: Lesson) -> HttpResponse:
 def _after_completion(request: HttpRequest, found: Course, current: Lesson) -> HttpResponse:
     progress = course_progress(request.user, found)
     if progress.complete:
-        messages.success(request, f"You finished {found.title}. Well done!")
+        step = after_completion(request.user, found, timezone.now())
+        if step is None:
+            messages.success(request, f"You finished {found.title}. Well done!")
+            return redirect("enrollments:qualification", found.program.code)
+        # The message names what is now open and links to it (an exam after the training).
+        messages.success(
+            request,
+            format_html(
+                'You finished {}. {} <a href="{}">{}</a>.', found.title, step.lead, step.path, step.text
+            ),
+        )
         return redirect("enrollments:qualification", found.program.code)
     nxt = progress.next_lesson
     messages.success(request, f"“{current.title}” is complete.")

@@ -52,9 +52,13 @@ def test_pass_the_final_download_scan_verify_and_find_yourself(
     expect(page.get_by_role("heading", name="Your score: 100.00%")).to_be_visible()
 
     certificate = Certificate.objects.get(holder=alice)
+    # Issue 22: the result page leads to the certificate: PDF, credential, directory entry, sharing.
+    expect(page.get_by_role("heading", name=f"Your certificate {certificate.number}")).to_be_visible()
+    expect(page.get_by_role("link", name="Your directory entry (public verification page)")).to_be_visible()
+    assert_accessible(page)
     page.goto("/qualification/")
     expect(page.get_by_text(f"Your certificate number is {certificate.number}")).to_be_visible()
-    page.get_by_role("link", name="Your certificate and credential").click()
+    page.get_by_role("link", name="Your certificate: PDF, digital credential and directory entry").click()
     expect(page.get_by_role("heading", name="Qualified Industrial Stormwater Practitioner")).to_be_visible()
     assert_accessible(page)
 

@@ -115,10 +115,10 @@ def test_the_dashboard_shows_both_programs(alice_client: Client, second: Program
     assert "Qualified Industrial Stormwater Practitioner" in dashboard and second.name in dashboard
     alice_client.post(reverse("enrollments:acknowledge", args=["CGX"]), {"confirm": "on"})
     dashboard = page(alice_client, reverse("dashboard"))
-    assert "Other programs you may start" in dashboard
+    assert "What you may start" in dashboard
     assert "Step 3 of 4: Register for the gully course" in dashboard
     assert reverse("enrollments:qualification", args=["CGX"]) in dashboard
-    mine, others = dashboard.split("Other programs you may start")
+    mine, others = dashboard.split("What you may start")
     assert second.name in mine and "Qualified Industrial Stormwater Practitioner" in others
 
 
@@ -214,7 +214,8 @@ def test_a_holder_sees_the_certificate_and_its_expiry(
     assert "Certified until January 15, 2099" in listing and "Not started" in listing
     dashboard = page(alice_client, reverse("dashboard"))
     assert certificate.number in dashboard and "Active" in dashboard and "January 15, 2099" in dashboard
-    mine, others = dashboard.split("Other programs you may start")
+    mine, others = dashboard.split("What you may start")
+    assert "What you hold" in mine
     assert "Qualified Industrial Stormwater Practitioner" in mine and second.name in others
     # An expired one says so, with its number.
     certificate.expires_on = date(2020, 1, 15)

@@ -99,8 +99,11 @@ def test_training_pages_after_registration(alice: User, alice_client: Client, co
         study_lesson(alice, lesson, now=timezone.now() + timedelta(minutes=10))
     alice_client.post(reverse("training:complete", args=[course.code, lessons[0].pk]))
     finished = alice_client.post(reverse("training:complete", args=[course.code, lessons[1].pk]), follow=True)
-    assert "You finished Training. Well done!" in finished.content.decode()
-    assert "Now: Midterm exam" in finished.content.decode()
+    body = " ".join(finished.content.decode().split())
+    # Issue 22: finishing the last lesson says the midterm is open and links to it.
+    assert "You finished Training. The midterm exam is open." in body
+    assert ">Go to the midterm exam</a>" in body
+    assert "Now: Midterm exam" in body
 
 
 def test_quiz_is_ungraded_retakable_and_needs_every_answer(

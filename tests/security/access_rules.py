@@ -157,6 +157,8 @@ RULES: dict[str, Rule] = {
     # --- Public pages and feeds ------------------------------------------------------------------
     "home": PUBLIC,
     "program": PUBLIC,
+    "help": PUBLIC,
+    "help(code)": PUBLIC,
     # Unnamed: keyed by its route. Browsers ask for it; it sends them to the static file.
     "favicon.ico": PUBLIC.but(
         visitor=REDIRECT, alice=REDIRECT, bob=REDIRECT, tom=REDIRECT, rita=REDIRECT, sara=REDIRECT

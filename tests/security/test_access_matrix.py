@@ -121,6 +121,7 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("renewals:start", "number"): number,
         ("api:verify_one", "number"): number,
         ("program", "code"): "QISP",
+        ("help", "code"): "QISP",
         ("enrollments:qualification", "code"): "QISP",
         ("enrollments:acknowledge", "code"): "QISP",
         ("enrollments:self_assessment", "code"): "QISP",
