@@ -19,7 +19,7 @@ from stormcert.programs.definitions import DEFAULT_DEFINITION, load_definition_f
 from stormcert.programs.rules import program_today
 from tests.browser.conftest import assert_accessible
 from tests.renewals.builders import holder_until, make_review, qisp
-from tests.training.helpers import study_open_lesson
+from tests.training.helpers import mark_studied_lesson_complete, study_open_lesson
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,11 +61,11 @@ def test_a_qisp_near_expiry_renews_and_downloads_the_new_certificate(page: Page,
         page.get_by_text(re.compile(r"is not complete yet\. Stay with this lesson for at least \d+ minutes"))
     ).to_be_visible()
     study_open_lesson(page.url, alice)
-    page.get_by_role("button", name="Mark as complete and continue").click()
+    mark_studied_lesson_complete(page)
     expect(page.get_by_role("heading", name=re.compile(r"lesson 2$"))).to_be_visible()
     study_open_lesson(page.url, alice)
-    page.get_by_role("button", name="Mark as complete").click()
-    expect(page.get_by_text("You finished Module 5")).to_be_visible()
+    mark_studied_lesson_complete(page, go_on=False)
+    expect(page.get_by_text("You finished Module 5").first).to_be_visible()
 
     page.goto("/qualification/renewal/")
     expect(page.get_by_text("Done: you have completed this module.")).to_be_visible()

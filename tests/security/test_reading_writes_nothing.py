@@ -30,6 +30,11 @@ RECORDED_READS: dict[tuple[str, str], str] = {
         "opening a lesson starts its study time, measured by the server (issue 19: training counts real study)"
     ),
     ("training:file", "training_lessonactivity"): "a document lesson counts as read when its file is served",
+    ("trainers:content", "trainers_contentcompletion"): (
+        "a ToR's program content (course information) counts as read when its page is opened"
+    ),
+    ("trainers:content", "audit_auditevent"): "that completion's audit event",
+    ("trainers:content_document", "trainers_contentcompletion"): "a content PDF counts as read when served",
     ("exams:staff_bank_export", "audit_auditevent"): (
         "exam questions leaving the system are audited: who exported which bank, when"
     ),
