@@ -14,10 +14,10 @@ from stormcert.lib.http import client_ip
 
 
 def _request(remote: str, forwarded: str = "") -> Any:
-    extra = {"REMOTE_ADDR": remote}
+    request = RequestFactory().get("/", REMOTE_ADDR=remote)
     if forwarded:
-        extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().get("/", **extra)
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
 
 
 def test_without_trusted_proxies_the_remote_address_is_the_client(settings: Any) -> None:
