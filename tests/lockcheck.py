@@ -171,6 +171,14 @@ def problems(compiler: SQLCompiler, site: str, by_library: bool = False) -> list
     library runs on its own (`by_library`) cannot say `of`: it passes while it reads one table."""
     named, tables = locked_tables(compiler)
     found = []
+    if not by_library and not _in_own_transaction(compiler):
+        # PostgreSQL refuses a lock outside a transaction (TransactionManagementError) and SQLite
+        # silently takes none; a test's own wrapping transaction hides both. Found in use: a staff
+        # decision that lost its @transaction.atomic failed only in a browser test on PostgreSQL.
+        found.append(
+            "select_for_update() outside a transaction of the code's own (only the test's wraps it):"
+            " PostgreSQL refuses it; wrap the workflow in transaction.atomic"
+        )
     if not named and not (by_library and len(tables) == 1):
         found.append(
             f"select_for_update() without of=: it locks a row of every table it reads ({', '.join(sorted(tables))});"
@@ -183,6 +191,16 @@ def problems(compiler: SQLCompiler, site: str, by_library: bool = False) -> list
                 " (table, call site) to tests/lockcheck.ALLOWED with the reason"
             )
     return found
+
+
+def _in_own_transaction(compiler: SQLCompiler) -> bool:
+    """An atomic block the application opened, not only the one a test case wraps each test in."""
+    from django.db import connections
+
+    connection = connections[compiler.using]
+    if not connection.in_atomic_block:
+        return False
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def _allowed(table: str, site: str) -> bool:

@@ -185,3 +185,15 @@ def test_a_librarys_own_lock_passes_on_one_table(alice: User) -> None:
     with transaction.atomic():
         library["run"]()  # type: ignore[operator]
     assert lockcheck.take() == []
+
+
+@pytest.mark.django_db
+def test_a_lock_outside_the_codes_own_transaction_fails_on_every_backend(programs: None, alice: User) -> None:
+    """The test's own wrapping transaction would hide it, and SQLite takes no lock at all; only a
+    browser test on PostgreSQL met it (a staff decision had lost its @transaction.atomic)."""
+    enrollment = enrollment_of(alice)
+    with pytest.raises(lockcheck.RowLockViolation, match="outside a transaction"):
+        Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)
+    assert len(lockcheck.take()) == 1
+    with transaction.atomic():
+        Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)

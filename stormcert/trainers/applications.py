@@ -549,7 +549,6 @@ def submit_scores(
     return assignment
 
 
-@transaction.atomic
 def scored_reviews(application: Application) -> int:
     """Reviews that count toward a decision: submitted with scores (a declared conflict has none)."""
     return application.reviews.filter(submitted_at__isnull=False).exclude(conflict=True).count()
@@ -568,6 +567,7 @@ def decision_blocker(application: Application, now: datetime) -> str:
     )
 
 
+@transaction.atomic
 def decide(
     *, application: Application, selected: bool, actor: User, reason: str, now: datetime | None = None
 ) -> Application:
