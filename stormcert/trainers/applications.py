@@ -795,6 +795,7 @@ def approve_candidate(
     return term
 
 
+@transaction.atomic
 def issue_term_certificate(*, term: TrainerTerm, actor: User | None, now: datetime) -> Certificate:
     """One ToR certificate per term, valid to the term's last day."""
     term = lock(term, "program", "user")
