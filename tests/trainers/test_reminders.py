@@ -13,39 +13,15 @@ from conftest import client_for
 from stormcert.accounts.models import User
 from stormcert.audit.models import AuditEvent
 from stormcert.emails.models import OutboundEmail
-from stormcert.trainers.applications import sign_agreement
 from stormcert.trainers.models import TermRenewal, TrainerTerm
 from stormcert.trainers.reminders import send_fee_notice_now, send_term_reminders
-from stormcert.trainers.services import TrainerError, grant_term
-from tests.trainers.builders import PT, agreement, qisp, tor_program
+from stormcert.trainers.services import TrainerError
+from tests.trainers.builders import PT, agreement, tor_program
 
 pytestmark = pytest.mark.django_db
 
 MONTH_BEFORE = datetime(2027, 5, 31, 9, 0, tzinfo=PT)  # 30 days before June 30
 WEEK_BEFORE = datetime(2027, 6, 23, 9, 0, tzinfo=PT)
-
-
-@pytest.fixture
-def tor(programs: None, tom: User) -> User:
-    qisp(tom)
-    agreement()
-    grant_term(
-        user=tom,
-        program=tor_program(),
-        actor=None,
-        reason="test",
-        starts_on=date(2026, 7, 1),
-        now=datetime(2026, 7, 1, tzinfo=PT),
-    )
-    sign_agreement(
-        user=tom,
-        program=tor_program(),
-        typed_name="Tom Nguyen",
-        ip_address=None,
-        user_agent="",
-        now=datetime(2026, 7, 2, tzinfo=PT),
-    )
-    return tom
 
 
 def _fee_mails(user: User) -> list[OutboundEmail]:

@@ -12,7 +12,7 @@ from conftest import client_for
 from stormcert.accounts.models import User
 from stormcert.certificates.models import Certificate
 from stormcert.courses.services import CourseError, check_can_publish
-from stormcert.trainers.applications import public_trainers, sign_agreement
+from stormcert.trainers.applications import public_trainers
 from stormcert.trainers.models import TrainerTerm
 from stormcert.trainers.services import TrainerError, grant_term
 from stormcert.trainers.yearly import (
@@ -24,35 +24,12 @@ from stormcert.trainers.yearly import (
 )
 from tests.courses.conftest import T0, make_session
 from tests.enrollments.builders import pay
-from tests.trainers.builders import PT, agreement, qisp, qisp_program, tor_program
+from tests.trainers.builders import PT, qisp_program, tor_program
 
 pytestmark = pytest.mark.django_db
 
 LAST_SECOND = datetime(2027, 6, 30, 23, 59, 59, tzinfo=PT)
 FIRST_SECOND = datetime(2027, 7, 1, 0, 0, 0, tzinfo=PT)
-
-
-@pytest.fixture
-def tor(programs: None, tom: User) -> User:
-    qisp(tom)
-    agreement()
-    grant_term(
-        user=tom,
-        program=tor_program(),
-        actor=None,
-        reason="test",
-        starts_on=date(2026, 7, 1),
-        now=datetime(2026, 7, 1, tzinfo=PT),
-    )
-    sign_agreement(
-        user=tom,
-        program=tor_program(),
-        typed_name="Tom Nguyen",
-        ip_address=None,
-        user_agent="",
-        now=datetime(2026, 7, 2, tzinfo=PT),
-    )
-    return tom
 
 
 def test_the_fee_on_june_30_is_65_and_from_july_1_it_is_90(tor: User) -> None:
