@@ -197,7 +197,7 @@ def _in_own_transaction(compiler: SQLCompiler) -> bool:
     """An atomic block the application opened, not only the one a test case wraps each test in."""
     from django.db import connections
 
-    connection = connections[compiler.using]
+    connection = connections[compiler.using or "default"]
     if not connection.in_atomic_block:
         return False
     return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
