@@ -134,6 +134,8 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("certificates:achievement", "code"): "QISP",
         ("certificates:revocations", "code"): "QISP",
         ("emails:message", "pk"): world.pk("email"),
+        ("email_send_again", "pk"): world.pk("email"),
+        ("exams:staff_accommodation_end", "pk"): world.pk("granted_accommodation"),
         ("enrollments:staff_detail", "pk"): world.pk("enrollment"),
         ("exams:accommodation_withdraw", "pk"): world.pk("accommodation"),
         ("exams:staff_accommodation_decide", "pk"): world.pk("accommodation"),
@@ -184,6 +186,7 @@ def _by_name(world: World) -> dict[tuple[str, str], Any]:
         ("certificates:staff_name_change_decide", "pk"): world.pk("name_change"),
         ("backoffice:person", "pk"): world.pk_of_user("alice"),
         ("backoffice:import_run", "pk"): world.pk("import_run"),
+        ("backoffice:import_columns", "pk"): world.pk("import_run"),
         ("backoffice:import_check", "pk"): world.pk("import_run"),
         ("backoffice:import_apply", "pk"): world.pk("import_run"),
         ("backoffice:import_report", "pk"): world.pk("import_run"),
@@ -220,9 +223,12 @@ def url_for(route: Route, world: World) -> str:
     for kwarg in route.kwargs:
         if (route.reverse_name, kwarg) in by_name:
             values[kwarg] = by_name[(route.reverse_name, kwarg)]
-        elif kwarg in by_argument:
+        elif kwarg in by_argument and (kwarg != "pk" or route.reverse_name.startswith("courses:")):
             values[kwarg] = by_argument[kwarg]
         else:
+            # A bare <pk> is a course session's only for the courses' own URLs: any other view's pk
+            # must say which object it is (import_columns once got a session's pk and passed or
+            # failed by which ids the database happened to hand out).
             raise LookupError(f"{route.name}: no value for <{kwarg}>; add one to _by_name in {__file__}")
     return reverse(route.reverse_name, kwargs=values)
 

@@ -40,7 +40,7 @@ from stormcert.enrollments.services import (
 from stormcert.exams.accommodations import request_accommodation
 from stormcert.exams.banks.services import preview_import
 from stormcert.exams.models import Exam, QuestionBank
-from stormcert.exams.services import start_attempt, submit_attempt
+from stormcert.exams.services import grant_accommodation, start_attempt, submit_attempt
 from stormcert.payments.fulfilment import register
 from stormcert.payments.models import Order, OrderLine
 from stormcert.payments.services import create_order, start_payment
@@ -140,6 +140,10 @@ def build_world() -> World:
     declare_conflict(assignment=assignment, conflict=False, note="", now=now)
     cycle.rfq_document.save("rfq.pdf", ContentFile(PDF), save=True)
 
+    # Bob's accommodation in force, granted by staff (what "end an accommodation" acts on).
+    granted = grant_accommodation(
+        user=bob, factor=Decimal("1.25"), reason="World: a granted one", actor=sara, now=now
+    )
     accommodation = request_accommodation(
         user=alice,
         explanation="A documented reading disability; extra time as advised.",
@@ -214,6 +218,7 @@ def build_world() -> World:
             "document": document,
             "assignment": assignment,
             "accommodation": accommodation,
+            "granted_accommodation": granted,
             "self_directed": self_directed,
             "name_change": name_change,
             "term_renewal": term_renewal.renewal if term_renewal else None,
