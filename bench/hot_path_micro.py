@@ -102,7 +102,7 @@ def exam_day(candidates: int, saves: int) -> None:
         if os.environ.get("BENCH_SHOW_SQL"):
             print(f"-- {box[0]} statements:", *(f"   {q[:150]}" for q in sql), sep="\n")
 
-    timings: dict[str, list[float]] = {"intro": [], "start": [], "save": [], "submit": []}
+    timings: dict[str, list[float]] = {"intro": [], "start": [], "page": [], "save": [], "submit": []}
     counts: dict[str, set[int]] = {name: set() for name in timings}
 
     def measure(name: str, call: Callable[[], Any]) -> Any:
@@ -129,7 +129,8 @@ def exam_day(candidates: int, saves: int) -> None:
             measure("intro", partial(client.get, intro))  # the exam's page: it prepares the paper (issue 20)
             measure("start", partial(client.post, start))
             attempt = Attempt.objects.get(user=user)
-            page = client.get(reverse("exams:attempt", args=[attempt.pk])).content.decode()
+            page = measure("page", partial(client.get, reverse("exams:attempt", args=[attempt.pk])))
+            page = page.content.decode()
             token = re.search(r'data-save-token="([^"]+)"', page)
             headers = {"X-Exam-Token": token.group(1)} if token else {}
             url = reverse("exams:save", args=[attempt.pk])

@@ -161,6 +161,22 @@ def _course_sessions(count: int, capacity: int) -> list[int]:
     return [s.pk for s in created]
 
 
+def _draw_papers(candidates: int) -> None:
+    """Draw every candidate's exam paper ahead, as `tick` does before a sitting (issue 20): the
+    start then takes a prepared paper instead of drawing 70 questions while everyone waits. An app
+    checkout from before prepared papers (a "before" run of bench/protocol.py) has nothing to do."""
+    from stormcert.exams import services
+
+    prepare_papers = getattr(services, "prepare_papers", None)
+    if prepare_papers is None:
+        return
+    started = time.perf_counter()
+    drawn = 0
+    while batch := prepare_papers(limit=500):
+        drawn += batch
+    print(f"drew {drawn} exam papers ahead (as tick does) in {time.perf_counter() - started:.1f} s")
+
+
 def prepare(args: argparse.Namespace) -> dict[str, object]:
     if not args.people_only:
         call_command("migrate", verbosity=0)
@@ -178,6 +194,8 @@ def prepare(args: argparse.Namespace) -> dict[str, object]:
         payers = _people("bench-pay", args.payers, steps[: steps.index("registration")], registered=False)
         floor = _people("bench-floor", args.floor, [], registered=False)
         sessions = _course_sessions(args.course_sessions, args.capacity)
+    if args.papers:
+        _draw_papers(args.candidates)
     numbers = list(
         Certificate.objects.filter(source="legacy").order_by("?").values_list("number", flat=True)[:2000]
     )
@@ -205,6 +223,12 @@ def main() -> None:
     parser.add_argument("--holders", type=int, default=0, help="certificate holders in the directory")
     parser.add_argument(
         "--people-only", action="store_true", help="skip migrate and demo_data (the database has them)"
+    )
+    parser.add_argument(
+        "--no-papers",
+        dest="papers",
+        action="store_false",
+        help="leave the exam papers undrawn (each start draws its own, as before tick prepared them)",
     )
     args = parser.parse_args()
     pools = prepare(args)

@@ -586,8 +586,10 @@ def helper(script: str, app: Path, *extra: str) -> subprocess.CompletedProcess[s
     )
 
 
-def prepare(app: Path, candidates: int, people_only: bool = True) -> list[dict[str, str]]:
-    extra = ["--people-only"] if people_only else []
+def prepare(app: Path, candidates: int, people_only: bool = True, papers: bool = True) -> list[dict[str, str]]:
+    # Papers are drawn ahead, as `tick` does before a sitting, unless --no-papers measures the start
+    # that draws its own (a checkout from before prepared papers draws its own either way).
+    extra = (["--people-only"] if people_only else []) + ([] if papers else ["--no-papers"])
     done = helper(
         "prepare.py", app, "--candidates", str(candidates), "--floor", "0", "--course-sessions", "0", *extra
     )
@@ -706,7 +708,8 @@ def run_server(
     try:
         for load in loads:
             began = time.perf_counter()
-            sessions = prepare(app, load.clients + warmers)  # no attempts left from the load before
+            # No attempts left from the load before; papers drawn ahead unless --no-papers.
+            sessions = prepare(app, load.clients + warmers, papers=args.papers)
             psql(args.pg_port, "VACUUM ANALYZE", DB)
             print(f"   {load.name}: candidates reset in {time.perf_counter() - began:.0f} s", flush=True)
             if proc is None:
@@ -905,6 +908,12 @@ def main() -> None:
         help="seconds a request may take (the herd's last start waits long)",
     )
     parser.add_argument("--startup-timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--no-papers",
+        dest="papers",
+        action="store_false",
+        help="do not draw the exam papers ahead as tick does: every start draws its own",
+    )
     parser.add_argument(
         "--json", type=Path, default=HOME / "results.json", help="where the figures are written"
     )

@@ -3,6 +3,8 @@ statistics, the import preview): imported HTML and Markdown reach a browser only
 
 from __future__ import annotations
 
+import functools
+
 import markdown as md  # type: ignore[import-untyped,unused-ignore]
 import nh3
 from django.utils.html import escape
@@ -49,6 +51,10 @@ def markdown_to_html(text: str) -> str:
     return sanitize_html(md.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html"))
 
 
+# A pure function of its two arguments, so a memo cannot go stale: an edited question is new text.
+# Bounded, per process: the exam page shows 70 questions to each of a thousand candidates at once,
+# drawn from a few hundred, and sanitising each one per view cost more than the rest of the page.
+@functools.lru_cache(maxsize=4096)
 def render_question_text(text: str, text_format: str) -> SafeString:
     if text_format == "html":
         return mark_safe(sanitize_html(text))  # noqa: S308 - sanitised

@@ -54,6 +54,7 @@ from stormcert.exams.models import (
     AccommodationRequest,
     Answer,
     Attempt,
+    AttemptQuestion,
     AttemptStatus,
     BankImport,
     Exam,
@@ -61,6 +62,7 @@ from stormcert.exams.models import (
     QuestionBank,
     RequestStatus,
 )
+from stormcert.exams.paper_html import PaperItem, question_fieldsets, question_grid
 from stormcert.exams.services import (
     AttemptClosed,
     AttemptNotFound,
@@ -76,6 +78,7 @@ from stormcert.exams.services import (
     topic_breakdown,
 )
 from stormcert.exams.stats import exam_stats
+from stormcert.exams.text import render_question_text
 from stormcert.lib.http import BadJSON, bounded_int, id_param, json_body
 from stormcert.lib.staff import has_staff_powers, staff_required
 from stormcert.lib.uploads import pdf_response
@@ -144,35 +147,47 @@ def attempt_page(request: AuthedRequest, attempt_id: int) -> HttpResponse:
         return redirect("exams:result", attempt_id=attempt.pk)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return redirect("exams:result", attempt_id=attempt.pk)
-    answers = {a.item_id: a for a in Answer.objects.filter(attempt=attempt)}
-    items = []
-    for item in attempt.items.select_related("question").order_by("position"):
-        answer = answers.get(item.pk)
-        shown = answer.choice if answer else None
-        # Only the texts, in the shuffled order: the key (which one is correct) is not sent.
-        choices = [item.question.choices[i] for i in item.choice_order]
-        items.append(
-            {
-                "position": item.position,
-                "text": item.question.rendered_text(),
-                "choices": choices,
-                "chosen": shown,
-                "flagged": bool(answer and answer.flagged),
-                "seq": answer.seq if answer else 0,
-            }
+    # One query, plain values: the page every candidate of a sitting opens at once (issue 20).
+    rows = (
+        AttemptQuestion.objects.filter(attempt=attempt)
+        .order_by("position")
+        .values_list(
+            "position",
+            "choice_order",
+            "question__text",
+            "question__text_format",
+            "question__choices",
+            "answer__choice",
+            "answer__flagged",
+            "answer__seq",
         )
+    )
+    items: list[PaperItem] = [
+        {
+            "position": position,
+            "text": render_question_text(text, text_format),
+            # Only the texts, in the shuffled order: the key (which one is correct) is not sent.
+            "choices": [choices[i] for i in order],
+            "chosen": chosen,
+            "flagged": bool(flagged),
+            "seq": seq or 0,
+        }
+        for position, order, text, text_format, choices, chosen, flagged, seq in rows
+    ]
     one_per_page = attempt.exam.navigation == Navigation.ONE
     current = id_param(request.GET.get("q")) or 1
     current = min(max(current, 1), len(items))
+    shown = [items[current - 1]] if one_per_page else items
     return render(
         request,
         "exams/attempt.html",
         {
             "attempt": attempt,
-            "items": items,
+            "total": len(items),
             "one_per_page": one_per_page,
             "current": current,
-            "shown_items": [items[current - 1]] if one_per_page else items,
+            "questions_html": question_fieldsets(shown, len(items)),
+            "grid_html": question_grid(items, one_per_page=one_per_page),
             "server_now": now,
             "answered": sum(1 for i in items if i["chosen"] is not None),
             "save_token": save_token(attempt),
