@@ -42,7 +42,7 @@ def test_the_page_shows_each_question_escaped_with_what_was_saved(
     q1 = block.group(0)
     assert 'data-seq="7"' in q1 and f"Question 1 of {total}" in q1
     assert "<img" not in page and "<b>bold</b>" not in page  # choices are text, never markup
-    shown = [first.question.choices[i] for i in first.choice_order]
+    shown = [hostile[i] for i in first.choice_order]
     labels = re.findall(r'<label for="q1-\d">(.*?)</label>', q1)
     assert labels == [html.escape(text) for text in shown]  # in the shuffled order, escaped
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in labels
