@@ -36,7 +36,6 @@ import json
 import os
 import re
 import select
-import shlex
 import signal
 import socket
 import statistics
@@ -46,7 +45,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
 import exam_day
@@ -85,22 +83,10 @@ RULE_CHECK_LIMIT = "30/m"
 
 
 def gunicorn_argv(port: int, workers: int | None) -> list[str]:
-    """The unit file's ExecStart, with this machine's gunicorn, the node's own port, and nginx on
-    loopback as the proxy whose headers are trusted; --workers replaced only when asked."""
-    unit = re.sub(r"\\\n\s*", " ", UNIT.read_text())
-    found = re.search(r"^ExecStart=(.+)$", unit, re.M)
-    if found is None:
-        raise SystemExit(f"no ExecStart in {UNIT}")
-    argv = shlex.split(found.group(1))
-    argv[0] = str(Path(PY).parent / "gunicorn")
-    replace = {"--bind": f"{HOST}:{port}", "--forwarded-allow-ips": HOST}
-    if workers:
-        replace["--workers"] = str(workers)
-    for flag, value in replace.items():
-        argv[argv.index(flag) + 1] = value
+    """The unit file's ExecStart (exam_day.production_argv), the node's own port."""
     # gunicorn 23+ opens a control socket, by default in $HOME/.gunicorn/: one machine, one
     # socket; here each node gets its own, as on machines of their own.
-    return [*argv, "--control-socket", str(HERE / f"node-{port}.ctl")]
+    return [*exam_day.production_argv(port, workers), "--control-socket", str(HERE / f"node-{port}.ctl")]
 
 
 def _log_file(name: str) -> TextIO:

@@ -27,16 +27,20 @@ import os
 import random
 import re
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import timeline
 from faults import FaultDriver, OwnPostgres
+from timeline import CpuSampler
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "bench" / ".run"
@@ -106,14 +110,48 @@ def wait_until_up(proc: subprocess.Popen[bytes], host: str, port: int, seconds: 
     raise SystemExit(f"the server did not answer on {host}:{port} within {seconds:g} s")
 
 
-def start_server(workers: int) -> subprocess.Popen[bytes]:
+UNIT = ROOT / "deploy" / "systemd" / "stormcert-app.service"
+
+
+def production_argv(port: int, workers: int | None = None) -> list[str]:
+    """The deploy unit's ExecStart (what production runs), with this machine's gunicorn, this
+    port and loopback as the trusted proxy; --workers replaced only when asked."""
+    unit = re.sub(r"\\\n\s*", " ", UNIT.read_text())
+    found = re.search(r"^ExecStart=(.+)$", unit, re.M)
+    if found is None:
+        raise SystemExit(f"no ExecStart in {UNIT}")
+    argv = shlex.split(found.group(1))
+    argv[0] = str(Path(PY).parent / "gunicorn")
+    replace = {"--bind": f"{HOST}:{port}", "--forwarded-allow-ips": HOST}
+    if workers:
+        replace["--workers"] = str(workers)
+    for flag, value in replace.items():
+        argv[argv.index(flag) + 1] = value
+    return argv
+
+
+# The servers a run can put in front. "sync" is what issues 5 and 11 measured: 2 x cores + 1 sync
+# workers, each importing the app itself (no --preload) and closing the connection after every
+# response. "production" is the deploy unit's gunicorn (gthread, --preload, keep-alive).
+SERVERS = ("production", "sync")
+
+
+def start_server(workers: int | None, kind: str = "sync") -> subprocess.Popen[bytes]:
     collect_static()
-    proc = subprocess.Popen(
-        [
+    log = RUN / "gunicorn.log"
+    if kind == "production":
+        argv = production_argv(PORT, workers)
+        # The access log to a file as production's journal would take it; the error log apart;
+        # a control socket of the run's own (gunicorn 23 opens one in $HOME by default).
+        argv[argv.index("--access-logfile") + 1] = str(RUN / "access.log")
+        argv[argv.index("--error-logfile") + 1] = str(log)
+        argv += ["--backlog", "4096", "--capture-output", "--control-socket", str(RUN / "exam-day.ctl")]
+    else:
+        argv = [
             str(Path(PY).parent / "gunicorn"),
             "stormcert.wsgi",
             "-w",
-            str(workers),
+            str(workers or (os.cpu_count() or 2) * 2 + 1),
             "-b",
             f"{HOST}:{PORT}",
             "--backlog",
@@ -123,13 +161,11 @@ def start_server(workers: int) -> subprocess.Popen[bytes]:
             "--log-level",
             "warning",
             "--error-logfile",
-            str(RUN / "gunicorn.log"),
+            str(log),
             "--capture-output",
-        ],
-        cwd=ROOT,
-        env=server_env(),
-    )
-    wait_until_up(proc, HOST, PORT, seconds=20)
+        ]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=server_env())
+    wait_until_up(proc, HOST, PORT, seconds=60)
     return proc
 
 
@@ -261,10 +297,16 @@ def load_seconds(args: argparse.Namespace) -> int:
 
 
 def mixed_load(
-    args: argparse.Namespace, run_seconds: int, host: str, csv_name: str, env: dict[str, str]
+    args: argparse.Namespace,
+    run_seconds: int,
+    host: str,
+    csv_name: str,
+    env: dict[str, str],
+    on_start: Callable[[int], None] | None = None,
 ) -> None:
     """The locust mix (bench/locustfile.py) against `host` for `run_seconds`; per-endpoint figures
-    in RUN/<csv_name>_stats.csv, each client's outcomes in RUN/outcomes-*.json."""
+    in RUN/<csv_name>_stats.csv, each client's outcomes in RUN/outcomes-*.json, every request with
+    its time in RUN/requests-*.csv. `on_start` is given the load generator's pid."""
     env = {
         **env,
         "BENCH_EXAM": FINAL,
@@ -281,7 +323,7 @@ def mixed_load(
     }
     users = args.candidates + args.visitors + args.registrants + args.payers + args.floor
     print(f"== mixed load: {users} clients for {run_seconds} s, faults on", flush=True)
-    subprocess.run(
+    locust = subprocess.Popen(
         [
             str(Path(PY).parent / "locust"),
             "-f",
@@ -305,8 +347,10 @@ def mixed_load(
         ],
         cwd=ROOT,
         env=env,
-        check=False,
     )
+    if on_start is not None:
+        on_start(locust.pid)
+    locust.wait()
 
 
 def main() -> None:
@@ -314,8 +358,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_load_arguments(parser)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--server", choices=SERVERS, default="sync", help="the server in front (see SERVERS)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="worker processes (default: sync 2 x cores + 1, production its unit's)",
+    )
     parser.add_argument("--throughput-seconds", type=float, default=15.0)
+    parser.add_argument("--interval", type=float, default=30.0, help="seconds per line of the timeline")
     # Faults.
     parser.add_argument("--own-postgres", action="store_true", help="run on a throwaway cluster (port 5433)")
     parser.add_argument("--kill-every", type=float, default=60.0)
@@ -327,7 +378,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     RUN.mkdir(exist_ok=True)
-    for old in [*RUN.glob("acks-*.json"), *RUN.glob("outcomes-*.json"), RUN / "keys.json"]:
+    for old in [
+        *RUN.glob("acks-*.json"),
+        *RUN.glob("outcomes-*.json"),
+        *RUN.glob("requests-*.csv"),
+        RUN / "keys.json",
+        RUN / "cpu.json",
+    ]:
         old.unlink(missing_ok=True)
     database = OwnPostgres(RUN) if args.own_postgres else None
     if database is not None:
@@ -351,11 +408,11 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
         f"== exam day: {args.candidates} candidates, {args.questions} questions, think {args.think_min:g}-"
         f"{args.think_max:g} s; {args.visitors} visitors, {args.registrants} registrants "
         f"({args.course_sessions} sessions x {args.capacity} seats), {args.payers} payers; database {db}; "
-        f"gunicorn {args.workers} sync workers; {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        f"server {args.server}{f' -w {args.workers}' if args.workers else ''}; {time.strftime('%Y-%m-%d %H:%M %Z')}",
         flush=True,
     )
     sessions = prepare_people(args, server_env())
-    server = start_server(args.workers)
+    server = start_server(args.workers or None, args.server)
     run_seconds = load_seconds(args)
     faults = FaultDriver(
         master_pid=server.pid,
@@ -386,9 +443,27 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
         one_each = _one_attempt_each(sessions)
         _write_keys(sessions)
 
+        # CPU of the app, the database and the load generator through the mixed load, for the
+        # per-interval figures (bench/timeline.py): what a whole-run p95 hides.
+        load_pid = [0]
+        sampler = CpuSampler(
+            app_pid=lambda: server.pid,
+            db_pid=lambda: database.postmaster_pid() if database is not None else 0,
+            load_pid=lambda: load_pid[0],
+        )
+        sampler.start()
         faults.start()
-        mixed_load(args, run_seconds, f"http://{HOST}:{PORT}", "exam", server_env())
+        mixed_load(
+            args,
+            run_seconds,
+            f"http://{HOST}:{PORT}",
+            "exam",
+            server_env(),
+            on_start=lambda pid: load_pid.__setitem__(0, pid),
+        )
         faults.stop()
+        sampler.stop()
+        (RUN / "cpu.json").write_text(json.dumps(sampler.samples))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
@@ -414,6 +489,7 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
     )
     explain_failures(faults)
     (RUN / "faults.json").write_text(json.dumps(faults.events))
+    timeline.report(timeline.read_requests(RUN), sampler.samples, faults.events, args.interval)
     checked = subprocess.run([PY, "bench/check.py"], cwd=ROOT, env=server_env(), check=False)
     return checked.returncode != 0
 

@@ -104,6 +104,13 @@ class OwnPostgres:
         self._ctl("-w", "-t", "60", "-m", "fast", "restart")
         return time.perf_counter() - started
 
+    def postmaster_pid(self) -> int:
+        """The running postmaster's pid (0 when it is down): its tree is the cluster's CPU."""
+        try:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self._ctl("-w", "-m", "fast", "stop", check=False)

@@ -23,6 +23,7 @@ server told it, which bench/check.py compares with the database.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import os
@@ -58,6 +59,7 @@ EXAMS: list[dict[str, Any]] = []  # user, attempt, told: passed / not passed / u
 SEATS: list[dict[str, Any]] = []  # user, session, told (the last thing the server said), history
 PAYMENTS: list[dict[str, Any]] = []  # user, order, told per payment, paid_told
 FAILURES: list[tuple[float, str, str, str]] = []  # when, method, endpoint, kind: matched with the faults
+REQUESTS: list[tuple[float, str, float, bool]] = []  # every request: when it ended, endpoint, ms, failed
 HELD_BACK: dict[str, int] = {}  # requests a cut-off client did not send (resent later or skipped)
 
 _index = itertools.count()  # one index per client across all classes: the cut picks a tenth of them
@@ -515,13 +517,20 @@ class Floor(Client):
 
 
 @events.request.add_listener
-def note_failure(request_type: str, name: str, exception: Exception | None = None, **kwargs: Any) -> None:
+def note_request(
+    request_type: str, name: str, response_time: float, exception: Exception | None = None, **kwargs: Any
+) -> None:
+    now = time.time()
+    REQUESTS.append((now, name, response_time, exception is not None))
     if exception is not None:
-        FAILURES.append((time.time(), request_type, name, str(exception)))
+        FAILURES.append((now, request_type, name, str(exception)))
 
 
 @events.test_stop.add_listener
 def write_outcomes(**kwargs: Any) -> None:
+    # Every request with its time, for the per-interval percentiles (bench/timeline.py).
+    with (RUN / f"requests-{os.getpid()}.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows((f"{t:.3f}", n, f"{ms:.1f}", int(f)) for t, n, ms, f in REQUESTS)
     (RUN / f"outcomes-{os.getpid()}.json").write_text(
         json.dumps(
             {

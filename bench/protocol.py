@@ -586,7 +586,9 @@ def helper(script: str, app: Path, *extra: str) -> subprocess.CompletedProcess[s
     )
 
 
-def prepare(app: Path, candidates: int, people_only: bool = True, papers: bool = True) -> list[dict[str, str]]:
+def prepare(
+    app: Path, candidates: int, people_only: bool = True, papers: bool = True
+) -> list[dict[str, str]]:
     # Papers are drawn ahead, as `tick` does before a sitting, unless --no-papers measures the start
     # that draws its own (a checkout from before prepared papers draws its own either way).
     extra = (["--people-only"] if people_only else []) + ([] if papers else ["--no-papers"])
