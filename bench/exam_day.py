@@ -367,6 +367,12 @@ def main() -> None:
     )
     parser.add_argument("--throughput-seconds", type=float, default=15.0)
     parser.add_argument("--interval", type=float, default=30.0, help="seconds per line of the timeline")
+    parser.add_argument(
+        "--noise",
+        type=int,
+        default=0,
+        help="processes spinning on the CPU through the mixed load: a machine shared with other work",
+    )
     # Faults.
     parser.add_argument("--own-postgres", action="store_true", help="run on a throwaway cluster (port 5433)")
     parser.add_argument("--kill-every", type=float, default=60.0)
@@ -426,6 +432,7 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
         else None,
         database=database,
     )
+    noise: list[subprocess.Popen[bytes]] = []  # --noise: spinners standing for other work on the machine
     try:
         # Throughput first, on a few candidates' finals, which are then removed so every
         # candidate starts fresh in the synchronized start.
@@ -452,6 +459,10 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
             load_pid=lambda: load_pid[0],
         )
         sampler.start()
+        noise.extend(
+            subprocess.Popen([PY, "-c", "while True: pass"], stdout=subprocess.DEVNULL)
+            for _ in range(args.noise)
+        )
         faults.start()
         mixed_load(
             args,
@@ -462,9 +473,11 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
             on_start=lambda pid: load_pid.__setitem__(0, pid),
         )
         faults.stop()
+        _stop_all(noise)
         sampler.stop()
         (RUN / "cpu.json").write_text(json.dumps(sampler.samples))
     finally:
+        _stop_all(noise)
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     print("\n== figures (one run)")
@@ -492,6 +505,13 @@ def run(args: argparse.Namespace, database: OwnPostgres | None) -> bool:
     timeline.report(timeline.read_requests(RUN), sampler.samples, faults.events, args.interval)
     checked = subprocess.run([PY, "bench/check.py"], cwd=ROOT, env=server_env(), check=False)
     return checked.returncode != 0
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def print_endpoints(csv_name: str = "exam") -> None:

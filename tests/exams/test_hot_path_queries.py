@@ -39,6 +39,10 @@ from tests.exams.test_attempts import answer_all
 pytestmark = pytest.mark.django_db
 
 START_MAX, SAVE_MAX, SUBMIT_MAX = 8, 4, 15
+# The exam page every candidate of a sitting opens right after the start (not a bar of the issue,
+# but half of what a start costs): session, user, the attempt with its exam and enrollment, the
+# questions with their answers in one query, the ToR navigation's term, the exam's program.
+PAGE_MAX = 6
 
 
 def count(call: Callable[[], Any]) -> tuple[list[str], Any]:
@@ -62,7 +66,10 @@ def _ready(alice: User, midterm: Exam) -> tuple[Client, str]:
 
 
 def _token(client: Client, attempt: Attempt) -> str:
-    page = client.get(reverse("exams:attempt", args=[attempt.pk])).content.decode()
+    sql, response = count(lambda: client.get(reverse("exams:attempt", args=[attempt.pk])))
+    assert response.status_code == 200 and len(sql) <= PAGE_MAX, show(sql)
+    assert sum('FROM "exams_attemptquestion"' in s for s in sql) == 1, "one read of the paper, answers joined"
+    page = response.content.decode()
     found = re.search(r'data-save-token="([^"]+)"', page)
     assert found is not None
     return found.group(1)
