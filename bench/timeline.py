@@ -206,6 +206,27 @@ def report(
             )
             + f"  {', '.join(_squash(happened))}"
         )
+    other = shared_machine(samples, cores)
+    if other is not None:
+        print(
+            f"other work on the machine over the run: {other:.0f} % of {cores} cores"
+            + (
+                " -- SHARED: queueing behind other work inflates every latency above; compare only "
+                "with a run on an idle machine"
+                if other > 10
+                else " (an otherwise idle machine)"
+            )
+        )
+
+
+def shared_machine(samples: list[dict[str, float]], cores: int | None = None) -> float | None:
+    """The share of the machine (% of all cores) that work other than the app, the database and the
+    load generator took over the whole run: above a few % the run's latencies are not its own."""
+    if len(samples) < 2:
+        return None
+    cores = cores or psutil.cpu_count() or 2
+    share = _cpu_share(samples, samples[0]["t"], samples[-1]["t"], cores)
+    return share["other"] if share else None
 
 
 def _squash(names: list[str]) -> list[str]:

@@ -97,10 +97,12 @@ class ExamStatus:
         return int(self.values["duration_minutes"] * self.factor)
 
 
-def exam_status(*, user: User, exam: Exam, now: datetime | None = None) -> ExamStatus:
+def exam_status(*, user: User, exam: Exam, now: datetime | None = None, prepare: bool = True) -> ExamStatus:
     """What the exam's page shows. When the candidate may start, it also makes sure a paper is
     prepared for them (the draw done now, while they read the instructions), so the start is
-    one write."""
+    one write. `prepare=False` for the result page: every candidate of a sitting reads it in the
+    same minute, right after submitting, and a retake's paper is drawn when they open the exam's
+    page again (or by `tick` before that), not in that wave."""
     now = now or timezone.now()
     open_attempt = Attempt.objects.filter(user=user, exam=exam, status=AttemptStatus.IN_PROGRESS).first()
     if open_attempt is not None and open_attempt.is_overdue(now):
@@ -131,7 +133,7 @@ def exam_status(*, user: User, exam: Exam, now: datetime | None = None) -> ExamS
         .exclude(status=AttemptStatus.IN_PROGRESS)
         .first(),
     )
-    if status.can_start:
+    if prepare and status.can_start:
         # A blueprint the bank cannot fill: the start says why; the page still shows.
         with suppress(ExamError):
             ensure_paper(
@@ -142,8 +144,8 @@ def exam_status(*, user: User, exam: Exam, now: datetime | None = None) -> ExamS
 
 # --- Prepared papers -------------------------------------------------------------------------
 #
-# A paper is drawn ahead of the start (exam_status when the candidate opens the exam's page or
-# its result, `tick` for anyone whose exam step is open, and the start itself when none is
+# A paper is drawn ahead of the start (exam_status when the candidate opens the exam's page,
+# `tick` for anyone whose exam step is open, and the start itself when none is
 # ready) and kept as an Attempt in status PREPARED with its items and empty answer rows. It caches
 # the journey's decision that the exam step is current, with the inputs that decision read:
 # the enrollment's cycle, window, rules version, completion and route, its live step records

@@ -355,8 +355,8 @@ def result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
                 }
             )
         context["rows"] = rows
-    status = exam_status(user=request.user, exam=attempt.exam)
-    context["status"] = status
+    # No draw here: the whole sitting reads this page in the same minute (issue 20, part 6).
+    context["status"] = exam_status(user=request.user, exam=attempt.exam, prepare=False)
     return render(request, "exams/result.html", context)
 
 

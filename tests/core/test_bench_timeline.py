@@ -46,7 +46,10 @@ def test_each_interval_has_its_own_percentiles_cpu_and_faults(capsys: pytest.Cap
 
     timeline.report(requests, samples, events, interval=10, cores=2)
 
-    lines = [line.split() for line in capsys.readouterr().out.splitlines() if line[:6].strip().isdigit()]
+    out = capsys.readouterr().out
+    # Over the run: 25 busy core-seconds of 40, 22 of them ours: 7.5 % other, an idle machine.
+    assert "other work on the machine over the run: 8 % of 2 cores (an otherwise idle machine)" in out
+    lines = [line.split() for line in out.splitlines() if line[:6].strip().isdigit()]
     assert len(lines) == 2
     first, second = lines
     # from, req/s, saves, save p50, p95, public p50, p95, floor p50, p95, exam, fail, app%, db%, load%, other%, idle%, workers
@@ -55,6 +58,15 @@ def test_each_interval_has_its_own_percentiles_cpu_and_faults(capsys: pytest.Cap
     assert second[:3] == ["10", "10.2", "100"] and float(second[3]) > 900 and second[10] == "1"
     assert second[5] == "40" and second[7] == "7"
     assert second[11:17] == ["85", "5", "0", "10", "0", "4"] and second[17:] == ["worker", "killed"]
+
+
+def test_a_shared_machine_is_called_so() -> None:
+    timeline = bench_module("timeline")
+    samples = [
+        {"t": 0.0, "app": 0.0, "db": 0.0, "load": 0.0, "busy": 0.0, "workers": 2},
+        {"t": 10.0, "app": 4.0, "db": 1.0, "load": 1.0, "busy": 20.0, "workers": 2},
+    ]
+    assert timeline.shared_machine(samples, cores=2) == 70.0  # 14 of 20 core-seconds were not ours
 
 
 def test_a_restarted_database_keeps_its_cpu_counted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,5 @@
-"""Prepared papers: drawn before the start (the exam's page, the result page, tick, or the start
-itself), never counted as attempts, and never used once what decided them has changed."""
+"""Prepared papers: drawn before the start (the exam's page, tick, or the start itself; not the
+result page, which a whole sitting reads in the same minute), never counted as attempts, and never used once what decided them has changed."""
 
 from __future__ import annotations
 
@@ -95,8 +95,11 @@ def test_a_retake_gets_a_fresh_paper_that_prefers_unseen_questions(alice: User, 
     assert prepare_papers(now=NOW + timedelta(minutes=1)) == 0
     answer_all(first, right=10, when=NOW + timedelta(minutes=2))
     submit_attempt(attempt_id=first.pk, now=NOW + timedelta(minutes=10))
-    # The result page prepares the retake's paper, after the failure is on record.
-    exam_status(user=alice, exam=midterm, now=NOW + timedelta(minutes=11))
+    # The result page draws nothing (the whole sitting reads it at once); tick, a minute later,
+    # prepares the retake's paper, after the failure is on record.
+    exam_status(user=alice, exam=midterm, now=NOW + timedelta(minutes=11), prepare=False)
+    assert not Attempt.papers.exists()
+    assert prepare_papers(now=NOW + timedelta(minutes=11)) == 1
     paper = _paper(alice, midterm)
     seen = set(first.items.values_list("question_id", flat=True))
     repeated = set(paper.items.values_list("question_id", flat=True)) & seen
@@ -196,3 +199,21 @@ def test_a_forged_or_borrowed_token_is_a_403(alice: User, midterm: Exam, alice_c
         url, data=body, content_type="application/json", headers={"X-Exam-Token": save_token(attempt)}
     )
     assert ok.status_code == 200
+
+
+def test_the_result_page_draws_no_paper_and_the_exam_page_does(
+    alice: User, midterm: Exam, alice_client: Client
+) -> None:
+    from django.utils import timezone
+
+    now = timezone.now()  # the pages read the real time
+    ready_for_midterm(alice, now - timedelta(hours=1))
+    first = start_attempt(user=alice, exam=midterm, now=now - timedelta(minutes=30))
+    answer_all(first, right=10, when=now - timedelta(minutes=20))
+    submit_attempt(attempt_id=first.pk, now=now - timedelta(minutes=10))
+
+    page = alice_client.get(reverse("exams:result", args=[first.pk]))
+    assert page.status_code == 200 and not Attempt.papers.exists()  # a sitting reads it at once
+
+    assert alice_client.get(reverse("exams:intro", args=[midterm.program.code, midterm.step_code])).status_code == 200
+    assert Attempt.papers.filter(user=alice, exam=midterm).count() == 1  # drawn while they read
