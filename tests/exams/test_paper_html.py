@@ -52,7 +52,7 @@ def test_the_page_shows_each_question_escaped_with_what_was_saved(
     # The summary grid says which are answered and flagged, in words for a screen reader too.
     assert 'id="nav1" class="answered flagged" aria-label="Question 1, answered, flagged"' in page
     assert 'id="nav2" class="" aria-label="Question 2, not answered"' in page
-    assert f"<span id=\"answered-count\">2</span> of {total} answered" in page
+    assert f'<span id="answered-count">2</span> of {total} answered' in page
 
 
 def test_one_question_per_page(alice: User, midterm: Exam, alice_client: Client) -> None:

@@ -215,5 +215,8 @@ def test_the_result_page_draws_no_paper_and_the_exam_page_does(
     page = alice_client.get(reverse("exams:result", args=[first.pk]))
     assert page.status_code == 200 and not Attempt.papers.exists()  # a sitting reads it at once
 
-    assert alice_client.get(reverse("exams:intro", args=[midterm.program.code, midterm.step_code])).status_code == 200
+    assert (
+        alice_client.get(reverse("exams:intro", args=[midterm.program.code, midterm.step_code])).status_code
+        == 200
+    )
     assert Attempt.papers.filter(user=alice, exam=midterm).count() == 1  # drawn while they read
