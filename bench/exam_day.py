@@ -4,7 +4,8 @@
    cluster of its own (bench/faults.py), so the database can be restarted during the run.
 2. Prepares the people of the day (bench/prepare.py): N candidates ready for the final, course
    registrants and sessions with few seats, payers, certificate holders for the directory.
-3. Serves the app with gunicorn, production settings, persistent connections.
+3. Serves the app with gunicorn, production settings, persistent connections: sync workers as
+   issues 5 and 11 measured (the default), or `--server production`, the deploy unit's gunicorn.
 4. Throughput: answer saves vs a trivial signed-in view (/ping/), same server, same run, closed loop.
 5. Synchronized start: N clients start the final at the same moment; each must get exactly one attempt.
 6. Mixed load (locust, bench/locustfile.py): the candidates answer and submit the final while the
@@ -13,6 +14,9 @@
    tenth of the clients cut off for 30 s, the database restarted once.
 7. The checker (bench/check.py) compares what clients were told with the database: lost answers,
    double payments, oversold seats, duplicate certificates must all be 0 (exit status 1 if not).
+8. The timeline (bench/timeline.py): per interval (`--interval`), the percentiles of saves, public
+   pages and the floor, and the CPU of the app, the database, the load generator and the rest of
+   the machine; `--noise N` spins N processes through the mixed load (a shared machine).
 
 Usage: .venv/bin/python bench/exam_day.py --own-postgres   (or DATABASE_URL=... without it)
 """
