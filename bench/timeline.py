@@ -146,7 +146,7 @@ def read_requests(run: Path = RUN) -> list[tuple[float, str, float, bool]]:
     return rows
 
 
-def _pct(values: list[float], q: float) -> str:
+def _pct(values: list[float], q: int) -> str:
     if not values:
         return "-"
     if len(values) == 1:
