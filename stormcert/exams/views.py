@@ -355,8 +355,11 @@ def result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
                 }
             )
         context["rows"] = rows
-    # No draw here: the whole sitting reads this page in the same minute (issue 20, part 6).
-    context["status"] = exam_status(user=request.user, exam=attempt.exam, prepare=False)
+    # The whole sitting reads this page in the same minute (issue 20, part 6): no paper drawn here,
+    # and the journey asked about attempts left only when there is a failure to explain (a pass
+    # shows the next step instead).
+    if not attempt.passed:
+        context["status"] = exam_status(user=request.user, exam=attempt.exam, prepare=False)
     return render(request, "exams/result.html", context)
 
 

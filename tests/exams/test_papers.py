@@ -214,6 +214,7 @@ def test_the_result_page_draws_no_paper_and_the_exam_page_does(
 
     page = alice_client.get(reverse("exams:result", args=[first.pk]))
     assert page.status_code == 200 and not Attempt.papers.exists()  # a sitting reads it at once
+    assert "You have 1 attempt left, at no charge." in page.content.decode()  # what a failure needs
 
     assert (
         alice_client.get(reverse("exams:intro", args=[midterm.program.code, midterm.step_code])).status_code
