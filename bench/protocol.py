@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import psutil
+import timeline
 from exam_day import PY, ROOT, RUN, collect_static, server_env, start_path, wait_until_up
 from faults import PG_BIN, OwnPostgres
 
@@ -399,21 +399,7 @@ class Candidate:
 
 def tree_cpu(pid: int) -> float:
     """User+system seconds of a process, its descendants, and the children they have reaped."""
-    if not pid:
-        return 0.0
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for proc in procs:
-        try:
-            times = proc.cpu_times()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
+    return timeline.tree_cpu(pid)[0]
 
 
 def client_cpu() -> float:

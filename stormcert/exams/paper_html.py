@@ -63,7 +63,7 @@ def question_grid(items: Sequence[PaperItem], *, one_per_page: bool) -> SafeStri
         answered = item["chosen"] is not None
         flagged = bool(item["flagged"])
         href = f"?q={p}" if one_per_page else f"#q{p}"
-        classes = " ".join(c for c in ("answered" if answered else "", "flagged" if flagged else "") if c)
+        classes = " ".join(name for name, on in (("answered", answered), ("flagged", flagged)) if on)
         label = f"Question {p}, {'answered' if answered else 'not answered'}{', flagged' if flagged else ''}"
         out.append(f'<li><a href="{href}" id="nav{p}" class="{classes}" aria-label="{label}">{p}</a></li>')
     return mark_safe("".join(out))  # noqa: S308 - numbers and fixed words only
