@@ -188,11 +188,24 @@
     })();
   }
 
-  // Answers not yet sent from an earlier visit (or from before a reload) win over the page.
+  // Answers given on this page before this script ran (a slow connection, a busy machine: the
+  // questions are on screen before the script arrives) were seen by no listener. They differ
+  // from what the server rendered (each input's default state) and are the newest of all.
+  // The form has autocomplete="off", so the browser restores no stale state that would look
+  // the same.
+  var early = [];
+  document.querySelectorAll(".exam-question").forEach(function (fieldset) {
+    var changed = Array.prototype.some.call(fieldset.querySelectorAll("input"), function (input) {
+      return input.checked !== input.defaultChecked;
+    });
+    if (changed) early.push(fieldset);
+  });
+  // Answers not yet sent from an earlier visit (or from before a reload) win over the page,
+  // but not over an answer just given on it.
   Object.keys(journal.pending).forEach(function (position) {
     var fieldset = document.querySelector('.exam-question[data-position="' + position + '"]');
     var entry = journal.pending[position];
-    if (!fieldset) return;
+    if (!fieldset || early.indexOf(fieldset) !== -1) return;
     if (entry.seq <= parseInt(fieldset.dataset.seq, 10)) { delete journal.pending[position]; return; }
     fieldset.querySelectorAll("input[type=radio]").forEach(function (radio) {
       radio.checked = entry.choice !== null && parseInt(radio.value, 10) === entry.choice;
@@ -200,6 +213,7 @@
     fieldset.querySelector("input[data-flag]").checked = entry.flagged;
   });
   store();
+  early.forEach(record);
 
   form.addEventListener("change", function (event) {
     var fieldset = event.target.closest(".exam-question");
