@@ -31,6 +31,7 @@ STUB_PLAYER = """<!doctype html>
 <body><p>Stub video player</p><script>
 var t = 0, state = -1, timer = null, id = null, LENGTH = 10;
 function send(message) {
+  if (id === null) return;  // as YouTube: nothing is sent to a page that has not said "listening"
   message.channel = "widget"; message.id = id;
   parent.postMessage(JSON.stringify(message), "*");
 }
@@ -125,3 +126,53 @@ def test_a_video_lesson_completes_when_watched_not_when_clicked(page: Page, live
     # The course page counts it.
     page.goto(f"/training/{course.code}/")
     expect(page.get_by_role("heading", name="Your progress: 1 of 2 required lessons")).to_be_visible()
+
+
+def test_a_player_that_loads_before_the_script_is_still_heard(page: Page, live_server: Any) -> None:
+    """training.js is deferred; on a slow connection the player's frame has loaded before the
+    script runs, and a listener for its load event then never fires. The page must still greet
+    the player and count the video."""
+    load_definition_file(DEFAULT_DEFINITION)
+    program = Program.objects.get(code="QISP")
+    course = Course.objects.create(
+        program=program, code="qisp-online", title="Online training", kind=CourseKind.TRAINING
+    )
+    unit = Unit.objects.create(course=course, position=1, title="The permit")
+    video = Lesson.objects.create(
+        unit=unit,
+        position=1,
+        title="Overview video",
+        kind=LessonKind.VIDEO,
+        video_url="https://www.youtube.com/watch?v=abc123",
+        video_seconds=10,
+        estimated_minutes=1,
+    )
+    alice = make_person("alice@example.com", first_name="Alice", last_name="Alvarez")
+    enroll_and_register(alice, program, timezone.now())
+    page.route(re.compile(r"^https://www\.youtube-nocookie\.com/"), stub_player)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("alice@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign In").click()
+
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/training/training.js*", hold)
+    page.goto(f"/training/{course.code}/lessons/{video.pk}/", wait_until="commit")
+    page.wait_for_function("() => !!document.getElementById('lesson-video')")
+    player = None
+    for _ in range(100):  # the frame loads while the script is held back
+        player = page.frame(url=re.compile(r"youtube-nocookie"))
+        if player is not None and held:
+            break
+        page.wait_for_timeout(100)
+    assert player is not None and held
+    player.wait_for_function("typeof window.play === 'function'")
+    held[0].continue_()
+    page.wait_for_timeout(1500)  # the page's hello (sent at once and then every second) arrives
+    player.evaluate("play(0)")
+    expect(page.locator("#study-done")).to_be_visible(timeout=20_000)
+    assert video.progress.filter(voided_at__isnull=True).exists()

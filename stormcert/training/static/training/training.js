@@ -124,12 +124,17 @@
         post({ method: "getDuration" });
       }
     };
-    frame.addEventListener("load", function () {
+    // The player may not be listening yet when it loads: say hello until it answers.
+    var greet = function () {
       hello();
-      // The player may not be listening yet when it loads: say hello until it answers.
       if (listening) window.clearInterval(listening);
       listening = window.setInterval(hello, 1000);
-    });
+    };
+    frame.addEventListener("load", greet);
+    // This script is deferred: on a slow connection the player has loaded before it runs, and
+    // that load event is gone. Greeting now too costs nothing (a message to a frame still
+    // loading is dropped) and the player then hears us either way.
+    greet();
     window.addEventListener("message", function (event) {
       if (event.source !== frame.contentWindow || event.origin !== origin) return;
       var data = event.data;
