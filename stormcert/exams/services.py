@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +14,21 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    PositiveSmallIntegerField,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from stormcert.accounts.models import User
@@ -646,7 +661,12 @@ def _grade(attempt: Attempt) -> int:
 
 
 def submit_attempt(
-    *, attempt_id: int, now: datetime | None = None, timed_out: bool = False, user_id: int | None = None
+    *,
+    attempt_id: int,
+    now: datetime | None = None,
+    timed_out: bool = False,
+    user_id: int | None = None,
+    carried: Mapping[int, int] | None = None,
 ) -> Attempt:
     """Grade once, in one transaction; a second submit (two tabs, a double click, tick) returns the result.
 
@@ -655,7 +675,10 @@ def submit_attempt(
     close its answers, count the correct ones, update the attempt, lock the enrollment (reading
     the decision's inputs), the step record, its audit event, the grading's audit event: 8, with
     BEGIN and COMMIT 10. A pass that completes the journey adds the completion's writes; when the
-    inputs changed since the start (staff acted meanwhile), the journey decides afresh."""
+    inputs changed since the start (staff acted meanwhile), the journey decides afresh.
+
+    `carried`: the answers the submit's own form carried ({position: choice as shown}), see
+    `_carry`; one more statement when there are any."""
     now = now or timezone.now()
     with transaction.atomic():
         found = (
@@ -670,6 +693,7 @@ def submit_attempt(
             raise AttemptNotFound("No such attempt.")
         if attempt.status != AttemptStatus.IN_PROGRESS:
             return attempt
+        kept = _carry(attempt, carried, now) if carried else 0
         # Close first, then read: a save still in flight either committed before this UPDATE (it
         # waited for it) and is counted, or finds its row closed and changes nothing.
         Answer.objects.filter(attempt_id=attempt.pk).update(open=False)
@@ -688,10 +712,44 @@ def submit_attempt(
             actor=None if late else attempt.user,
             verb="exam.attempt_graded",
             obj=attempt,
-            data={**data, "correct": correct, "of": attempt.question_count, "timed_out": late},
+            data={
+                **data,
+                "correct": correct,
+                "of": attempt.question_count,
+                "timed_out": late,
+                **({"carried_by_submit": kept} if kept else {}),
+            },
             now=now,
         )
         return attempt
+
+
+def _carry(attempt: Attempt, carried: Mapping[int, int], now: datetime) -> int:
+    """Save the answers a submit carried for questions that have no saved answer at all, in one
+    UPDATE; how many. The page saves every answer as it is given, but only once its script runs:
+    a click before it arrived was caught up with (exam.js), and a page whose script never ran
+    (blocked, failed to load) saved nothing while showing every answer chosen. Its submit posts
+    the form, answers included, and those are the candidate's own. A question that has a saved
+    answer (seq > 0, even a cleared one) keeps it: the form of a stale tab must not overwrite
+    what the candidate saved later elsewhere. Within the deadline and grace only, as any save;
+    a choice the question does not have is ignored. The page's script disables the answers when
+    it submits (everything is saved by then), so its submits carry nothing."""
+    if not attempt.accepts_saves(now):
+        return 0
+    fits = Q()
+    choices = []
+    for position, choice in carried.items():
+        if not 1 <= position <= attempt.question_count:
+            continue
+        fits |= Q(position=position, choice_count__gt=choice)
+        choices.append(When(position=position, then=Value(choice)))
+    if not choices:
+        return 0
+    return Answer.objects.filter(fits, attempt_id=attempt.pk, seq=0, open=True).update(
+        choice=Case(*choices, output_field=PositiveSmallIntegerField()),
+        seq=int(now.timestamp() * 1000),
+        saved_at=now,
+    )
 
 
 def _credit(attempt: Attempt, data: dict[str, Any], now: datetime) -> None:

@@ -17,6 +17,7 @@ from django.http import (
     HttpResponse,
     HttpResponseNotAllowed,
     JsonResponse,
+    QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -321,10 +322,34 @@ def submit(request: AuthedRequest, attempt_id: int) -> HttpResponse:
     result is shown, never an error. A second submit shows the result of the first."""
     # The owner check is in the grading's own locking read: no separate read of the attempt.
     try:
-        submit_attempt(attempt_id=attempt_id, user_id=request.user.pk, now=timezone.now())
+        submit_attempt(
+            attempt_id=attempt_id,
+            user_id=request.user.pk,
+            now=timezone.now(),
+            carried=_posted_answers(request.POST),
+        )
     except AttemptNotFound:
         raise Http404("No such attempt.") from None
     return redirect("exams:result", attempt_id=attempt_id)
+
+
+def _posted_answers(post: QueryDict) -> dict[int, int]:
+    """The answers a submit's form carried: `q<position>` = the shown index (services._carry).
+    Anything else, or a number out of range, is ignored: these only fill questions never saved."""
+    answers: dict[int, int] = {}
+    for name, value in post.items():
+        if len(answers) >= MAX_POSTED_ANSWERS:
+            break
+        if name[:1] != "q" or not name[1:].isdigit() or len(name) > 6:
+            continue
+        try:
+            answers[int(name[1:])] = bounded_int(value, name=name, low=0, high=SMALL_MAX)
+        except BadJSON:
+            continue
+    return answers
+
+
+MAX_POSTED_ANSWERS = 400  # more questions than any exam has; bounds the UPDATE a forged post builds
 
 
 @login_required

@@ -75,7 +75,10 @@ def test_midterm_survives_a_lost_connection(page: Page) -> None:
     expect(page.locator(".grid-legend")).to_contain_text("Flagged for review")
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Submit the exam").click()
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/submit/")) as sent:
+        page.get_by_role("button", name="Submit the exam").click()
+    # Everything was saved: the script's submit carries the CSRF token, not the answers again.
+    assert "q1=" not in (sent.value.post_data or "")
     expect(page.get_by_role("heading", name="Your score: 100.00%")).to_be_visible()
     assert_accessible(page)
     attempt.refresh_from_db()
@@ -124,3 +127,32 @@ def test_answers_given_before_the_script_runs_are_saved(page: Page) -> None:
     expect(page.locator("#q1-2")).to_be_checked()
     expect(page.locator("#flag3")).to_be_checked()
     expect(page.locator("#answered-count")).to_have_text("2")
+
+
+def test_a_page_whose_script_never_ran_says_so_and_its_submit_keeps_the_answers(page: Page) -> None:
+    """exam.js blocked or failed to load: the page must not claim the answers are saved, and
+    the answers the candidate chose reach the server with the submit (services._carry)."""
+    load_definition_file(DEFAULT_DEFINITION)
+    load_demo_exams()
+    alice = make_person("alice@example.com", first_name="Alice")
+    ready_for_midterm(alice, timezone.now())
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("alice@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign In").click()
+    page.goto("/qualification/")
+    page.get_by_role("link", name="Go to the midterm exam").click()
+
+    page.route("**/exams/exam.js*", lambda route: route.abort())
+    page.get_by_role("button", name="Start the midterm exam").click()
+    expect(page.locator("#save-state")).to_have_text(
+        "Still loading: answers are saved once the page has loaded. If this stays, reload the page."
+    )
+    attempt = Attempt.objects.get()
+    for item in attempt.items.select_related("question"):
+        page.locator(f"#q{item.position}-{item.choice_order.index(item.question.correct)}").check()
+    assert not Answer.objects.filter(attempt=attempt, seq__gt=0).exists()
+    page.get_by_role("button", name="Submit the exam").click()  # no script: no confirmation
+    expect(page.get_by_role("heading", name="Your score: 100.00%")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUBMITTED and attempt.correct_count == attempt.question_count

@@ -213,6 +213,7 @@
     fieldset.querySelector("input[data-flag]").checked = entry.flagged;
   });
   store();
+  state(pendingCount() ? "Saving…" : "All answers saved.", false);  // the page said "still loading"
   early.forEach(record);
 
   form.addEventListener("change", function (event) {
@@ -230,8 +231,11 @@
     }
     var unanswered = document.querySelectorAll(".question-grid a:not(.answered)").length;
     var message = unanswered ? "You have " + unanswered + " unanswered question(s). Submit anyway?" : "Submit the exam now?";
-    if (!window.confirm(message)) event.preventDefault();
-    else closed = true;
+    if (!window.confirm(message)) { event.preventDefault(); return; }
+    closed = true;
+    // Every answer is saved by now: the post carries only the CSRF token. (A page whose script
+    // never ran posts its answers, and the server keeps those it never received.)
+    form.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (input) { input.disabled = true; });
   });
   window.addEventListener("online", flush);
   window.addEventListener("beforeunload", function (event) {
