@@ -53,13 +53,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import psutil
 import timeline
-from exam_day import PY, ROOT, RUN, collect_static, server_env, start_path, wait_until_up
+from exam_day import PY, ROOT, RUN, collect_static, production_argv, server_env, start_path, wait_until_up
 from faults import PG_BIN, OwnPostgres
 
 HOST = "127.0.0.1"
 WARM = 8  # spare candidates who warm the server before each load, unmeasured (at least one a thread)
-SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian")
+# "production": the deploy unit's ExecStart as it stands (gthread, --preload, its keep-alive, timeouts
+# and --max-requests recycling), the others bare.
+SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian", "production")
 DB = "stormcert_load"  # OwnPostgres.url's database
 HOME = RUN / "protocol"  # the cluster and the files of this benchmark (make bench uses RUN/pg)
 
@@ -91,6 +94,7 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
         self.cookies: dict[str, str] = {}
         self.opened = 0  # TCP connections opened (1 per request with gunicorn sync)
+        self.resent = 0  # requests sent again because a kept-alive connection had been closed
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -113,6 +117,7 @@ class Connection:
                 await self.close()
                 if not reused or attempt:
                     raise
+                self.resent += 1
             except BaseException:
                 await self.close()
                 raise
@@ -471,6 +476,7 @@ async def run_load(
         "counts": {k: len(v) for k, v in stats.latencies.items()},
         "errors": dict(stats.errors),
         "connections": sum(c.conn.opened for c in candidates),
+        "resent": sum(c.conn.resent for c in candidates),
         "headers": sorted(recipe.headers),
         "acks": stats.acks,
     }
@@ -528,6 +534,21 @@ def server_command(args: argparse.Namespace, server: Server, app: Path) -> tuple
     if server.kind == "gunicorn-sync":
         # The sync worker closes the connection after every response (no keep-alive).
         return [*gunicorn, "-k", "sync", *bind, *log], env
+    if server.kind == "production":
+        argv = production_argv(args.port, server.workers)
+        argv[argv.index("--threads") + 1] = str(server.threads)
+        argv[argv.index("--access-logfile") + 1] = str(HOME / "access.log")
+        argv[argv.index("--error-logfile") + 1] = str(HOME / "server.log")
+        if args.max_requests is not None:  # an experiment on the unit's recycling (0: never)
+            argv[argv.index("--max-requests") + 1] = str(args.max_requests)
+        return [
+            *argv,
+            "--backlog",
+            "4096",
+            "--capture-output",
+            "--control-socket",
+            str(HOME / "gunicorn.ctl"),
+        ], env
     if server.kind == "gunicorn-gthread":
         threads = ["-k", "gthread", "--threads", str(server.threads), "--keep-alive", "75"]
         return [*gunicorn, *threads, "--worker-connections", "2000", *bind, *log], env
@@ -539,7 +560,11 @@ def server_command(args: argparse.Namespace, server: Server, app: Path) -> tuple
     return cmd, env
 
 
-def describe(server: Server) -> str:
+def describe(server: Server, args: argparse.Namespace | None = None) -> str:
+    if server.kind == "production":
+        recycling = getattr(args, "max_requests", None)
+        changed = "" if recycling is None else f", --max-requests {recycling}"
+        return f"the deploy unit's gunicorn (gthread -w {server.workers} --threads {server.threads}{changed})"
     if server.kind == "gunicorn-sync":
         return f"gunicorn sync -w {server.workers} --preload (no keep-alive)"
     if server.kind == "gunicorn-gthread":
@@ -684,13 +709,38 @@ def lost_answers(app: Path, acks: list[tuple[int, int, int, int]]) -> int | None
         return None
 
 
+def _largest_worker_rss(pid: int) -> int:
+    """Resident bytes of the largest of the server's worker processes (what --max-requests bounds)."""
+    try:
+        workers = psutil.Process(pid).children()
+    except psutil.NoSuchProcess:
+        return 0
+    sizes = []
+    for worker in workers:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            sizes.append(worker.memory_info().rss)
+    return max(sizes, default=0)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _read_from(path: Path, offset: int) -> str:
+    if not path.exists():
+        return ""
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace")
+
+
 def run_server(
     args: argparse.Namespace, app: Path, server: Server, loads: list[Load], tag: str, database: OwnPostgres
 ) -> list[dict[str, Any]]:
     """A fresh copy of the template database, one server, every load in turn."""
     results = []
     proc: subprocess.Popen[bytes] | None = None
-    print(f"== {tag + ': ' if tag else ''}{describe(server)}; {app}", flush=True)
+    print(f"== {tag + ': ' if tag else ''}{describe(server, args)}; {app}", flush=True)
     fresh_database(args)
     warmers = min(max(WARM, server.workers * server.threads), 64)
     try:
@@ -710,12 +760,22 @@ def run_server(
             asyncio.run(run_load(warm, sessions[-warmers:], args.port, args.start_path, args.timeout, {}))
             postmaster = int((database.data / "postmaster.pid").read_text().split()[0])
             pids = {"app": proc.pid, "db": postmaster}
+            log_at = _size(HOME / "server.log")
             result = asyncio.run(run_load(load, sessions, args.port, args.start_path, args.timeout, pids))
+            if server.kind == "production":
+                # gunicorn logs each --max-requests recycle at info, which the unit's logging keeps.
+                result["recycled"] = _read_from(HOME / "server.log", log_at).count("Autorestarting worker")
+                result["worker_rss_mb"] = round(_largest_worker_rss(proc.pid) / 2**20, 1)
+                print(
+                    f"   workers recycled (--max-requests) during the load: {result['recycled']}; "
+                    f"largest worker's RSS after it {result['worker_rss_mb']} MB",
+                    flush=True,
+                )
             acks = result.pop("acks")
             result["acked"] = len(acks)
             result["lost"] = lost_answers(app, acks) if acks else 0
             result.update(
-                {"app_dir": str(app), "tag": tag, "server": server.label, "describe": describe(server)}
+                {"app_dir": str(app), "tag": tag, "server": server.label, "describe": describe(server, args)}
             )
             print_result(result)
             results.append(result)
@@ -789,7 +849,8 @@ def print_result(result: dict[str, Any]) -> None:
             f"{p['client'] * 1000 / max(result['requests'].get(name, 0), 1):.2f}"
             for name, p in result["phases"].items()
         )
-        + f"; TCP connections opened {result['connections']}"
+        + f"; TCP connections opened {result['connections']}, requests resent on a closed one "
+        + f"{result.get('resent', 0)}"
         + (f"; save headers sent {', '.join(result['headers'])}" if result["counts"]["save"] else ""),
         flush=True,
     )
@@ -881,6 +942,12 @@ def main() -> None:
         "--compare", type=Path, nargs=2, metavar=("DIR_A", "DIR_B"), help="two checkouts, in turn"
     )
     parser.add_argument("--granian-path", default="", help="where granian is installed (or GRANIAN_PATH)")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help="production only: replace the unit's --max-requests (0: workers are never recycled)",
+    )
     parser.add_argument("--start-path", default=start_path("final"), help="the start's URL")
     parser.add_argument("--fresh", action="store_true", help="migrate anew, not from the cached template")
     parser.add_argument(

@@ -85,3 +85,20 @@ def test_a_token_header_from_a_data_attribute_is_followed() -> None:
     url, headers = bench.save_recipe(script).build(page)
     assert url == "/s/" and page.positions == [1, 2]
     assert headers == {"Content-Type": "application/json", "X-CSRFToken": "tok", "X-Attempt-Token": "abc.def"}
+
+
+def test_the_production_server_is_the_deploy_units_own(tmp_path: Path) -> None:
+    """`--server production` runs the unit's ExecStart (recycling included), with this run's port
+    and logs; `--max-requests` changes only that one figure, for an experiment."""
+    module = protocol()
+    unit = (ROOT / "deploy" / "systemd" / "stormcert-app.service").read_text()
+    server = module.server_spec("production:2x4")
+    args = module.argparse.Namespace(port=8123, max_requests=None, granian_path="")
+    argv, _ = module.server_command(args, server, ROOT)
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
+    assert "--preload" in argv and argv[argv.index("--worker-class") + 1] == "gthread"
+    assert f"--max-requests {argv[argv.index('--max-requests') + 1]}" in unit
+    args.max_requests = 0
+    argv, _ = module.server_command(args, server, ROOT)
+    assert argv[argv.index("--max-requests") + 1] == "0"
+    assert "--max-requests 0" in module.describe(server, args)
