@@ -340,10 +340,11 @@ def _posted_answers(post: QueryDict) -> dict[int, int]:
     for name, value in post.items():
         if len(answers) >= MAX_POSTED_ANSWERS:
             break
-        if name[:1] != "q" or not name[1:].isdigit() or len(name) > 6:
+        number = name[1:]
+        if name[:1] != "q" or not (number.isascii() and number.isdigit()) or len(number) > 5:
             continue
         try:
-            answers[int(name[1:])] = bounded_int(value, name=name, low=0, high=SMALL_MAX)
+            answers[int(number)] = bounded_int(value, name=name, low=0, high=SMALL_MAX)
         except BadJSON:
             continue
     return answers

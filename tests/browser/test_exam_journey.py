@@ -20,18 +20,22 @@ from tests.exams.conftest import ready_for_midterm
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_midterm_survives_a_lost_connection(page: Page) -> None:
+def at_the_midterm(page: Page) -> None:
+    """Alice, ready for the midterm, signed in and on its page (not started)."""
     load_definition_file(DEFAULT_DEFINITION)
     load_demo_exams()
     alice = make_person("alice@example.com", first_name="Alice")
     ready_for_midterm(alice, timezone.now())
-
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("alice@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="Sign In").click()
     page.goto("/qualification/")
     page.get_by_role("link", name="Go to the midterm exam").click()
+
+
+def test_midterm_survives_a_lost_connection(page: Page) -> None:
+    at_the_midterm(page)
     expect(page.get_by_text("35, multiple choice")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Start the midterm exam").click()
@@ -90,16 +94,7 @@ def test_answers_given_before_the_script_runs_are_saved(page: Page) -> None:
     was still loading, so no change listener saw them, and the page then showed them answered.
     Here the script is held back until two answers and a flag are given; all three must reach
     the server, and a reload must show the server's state (the browser restores no form state)."""
-    load_definition_file(DEFAULT_DEFINITION)
-    load_demo_exams()
-    alice = make_person("alice@example.com", first_name="Alice")
-    ready_for_midterm(alice, timezone.now())
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("alice@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    page.goto("/qualification/")
-    page.get_by_role("link", name="Go to the midterm exam").click()
+    at_the_midterm(page)
 
     held: list[Any] = []
 
@@ -132,16 +127,7 @@ def test_answers_given_before_the_script_runs_are_saved(page: Page) -> None:
 def test_a_page_whose_script_never_ran_says_so_and_its_submit_keeps_the_answers(page: Page) -> None:
     """exam.js blocked or failed to load: the page must not claim the answers are saved, and
     the answers the candidate chose reach the server with the submit (services._carry)."""
-    load_definition_file(DEFAULT_DEFINITION)
-    load_demo_exams()
-    alice = make_person("alice@example.com", first_name="Alice")
-    ready_for_midterm(alice, timezone.now())
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("alice@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    page.goto("/qualification/")
-    page.get_by_role("link", name="Go to the midterm exam").click()
+    at_the_midterm(page)
 
     page.route("**/exams/exam.js*", lambda route: route.abort())
     page.get_by_role("button", name="Start the midterm exam").click()

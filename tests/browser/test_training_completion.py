@@ -66,7 +66,8 @@ def stub_player(route: Route) -> None:
     route.fulfill(status=200, content_type="text/html; charset=utf-8", body=STUB_PLAYER)
 
 
-def test_a_video_lesson_completes_when_watched_not_when_clicked(page: Page, live_server: Any) -> None:
+def a_video_lesson() -> tuple[Course, Unit, Lesson]:
+    """QISP's online course with a ten-second YouTube video as its first lesson."""
     load_definition_file(DEFAULT_DEFINITION)
     program = Program.objects.get(code="QISP")
     course = Course.objects.create(
@@ -82,15 +83,24 @@ def test_a_video_lesson_completes_when_watched_not_when_clicked(page: Page, live
         video_seconds=10,
         estimated_minutes=1,
     )
-    Lesson.objects.create(unit=unit, position=2, title="The rules", kind=LessonKind.READING, body="Read me.")
+    return course, unit, video
+
+
+def sign_in_as_alice(page: Page, program: Program) -> None:
+    """Alice, registered for `program`, signed in; the YouTube embed answered by the stub."""
     alice = make_person("alice@example.com", first_name="Alice", last_name="Alvarez")
     enroll_and_register(alice, program, timezone.now())
-
     page.route(re.compile(r"^https://www\.youtube-nocookie\.com/"), stub_player)
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("alice@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="Sign In").click()
+
+
+def test_a_video_lesson_completes_when_watched_not_when_clicked(page: Page, live_server: Any) -> None:
+    course, unit, video = a_video_lesson()
+    Lesson.objects.create(unit=unit, position=2, title="The rules", kind=LessonKind.READING, body="Read me.")
+    sign_in_as_alice(page, course.program)
     page.goto(f"/training/{course.code}/lessons/{video.pk}/")
     expect(page.get_by_role("heading", name="Overview video")).to_be_visible()
     expect(page.locator("#study-needed")).to_have_text(
@@ -132,28 +142,8 @@ def test_a_player_that_loads_before_the_script_is_still_heard(page: Page, live_s
     """training.js is deferred; on a slow connection the player's frame has loaded before the
     script runs, and a listener for its load event then never fires. The page must still greet
     the player and count the video."""
-    load_definition_file(DEFAULT_DEFINITION)
-    program = Program.objects.get(code="QISP")
-    course = Course.objects.create(
-        program=program, code="qisp-online", title="Online training", kind=CourseKind.TRAINING
-    )
-    unit = Unit.objects.create(course=course, position=1, title="The permit")
-    video = Lesson.objects.create(
-        unit=unit,
-        position=1,
-        title="Overview video",
-        kind=LessonKind.VIDEO,
-        video_url="https://www.youtube.com/watch?v=abc123",
-        video_seconds=10,
-        estimated_minutes=1,
-    )
-    alice = make_person("alice@example.com", first_name="Alice", last_name="Alvarez")
-    enroll_and_register(alice, program, timezone.now())
-    page.route(re.compile(r"^https://www\.youtube-nocookie\.com/"), stub_player)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("alice@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
+    course, _, video = a_video_lesson()
+    sign_in_as_alice(page, course.program)
 
     held: list[Route] = []
 

@@ -84,6 +84,8 @@ def test_what_a_form_cannot_carry_is_ignored(alice: User, midterm: Exam) -> None
         "q5x": "0",
         "answer": "0",
         "q999999999": "0",
+        "q²": "0",  # a digit to str.isdigit, not to int()
+        "q٣": "0",
     }
     response = client_for(alice).post(reverse("exams:submit", args=[attempt.pk]), form)
     assert response.status_code == 302
