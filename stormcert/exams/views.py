@@ -333,24 +333,24 @@ def submit(request: AuthedRequest, attempt_id: int) -> HttpResponse:
     return redirect("exams:result", attempt_id=attempt_id)
 
 
+MAX_POSTED_ANSWERS = 400  # more questions than any exam has; bounds the UPDATE a forged post builds
+
+
 def _posted_answers(post: QueryDict) -> dict[int, int]:
     """The answers a submit's form carried: `q<position>` = the shown index (services._carry).
     Anything else, or a number out of range, is ignored: these only fill questions never saved."""
     answers: dict[int, int] = {}
     for name, value in post.items():
-        if len(answers) >= MAX_POSTED_ANSWERS:
-            break
-        number = name[1:]
-        if name[:1] != "q" or not (number.isascii() and number.isdigit()) or len(number) > 5:
+        position = id_param(name[1:]) if name.startswith("q") else None
+        if position is None:
             continue
         try:
-            answers[int(number)] = bounded_int(value, name=name, low=0, high=SMALL_MAX)
+            answers[position] = bounded_int(value, name=name, low=0, high=SMALL_MAX)
         except BadJSON:
             continue
+        if len(answers) >= MAX_POSTED_ANSWERS:
+            break
     return answers
-
-
-MAX_POSTED_ANSWERS = 400  # more questions than any exam has; bounds the UPDATE a forged post builds
 
 
 @login_required
